@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: the figures quo-sync promises, measured against the project's Quo emulator on
+ * 127.0.0.1. Not part of `npm test`: timings belong here, not in assertions.
+ *
+ *  1. writes on an unchanged rerun of 10,000 rows (goal 0) and after 1% edits (goal exactly 100);
+ *  2. requests/s achieved against a 10/s limit at 150 ms latency over 300 creates, and 429s
+ *     (goal ≥ 9.5/s, ≤ 0.5% 429s);
+ *  3. plan time and peak memory for 100,000 rows (goal ≤ 2 s, ≤ 300 MB).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseConfig, type LoadedConfig } from "../src/config.js";
+import { createLogger } from "../src/log.js";
+import { QuoClient } from "../src/quo/client.js";
+import { runSync } from "../src/run.js";
+import { startQuoEmulator } from "../test/emulators/quo-emulator.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const KEY = "bench-key";
+const HEADER = ["id", "First Name", "Last Name", "Company", "Phone", "Work Phone", "Email"];
+
+function row(i: number, edited = false): string[] {
+  const line = String(i % 10000).padStart(4, "0");
+  const exch = 200 + (Math.floor(i / 10000) % 700);
+  return [`K${i}`, `First${i}`, edited ? `Last${i}-edited` : `Last${i}`, `Company ${i % 97}`, `(415) ${exch}-${line}`, i % 3 === 0 ? `212-${exch + 100}-${line}` : "", i % 2 === 0 ? `p${i}@example.com` : ""];
+}
+
+function csv(rows: string[][]): string {
+  return [HEADER, ...rows].map((r) => r.join(",")).join("\n") + "\n";
+}
+
+function loaded(dir: string, csvName: string): LoadedConfig {
+  const config = parseConfig({
+    state: path.join(dir, "state.db"),
+    syncs: [
+      {
+        name: "bench",
+        source: { type: "csv", path: csvName },
+        key: "id",
+        fields: { firstName: "First Name", lastName: "Last Name", company: "Company", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
+        deletes: "mirror",
+      },
+    ],
+  });
+  return { config, file: path.join(dir, "bench.json"), baseDir: dir };
+}
+
+const logger = createLogger({ LOG_LEVEL: "error" }, { pretty: false });
+const results: [string, string, string][] = [];
+
+async function writesBench(): Promise<void> {
+  const emulator = await startQuoEmulator({ apiKeys: [KEY], requestsPerSecond: 0 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-bench-"));
+  try {
+    const N = 10_000;
+    writeFileSync(path.join(dir, "c.csv"), csv(Array.from({ length: N }, (_, i) => row(i))));
+    // The initial load is not what is measured: let it run fast against the unlimited emulator.
+    const client = new QuoClient({ baseUrl: emulator.url, apiKey: KEY, requestsPerSecond: 5000 });
+    const deps = { loaded: loaded(dir, "c.csv"), env: {}, logger, client };
+    const first = await runSync(deps, 0, { dryRun: false, allowDeletes: false });
+    if (first.counts.create !== N) throw new Error(`initial load created ${first.counts.create}`);
+
+    emulator.resetStats();
+    await runSync(deps, 0, { dryRun: false, allowDeletes: false });
+    const s1 = emulator.stats();
+    const w1 = s1.writesApplied.create + s1.writesApplied.update + s1.writesApplied.delete;
+    results.push(["writes on an unchanged rerun of 10,000 rows", String(w1), "0"]);
+    results.push(["API requests on that rerun", String(s1.requests), "—"]);
+
+    writeFileSync(path.join(dir, "c.csv"), csv(Array.from({ length: N }, (_, i) => row(i, i % 100 === 0))));
+    emulator.resetStats();
+    await runSync(deps, 0, { dryRun: false, allowDeletes: false });
+    const s2 = emulator.stats();
+    const w2 = s2.writesApplied.create + s2.writesApplied.update + s2.writesApplied.delete;
+    results.push(["writes after editing 1% (100 rows)", `${w2} (${s2.writesApplied.update} PATCH)`, "exactly 100"]);
+  } finally {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function throughputBench(): Promise<void> {
+  const emulator = await startQuoEmulator({ apiKeys: [KEY], requestsPerSecond: 10, latencyMs: 150 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-bench-"));
+  try {
+    writeFileSync(path.join(dir, "c.csv"), csv(Array.from({ length: 300 }, (_, i) => row(i))));
+    const client = new QuoClient({ baseUrl: emulator.url, apiKey: KEY, requestsPerSecond: 10 });
+    const deps = { loaded: loaded(dir, "c.csv"), env: {}, logger, client };
+    const t0 = performance.now();
+    const rep = await runSync(deps, 0, { dryRun: false, allowDeletes: false });
+    const seconds = (performance.now() - t0) / 1000;
+    const s = emulator.stats();
+    const ok = s.requests - s.rateLimited;
+    results.push(["creates done (of 300) at 10/s limit, 150 ms latency", String(rep.counts.create), "300"]);
+    results.push(["requests/s achieved (accepted requests / wall time)", `${(ok / seconds).toFixed(2)} (${ok} in ${seconds.toFixed(1)} s)`, "≥ 9.5"]);
+    results.push(["429 answers", `${s.rateLimited} (${((100 * s.rateLimited) / s.requests).toFixed(2)}%)`, "≤ 0.5%"]);
+  } finally {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function planBench(): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-bench-"));
+  try {
+    writeFileSync(path.join(dir, "big.csv"), csv(Array.from({ length: 100_000 }, (_, i) => row(i))));
+    const out = execFileSync(process.execPath, [path.join(here, "plan-100k.js"), dir, "big.csv"], { encoding: "utf8" });
+    const r = JSON.parse(out) as { rows: number; readMs: number; planMs: number; updates: number; peakRssMb: number };
+    results.push(["plan time, 100,000 rows (1% edited)", `${r.planMs} ms (${r.updates} updates)`, "≤ 2000 ms"]);
+    results.push(["CSV read time, 100,000 rows", `${r.readMs} ms`, "—"]);
+    results.push(["peak memory (RSS) of read + plan, 100,000 rows", `${r.peakRssMb} MB`, "≤ 300 MB"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await writesBench();
+await throughputBench();
+planBench();
+
+const w = [Math.max(...results.map((r) => r[0].length)), Math.max(...results.map((r) => r[1].length))];
+process.stdout.write(`\nquo-sync benchmark (node ${process.version}, ${os.cpus().length} cores)\n\n`);
+for (const [name, value, goal] of results) process.stdout.write(`${name.padEnd(w[0]!)}  ${value.padEnd(w[1]!)}  goal ${goal}\n`);

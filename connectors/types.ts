@@ -1,0 +1,34 @@
+/**
+ * The source connector contract. A connector only reads: it never imports the Quo client or the
+ * state store (house-style rule 4), and every connector passes the suite in `test/contract/`.
+ */
+import type { SourceRow, SourceType } from "../src/model.js";
+
+/** Runtime context a connector may use: where relative paths resolve, and the environment. */
+export interface ConnectorContext {
+  /** Directory of the config file; relative paths in a source config resolve against it. */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The result of `check`: never thrown, always reported. */
+export type CheckResult = { ok: true } | { ok: false; message: string };
+
+/**
+ * What `read` yields, in order: exactly one `header` first (the source's column names in source
+ * order), then one `row` per record. Modelled on the Airbyte protocol's typed messages.
+ */
+export type SourceItem =
+  | { type: "header"; columns: string[] }
+  | { type: "row"; row: SourceRow };
+
+export interface SourceConnector<C> {
+  readonly type: SourceType;
+  /** Can the source be reached and read with this config? Never throws. */
+  check(config: C, ctx: ConnectorContext): Promise<CheckResult>;
+  /**
+   * The full snapshot, streamed. Throws `SourceError` (naming the file and line, or the request)
+   * when the source cannot be read completely: a partial snapshot must never reach the planner.
+   */
+  read(config: C, ctx: ConnectorContext): AsyncIterable<SourceItem>;
+}

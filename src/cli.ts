@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The quo-sync command line (commander). Commands live in `src/commands/`; this file only wires
+ * options to them and sets the exit status.
+ */
+import { Command, Option } from "commander";
+import { statusCommand } from "./commands/status.js";
+import { syncCommand } from "./commands/sync.js";
+import { VERSION } from "./version.js";
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--config <file>", "config file", "./quo-sync.config.json")
+    .addOption(new Option("--format <format>", "report format").choices(["table", "json", "markdown"]).default("table"))
+    .option("--out <file>", "write the report to this file instead of stdout")
+    .option("--sync <name>", "only this sync");
+}
+
+const program = new Command()
+  .name("quo-sync")
+  .description("Keep a Quo workspace's contacts in step with a CSV file (Google Sheets and HubSpot to come).")
+  .version(VERSION)
+  .showHelpAfterError();
+
+let exitCode = 0;
+
+common(program.command("sync").description("read each source, plan, and apply the changes to Quo"))
+  .option("--dry-run", "only report what would change; write nothing anywhere")
+  .option("--allow-deletes", "lift the maxDeletePercent guard for this run")
+  .action(async (opts) => {
+    exitCode = await syncCommand(opts);
+  });
+
+common(program.command("plan").description("the same as sync --dry-run: report what would change, write nothing"))
+  .option("--allow-deletes", "show the plan as if the maxDeletePercent guard were lifted")
+  .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when changes are pending, 1 on error")
+  .action(async (opts) => {
+    exitCode = await syncCommand({ ...opts, dryRun: true });
+  });
+
+program
+  .command("status")
+  .description("recent runs per sync from the state database")
+  .option("--config <file>", "config file", "./quo-sync.config.json")
+  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+  .option("--out <file>", "write to this file instead of stdout")
+  .option("--sync <name>", "only this sync")
+  .action(async (opts) => {
+    exitCode = await statusCommand(opts);
+  });
+
+await program.parseAsync(process.argv);
+process.exitCode = exitCode;

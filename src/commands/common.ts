@@ -1,0 +1,80 @@
+/**
+ * What every command shares: loading config and environment, choosing syncs, writing the report,
+ * and turning typed errors into a one-line reason and an exit code (only commands do that:
+ * house-style rule 5).
+ */
+import { writeFileSync } from "node:fs";
+import type { LoadedConfig, SyncConfig } from "../config.js";
+import { loadConfig, loadEnv } from "../config.js";
+import { ConfigError, GuardRefused, SourceError, StateError, TransientError } from "../errors.js";
+import { createLogger, type Logger } from "../log.js";
+import { QuoApiError } from "../quo/errors.js";
+
+/** Exit statuses (README "Exit status"). */
+export const EXIT = {
+  ok: 0,
+  /** The run could not complete: config, source, state or Quo error. */
+  error: 1,
+  /** `plan --detailed-exitcode`: changes are pending. */
+  changes: 2,
+  /** A safety guard refused the run; nothing was written. */
+  refused: 3,
+} as const;
+
+export interface GlobalOptions {
+  config: string;
+  format: string;
+  out?: string;
+  allowDeletes?: boolean;
+  sync?: string;
+}
+
+export interface CommandContext {
+  loaded: LoadedConfig;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+export function setup(opts: GlobalOptions): CommandContext {
+  const env = loadEnv(process.cwd());
+  const logger = createLogger(env);
+  return { loaded: loadConfig(opts.config), env, logger };
+}
+
+/** The indexes of the syncs to run: all, or the one named. Throws `ConfigError` for an unknown name. */
+export function selectSyncs(loaded: LoadedConfig, name?: string): number[] {
+  const syncs = loaded.config.syncs;
+  if (!name) return syncs.map((_, i) => i);
+  const i = syncs.findIndex((s: SyncConfig) => s.name === name);
+  if (i < 0) throw new ConfigError(`--sync ${name}: no such sync in ${loaded.file} (syncs: ${syncs.map((s) => s.name).join(", ")})`);
+  return [i];
+}
+
+/** Writes a report to `--out` or stdout. */
+export function emit(text: string, out?: string): void {
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
+/** A one-line reason (plus any detail lines) for an error, never a stack for expected errors. */
+export function describeError(e: unknown): string {
+  if (e instanceof ConfigError) return `config error: ${e.message}`;
+  if (e instanceof SourceError) return `source error: ${e.message}`;
+  if (e instanceof StateError) return `state error: ${e.message}`;
+  if (e instanceof GuardRefused) return `refused: ${e.message}`;
+  if (e instanceof QuoApiError) {
+    const hint = e.status === 401 ? " (check that QUO_API_KEY, or MATON_API_KEY, holds a valid key for this workspace)" : "";
+    return `Quo API error: ${e.message}${hint}`;
+  }
+  if (e instanceof TransientError) return `temporary failure: ${e.message}`;
+  if (e instanceof Error) return `unexpected error: ${e.message}`;
+  return `unexpected error: ${String(e)}`;
+}
+
+export function fail(e: unknown): number {
+  process.stderr.write(`quo-sync: ${describeError(e)}\n`);
+  if (!(e instanceof ConfigError || e instanceof SourceError || e instanceof StateError || e instanceof QuoApiError || e instanceof GuardRefused || e instanceof TransientError) && e instanceof Error && process.env.LOG_LEVEL === "debug") {
+    process.stderr.write(`${e.stack ?? ""}\n`);
+  }
+  return e instanceof GuardRefused ? EXIT.refused : EXIT.error;
+}

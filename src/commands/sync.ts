@@ -1,0 +1,81 @@
+/**
+ * `quo-sync sync` and `quo-sync plan`: one run (or dry run) of every configured sync, or the one
+ * named. Syncs run one after the other; one failing does not stop the others, and the exit status
+ * reports the worst outcome.
+ */
+import cliProgress from "cli-progress";
+import { ConfigError } from "../errors.js";
+import { FORMATS, render, type Format } from "../report/render.js";
+import type { SyncReport } from "../report/report.js";
+import { runSync } from "../run.js";
+import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+
+/** Below this many writes the progress bar is not worth drawing. */
+const PROGRESS_MIN = 50;
+
+export interface SyncCommandOptions extends GlobalOptions {
+  dryRun?: boolean;
+  detailedExitcode?: boolean;
+}
+
+export function parseFormat(f: string): Format {
+  if ((FORMATS as readonly string[]).includes(f)) return f as Format;
+  throw new ConfigError(`--format ${f}: use one of ${FORMATS.join(", ")}`);
+}
+
+export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
+  let ctx;
+  let format: Format;
+  let indexes: number[];
+  try {
+    format = parseFormat(opts.format);
+    ctx = setup(opts);
+    indexes = selectSyncs(ctx.loaded, opts.sync);
+  } catch (e) {
+    return fail(e);
+  }
+  const reports: SyncReport[] = [];
+  let status: number = EXIT.ok;
+  for (const i of indexes) {
+    const name = ctx.loaded.config.syncs[i]?.name ?? String(i);
+    const bar = process.stderr.isTTY && !opts.dryRun ? new cliProgress.SingleBar({ stream: process.stderr, format: `${name} [{bar}] {value}/{total} writes`, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+    let started = false;
+    try {
+      const report = await runSync(
+        {
+          loaded: ctx.loaded,
+          env: ctx.env,
+          logger: ctx.logger,
+          onProgress: (done, total) => {
+            if (!bar || total < PROGRESS_MIN) return;
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(done);
+          },
+        },
+        i,
+        { dryRun: Boolean(opts.dryRun), allowDeletes: Boolean(opts.allowDeletes) },
+      );
+      reports.push(report);
+      if (report.outcome === "refused") {
+        process.stderr.write(`quo-sync: refused: ${report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run"}\n`);
+        status = Math.max(status, EXIT.refused);
+      } else if (report.counts.failed > 0) {
+        ctx.logger.warn({ sync: name, failed: report.counts.failed }, "some changes failed; see the report");
+      }
+    } catch (e) {
+      ctx.logger.error({ sync: name }, describeError(e));
+      status = Math.max(status, fail(e));
+    } finally {
+      if (started) bar?.stop();
+    }
+  }
+  emit(render(format, reports), opts.out);
+  if (status === EXIT.ok && opts.detailedExitcode) {
+    const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete > 0);
+    return pending ? EXIT.changes : EXIT.ok;
+  }
+  return status;
+}

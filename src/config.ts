@@ -1,0 +1,180 @@
+/**
+ * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
+ * and the environment quo-sync reads. Contract: ../shared/docs/product.md, "Config file".
+ */
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { getCountries, type CountryCode } from "libphonenumber-js";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/** Quo allows 10 requests per second per API key (api-notes.md, "Rate limit"). */
+export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
+/** Deletes above this share of a sync's contacts refuse the run unless `--allow-deletes`. */
+export const DEFAULT_MAX_DELETE_PERCENT = 20;
+
+const countries = new Set<string>(getCountries());
+
+const columnName = z.string().trim().min(1, "a column name must not be empty");
+const labelMap = z
+  .record(z.string().trim().min(1, "a label must not be empty"), columnName)
+  .default({});
+
+const csvSource = z.strictObject({
+  type: z.literal("csv"),
+  path: z.string().min(1).describe("CSV file, relative to the config file"),
+  delimiter: z.string().min(1).max(1).default(",").describe("one character, e.g. ',' or ';' or '\\t'"),
+  encoding: z
+    .string()
+    .min(1)
+    .default("utf8")
+    .describe("a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le"),
+});
+
+export const sourceSchema = z.discriminatedUnion("type", [csvSource]);
+
+export const fieldsSchema = z.strictObject({
+  firstName: columnName.describe("required: Quo refuses a contact without a first name"),
+  lastName: columnName.optional(),
+  company: columnName.optional(),
+  role: columnName.optional(),
+  phoneNumbers: labelMap.describe("Quo phone label → source column"),
+  emails: labelMap.describe("Quo email label → source column"),
+  customFields: labelMap.describe("Quo custom field (name or key) → source column"),
+});
+
+const syncName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, "use 1–40 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+export const syncSchema = z.strictObject({
+  name: syncName,
+  source: sourceSchema,
+  key: columnName.describe("the source column holding a stable unique id"),
+  fields: fieldsSchema,
+  defaultCountry: z
+    .string()
+    .default("US")
+    .refine((c) => countries.has(c), { message: "not an ISO 3166-1 alpha-2 country code libphonenumber knows (e.g. US, GB, DE)" }),
+  deletes: z.enum(["mirror", "never"]).default("never"),
+  maxDeletePercent: z.number().min(0).max(100).default(DEFAULT_MAX_DELETE_PERCENT),
+  schedule: z.string().min(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  state: z.string().min(1).default("./quo-sync.db"),
+  quo: z
+    .strictObject({
+      requestsPerSecond: z.number().positive().max(100).default(QUO_DEFAULT_REQUESTS_PER_SECOND),
+    })
+    .default({ requestsPerSecond: QUO_DEFAULT_REQUESTS_PER_SECOND }),
+  syncs: z
+    .array(syncSchema)
+    .min(1, "configure at least one sync")
+    .superRefine((syncs, ctx) => {
+      const seen = new Map<string, number>();
+      syncs.forEach((s, i) => {
+        const first = seen.get(s.name);
+        if (first !== undefined) {
+          ctx.addIssue({ code: "custom", path: [i, "name"], message: `'${s.name}' is already the name of syncs[${first}]` });
+        } else seen.set(s.name, i);
+      });
+    }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SyncConfig = z.infer<typeof syncSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type CsvSourceConfig = z.infer<typeof csvSource>;
+export type FieldsConfig = z.infer<typeof fieldsSchema>;
+
+/** A loaded config: the validated data, where it came from, and each sync's index for messages. */
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+  baseDir: string;
+}
+
+/** `syncs[0].fields.phoneNumbers.mobile` from a zod issue path. */
+export function formatPath(parts: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of parts) {
+    if (typeof p === "number") out += `[${p}]`;
+    else {
+      const s = String(p);
+      out += /^[A-Za-z_$][\w$]*$/.test(s) ? (out ? `.${s}` : s) : `[${JSON.stringify(s)}]`;
+    }
+  }
+  return out || "(config)";
+}
+
+/**
+ * Validates parsed JSON against the schema. Throws `ConfigError` listing every problem, each
+ * prefixed with its path.
+ */
+export function parseConfig(data: unknown, file = "config"): Config {
+  const result = configSchema.safeParse(data);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  throw new ConfigError(`${file} is not valid:\n  ${lines.join("\n  ")}`);
+}
+
+/** Reads and validates a config file. Throws `ConfigError` naming the file. */
+export function loadConfig(file: string): LoadedConfig {
+  const abs = path.resolve(file);
+  if (!existsSync(abs)) throw new ConfigError(`config file ${file} does not exist (use --config FILE)`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(abs, "utf8"));
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return { config: parseConfig(data, file), file: abs, baseDir: path.dirname(abs) };
+}
+
+/** The JSON Schema shipped as `quo-sync.schema.json`, generated from the zod schema. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}
+
+/**
+ * The process environment merged over a `.env` file in the working directory (real environment
+ * variables win, as with dotenv's default).
+ */
+export function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const file = path.join(cwd, ".env");
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Every column a sync's mapping reads, with the config path that names it. */
+export function mappedColumns(sync: SyncConfig, index: number): { path: string; column: string }[] {
+  const base = `syncs[${index}]`;
+  const out: { path: string; column: string }[] = [{ path: `${base}.key`, column: sync.key }];
+  const f = sync.fields;
+  for (const k of ["firstName", "lastName", "company", "role"] as const) {
+    const c = f[k];
+    if (c) out.push({ path: `${base}.fields.${k}`, column: c });
+  }
+  for (const group of ["phoneNumbers", "emails", "customFields"] as const) {
+    for (const [label, column] of Object.entries(f[group])) {
+      out.push({ path: `${base}.fields.${formatPath([group, label])}`, column });
+    }
+  }
+  return out;
+}
+
+/** Throws `ConfigError` naming the column, when a mapping reads a column the source lacks. */
+export function checkColumns(sync: SyncConfig, index: number, columns: readonly string[], origin: string): void {
+  const have = new Set(columns);
+  const missing = mappedColumns(sync, index).filter((m) => !have.has(m.column));
+  if (missing.length === 0) return;
+  const list = columns.length ? columns.map((c) => `'${c}'`).join(", ") : "(none)";
+  throw new ConfigError(
+    missing.map((m) => `${m.path}: column '${m.column}' is not in ${origin}`).join("\n") + `\n  the source's columns are: ${list}`,
+  );
+}
+
+export type { CountryCode };

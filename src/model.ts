@@ -1,0 +1,152 @@
+/**
+ * The glossary of quo-sync: the data that flows from a source, through the planner, to the executor.
+ * Types only; no behaviour lives here.
+ */
+
+/** The source kinds quo-sync can read. */
+export type SourceType = "csv" | "google-sheets" | "hubspot";
+
+/**
+ * One record of a source snapshot.
+ * `row` is the record's position as a person would find it in the source: for a CSV file and a
+ * sheet, the spreadsheet row number (the header is row 1, the first record row 2); for a CRM, the
+ * record's ordinal in the listing. `values` maps a column (or property) name to its raw text.
+ * `problem`, when set, says why the connector could not read the record as a whole (for example a
+ * CSV line with more cells than the header); such a row is rejected, never guessed at.
+ */
+export interface SourceRow {
+  row: number;
+  values: Record<string, string>;
+  problem?: string;
+}
+
+/** A full snapshot of a source: its columns (in source order) and every record. */
+export interface Snapshot {
+  /** A human name of where the snapshot came from (a file path, a sheet id), for messages. */
+  origin: string;
+  columns: string[];
+  rows: SourceRow[];
+}
+
+/** A value Quo accepts for a custom field: see api-notes.md, "Value types". */
+export type CustomFieldValue = string | number | boolean | string[] | null;
+
+/** A labelled phone number or email, as Quo stores it in `defaultFields`. */
+export interface LabelledValue {
+  name: string;
+  value: string;
+}
+
+/**
+ * The Quo contact fields quo-sync manages for one record, normalised (trimmed names, E.164 phones,
+ * lower-cased email domains). Optional scalars are absent when blank. Lists are ordered by label so
+ * that two equal contacts hash equally.
+ */
+export interface ContactFields {
+  firstName: string;
+  lastName?: string;
+  company?: string;
+  role?: string;
+  phoneNumbers: LabelledValue[];
+  emails: LabelledValue[];
+  /** Custom field values by Quo custom-field key. */
+  customFields: Record<string, CustomFieldValue>;
+}
+
+/** Quo's ids of a contact's list items, by label, so a PATCH can address them. */
+export interface ItemIds {
+  phoneNumbers: Record<string, string>;
+  emails: Record<string, string>;
+}
+
+/** What the state store remembers about one source key of one sync. */
+export interface SyncRow {
+  key: string;
+  quoId: string;
+  /** Hash of `fields`, as computed by `hashContact`. */
+  hash: string;
+  /** What was last sent to Quo (or, after recovery, what Quo was seen to hold). */
+  fields: ContactFields;
+  itemIds: ItemIds;
+  /**
+   * Digest of the raw source cells the mapping read, together with the mapping's fingerprint
+   * (`sourceHash` in src/plan/source-hash.ts). Equal digests mean the mapped contact cannot differ,
+   * so the planner skips mapping the row. Absent after recovery, which forces a fresh mapping.
+   */
+  sourceHash?: string;
+}
+
+/** A record that cannot be sent as it is, with everything a person needs to find and fix it. */
+export interface Rejection {
+  key?: string;
+  row: number;
+  field?: string;
+  value?: string;
+  reason: string;
+}
+
+/** One field's change, for reports: `from` is null for a create, `to` null for a clear or delete. */
+export interface FieldChange {
+  from: unknown;
+  to: unknown;
+}
+
+export type FieldChanges = Record<string, FieldChange>;
+
+export interface CreateAction {
+  action: "create";
+  key: string;
+  row: number;
+  fields: ContactFields;
+  hash: string;
+  sourceHash: string;
+}
+
+export interface UpdateAction {
+  action: "update";
+  key: string;
+  row: number;
+  quoId: string;
+  before: ContactFields;
+  itemIds: ItemIds;
+  fields: ContactFields;
+  hash: string;
+  sourceHash: string;
+  changes: FieldChanges;
+}
+
+export interface DeleteAction {
+  action: "delete";
+  key: string;
+  quoId: string;
+  before: ContactFields;
+}
+
+/** A single small decision of the planner; the executor carries each out on its own. */
+export type Action = CreateAction | UpdateAction | DeleteAction;
+
+/** A safety guard's verdict, shown in every report and enforced by the executor. */
+export interface GuardResult {
+  guard: "empty-source" | "max-delete-percent";
+  /** True when the guard refuses the whole run (nothing is written). */
+  refused: boolean;
+  message: string;
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  delete: number;
+  unchanged: number;
+  rejected: number;
+}
+
+/** What one sync would do, computed purely from (snapshot, state, options). */
+export interface Plan {
+  sync: string;
+  actions: Action[];
+  unchanged: number;
+  rejected: Rejection[];
+  guards: GuardResult[];
+  counts: PlanCounts;
+}

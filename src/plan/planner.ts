@@ -1,0 +1,131 @@
+/**
+ * The planner: a pure function of (source snapshot, state rows, options) → Plan. No I/O, no clock
+ * (house-style rule 1), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
+ */
+import type { SyncConfig } from "../config.js";
+import type { Action, GuardResult, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
+import { diffFields } from "./diff.js";
+import { hashContact } from "./hash.js";
+import { mapRow, type ResolvedCustomField } from "./map-row.js";
+import { keyRows } from "./snapshot.js";
+import { sourceHasher } from "./source-hash.js";
+
+export interface PlanOptions {
+  sync: SyncConfig;
+  customFields: ResolvedCustomField[];
+  /** `--allow-deletes`: lift the maxDeletePercent guard for this run. */
+  allowDeletes: boolean;
+}
+
+/**
+ * Decides, for one sync, what to create, update and delete.
+ *
+ * - create: a mapped source row whose key this sync has no contact for;
+ * - update: the hash of the mapped row differs from the hash of what was last sent;
+ * - delete: only with `deletes: "mirror"`, only contacts this sync created (state rows), whose key
+ *   is gone from the source. A key whose row is present but rejected is *not* gone: a typo in a
+ *   phone number must not delete the contact;
+ * - guards: a source with no rows deletes nothing; deleting more than `maxDeletePercent` of the
+ *   sync's contacts refuses the whole run unless `allowDeletes`.
+ */
+export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOptions): Plan {
+  const { sync } = opts;
+  const byKey = new Map<string, SyncRow>();
+  for (const s of state) byKey.set(s.key, s);
+
+  const keyed = keyRows(snapshot, sync.key);
+  const rejected: Rejection[] = [...keyed.rejected];
+  const present = new Set<string>();
+  for (const r of keyed.rejected) if (r.key !== undefined) present.add(r.key);
+
+  const actions: Action[] = [];
+  let unchanged = 0;
+  const digest = sourceHasher(sync, opts.customFields);
+  for (const { key, row } of keyed.rows) {
+    present.add(key);
+    const known = byKey.get(key);
+    const sourceHash = digest(row);
+    if (known?.sourceHash === sourceHash) {
+      unchanged++;
+      continue;
+    }
+    const mapped = mapRow(row, key, { sync, customFields: opts.customFields });
+    if (!mapped.ok) {
+      rejected.push(mapped.rejection);
+      continue;
+    }
+    const fields = mapped.fields;
+    const hash = hashContact(fields);
+    if (!known) {
+      actions.push({ action: "create", key, row: row.row, fields, hash, sourceHash });
+    } else if (known.hash !== hash) {
+      actions.push({
+        action: "update",
+        key,
+        row: row.row,
+        quoId: known.quoId,
+        before: known.fields,
+        itemIds: known.itemIds,
+        fields,
+        hash,
+        sourceHash,
+        changes: diffFields(known.fields, fields),
+      });
+    } else {
+      unchanged++;
+    }
+  }
+
+  const guards: GuardResult[] = [];
+  const deletes: Action[] = [];
+  if (sync.deletes === "mirror") {
+    if (snapshot.rows.length === 0) {
+      if (state.length > 0) {
+        guards.push({
+          guard: "empty-source",
+          refused: false,
+          message: `${snapshot.origin} has no rows: nothing is deleted (a source that returns no rows at all never deletes)`,
+        });
+      }
+    } else {
+      for (const s of state) {
+        if (!present.has(s.key)) deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });
+      }
+      if (deletes.length > 0 && state.length > 0) {
+        const percent = (deletes.length / state.length) * 100;
+        if (percent > sync.maxDeletePercent) {
+          const share = `${deletes.length} of the sync's ${state.length} contacts (${percent.toFixed(1)}%)`;
+          guards.push({
+            guard: "max-delete-percent",
+            refused: !opts.allowDeletes,
+            message: opts.allowDeletes
+              ? `would delete ${share}, over maxDeletePercent ${sync.maxDeletePercent}: allowed by --allow-deletes`
+              : `would delete ${share}, over maxDeletePercent ${sync.maxDeletePercent} of syncs '${sync.name}'; rerun with --allow-deletes if that is intended`,
+          });
+        }
+      }
+    }
+  }
+  actions.push(...deletes);
+  rejected.sort((a, b) => a.row - b.row);
+
+  let create = 0;
+  let update = 0;
+  for (const a of actions) {
+    if (a.action === "create") create++;
+    else if (a.action === "update") update++;
+  }
+  return {
+    sync: sync.name,
+    actions,
+    unchanged,
+    rejected,
+    guards,
+    counts: { create, update, delete: deletes.length, unchanged, rejected: rejected.length },
+  };
+}
+
+/** True when a guard refuses the run. */
+export function isRefused(p: Plan): boolean {
+  return p.guards.some((g) => g.refused);
+}

@@ -1,0 +1,76 @@
+/**
+ * Resolves a sync's `fields.customFields` entries (by key, or by name case-insensitively) against
+ * the workspace's definitions from `GET /v1/contact-custom-fields`. Pure.
+ */
+import type { SyncConfig } from "../config.js";
+import { formatPath } from "../config.js";
+import { ConfigError } from "../errors.js";
+import type { CustomFieldType } from "./custom-values.js";
+import type { ResolvedCustomField } from "./map-row.js";
+
+export interface CustomFieldDefinition {
+  name: string;
+  key: string;
+  type: CustomFieldType;
+}
+
+/** Edit distance, for "did you mean" suggestions. */
+export function levenshtein(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j] as number;
+      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length] as number;
+}
+
+/** The candidate closest to `word` (case-insensitive), or undefined when nothing is close. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(w, c.toLowerCase());
+    const score = c.toLowerCase().includes(w) || w.includes(c.toLowerCase()) ? Math.min(d, 1) : d;
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
+}
+
+function listing(defs: readonly CustomFieldDefinition[]): string {
+  return defs.length ? defs.map((d) => `'${d.name}' (key ${d.key}, ${d.type})`).join(", ") : "(the workspace has no custom fields)";
+}
+
+/**
+ * Throws `ConfigError` naming the config path when an entry matches no definition or several,
+ * listing the workspace's fields and the closest match.
+ */
+export function resolveCustomFields(sync: SyncConfig, index: number, defs: readonly CustomFieldDefinition[]): ResolvedCustomField[] {
+  const out: ResolvedCustomField[] = [];
+  const problems: string[] = [];
+  for (const [configName, column] of Object.entries(sync.fields.customFields)) {
+    const at = `syncs[${index}].fields.${formatPath(["customFields", configName])}`;
+    const byKey = defs.filter((d) => d.key === configName);
+    const byName = defs.filter((d) => d.name.toLowerCase() === configName.toLowerCase());
+    const matches = byKey.length ? byKey : byName;
+    if (matches.length === 1) {
+      const d = matches[0] as CustomFieldDefinition;
+      out.push({ configName, column, key: d.key, name: d.name, type: d.type });
+    } else if (matches.length === 0) {
+      const near = closest(configName, defs.flatMap((d) => [d.name, d.key]));
+      problems.push(`${at}: no custom field named '${configName}' in the workspace${near ? `; did you mean '${near}'?` : ""} Fields: ${listing(defs)}`);
+    } else {
+      problems.push(`${at}: '${configName}' matches ${matches.length} custom fields (${listing(matches)}); use the key instead`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems.join("\n"));
+  return out;
+}

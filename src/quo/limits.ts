@@ -1,0 +1,66 @@
+/**
+ * The numbers the Quo client lives by, each with the document that sets it. Everything that is a
+ * vendor limit cites /work/shared/docs/api-notes.md ("api-notes.md" below) or the OpenAPI doc.
+ */
+
+/**
+ * Quo allows 10 requests per second per API key, shared by every process using the key
+ * (api-notes.md, "Rate limit"; quo-openapi-v1.json `x-kong-plugin-rate-limiting: {second: 10}`).
+ */
+export const QUO_REQUESTS_PER_SECOND = 10;
+
+/**
+ * Added to the throttle's 1-second window. Quo counts requests per wall-clock second on arrival
+ * (Kong rate-limiting, fixed windows); a sliding window of starts one second long can only exceed
+ * that when the time between our start and Quo's arrival varies, so the margin absorbs that jitter
+ * (event-loop stalls, socket set-up). 15 ms costs 1.5 % of the limit: 10 per 1.015 s ≈ 9.85/s.
+ */
+export const THROTTLE_MARGIN_MS = 15;
+
+/** `GET /v1/contacts` takes `maxResults` 1–50 (api-notes.md, "GET /v1/contacts"). */
+export const QUO_MAX_PAGE_SIZE = 50;
+
+/**
+ * External ids asked for in one `GET /v1/contacts?externalIds=…`. api-notes.md sets no count limit
+ * for the filter; 50 matches the page size (so a chunk normally fits one page) and keeps the query
+ * string well under common 8 KB URL limits even at the 75-character maximum (50 × ~90 bytes).
+ */
+export const QUO_EXTERNAL_IDS_PER_QUERY = 50;
+
+/** `externalId` is 1–75 characters (api-notes.md, "POST /v1/contacts"). */
+export const QUO_EXTERNAL_ID_MAX_LENGTH = 75;
+
+/**
+ * Times one request is retried after a retryable failure (429 always; 5xx and network errors when
+ * the request is safe to replay). api-notes.md: "4xx are the caller's: never retry them in a loop".
+ */
+export const QUO_DEFAULT_MAX_RETRIES = 5;
+
+/** First retry waits up to this long; each further retry doubles it (full jitter). */
+export const QUO_RETRY_BASE_DELAY_MS = 300;
+
+/** Cap of one backoff delay, so five retries stay within about half a minute in the worst case. */
+export const QUO_RETRY_MAX_DELAY_MS = 10_000;
+
+/**
+ * Longest `Retry-After` honoured. Quo documents no such header (api-notes.md, "Rate limit"); if a
+ * proxy sends one it is obeyed up to this bound, so a bogus value cannot stall a run for hours.
+ */
+export const QUO_RETRY_AFTER_MAX_MS = 60_000;
+
+/** Per-attempt timeout of one HTTP request. */
+export const QUO_DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * After a 429 the throttle pauses every start for this long and lowers its rate for a few seconds
+ * (`Throttle.slowDown`). A 429 means the key's second is used up ("429 until the next second",
+ * api-notes.md), most likely by another process sharing the key: the pause lets the current second
+ * pass, the lower rate stops the processes from colliding again at once.
+ */
+export const QUO_RATE_LIMIT_PENALTY_MS = 250;
+
+/**
+ * Chunks of `findByExternalIds` fetched at once: enough requests in flight to use the whole rate
+ * limit at up to 500 ms of latency (10/s × 0.5 s), few enough that a failure stops the rest quickly.
+ */
+export const QUO_FIND_CONCURRENCY = 5;

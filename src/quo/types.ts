@@ -1,0 +1,63 @@
+/**
+ * Wire types of Quo's public API v1, contacts part (quo-openapi-v1.json; api-notes.md "Quo").
+ * Types only: they describe JSON as Quo sends and receives it, not quo-sync's own model.
+ */
+
+/** The type of a workspace custom field (`GET /v1/contact-custom-fields`). */
+export type CustomFieldType = "address" | "boolean" | "date" | "multi-select" | "number" | "string" | "url";
+
+/** One custom field definition; definitions can only be changed in the Quo app. */
+export interface QuoCustomFieldDef {
+  name: string;
+  key: string;
+  type: CustomFieldType;
+}
+
+/**
+ * One labelled email or phone number. On PATCH an item with `id` updates that item and
+ * `value: null` removes it; an item without `id` is taken to be added (api-notes.md, "PATCH").
+ */
+export interface QuoItem {
+  id?: string;
+  name: string;
+  value: string | null;
+}
+
+/** A contact as Quo returns it. */
+export interface QuoContact {
+  id: string;
+  externalId?: string | null;
+  source?: string | null;
+  defaultFields: {
+    firstName: string | null;
+    lastName: string | null;
+    company: string | null;
+    role: string | null;
+    emails: QuoItem[];
+    phoneNumbers: QuoItem[];
+  };
+  customFields: { key?: string; name?: string; id?: string; type?: string; value: unknown }[];
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** The body of `POST /v1/contacts` (needs `defaultFields.firstName`) or `PATCH /v1/contacts/{id}`. */
+export interface QuoContactWrite {
+  defaultFields?: Partial<{
+    firstName: string | null;
+    lastName: string | null;
+    company: string | null;
+    role: string | null;
+    emails: QuoItem[];
+    phoneNumbers: QuoItem[];
+  }>;
+  customFields?: { key: string; value: unknown }[];
+  externalId?: string;
+  source?: string;
+}
+
+/** One page of `GET /v1/contacts`; `totalItems` is left out on purpose: it is unreliable (api-notes.md). */
+export interface QuoContactPage {
+  data: QuoContact[];
+  nextPageToken: string | null;
+}

@@ -1,0 +1,40 @@
+/**
+ * The source connectors by type, and reading a full snapshot from one.
+ */
+import type { ConnectorContext, SourceConnector } from "../connectors/types.js";
+import { csvConnector } from "../connectors/csv/index.js";
+import type { SourceConfig } from "./config.js";
+import { SourceError } from "./errors.js";
+import type { Snapshot, SourceRow } from "./model.js";
+
+/** The connector for a source config. */
+export function connectorFor(source: SourceConfig): SourceConnector<SourceConfig> {
+  switch (source.type) {
+    case "csv":
+      return csvConnector as SourceConnector<SourceConfig>;
+  }
+}
+
+/** A human name of a source for messages (never a credential). */
+export function describeSource(source: SourceConfig): string {
+  switch (source.type) {
+    case "csv":
+      return source.path;
+  }
+}
+
+/**
+ * Reads the whole snapshot into memory. Throws `SourceError` when the source cannot be read
+ * completely: nothing partial ever reaches the planner.
+ */
+export async function readSnapshot(source: SourceConfig, ctx: ConnectorContext): Promise<Snapshot> {
+  const connector = connectorFor(source);
+  let columns: string[] | null = null;
+  const rows: SourceRow[] = [];
+  for await (const item of connector.read(source, ctx)) {
+    if (item.type === "header") columns = item.columns;
+    else rows.push(item.row);
+  }
+  if (columns === null) throw new SourceError(`${describeSource(source)}: the source sent no header`);
+  return { origin: describeSource(source), columns, rows };
+}

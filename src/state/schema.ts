@@ -1,0 +1,81 @@
+/**
+ * The state database's tables (drizzle schema). Migrations in `migrations/` are generated from this
+ * file by `npm run db:generate` (drizzle-kit) and never edited by hand. This file imports only
+ * drizzle-orm so drizzle-kit can load it on its own.
+ */
+import { sqliteTable, text, integer, primaryKey, index } from "drizzle-orm/sqlite-core";
+
+/** Per sync and source key: the Quo contact this sync created, and what was last sent to it. */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    sync: text("sync").notNull(),
+    key: text("key").notNull(),
+    quoId: text("quo_id").notNull(),
+    /** hashContact(fields): compared with the source's hash to decide an update. */
+    hash: text("hash").notNull(),
+    /** JSON of ContactFields last sent (no secrets: only contact data). */
+    fields: text("fields").notNull(),
+    /** JSON of ItemIds: Quo's ids of the contact's phone and email items, by label. */
+    itemIds: text("item_ids").notNull(),
+    /** Digest of the raw source cells last mapped (see SyncRow.sourceHash); null forces a re-map. */
+    sourceHash: text("source_hash"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sync, t.key] }), index("contacts_quo_id").on(t.quoId)],
+);
+
+/** One row per run of a sync (real runs only: a dry run writes nothing anywhere). */
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    sync: text("sync").notNull(),
+    startedAt: integer("started_at").notNull(),
+    endedAt: integer("ended_at"),
+    /** running | ok | failed | refused | interrupted */
+    outcome: text("outcome").notNull(),
+    /** JSON of the report counts. */
+    counts: text("counts"),
+    error: text("error"),
+  },
+  (t) => [index("runs_sync_started").on(t.sync, t.startedAt)],
+);
+
+/** Rows a run rejected, with the reason shown to the user. */
+export const rejections = sqliteTable(
+  "rejections",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull(),
+    key: text("key"),
+    row: integer("row").notNull(),
+    field: text("field"),
+    value: text("value"),
+    reason: text("reason").notNull(),
+  },
+  (t) => [index("rejections_run").on(t.runId)],
+);
+
+/**
+ * Writes in flight: a row is inserted (and committed) before a write is sent to Quo and removed in
+ * the same transaction that records the write's outcome. A row left behind means the process died
+ * mid-write; the next run resolves it against Quo before planning.
+ */
+export const journal = sqliteTable(
+  "journal",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    sync: text("sync").notNull(),
+    key: text("key").notNull(),
+    /** create | update | delete */
+    op: text("op").notNull(),
+    quoId: text("quo_id"),
+    externalId: text("external_id").notNull(),
+    /** JSON of the ContactFields being sent (for a create, what to adopt if it landed). */
+    fields: text("fields"),
+    runId: integer("run_id"),
+    startedAt: integer("started_at").notNull(),
+  },
+  (t) => [index("journal_sync").on(t.sync)],
+);

@@ -1,0 +1,1227 @@
+/**
+ * An in-process emulator of the Quo (formerly OpenPhone) public API v1, contacts part, for tests,
+ * the demo and benchmarks. It speaks real HTTP/1.1 on 127.0.0.1 so the real client code runs against it.
+ *
+ * What it follows, in order of authority:
+ *  - the OpenAPI document `shared/reference/quo-openapi-v1.json` (request/response schemas, error
+ *    bodies and codes, the Kong plugins `x-kong-plugin-key-auth` and `x-kong-plugin-rate-limiting`);
+ *  - the docs in `shared/seeds/quo-api-docs.txt` (auth without Bearer, 10 requests/s per key, changelog
+ *    1.2.0 for `GET /v1/contacts`, `externalId`, `source` and the "Invalid Custom Field Item" 400);
+ *  - the Maton skill in `shared/seeds/quo-maton-skill.txt` (the `/quo` prefix, Bearer key, User-Agent,
+ *    list response and page token shape);
+ *  - `shared/docs/api-notes.md` for the readings it calls safe where the vendor is silent.
+ * Every choice made where all of them are silent is marked "Undocumented:" below. Where a choice was
+ * open, the stricter one is taken: a client that passes here should pass against Quo.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** The custom field types `GET /v1/contact-custom-fields` can report (OpenAPI enum). */
+export type CustomFieldType = "address" | "boolean" | "date" | "multi-select" | "number" | "string" | "url";
+
+/** A workspace custom field definition, as listed by `GET /v1/contact-custom-fields`. */
+export interface CustomFieldDef {
+  name: string;
+  key: string;
+  type: CustomFieldType;
+}
+
+/** One email or phone number of a contact; `id` is assigned by Quo and is needed to update or remove it. */
+export interface QuoItem {
+  id: string;
+  name: string;
+  value: string | null;
+}
+
+/** A contact exactly as the API returns it in `data`. */
+export interface EmulatedContact {
+  id: string;
+  externalId: string | null;
+  source: string | null;
+  defaultFields: {
+    firstName: string | null;
+    lastName: string | null;
+    company: string | null;
+    role: string | null;
+    emails: QuoItem[];
+    phoneNumbers: QuoItem[];
+  };
+  customFields: { key: string; name: string; id: string; type: CustomFieldType; value: unknown }[];
+  createdAt: string;
+  updatedAt: string;
+  createdByUserId: string;
+}
+
+/** The HTTP methods the contacts API uses; faults can be limited to some of them. */
+export type EmulatedMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+/**
+ * Injected failures. Faults are drawn from a seeded PRNG only for requests that passed auth and the
+ * rate limit, so a given seed and request sequence always fails the same requests.
+ */
+export interface FaultOptions {
+  /** Probability that a request gets a 500 (spec error body) WITHOUT being applied. */
+  serverErrorRate?: number;
+  /**
+   * Probability that a write (POST/PATCH/DELETE) IS processed and then the socket is destroyed with no
+   * response. The response is lost whatever it would have been (a 400 as well as a 201).
+   */
+  lostResponseRate?: number;
+  /** Which methods faults apply to; default all. */
+  methods?: EmulatedMethod[];
+  /** Seed of the deterministic PRNG (mulberry32); default 1. */
+  seed?: number;
+}
+
+/** How to start an emulator. Every field is optional. */
+export interface QuoEmulatorOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port; default 0 (random free port). */
+  port?: number;
+  /** Raw Quo keys accepted as `Authorization: KEY` under `/v1`; default `["test-quo-key"]`. */
+  apiKeys?: string[];
+  /** Keys accepted under the `/quo` prefix as `Authorization: Bearer KEY` with a non-empty User-Agent; default []. */
+  matonKeys?: string[];
+  /** Allowed requests per wall-clock second per key; default 10; 0 disables limiting. */
+  requestsPerSecond?: number;
+  /** Delay before processing each request that passed auth and the rate limit; default 0. */
+  latencyMs?: number;
+  /** The workspace's custom field definitions; default []. */
+  customFields?: CustomFieldDef[];
+  /** "spec": `{message, code, status, docs, title, trace, errors?}`; "live": `{"error": {message, key, trace}}`; default "spec". */
+  errorShape?: "spec" | "live";
+  /** Injected failures; default none. */
+  faults?: FaultOptions;
+}
+
+/** Counters since start or the last `resetStats()`. Admin routes are never counted. */
+export interface EmulatorStats {
+  /** Every HTTP request received, including rejected ones. */
+  requests: number;
+  /** Per route, e.g. "POST /v1/contacts", "PATCH /v1/contacts/:id", "GET /v1/contacts"; "unmatched" for unknown routes. */
+  byRoute: Record<string, number>;
+  /** Per status: "200", "201", "429", ...; "lost" for responses destroyed by the lost-response fault. */
+  byStatus: Record<string, number>;
+  /** Writes that changed the store (including those whose response was then lost). */
+  writesApplied: { create: number; update: number; delete: number };
+  /** Count of 429s. */
+  rateLimited: number;
+}
+
+/**
+ * A contact to seed: any field may be left out and gets a default (new ids, source "openphone", the
+ * app user, now). `defaultFields` is `Omit`ted before the intersection because
+ * `Partial<EmulatedContact> & {defaultFields: Partial<...>}` would intersect back to every default field
+ * being required.
+ */
+export type SeedContactInput = Partial<Omit<EmulatedContact, "defaultFields">> & {
+  defaultFields: Partial<EmulatedContact["defaultFields"]>;
+};
+
+/** A running emulator. All methods act on the in-memory workspace synchronously. */
+export interface QuoEmulator {
+  /** Origin to use as the API base URL, e.g. `http://127.0.0.1:43210` (no trailing slash). */
+  readonly url: string;
+  readonly port: number;
+  /** Deep copies of all contacts, in creation order. */
+  contacts(): EmulatedContact[];
+  /** A copy of the counters. */
+  stats(): EmulatorStats;
+  /** Zero the counters (the rate-limit windows are kept). */
+  resetStats(): void;
+  /** Replace the fault settings (and restart the PRNG from their seed); `undefined` turns faults off. */
+  setFaults(f: FaultOptions | undefined): void;
+  /** Change the processing delay. */
+  setLatency(ms: number): void;
+  /** Replace the workspace's custom field definitions (in Quo only the app can do this). */
+  setCustomFields(defs: CustomFieldDef[]): void;
+  /** Simulate a person editing a contact in the Quo app (no rate limit, not counted). Throws for an unknown id. */
+  appEdit(
+    id: string,
+    edit: { firstName?: string | null; lastName?: string | null; company?: string | null; role?: string | null },
+  ): void;
+  /** Simulate a person deleting a contact in the Quo app. Throws for an unknown id. */
+  appDelete(id: string): void;
+  /** Seed a contact that quo-sync did not create (e.g. created in the app). Returns a copy of it. Throws on a duplicate id. */
+  seedContact(c: SeedContactInput): EmulatedContact;
+  /** Stop listening and destroy open sockets. */
+  close(): Promise<void>;
+}
+
+/** Kong `rate-limiting` config in the OpenAPI document: `{"second": 10, "policy": "local"}`; docs: "10 requests per second". */
+const DEFAULT_REQUESTS_PER_SECOND = 10;
+/** `maxResults` bounds of `GET /v1/contacts` (Maton skill: "Results per page (1-50)"). */
+const MAX_RESULTS_MIN = 1;
+const MAX_RESULTS_MAX = 50;
+/** `externalId` length, changelog 1.2.0 / api-notes.md: 1–75 characters. */
+const EXTERNAL_ID_MAX_CHARS = 75;
+/** E.164, as api-notes.md and the docs' "Always validate phone numbers are in E.164 format". */
+const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
+const E164_PATTERN_TEXT = "^\\+[1-9]\\d{1,14}$";
+/** Sources Quo reserves for itself (api-notes.md). */
+const RESERVED_SOURCES = new Set(["openphone", "device", "csv", "zapier", "google-people", "other"]);
+const RESERVED_SOURCE_PREFIXES = ["openphone", "csv"];
+/** The `source` an API-created contact gets (OpenAPI example of the contact `source`). */
+const DEFAULT_API_SOURCE = "public-api";
+/** Undocumented: the source of contacts made in the app; "openphone" is reserved, which suggests Quo uses it itself. */
+const DEFAULT_APP_SOURCE = "openphone";
+const API_USER_ID = "USpublicApi01";
+const APP_USER_ID = "USappUser0001";
+/** Body size cap: far above any contact write, low enough that a runaway client cannot exhaust memory. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Rebuild the creation-order array once deleted entries outnumber live ones and exceed this count. */
+const COMPACT_MIN_TOMBSTONES = 1024;
+const SPEC_DOCS_URL = "https://openphone.com/docs";
+/** Kong's own bodies: the rate-limiting plugin's 429 and the router's 404 for an unknown path. */
+const RATE_LIMIT_BODY = { message: "API rate limit exceeded" };
+const NO_ROUTE_BODY = { message: "no Route matched with those values" };
+const MATON_PREFIX = "/quo";
+const ADMIN_PREFIX = "/__emulator/";
+const ALL_METHODS: readonly EmulatedMethod[] = ["GET", "POST", "PATCH", "DELETE"];
+const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = ["address", "boolean", "date", "multi-select", "number", "string", "url"];
+
+/** One error of a spec-shaped body, in the style the OpenAPI document shows (TypeBox: path, message, schema). */
+interface SchemaIssue {
+  path: string;
+  message: string;
+  schema: Record<string, unknown>;
+}
+
+/** One rejected custom field item, as in the `0801400` example. */
+interface CustomFieldIssue {
+  key: string;
+  reason: string;
+}
+
+/** A Quo error before it is shaped; codes, titles and messages are the OpenAPI examples. */
+interface QuoError {
+  status: number;
+  code: string;
+  title: string;
+  message: string;
+  /** Undocumented: the live shape's `key`; a snake_case name of the error. */
+  key: string;
+  errors?: (SchemaIssue | CustomFieldIssue)[];
+  description?: string;
+}
+
+type Resource = "contacts" | "customFields";
+
+const ERR = {
+  unauthorized: (r: Resource): QuoError =>
+    r === "contacts"
+      ? { status: 401, code: "0800401", title: "Unauthorized", message: "You are unauthorized to access the contact", key: "unauthorized" }
+      : {
+          status: 401,
+          code: "0700401",
+          title: "Unauthorized",
+          message: "You are unauthorized to access the contact custom fields",
+          key: "unauthorized",
+        },
+  notFound: (): QuoError => ({ status: 404, code: "0800404", title: "Not Found", message: "Contact not found", key: "not_found" }),
+  /**
+   * Undocumented: the OpenAPI document lists no generic 400 for contacts; every other resource uses `<resource>00400`
+   * "Bad Request" / "The input was invalid." (0100400, 0400400, 0700400...), so contacts get 0800400.
+   */
+  badRequest: (r: Resource, errors: SchemaIssue[]): QuoError => ({
+    status: 400,
+    code: r === "contacts" ? "0800400" : "0700400",
+    title: "Bad Request",
+    message: "The input was invalid.",
+    key: "bad_request",
+    errors,
+  }),
+  /** Changelog 1.2.0: an invalid custom field is a 400 "Invalid Custom Field Item" (example body in the OpenAPI). */
+  invalidCustomField: (errors: CustomFieldIssue[]): QuoError => ({
+    status: 400,
+    code: "0801400",
+    title: "Invalid Custom Field Item",
+    message: "Request contained invalid custom field item(s)",
+    key: "invalid_custom_field_item",
+    description: "Invalid Custom Field Item",
+    errors,
+  }),
+  unknown: (r: Resource): QuoError => ({
+    status: 500,
+    code: r === "contacts" ? "0801500" : "0701500",
+    title: "Unknown Error",
+    message: "An unknown error occurred",
+    key: "unknown_error",
+  }),
+};
+
+/** What a route handler answers; `applied` names the write that changed the store, if any. */
+interface RouteResult {
+  status: number;
+  body?: unknown;
+  applied?: "create" | "update" | "delete";
+}
+
+/** A stored contact with its creation sequence, which orders listings and page tokens. */
+interface ContactRecord {
+  seq: number;
+  deleted: boolean;
+  contact: EmulatedContact;
+}
+
+/** A validated email or phone item of a write. */
+interface ItemInput {
+  id?: string;
+  name: string;
+  value: string | null;
+}
+
+/** A validated create or update body: only the keys present in the request are set. */
+interface WriteInput {
+  firstName?: string;
+  lastName?: string | null;
+  company?: string | null;
+  role?: string | null;
+  emails?: ItemInput[];
+  phoneNumbers?: ItemInput[];
+  customFields?: { def: CustomFieldDef; value: unknown }[];
+  externalId?: string | null;
+  source?: string;
+  createdByUserId?: string;
+}
+
+type Route =
+  | { name: "GET /v1/contacts"; resource: "contacts" }
+  | { name: "POST /v1/contacts"; resource: "contacts" }
+  | { name: "GET /v1/contacts/:id"; resource: "contacts"; id: string }
+  | { name: "PATCH /v1/contacts/:id"; resource: "contacts"; id: string }
+  | { name: "DELETE /v1/contacts/:id"; resource: "contacts"; id: string }
+  | { name: "GET /v1/contact-custom-fields"; resource: "customFields" };
+
+/** Raised while reading a request body that is not acceptable JSON. */
+class BodyError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** mulberry32: a tiny deterministic PRNG so fault runs are reproducible from a seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function has(o: Record<string, unknown>, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
+function deepCopy<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function matchRoute(method: string, path: string): Route | undefined {
+  if (path === "/v1/contacts") {
+    if (method === "GET") return { name: "GET /v1/contacts", resource: "contacts" };
+    if (method === "POST") return { name: "POST /v1/contacts", resource: "contacts" };
+    return undefined;
+  }
+  if (path === "/v1/contact-custom-fields") {
+    return method === "GET" ? { name: "GET /v1/contact-custom-fields", resource: "customFields" } : undefined;
+  }
+  const m = /^\/v1\/contacts\/([^/]+)$/.exec(path);
+  if (!m || m[1] === undefined) return undefined;
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
+  if (method === "GET") return { name: "GET /v1/contacts/:id", resource: "contacts", id };
+  if (method === "PATCH") return { name: "PATCH /v1/contacts/:id", resource: "contacts", id };
+  if (method === "DELETE") return { name: "DELETE /v1/contacts/:id", resource: "contacts", id };
+  return undefined;
+}
+
+/** ISO 8601 date-time with a zone, as the OpenAPI `format: date-time` of date custom fields. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Checks a custom field value against its type (api-notes.md: boolean → JSON boolean, number → JSON
+ * number, date → ISO 8601 date-time, multi-select → array of strings, others → string). Returns the
+ * value to store, or a reason. Undocumented: dates are stored as `toISOString()`, the form of the OpenAPI example
+ * ("2024-09-11T04:00:00.000Z"), so what a client reads back may differ in form from what it sent.
+ */
+function checkCustomValue(def: CustomFieldDef, value: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (value === null) return { ok: true, value: null };
+  switch (def.type) {
+    case "boolean":
+      return typeof value === "boolean" ? { ok: true, value } : { ok: false, reason: "Expected a boolean for a boolean field" };
+    case "number":
+      return typeof value === "number" && Number.isFinite(value)
+        ? { ok: true, value }
+        : { ok: false, reason: "Expected a finite number for a number field" };
+    case "date": {
+      if (typeof value !== "string" || !ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
+        return { ok: false, reason: "Expected an ISO 8601 date-time string for a date field" };
+      }
+      return { ok: true, value: new Date(value).toISOString() };
+    }
+    case "multi-select":
+      return Array.isArray(value) && value.every((x) => typeof x === "string")
+        ? { ok: true, value: [...value] }
+        : { ok: false, reason: "Expected an array of strings for a multi-select field" };
+    case "address":
+    case "string":
+    case "url":
+      return typeof value === "string" ? { ok: true, value } : { ok: false, reason: `Expected a string for a ${def.type} field` };
+  }
+}
+
+/** Validates a create or update body. Collects every problem, so one 400 names them all. */
+function parseWrite(
+  body: unknown,
+  mode: "create" | "update",
+  defs: ReadonlyMap<string, CustomFieldDef>,
+): { input: WriteInput; issues: SchemaIssue[]; cfIssues: CustomFieldIssue[] } {
+  const issues: SchemaIssue[] = [];
+  const cfIssues: CustomFieldIssue[] = [];
+  const input: WriteInput = {};
+  if (!isObject(body)) {
+    issues.push({ path: "", message: "Expected object", schema: { type: "object" } });
+    return { input, issues, cfIssues };
+  }
+
+  const df = body["defaultFields"];
+  if (df === undefined && mode === "create") {
+    issues.push({ path: "/defaultFields", message: "Expected required property", schema: { type: "object" } });
+  } else if (df !== undefined && !isObject(df)) {
+    issues.push({ path: "/defaultFields", message: "Expected object", schema: { type: "object" } });
+  } else if (df !== undefined) {
+    // firstName is required on create. Undocumented: the PATCH schema allows null, but a contact
+    // without a first name is what the create refuses, so an update may not clear it either.
+    if (mode === "create" || has(df, "firstName")) {
+      const fn = df["firstName"];
+      if (typeof fn !== "string" || fn.trim() === "") {
+        issues.push({
+          path: "/defaultFields/firstName",
+          message: fn === undefined ? "Expected required property" : "Expected non-empty string",
+          schema: { type: "string", minLength: 1 },
+        });
+      } else {
+        input.firstName = fn;
+      }
+    }
+    for (const k of ["lastName", "company", "role"] as const) {
+      if (!has(df, k)) continue;
+      const v = df[k];
+      if (v === null || typeof v === "string") input[k] = v;
+      else issues.push({ path: `/defaultFields/${k}`, message: "Expected string or null", schema: { type: ["string", "null"] } });
+    }
+    for (const k of ["emails", "phoneNumbers"] as const) {
+      if (!has(df, k)) continue;
+      const items = parseItems(df[k], k, mode, issues);
+      if (items) input[k] = items;
+    }
+  }
+
+  if (has(body, "customFields")) {
+    const cf = body["customFields"];
+    if (!Array.isArray(cf)) {
+      issues.push({ path: "/customFields", message: "Expected array", schema: { type: "array" } });
+    } else {
+      const out: { def: CustomFieldDef; value: unknown }[] = [];
+      cf.forEach((item: unknown, i) => {
+        if (!isObject(item) || typeof item["key"] !== "string") {
+          issues.push({ path: `/customFields/${i}/key`, message: "Expected string", schema: { type: "string" } });
+          return;
+        }
+        if (!has(item, "value")) {
+          issues.push({ path: `/customFields/${i}/value`, message: "Expected required property", schema: {} });
+          return;
+        }
+        const key = item["key"];
+        const def = defs.get(key);
+        if (!def) {
+          cfIssues.push({ key, reason: "Did not match any known contact custom field" });
+          return;
+        }
+        const checked = checkCustomValue(def, item["value"]);
+        if (checked.ok) out.push({ def, value: checked.value });
+        else cfIssues.push({ key, reason: checked.reason });
+      });
+      input.customFields = out;
+    }
+  }
+
+  if (has(body, "externalId")) {
+    const v = body["externalId"];
+    // Undocumented: null means "no external id" on create and clears it on update.
+    if (v === null) input.externalId = null;
+    else if (typeof v === "string" && Array.from(v).length >= 1 && Array.from(v).length <= EXTERNAL_ID_MAX_CHARS) input.externalId = v;
+    else {
+      issues.push({
+        path: "/externalId",
+        message: `Expected string length between 1 and ${EXTERNAL_ID_MAX_CHARS}`,
+        schema: { type: "string", minLength: 1, maxLength: EXTERNAL_ID_MAX_CHARS },
+      });
+    }
+  }
+
+  if (has(body, "source")) {
+    const v = body["source"];
+    if (typeof v !== "string" || v === "") {
+      issues.push({ path: "/source", message: "Expected non-empty string", schema: { type: "string", minLength: 1 } });
+    } else if (isReservedSource(v)) {
+      issues.push({
+        path: "/source",
+        message: "Source may not be openphone, device, csv, zapier, google-people or other, nor start with openphone or csv",
+        schema: { type: "string" },
+      });
+    } else {
+      input.source = v;
+    }
+  }
+
+  if (has(body, "createdByUserId") && mode === "create") {
+    const v = body["createdByUserId"];
+    if (typeof v === "string" && /^US/.test(v)) input.createdByUserId = v;
+    else {
+      issues.push({ path: "/createdByUserId", message: "Expected string to match '^US(.*)$'", schema: { type: "string", pattern: "^US(.*)$" } });
+    }
+  }
+
+  return { input, issues, cfIssues };
+}
+
+/** Undocumented: the reserved-source check ignores case, the stricter reading (a client passing here passes Quo). */
+function isReservedSource(s: string): boolean {
+  const lower = s.toLowerCase();
+  return RESERVED_SOURCES.has(lower) || RESERVED_SOURCE_PREFIXES.some((p) => lower.startsWith(p));
+}
+
+function parseItems(
+  raw: unknown,
+  field: "emails" | "phoneNumbers",
+  mode: "create" | "update",
+  issues: SchemaIssue[],
+): ItemInput[] | undefined {
+  const base = `/defaultFields/${field}`;
+  if (!Array.isArray(raw)) {
+    issues.push({ path: base, message: "Expected array", schema: { type: "array" } });
+    return undefined;
+  }
+  const out: ItemInput[] = [];
+  raw.forEach((item: unknown, i) => {
+    const path = `${base}/${i}`;
+    if (!isObject(item)) {
+      issues.push({ path, message: "Expected object", schema: { type: "object" } });
+      return;
+    }
+    const name = item["name"];
+    const value = item["value"];
+    if (typeof name !== "string") {
+      issues.push({ path: `${path}/name`, message: "Expected string", schema: { type: "string" } });
+      return;
+    }
+    if (value === null) {
+      // OpenAPI: "If set to null during a patch operation, it will remove the ... item from the
+      // contact". Undocumented: without an id there is nothing to remove, so that is refused; on
+      // create a null value (allowed by the schema) simply stores no item.
+      if (mode === "create") return;
+      if (typeof item["id"] !== "string") {
+        issues.push({ path: `${path}/id`, message: "Expected required property when value is null", schema: { type: "string" } });
+        return;
+      }
+    } else if (typeof value !== "string") {
+      issues.push({ path: `${path}/value`, message: "Expected string or null", schema: { type: ["string", "null"] } });
+      return;
+    } else if (field === "phoneNumbers" && !E164_PATTERN.test(value)) {
+      issues.push({
+        path: `${path}/value`,
+        message: `Expected string to match '${E164_PATTERN_TEXT}'`,
+        schema: { type: "string", pattern: E164_PATTERN_TEXT },
+      });
+      return;
+    } else if (field === "emails" && !/^[^@]+@[^@]+$/.test(value)) {
+      issues.push({
+        path: `${path}/value`,
+        message: "Expected string to match 'email' format",
+        schema: { type: "string", format: "email" },
+      });
+      return;
+    }
+    const parsed: ItemInput = { name, value };
+    if (mode === "update" && has(item, "id")) {
+      if (typeof item["id"] !== "string") {
+        issues.push({ path: `${path}/id`, message: "Expected string", schema: { type: "string" } });
+        return;
+      }
+      parsed.id = item["id"];
+    }
+    out.push(parsed);
+  });
+  return out;
+}
+
+function encodePageToken(rec: ContactRecord): string {
+  // Base64 JSON with a `lastId`, like the tokens in the Maton skill ("eyJsYXN0SWQiOi..."): a cursor
+  // after the last item returned. Undocumented: that Quo's cursor survives deletes between pages;
+  // here deletes neither skip nor repeat contacts.
+  return Buffer.from(JSON.stringify({ lastId: rec.contact.id, seq: rec.seq })).toString("base64");
+}
+
+function decodePageToken(token: string): number | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
+    if (isObject(parsed) && typeof parsed["lastId"] === "string" && Number.isSafeInteger(parsed["seq"]) && (parsed["seq"] as number) >= 0) {
+      return parsed["seq"] as number;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Reads an array query parameter in every form clients send: `a=x&a=y`, `a[]=x`, `a[0]=x`. Never splits on commas. */
+function queryArray(params: URLSearchParams, name: string): string[] | undefined {
+  const pattern = new RegExp(`^${name}(\\[\\d*\\])?$`);
+  const out: string[] = [];
+  let seen = false;
+  for (const [k, v] of params) {
+    if (pattern.test(k)) {
+      seen = true;
+      out.push(v);
+    }
+  }
+  return seen ? out : undefined;
+}
+
+/**
+ * Starts an emulator and resolves once it listens. Rejects if the port cannot be bound.
+ * Routes: `/v1/...` for raw Quo keys, `/quo/v1/...` for Maton keys, `/__emulator/...` for admin.
+ */
+export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<QuoEmulator> {
+  const host = opts.host ?? "127.0.0.1";
+  const apiKeys = new Set(opts.apiKeys ?? ["test-quo-key"]);
+  const matonKeys = new Set(opts.matonKeys ?? []);
+  const rps = opts.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
+  const errorShape = opts.errorShape ?? "spec";
+  let latencyMs = opts.latencyMs ?? 0;
+  let customDefs = new Map<string, CustomFieldDef>();
+  let faults: Required<FaultOptions> | undefined;
+  let rand: () => number = mulberry32(1);
+
+  const byId = new Map<string, ContactRecord>();
+  const byExternalId = new Map<string, Set<ContactRecord>>();
+  let ordered: ContactRecord[] = [];
+  let tombstones = 0;
+  let nextSeq = 0;
+  let idCounter = 0;
+  const instanceTag = randomBytes(3).toString("hex");
+  const windows = new Map<string, { second: number; count: number }>();
+  const sockets = new Set<Socket>();
+  let closed = false;
+  let stats = emptyStats();
+
+  function emptyStats(): EmulatorStats {
+    return { requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 };
+  }
+
+  function setCustomFields(defs: CustomFieldDef[]): void {
+    customDefs = new Map(defs.map((d) => [d.key, { ...d }]));
+  }
+  setCustomFields(opts.customFields ?? []);
+
+  function setFaults(f: FaultOptions | undefined): void {
+    if (!f) {
+      faults = undefined;
+      return;
+    }
+    faults = {
+      serverErrorRate: f.serverErrorRate ?? 0,
+      lostResponseRate: f.lostResponseRate ?? 0,
+      methods: f.methods ? [...f.methods] : [...ALL_METHODS],
+      seed: f.seed ?? 1,
+    };
+    rand = mulberry32(faults.seed);
+  }
+  setFaults(opts.faults);
+
+  /** ObjectId-like 24 hex digits (the OpenAPI's contact ids are 24 hex): seconds, instance tag, counter. */
+  function newId(prefix: string): string {
+    idCounter += 1;
+    const secs = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0").slice(-8);
+    return prefix + secs + instanceTag + idCounter.toString(16).padStart(10, "0");
+  }
+
+  function customFieldId(key: string): string {
+    return createHash("sha1").update(key).digest("hex").slice(0, 24);
+  }
+
+  function indexExternalId(rec: ContactRecord, add: boolean): void {
+    const ext = rec.contact.externalId;
+    if (ext === null) return;
+    let set = byExternalId.get(ext);
+    if (add) {
+      if (!set) byExternalId.set(ext, (set = new Set()));
+      set.add(rec);
+    } else if (set) {
+      set.delete(rec);
+      if (set.size === 0) byExternalId.delete(ext);
+    }
+  }
+
+  function insert(contact: EmulatedContact): ContactRecord {
+    const rec: ContactRecord = { seq: nextSeq++, deleted: false, contact };
+    byId.set(contact.id, rec);
+    ordered.push(rec);
+    indexExternalId(rec, true);
+    return rec;
+  }
+
+  function remove(rec: ContactRecord): void {
+    byId.delete(rec.contact.id);
+    indexExternalId(rec, false);
+    rec.deleted = true;
+    tombstones += 1;
+    if (tombstones >= COMPACT_MIN_TOMBSTONES && tombstones * 2 > ordered.length) {
+      ordered = ordered.filter((r) => !r.deleted);
+      tombstones = 0;
+    }
+  }
+
+  /** First index in `ordered` whose seq is greater than `seq` (the array is sorted by seq). */
+  function firstAfter(seq: number): number {
+    let lo = 0;
+    let hi = ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ordered[mid] as ContactRecord).seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  function listContacts(params: URLSearchParams): RouteResult | QuoError {
+    const issues: SchemaIssue[] = [];
+    const rawMax = params.getAll("maxResults");
+    let maxResults = 0;
+    const maxSchema = { type: "integer", minimum: MAX_RESULTS_MIN, maximum: MAX_RESULTS_MAX };
+    const only = rawMax[0];
+    if (rawMax.length === 0 || only === undefined) {
+      issues.push({ path: "/maxResults", message: "Expected required property", schema: maxSchema });
+    } else if (rawMax.length > 1 || !/^\d+$/.test(only)) {
+      issues.push({ path: "/maxResults", message: "Expected integer", schema: maxSchema });
+    } else {
+      maxResults = Number(only);
+      if (maxResults < MAX_RESULTS_MIN) {
+        issues.push({ path: "/maxResults", message: `Expected integer to be greater or equal to ${MAX_RESULTS_MIN}`, schema: maxSchema });
+      } else if (maxResults > MAX_RESULTS_MAX) {
+        issues.push({ path: "/maxResults", message: `Expected integer to be less or equal to ${MAX_RESULTS_MAX}`, schema: maxSchema });
+      }
+    }
+    let after = -1;
+    const token = params.get("pageToken");
+    if (token !== null) {
+      const seq = decodePageToken(token);
+      if (seq === undefined) issues.push({ path: "/pageToken", message: "Invalid page token", schema: { type: "string" } });
+      else after = seq;
+    }
+    if (issues.length > 0) return ERR.badRequest("contacts", issues);
+
+    const externalIds = queryArray(params, "externalIds");
+    const sources = queryArray(params, "sources");
+    const sourceSet = sources ? new Set(sources) : undefined;
+    const matches = (r: ContactRecord): boolean => !sourceSet || (r.contact.source !== null && sourceSet.has(r.contact.source));
+    // One extra item tells whether another page exists, so the last page carries `nextPageToken: null`
+    // (changelog 1.1.2) and no empty trailing page is ever needed.
+    const page: ContactRecord[] = [];
+    if (externalIds) {
+      const found = new Set<ContactRecord>();
+      for (const ext of externalIds) for (const r of byExternalId.get(ext) ?? []) if (r.seq > after && matches(r)) found.add(r);
+      page.push(...[...found].sort((a, b) => a.seq - b.seq).slice(0, maxResults + 1));
+    } else {
+      for (let i = firstAfter(after); i < ordered.length && page.length <= maxResults; i++) {
+        const r = ordered[i] as ContactRecord;
+        if (!r.deleted && matches(r)) page.push(r);
+      }
+    }
+    const more = page.length > maxResults;
+    const data = page.slice(0, maxResults);
+    const last = data[data.length - 1];
+    return {
+      status: 200,
+      body: {
+        data: data.map((r) => r.contact),
+        // Changelog 1.1.2: `totalItems` "is not returning the true total items count". It is the
+        // whole workspace here, ignoring filters, so a client that trusts it goes wrong in tests too.
+        totalItems: byId.size,
+        nextPageToken: more && last ? encodePageToken(last) : null,
+      },
+    };
+  }
+
+  function applyItems(list: QuoItem[], items: ItemInput[], field: "emails" | "phoneNumbers", prefix: string, issues: SchemaIssue[]): void {
+    items.forEach((item, i) => {
+      if (item.id === undefined) {
+        // api-notes.md: the docs do not say what an item without `id` does to the others; the safe
+        // reading is "it is added". So a blind retry of such a PATCH duplicates the item.
+        list.push({ id: newId(prefix), name: item.name, value: item.value });
+        return;
+      }
+      const at = list.findIndex((x) => x.id === item.id);
+      if (at < 0) {
+        issues.push({
+          path: `/defaultFields/${field}/${i}/id`,
+          message: "No item with this id on the contact",
+          schema: { type: "string" },
+        });
+        return;
+      }
+      if (item.value === null) list.splice(at, 1);
+      else list[at] = { id: item.id, name: item.name, value: item.value };
+    });
+  }
+
+  /**
+   * Undocumented: a contact lists only the custom fields that hold a value (the Maton example shows
+   * `customFields: []`), so clearing one with null removes its entry.
+   */
+  function applyCustomFields(contact: EmulatedContact, items: { def: CustomFieldDef; value: unknown }[]): void {
+    for (const { def, value } of items) {
+      const at = contact.customFields.findIndex((f) => f.key === def.key);
+      if (value === null) {
+        if (at >= 0) contact.customFields.splice(at, 1);
+        continue;
+      }
+      const entry = { key: def.key, name: def.name, id: customFieldId(def.key), type: def.type, value };
+      if (at >= 0) contact.customFields[at] = entry;
+      else contact.customFields.push(entry);
+    }
+  }
+
+  function createContact(body: unknown): RouteResult | QuoError {
+    const { input, issues, cfIssues } = parseWrite(body, "create", customDefs);
+    if (issues.length > 0) return ERR.badRequest("contacts", issues);
+    if (cfIssues.length > 0) return ERR.invalidCustomField(cfIssues);
+    const now = new Date().toISOString();
+    const contact: EmulatedContact = {
+      id: newId("CT"),
+      externalId: input.externalId ?? null,
+      source: input.source ?? DEFAULT_API_SOURCE,
+      defaultFields: {
+        firstName: input.firstName ?? null,
+        lastName: input.lastName ?? null,
+        company: input.company ?? null,
+        role: input.role ?? null,
+        emails: (input.emails ?? []).map((e) => ({ id: newId("EM"), name: e.name, value: e.value })),
+        phoneNumbers: (input.phoneNumbers ?? []).map((p) => ({ id: newId("PH"), name: p.name, value: p.value })),
+      },
+      customFields: [],
+      createdAt: now,
+      updatedAt: now,
+      createdByUserId: input.createdByUserId ?? API_USER_ID,
+    };
+    applyCustomFields(contact, input.customFields ?? []);
+    insert(contact);
+    return { status: 201, body: { data: contact }, applied: "create" };
+  }
+
+  function updateContact(id: string, body: unknown): RouteResult | QuoError {
+    const rec = byId.get(id);
+    if (!rec) return ERR.notFound();
+    const { input, issues, cfIssues } = parseWrite(body, "update", customDefs);
+    if (issues.length > 0) return ERR.badRequest("contacts", issues);
+    if (cfIssues.length > 0) return ERR.invalidCustomField(cfIssues);
+    // Work on a copy and commit only if every item id resolved: a refused PATCH changes nothing.
+    const next = deepCopy(rec.contact);
+    const df = next.defaultFields;
+    if (input.firstName !== undefined) df.firstName = input.firstName;
+    if (input.lastName !== undefined) df.lastName = input.lastName;
+    if (input.company !== undefined) df.company = input.company;
+    if (input.role !== undefined) df.role = input.role;
+    const itemIssues: SchemaIssue[] = [];
+    if (input.emails) applyItems(df.emails, input.emails, "emails", "EM", itemIssues);
+    if (input.phoneNumbers) applyItems(df.phoneNumbers, input.phoneNumbers, "phoneNumbers", "PH", itemIssues);
+    if (itemIssues.length > 0) return ERR.badRequest("contacts", itemIssues);
+    applyCustomFields(next, input.customFields ?? []);
+    if (input.externalId !== undefined) next.externalId = input.externalId;
+    if (input.source !== undefined) next.source = input.source;
+    next.updatedAt = new Date().toISOString();
+    indexExternalId(rec, false);
+    rec.contact = next;
+    indexExternalId(rec, true);
+    return { status: 200, body: { data: next }, applied: "update" };
+  }
+
+  function handleRoute(route: Route, params: URLSearchParams, body: unknown): RouteResult | QuoError {
+    switch (route.name) {
+      case "GET /v1/contacts":
+        return listContacts(params);
+      case "POST /v1/contacts":
+        return createContact(body);
+      case "GET /v1/contacts/:id": {
+        const rec = byId.get(route.id);
+        return rec ? { status: 200, body: { data: rec.contact } } : ERR.notFound();
+      }
+      case "PATCH /v1/contacts/:id":
+        return updateContact(route.id, body);
+      case "DELETE /v1/contacts/:id": {
+        const rec = byId.get(route.id);
+        if (!rec) return ERR.notFound();
+        remove(rec);
+        return { status: 204, applied: "delete" };
+      }
+      case "GET /v1/contact-custom-fields":
+        return { status: 200, body: { data: [...customDefs.values()].map((d) => ({ name: d.name, key: d.key, type: d.type })) } };
+    }
+  }
+
+  function shapeError(e: QuoError): unknown {
+    const trace = randomBytes(16).toString("hex");
+    if (errorShape === "live") {
+      // The live shape has no `errors`, so the details go into the message a person reads.
+      const details = (e.errors ?? []).map((x) => ("key" in x ? `${x.key}: ${x.reason}` : `${x.path || "/"}: ${x.message}`));
+      const message = details.length > 0 ? `${e.message} ${details.join("; ")}` : e.message;
+      return { error: { message, key: e.key, trace } };
+    }
+    const body: Record<string, unknown> = {
+      message: e.message,
+      code: e.code,
+      status: e.status,
+      docs: SPEC_DOCS_URL,
+      title: e.title,
+      trace,
+    };
+    if (e.description !== undefined) body["description"] = e.description;
+    if (e.errors !== undefined) body["errors"] = e.errors;
+    return body;
+  }
+
+  function count(map: Record<string, number>, key: string): void {
+    map[key] = (map[key] ?? 0) + 1;
+  }
+
+  function send(res: ServerResponse, status: number, body?: unknown, counted = true): void {
+    if (counted) count(stats.byStatus, String(status));
+    if (res.destroyed || res.writableEnded) return;
+    if (body === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  function readBody(req: IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      });
+      req.on("error", reject);
+      req.on("end", () => {
+        if (size > MAX_BODY_BYTES) return reject(new BodyError("Request body too large", 413));
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (text.trim() === "") return resolve(undefined);
+        try {
+          resolve(JSON.parse(text) as unknown);
+        } catch {
+          reject(new BodyError("Request body is not valid JSON"));
+        }
+      });
+    });
+  }
+
+  /** Decides the credential, or the error that stops the request before the rate limit. */
+  function authenticate(req: IncomingMessage, maton: boolean, resource: Resource): { key: string } | { status: number; body: unknown } {
+    const auth = req.headers.authorization;
+    if (maton) {
+      // Maton skill: "Requests without this header will be blocked." The gateway, not Quo, answers;
+      // undocumented: its body, so this one just says what is missing.
+      const ua = req.headers["user-agent"];
+      if (typeof ua !== "string" || ua.trim() === "") {
+        const message = "The Maton gateway requires a User-Agent header";
+        const trace = randomBytes(16).toString("hex");
+        return {
+          status: 403,
+          body:
+            errorShape === "live"
+              ? { error: { message, key: "user_agent_required", trace } }
+              : { message, status: 403, title: "Forbidden", trace },
+        };
+      }
+      const m = /^Bearer (.+)$/.exec(auth ?? "");
+      if (!m || m[1] === undefined || !matonKeys.has(m[1])) return { status: 401, body: shapeError(ERR.unauthorized(resource)) };
+      return { key: `maton:${m[1]}` };
+    }
+    // Docs: "The Quo API does not use a Bearer token"; Kong key-auth compares the header to the key.
+    if (auth === undefined || !apiKeys.has(auth)) return { status: 401, body: shapeError(ERR.unauthorized(resource)) };
+    return { key: `quo:${auth}` };
+  }
+
+  /**
+   * Kong rate-limiting (`second: 10`, `policy: local`): a counter per credential per wall-clock
+   * second; a refused request does not consume the allowance.
+   */
+  function allow(key: string): boolean {
+    if (rps <= 0) return true;
+    const second = Math.floor(Date.now() / 1000);
+    const w = windows.get(key);
+    if (!w || w.second !== second) {
+      windows.set(key, { second, count: 1 });
+      return true;
+    }
+    if (w.count >= rps) return false;
+    w.count += 1;
+    return true;
+  }
+
+  function decideFault(method: string): "error" | "lost" | undefined {
+    if (!faults || !faults.methods.includes(method as EmulatedMethod)) return undefined;
+    if (faults.serverErrorRate > 0 && rand() < faults.serverErrorRate) return "error";
+    if (method !== "GET" && faults.lostResponseRate > 0 && rand() < faults.lostResponseRate) return "lost";
+    return undefined;
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    stats.requests += 1;
+    const method = req.method ?? "GET";
+    let path = url.pathname;
+    const maton = path === MATON_PREFIX || path.startsWith(`${MATON_PREFIX}/`);
+    if (maton) path = path.slice(MATON_PREFIX.length);
+    const route = matchRoute(method, path);
+    if (!route) {
+      // Kong answers unknown paths itself, before any plugin, so no auth or rate limit applies.
+      count(stats.byRoute, "unmatched");
+      send(res, 404, NO_ROUTE_BODY);
+      return;
+    }
+    count(stats.byRoute, route.name);
+
+    const auth = authenticate(req, maton, route.resource);
+    if ("status" in auth) {
+      send(res, auth.status, auth.body);
+      return;
+    }
+    if (!allow(auth.key)) {
+      // Docs promise no Retry-After or rate-limit headers, so none are sent; the 429 is immediate.
+      stats.rateLimited += 1;
+      send(res, 429, RATE_LIMIT_BODY);
+      return;
+    }
+    const fault = decideFault(method);
+
+    let body: unknown;
+    let bodyError: BodyError | undefined;
+    try {
+      body = method === "POST" || method === "PATCH" ? await readBody(req) : undefined;
+    } catch (e) {
+      bodyError = e instanceof BodyError ? e : new BodyError("Request body could not be read");
+    }
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    if (closed) return;
+
+    if (fault === "error") {
+      send(res, 500, shapeError(ERR.unknown(route.resource)));
+      return;
+    }
+    let result: RouteResult | QuoError;
+    if (bodyError) {
+      result =
+        bodyError.status === 400
+          ? ERR.badRequest(route.resource, [{ path: "", message: bodyError.message, schema: { type: "object" } }])
+          : { status: bodyError.status, body: { message: bodyError.message } };
+    } else {
+      result = handleRoute(route, url.searchParams, body);
+    }
+    if ("applied" in result && result.applied) stats.writesApplied[result.applied] += 1;
+    if (fault === "lost") {
+      // The request was processed (a write is applied) but the client never hears back: the case
+      // api-notes.md warns about ("a create whose response was lost may have happened").
+      count(stats.byStatus, "lost");
+      req.socket.destroy();
+      return;
+    }
+    if ("code" in result) send(res, result.status, shapeError(result));
+    else send(res, result.status, result.body);
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const action = `${req.method ?? "GET"} ${url.pathname.slice(ADMIN_PREFIX.length - 1)}`;
+    let body: unknown;
+    try {
+      body = req.method === "POST" ? await readBody(req) : undefined;
+    } catch (e) {
+      send(res, 400, { message: e instanceof Error ? e.message : "Bad body" }, false);
+      return;
+    }
+    switch (action) {
+      case "GET /contacts":
+        return send(res, 200, { data: api.contacts() }, false);
+      case "GET /stats":
+        return send(res, 200, api.stats(), false);
+      case "POST /reset-stats":
+        api.resetStats();
+        return send(res, 204, undefined, false);
+      case "POST /faults": {
+        const f = parseFaults(body);
+        if (typeof f === "string") return send(res, 400, { message: f }, false);
+        setFaults(f);
+        return send(res, 204, undefined, false);
+      }
+      case "POST /latency": {
+        const ms = isObject(body) ? body["ms"] : undefined;
+        if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+          return send(res, 400, { message: 'Expected {"ms": number >= 0}' }, false);
+        }
+        latencyMs = ms;
+        return send(res, 204, undefined, false);
+      }
+      case "POST /custom-fields": {
+        const defs = parseCustomFieldDefs(body);
+        if (typeof defs === "string") return send(res, 400, { message: defs }, false);
+        setCustomFields(defs);
+        return send(res, 204, undefined, false);
+      }
+      default:
+        return send(res, 404, { message: `Unknown admin route ${action}` }, false);
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://emulator.invalid");
+    const handler = url.pathname.startsWith(ADMIN_PREFIX) ? handleAdmin : handleApi;
+    handler(req, res, url).catch((e: unknown) => {
+      if (!res.headersSent && !res.destroyed) send(res, 500, { message: e instanceof Error ? e.message : String(e) }, false);
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  const api: QuoEmulator = {
+    url: `http://${urlHost}:${port}`,
+    port,
+    contacts: () => ordered.filter((r) => !r.deleted).map((r) => deepCopy(r.contact)),
+    stats: () => deepCopy(stats),
+    resetStats: () => {
+      stats = emptyStats();
+    },
+    setFaults,
+    setLatency: (ms: number) => {
+      latencyMs = ms;
+    },
+    setCustomFields,
+    appEdit: (id, edit) => {
+      const rec = byId.get(id);
+      if (!rec) throw new Error(`appEdit: no contact ${id}`);
+      const df = rec.contact.defaultFields;
+      if (edit.firstName !== undefined) df.firstName = edit.firstName;
+      if (edit.lastName !== undefined) df.lastName = edit.lastName;
+      if (edit.company !== undefined) df.company = edit.company;
+      if (edit.role !== undefined) df.role = edit.role;
+      rec.contact.updatedAt = new Date().toISOString();
+    },
+    appDelete: (id) => {
+      const rec = byId.get(id);
+      if (!rec) throw new Error(`appDelete: no contact ${id}`);
+      remove(rec);
+    },
+    seedContact: (c) => {
+      const id = c.id ?? newId("CT");
+      if (byId.has(id)) throw new Error(`seedContact: contact ${id} already exists`);
+      const now = new Date().toISOString();
+      const df = c.defaultFields;
+      const contact: EmulatedContact = {
+        id,
+        externalId: c.externalId ?? null,
+        source: c.source !== undefined ? c.source : DEFAULT_APP_SOURCE,
+        defaultFields: {
+          firstName: df.firstName ?? null,
+          lastName: df.lastName ?? null,
+          company: df.company ?? null,
+          role: df.role ?? null,
+          emails: (df.emails ?? []).map((e) => ({ id: e.id || newId("EM"), name: e.name, value: e.value })),
+          phoneNumbers: (df.phoneNumbers ?? []).map((p) => ({ id: p.id || newId("PH"), name: p.name, value: p.value })),
+        },
+        customFields: deepCopy(c.customFields ?? []),
+        createdAt: c.createdAt ?? now,
+        updatedAt: c.updatedAt ?? c.createdAt ?? now,
+        createdByUserId: c.createdByUserId ?? APP_USER_ID,
+      };
+      insert(contact);
+      return deepCopy(contact);
+    },
+    close: async () => {
+      closed = true;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await done;
+    },
+  };
+  return api;
+}
+
+function parseFaults(body: unknown): FaultOptions | undefined | string {
+  if (body === undefined || body === null) return undefined;
+  if (!isObject(body)) return "Expected a FaultOptions object or null";
+  const out: FaultOptions = {};
+  for (const k of ["serverErrorRate", "lostResponseRate"] as const) {
+    const v = body[k];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || v < 0 || v > 1) return `${k} must be a number between 0 and 1`;
+    out[k] = v;
+  }
+  if (body["methods"] !== undefined) {
+    const m = body["methods"];
+    if (!Array.isArray(m) || !m.every((x) => ALL_METHODS.includes(x as EmulatedMethod))) {
+      return `methods must be a subset of ${ALL_METHODS.join(", ")}`;
+    }
+    out.methods = m as EmulatedMethod[];
+  }
+  if (body["seed"] !== undefined) {
+    if (!Number.isSafeInteger(body["seed"])) return "seed must be an integer";
+    out.seed = body["seed"] as number;
+  }
+  return out;
+}
+
+function parseCustomFieldDefs(body: unknown): CustomFieldDef[] | string {
+  if (!Array.isArray(body)) return "Expected an array of {name, key, type}";
+  const out: CustomFieldDef[] = [];
+  for (const d of body) {
+    const typeOk = isObject(d) && CUSTOM_FIELD_TYPES.includes(d["type"] as CustomFieldType);
+    if (!isObject(d) || typeof d["name"] !== "string" || typeof d["key"] !== "string" || !typeOk) {
+      return `Each definition needs string name and key and a type among ${CUSTOM_FIELD_TYPES.join(", ")}`;
+    }
+    out.push({ name: d["name"], key: d["key"], type: d["type"] as CustomFieldType });
+  }
+  return out;
+}

@@ -1,0 +1,291 @@
+/**
+ * End to end through the built CLI: a real SQLite file, real HTTP to the Quo emulator on 127.0.0.1.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { API_KEY, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes } from "./harness.js";
+
+let emulator: QuoEmulator;
+let ws: Workspace;
+
+beforeAll(async () => {
+  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  ws = new Workspace();
+  for (const c of emulator.contacts()) emulator.appDelete(c.id);
+  emulator.resetStats();
+  emulator.setFaults(undefined);
+});
+afterEach(() => ws.cleanup());
+
+const sync = (...extra: string[]) => runCli(["sync", "--config", ws.config, "--format", "json", ...extra], cliEnv(emulator), ws.dir);
+
+describe("first sync and reruns", () => {
+  it("creates every valid row, rejects bad ones by row, and a rerun sends nothing", async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => personRow(i + 1));
+    const bad = [
+      ["B1", "", "NoFirst", "", "(415) 222-1111", "", ""],
+      ["B2", "Bad", "Phone", "", "555-12", "", ""],
+      ["B3", "Bad", "Email", "", "", "", "fran@@example.com"],
+    ];
+    ws.writeCsv([...rows, ...bad]);
+    ws.writeConfig();
+
+    const r1 = await sync();
+    expect(r1.stderr).not.toContain("error");
+    expect(r1.status).toBe(0);
+    const [rep] = reports(r1.stdout);
+    expect(rep.sync).toBe("leads");
+    expect(rep.dryRun).toBe(false);
+    expect(rep.counts).toEqual({ create: 30, update: 0, delete: 0, unchanged: 0, rejected: 3, failed: 0 });
+    expect(rep.rejected).toEqual([
+      expect.objectContaining({ key: "B1", row: 32, field: "firstName" }),
+      expect.objectContaining({ key: "B2", row: 33, field: "phoneNumbers.mobile", value: "555-12" }),
+      expect.objectContaining({ key: "B3", row: 34, field: "emails.work", value: "fran@@example.com" }),
+    ]);
+    expect(rep.rejected[1].reason).toContain("'555-12' is not a valid phone number for US");
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    expect(emulator.stats().writesApplied).toEqual({ create: 30, update: 0, delete: 0 });
+    const sample = byExternalId(emulator.contacts()).get("leads:K3")![0]!;
+    expect(sample.source).toBe("quo-sync");
+    expect(sample.defaultFields.phoneNumbers.map((p) => p.value).sort()).toEqual(["+12126000003", "+14152000003"]);
+
+    emulator.resetStats();
+    const r2 = await sync();
+    expect(r2.status).toBe(0);
+    expect(reports(r2.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, unchanged: 30, rejected: 3, failed: 0 });
+    // An unchanged rerun costs no API call at all.
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it("an edit is one PATCH, a removed row one DELETE, and only of what changed", async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    expect((await sync()).status).toBe(0);
+    emulator.resetStats();
+
+    const edited = rows.slice(0, 19).map((r) => [...r]);
+    edited[4]![2] = "Renamed"; // lastName
+    edited[5]![4] = "(415) 999-0006"; // mobile changes
+    edited[6]![6] = "new7@example.com"; // email added (row 7 had none)
+    ws.writeCsv(edited);
+    const r = await sync();
+    expect(r.status).toBe(0);
+    const rep = reports(r.stdout)[0];
+    expect(rep.counts).toEqual({ create: 0, update: 3, delete: 1, unchanged: 16, rejected: 0, failed: 0 });
+    const stats = emulator.stats();
+    expect(stats.byRoute["PATCH /v1/contacts/:id"]).toBe(3);
+    expect(stats.byRoute["DELETE /v1/contacts/:id"]).toBe(1);
+    expect(stats.byRoute["POST /v1/contacts"] ?? 0).toBe(0);
+    const change = rep.changes.find((c: any) => c.key === "K5");
+    expect(change.fields).toEqual({ lastName: { from: "Last5", to: "Renamed" } });
+    expect(compareWithSource(emulator.contacts(), edited)).toEqual([]);
+    // The changed phone kept its item (updated by id), not a second mobile number.
+    const k6 = byExternalId(emulator.contacts()).get("leads:K6")![0]!;
+    expect(k6.defaultFields.phoneNumbers.filter((p) => p.name === "mobile")).toHaveLength(1);
+  });
+
+  it("never touches contacts it did not create", async () => {
+    const foreign = emulator.seedContact({ defaultFields: { firstName: "First1", lastName: "Last1", phoneNumbers: [{ id: "PHx", name: "mobile", value: "+14152000001" }] } });
+    const rows = Array.from({ length: 5 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    expect((await sync()).status).toBe(0);
+    ws.writeCsv(rows.slice(0, 4));
+    expect((await sync()).status).toBe(0);
+    const still = emulator.contacts().find((c) => c.id === foreign.id);
+    expect(still).toEqual(foreign);
+    expect(compareWithSource(emulator.contacts(), rows.slice(0, 4))).toEqual([]);
+  });
+
+  it("re-creates a contact deleted in the Quo app when it must be updated, and a delete of a gone contact is done", async () => {
+    const rows = Array.from({ length: 4 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ maxDeletePercent: 50 });
+    expect((await sync()).status).toBe(0);
+    const m = byExternalId(emulator.contacts());
+    emulator.appDelete(m.get("leads:K1")![0]!.id);
+    emulator.appDelete(m.get("leads:K4")![0]!.id);
+    const edited = rows.slice(0, 3).map((r) => [...r]);
+    edited[0]![2] = "Changed";
+    ws.writeCsv(edited);
+    const r = await sync();
+    expect(r.status).toBe(0);
+    const rep = reports(r.stdout)[0];
+    expect(rep.counts).toMatchObject({ update: 1, delete: 1, failed: 0 });
+    expect(rep.changes.find((c: any) => c.key === "K1").note).toBe("recreated");
+    expect(rep.changes.find((c: any) => c.key === "K4").note).toBe("already gone");
+    expect(compareWithSource(emulator.contacts(), edited)).toEqual([]);
+  });
+});
+
+describe("guards", () => {
+  it("a source with no rows deletes nothing", async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ maxDeletePercent: 100 });
+    expect((await sync()).status).toBe(0);
+    emulator.resetStats();
+    ws.writeCsv([]);
+    const r = await sync();
+    expect(r.status).toBe(0);
+    const rep = reports(r.stdout)[0];
+    expect(rep.counts.delete).toBe(0);
+    expect(rep.guards).toEqual([expect.objectContaining({ guard: "empty-source", refused: false })]);
+    expect(writes(emulator)).toBe(0);
+    expect(emulator.contacts()).toHaveLength(10);
+  });
+
+  it("deleting over maxDeletePercent refuses the run unless --allow-deletes", async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ maxDeletePercent: 20 });
+    expect((await sync()).status).toBe(0);
+    emulator.resetStats();
+    const remaining = rows.slice(0, 7).map((r) => [...r]);
+    remaining[0]![2] = "Edited"; // a pending update must not be applied either
+    ws.writeCsv(remaining);
+    const refused = await sync();
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(/would delete 3 of the sync's 10 contacts \(30\.0%\), over maxDeletePercent 20/);
+    expect(reports(refused.stdout)[0].outcome).toBe("refused");
+    expect(writes(emulator)).toBe(0);
+
+    const allowed = await sync("--allow-deletes");
+    expect(allowed.status).toBe(0);
+    expect(reports(allowed.stdout)[0].counts).toMatchObject({ update: 1, delete: 3 });
+    expect(compareWithSource(emulator.contacts(), remaining)).toEqual([]);
+  });
+
+  it("deletes: never keeps contacts whose rows are gone", async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ deletes: "never" });
+    expect((await sync()).status).toBe(0);
+    ws.writeCsv(rows.slice(0, 2));
+    const r = await sync();
+    expect(reports(r.stdout)[0].counts.delete).toBe(0);
+    expect(emulator.contacts()).toHaveLength(10);
+  });
+
+  it("a rejected row keeps its contact: a typo never deletes", async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ maxDeletePercent: 100 });
+    expect((await sync()).status).toBe(0);
+    const typo = rows.map((r) => [...r]);
+    typo[2]![4] = "not a phone";
+    ws.writeCsv(typo);
+    const rep = reports((await sync()).stdout)[0];
+    expect(rep.counts).toMatchObject({ delete: 0, update: 0, rejected: 1 });
+    expect(emulator.contacts()).toHaveLength(5);
+  });
+});
+
+describe("bad input stops before any write", () => {
+  it("a mapping to a column the source lacks is refused by the column's name", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig({ fields: { firstName: "First Name", phoneNumbers: { mobile: "Mobile Phone" } } });
+    const r = await sync();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("syncs[0].fields.phoneNumbers.mobile: column 'Mobile Phone' is not in contacts.csv");
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it("an unparseable CSV names the file and line", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    const text = readFileSync(ws.csv, "utf8") + 'K9,"Unclosed,Quote,,,,\nK10,A,B,,,,\n';
+    (await import("node:fs")).writeFileSync(ws.csv, text);
+    const r = await sync();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/contacts\.csv, line 3/);
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it("config errors name their path", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig({ defaultCountry: "XX", deletes: "sometimes" });
+    const r = await sync();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("syncs[0].defaultCountry:");
+    expect(r.stderr).toContain("syncs[0].deletes:");
+  });
+});
+
+describe("auth modes and secrets", () => {
+  it("works through the Maton gateway mode", async () => {
+    const maton = await startQuoEmulator({ apiKeys: [], matonKeys: ["maton_SECRET_99"], requestsPerSecond: 0 });
+    try {
+      const rows = Array.from({ length: 3 }, (_, i) => personRow(i + 1));
+      ws.writeCsv(rows);
+      ws.writeConfig();
+      const r = await runCli(["sync", "--config", ws.config, "--format", "json"], { PATH: process.env.PATH, MATON_API_KEY: "maton_SECRET_99", QUO_BASE_URL: maton.url, LOG_LEVEL: "debug" }, ws.dir);
+      expect(r.status).toBe(0);
+      expect(compareWithSource(maton.contacts(), rows)).toEqual([]);
+      expect(r.stdout + r.stderr).not.toContain("maton_SECRET_99");
+    } finally {
+      await maton.close();
+    }
+  });
+
+  it("never prints or stores the key, even on auth failure and at debug level", async () => {
+    const rows = Array.from({ length: 3 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    const ok = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator, { LOG_LEVEL: "debug" }), ws.dir);
+    expect(ok.status).toBe(0);
+    const bad = await runCli(["sync", "--config", ws.config], cliEnv(emulator, { QUO_API_KEY: "WRONG_SECRET_KEY_123", LOG_LEVEL: "debug" }), ws.dir);
+    ws.writeCsv([...rows, personRow(9)]);
+    const bad2 = await runCli(["sync", "--config", ws.config], cliEnv(emulator, { QUO_API_KEY: "WRONG_SECRET_KEY_123", LOG_LEVEL: "trace" }), ws.dir);
+    expect(bad2.status).toBe(1);
+    expect(bad2.stderr).toMatch(/401/);
+    for (const out of [ok.stdout, ok.stderr, bad.stdout, bad.stderr, bad2.stdout, bad2.stderr]) {
+      expect(out).not.toContain(API_KEY);
+      expect(out).not.toContain("WRONG_SECRET_KEY_123");
+    }
+    const db = readFileSync(ws.state);
+    expect(db.includes(API_KEY)).toBe(false);
+    expect(db.includes("WRONG_SECRET_KEY_123")).toBe(false);
+  });
+
+  it("without a key it says which variable to set", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    const r = await runCli(["sync", "--config", ws.config], { PATH: process.env.PATH }, ws.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/QUO_API_KEY/);
+  });
+});
+
+describe("plan", () => {
+  it("reports what sync would do and writes nothing anywhere", async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    const p = await runCli(["plan", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(p.status).toBe(0);
+    const rep = reports(p.stdout)[0];
+    expect(rep.dryRun).toBe(true);
+    expect(rep.counts.create).toBe(6);
+    expect(rep.changes[0]).toMatchObject({ action: "create", key: "K1", fields: { firstName: { from: null, to: "First1" } } });
+    expect(emulator.stats().requests).toBe(0);
+    expect((await import("node:fs")).existsSync(ws.state)).toBe(false);
+
+    const s = await sync();
+    expect(reports(s.stdout)[0].counts).toEqual({ ...rep.counts, failed: 0 });
+    const again = await runCli(["plan", "--config", ws.config, "--detailed-exitcode"], cliEnv(emulator), ws.dir);
+    expect(again.status).toBe(0);
+    ws.writeCsv(rows.slice(0, 5));
+    const pending = await runCli(["plan", "--config", ws.config, "--detailed-exitcode"], cliEnv(emulator), ws.dir);
+    expect(pending.status).toBe(2);
+    expect(pending.stdout).toContain("would create 0, update 0, delete 1");
+  });
+});
+

@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkColumns, configJsonSchema, parseConfig } from "../../src/config.js";
+import { ConfigError } from "../../src/errors.js";
+
+const base = {
+  syncs: [
+    {
+      name: "leads",
+      source: { type: "csv", path: "./contacts.csv" },
+      key: "id",
+      fields: { firstName: "First Name", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
+    },
+  ],
+};
+
+function errorOf(data: unknown): string {
+  try {
+    parseConfig(data, "quo-sync.config.json");
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("accepts product.md's example and fills the documented defaults", () => {
+    const example = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "examples", "quo-sync.config.json"), "utf8"));
+    const c = parseConfig(example);
+    expect(c.syncs[0]!.deletes).toBe("mirror");
+    const d = parseConfig(base);
+    expect(d.state).toBe("./quo-sync.db");
+    expect(d.quo.requestsPerSecond).toBe(10);
+    expect(d.syncs[0]).toMatchObject({ defaultCountry: "US", deletes: "never", maxDeletePercent: 20, source: { delimiter: ",", encoding: "utf8" } });
+  });
+
+  it.each([
+    [{ ...base, syncs: [{ ...base.syncs[0], fields: { ...base.syncs[0]!.fields, phoneNumbers: { mobile: "" } } }] }, "syncs[0].fields.phoneNumbers.mobile: a column name must not be empty"],
+    [{ ...base, syncs: [{ ...base.syncs[0], defaultCountry: "ZZ" }] }, "syncs[0].defaultCountry: not an ISO 3166-1 alpha-2 country code"],
+    [{ ...base, syncs: [{ ...base.syncs[0], deletes: "always" }] }, "syncs[0].deletes:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], maxDeletePercent: 120 }] }, "syncs[0].maxDeletePercent:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], source: { type: "ftp" } }] }, "syncs[0].source.type:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], fields: { lastName: "x" } }] }, "syncs[0].fields.firstName:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], extra: 1 }] }, "syncs[0]: Unrecognized key"],
+    [{ ...base, syncs: [base.syncs[0], base.syncs[0]] }, "syncs[1].name: 'leads' is already the name of syncs[0]"],
+    [{ ...base, syncs: [] }, "syncs: configure at least one sync"],
+    [{ ...base, quo: { requestsPerSecond: 0 } }, "quo.requestsPerSecond:"],
+  ])("names the path of each problem (%#)", (data, expected) => {
+    const msg = errorOf(data);
+    expect(msg).toContain("quo-sync.config.json is not valid");
+    expect(msg).toContain(expected);
+  });
+
+  it("refuses a mapping to a column the source lacks, by the column's name", () => {
+    const sync = parseConfig(base).syncs[0]!;
+    expect(() => checkColumns(sync, 0, ["id", "First Name", "Phone", "Email"], "contacts.csv")).toThrow(
+      "syncs[0].fields.phoneNumbers.work: column 'Work Phone' is not in contacts.csv",
+    );
+    expect(() => checkColumns(sync, 0, ["id", "First Name", "Phone", "Work Phone", "Email"], "contacts.csv")).not.toThrow();
+    expect(() => checkColumns(sync, 0, ["First Name", "Phone", "Work Phone", "Email"], "contacts.csv")).toThrow("syncs[0].key: column 'id' is not in contacts.csv");
+  });
+
+  it("ships a JSON Schema generated from the zod schema (run `npm run schema` after changing it)", () => {
+    const shipped = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "quo-sync.schema.json"), "utf8"));
+    expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
+    expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "key", "fields"]));
+  });
+});

@@ -1,0 +1,199 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { syncSchema, type SyncConfig } from "../../src/config.js";
+import type { ContactFields, Snapshot, SyncRow } from "../../src/model.js";
+import { hashContact } from "../../src/plan/hash.js";
+import { buildPatchBody } from "../../src/plan/patch.js";
+import { isRefused, plan } from "../../src/plan/planner.js";
+
+function syncConfig(over: Record<string, unknown> = {}): SyncConfig {
+  return syncSchema.parse({
+    name: "leads",
+    source: { type: "csv", path: "x.csv" },
+    key: "id",
+    fields: { firstName: "first", lastName: "last", phoneNumbers: { mobile: "phone" } },
+    deletes: "mirror",
+    maxDeletePercent: 100,
+    ...over,
+  });
+}
+
+const COLUMNS = ["id", "first", "last", "phone"];
+
+function snapshot(rows: Record<string, string>[]): Snapshot {
+  return { origin: "x.csv", columns: COLUMNS, rows: rows.map((values, i) => ({ row: i + 2, values })) };
+}
+
+function fields(first: string, last?: string, phone?: string): ContactFields {
+  return {
+    firstName: first,
+    ...(last ? { lastName: last } : {}),
+    phoneNumbers: phone ? [{ name: "mobile", value: phone }] : [],
+    emails: [],
+    customFields: {},
+  };
+}
+
+function stateRow(key: string, f: ContactFields, quoId = `Q${key}`): SyncRow {
+  return { key, quoId, hash: hashContact(f), fields: f, itemIds: { phoneNumbers: f.phoneNumbers.length ? { mobile: `P${key}` } : {}, emails: {} } };
+}
+
+describe("plan", () => {
+  const opts = { sync: syncConfig(), customFields: [], allowDeletes: false };
+
+  it("creates new keys, updates changed ones, leaves equal ones, deletes gone ones", () => {
+    const state = [stateRow("1", fields("Ann", "Lee", "+14155550100")), stateRow("2", fields("Bob")), stateRow("3", fields("Cy"))];
+    const p = plan(
+      snapshot([
+        { id: "1", first: "Ann", last: "Lee", phone: "(415) 555-0100" },
+        { id: "2", first: "Bob", last: "Stone", phone: "" },
+        { id: "4", first: "Dee", last: "", phone: "" },
+      ]),
+      state,
+      opts,
+    );
+    expect(p.counts).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, rejected: 0 });
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:2", "create:4", "delete:3"]);
+    const upd = p.actions[0]!;
+    expect(upd.action === "update" && upd.changes).toEqual({ lastName: { from: null, to: "Stone" } });
+  });
+
+  it("deletes nothing when deletes is never", () => {
+    const p = plan(snapshot([{ id: "1", first: "A", last: "", phone: "" }]), [stateRow("1", fields("A")), stateRow("2", fields("B"))], {
+      ...opts,
+      sync: syncConfig({ deletes: "never" }),
+    });
+    expect(p.counts.delete).toBe(0);
+  });
+
+  it("an empty source deletes nothing and says so", () => {
+    const p = plan(snapshot([]), [stateRow("1", fields("A"))], opts);
+    expect(p.actions).toEqual([]);
+    expect(p.guards).toEqual([expect.objectContaining({ guard: "empty-source", refused: false })]);
+  });
+
+  it.each([
+    { percent: 20, deleting: 3, of: 10, allow: false, refused: true },
+    { percent: 30, deleting: 3, of: 10, allow: false, refused: false },
+    { percent: 20, deleting: 3, of: 10, allow: true, refused: false },
+    { percent: 0, deleting: 1, of: 10, allow: false, refused: true },
+  ])("maxDeletePercent $percent, deleting $deleting of $of, allow $allow → refused $refused", ({ percent, deleting, of, allow, refused }) => {
+    const state = Array.from({ length: of }, (_, i) => stateRow(String(i), fields(`N${i}`)));
+    const rows = Array.from({ length: of - deleting }, (_, i) => ({ id: String(i), first: `N${i}`, last: "", phone: "" }));
+    const p = plan(snapshot(rows), state, { sync: syncConfig({ maxDeletePercent: percent }), customFields: [], allowDeletes: allow });
+    expect(isRefused(p)).toBe(refused);
+    expect(p.counts.delete).toBe(deleting);
+    if (refused) expect(p.guards[0]!.message).toContain(`would delete ${deleting} of the sync's ${of} contacts`);
+  });
+
+  it("a rejected row is reported and keeps its contact", () => {
+    const p = plan(snapshot([{ id: "1", first: "A", last: "", phone: "12" }, { id: "", first: "B", last: "", phone: "" }, { id: "1", first: "C", last: "", phone: "" }]), [stateRow("1", fields("A"))], opts);
+    expect(p.counts).toEqual({ create: 0, update: 0, delete: 0, unchanged: 0, rejected: 3 });
+    expect(p.rejected.map((r) => [r.row, r.field])).toEqual([
+      [2, "phoneNumbers.mobile"],
+      [3, "key"],
+      [4, "key"],
+    ]);
+  });
+});
+
+describe("buildPatchBody", () => {
+  it("sends only changed scalars, clears with null, and addresses items by id", () => {
+    const before = fields("Ann", "Lee", "+14155550100");
+    const after = fields("Ann", undefined, "+14155550199");
+    const p = buildPatchBody(before, after, { phoneNumbers: { mobile: "PH1" }, emails: {} });
+    expect(p).toEqual({ body: { defaultFields: { lastName: null, phoneNumbers: [{ id: "PH1", name: "mobile", value: "+14155550199" }] } }, empty: false, idempotent: true });
+  });
+
+  it("an added item has no id and makes the body non-idempotent; a removed one is nulled by id", () => {
+    const before: ContactFields = { ...fields("A"), emails: [{ name: "home", value: "a@x.io" }] };
+    const after: ContactFields = { ...fields("A"), emails: [{ name: "work", value: "w@x.io" }] };
+    const p = buildPatchBody(before, after, { phoneNumbers: {}, emails: { home: "EM1" } });
+    expect(p.body.defaultFields?.emails).toEqual([
+      { id: "EM1", name: "home", value: null },
+      { name: "work", value: "w@x.io" },
+    ]);
+    expect(p.idempotent).toBe(false);
+  });
+
+  it("is empty when nothing differs", () => {
+    expect(buildPatchBody(fields("A", "B"), fields("A", "B"), { phoneNumbers: {}, emails: {} }).empty).toBe(true);
+  });
+});
+
+/**
+ * Property: any sequence of source edits and runs — where any write may fail and be retried by a
+ * later run — converges: after one clean run, Quo holds exactly the valid source rows, rejected
+ * rows keep their last good contact, nothing else of this sync remains, and a further plan is empty.
+ */
+describe("convergence (fast-check)", () => {
+  type Row = { first: string; last: string; phone: string };
+  type Cmd = { kind: "put"; key: number; row: Row } | { kind: "remove"; key: number } | { kind: "run"; failMask: number };
+
+  const rowArb: fc.Arbitrary<Row> = fc.record({
+    first: fc.constantFrom("Ann", "Bob", " Cy ", "", "Dee"),
+    last: fc.constantFrom("", "Lee", "Stone"),
+    phone: fc.constantFrom("", "(415) 555-0100", "+1 212 555 0199", "12", "415.555.0142"),
+  });
+  const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
+    fc.record({ kind: fc.constant("put" as const), key: fc.integer({ min: 0, max: 7 }), row: rowArb }),
+    fc.record({ kind: fc.constant("remove" as const), key: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({ kind: fc.constant("run" as const), failMask: fc.integer({ min: 0, max: 255 }) }),
+  );
+
+  it("converges to Quo == source", () => {
+    fc.assert(
+      fc.property(fc.array(cmdArb, { maxLength: 25 }), (cmds) => {
+        const sync = syncConfig();
+        const source = new Map<number, Row>();
+        const quo = new Map<string, { externalKey: string; fields: ContactFields }>();
+        const state = new Map<string, SyncRow>();
+        let nextId = 1;
+
+        const run = (failMask: number): void => {
+          const rows = [...source.entries()].map(([k, r]) => ({ id: `k${k}`, first: r.first, last: r.last, phone: r.phone }));
+          const p = plan(snapshot(rows), [...state.values()], { sync, customFields: [], allowDeletes: true });
+          p.actions.forEach((a, i) => {
+            if (failMask & (1 << (i % 8))) return; // this write failed; a later run must fix it
+            if (a.action === "create" || (a.action === "update" && !quo.has(a.quoId))) {
+              const id = `C${nextId++}`;
+              quo.set(id, { externalKey: a.key, fields: a.fields });
+              state.set(a.key, { key: a.key, quoId: id, hash: a.hash, fields: a.fields, itemIds: { phoneNumbers: {}, emails: {} }, sourceHash: a.sourceHash });
+            } else if (a.action === "update") {
+              quo.set(a.quoId, { externalKey: a.key, fields: a.fields });
+              state.set(a.key, { ...state.get(a.key)!, hash: a.hash, fields: a.fields, sourceHash: a.sourceHash });
+            } else {
+              quo.delete(a.quoId);
+              state.delete(a.key);
+            }
+          });
+        };
+
+        for (const c of cmds) {
+          if (c.kind === "put") source.set(c.key, c.row);
+          else if (c.kind === "remove") source.delete(c.key);
+          else run(c.failMask);
+        }
+        run(0);
+
+        const rows = [...source.entries()].map(([k, r]) => ({ id: `k${k}`, first: r.first, last: r.last, phone: r.phone }));
+        const final = plan(snapshot(rows), [...state.values()], { sync, customFields: [], allowDeletes: true });
+        expect(final.actions).toEqual([]);
+        const rejectedKeys = new Set(final.rejected.map((r) => r.key));
+        const inQuo = new Map([...quo.values()].map((c) => [c.externalKey, c.fields]));
+        expect(inQuo.size).toBe(quo.size); // never two contacts for one key
+        for (const [k, r] of source) {
+          const key = `k${k}`;
+          if (rejectedKeys.has(key)) continue;
+          const got = inQuo.get(key);
+          expect(got?.firstName).toBe(r.first.trim());
+          expect(got?.lastName ?? "").toBe(r.last);
+        }
+        if (source.size > 0) {
+          for (const key of inQuo.keys()) expect(source.has(Number(key.slice(1)))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
