@@ -1,16 +1,20 @@
 /**
- * Child process of the benchmark: reads a 100,000-row CSV, plans it against a state that matches
- * all but 1% of it, and prints timings and this process's peak memory as one JSON line.
+ * Child process of the benchmark, so each measures its own peak memory:
+ *   plan-100k first DIR CSV DB   plan a CSV against an empty state (every row mapped, all creates),
+ *                                then store the result as a run would (not timed);
+ *   plan-100k rerun DIR CSV DB   plan the (edited) CSV against that state, loaded from SQLite.
+ * Prints timings and this process's peak RSS as one JSON line.
  */
+import path from "node:path";
 import { parseConfig } from "../src/config.js";
-import type { SyncRow } from "../src/model.js";
 import { plan } from "../src/plan/planner.js";
 import { readSnapshot } from "../src/sources.js";
+import { StateStore } from "../src/state/store.js";
 
-const [, , dir, csvName] = process.argv;
-if (!dir || !csvName) throw new Error("usage: plan-100k DIR CSV");
+const [, , mode, dir, csvName, dbName] = process.argv;
+if ((mode !== "first" && mode !== "rerun") || !dir || !csvName || !dbName) throw new Error("usage: plan-100k first|rerun DIR CSV DB");
 const config = parseConfig({
-  state: "unused.db",
+  state: dbName,
   syncs: [
     {
       name: "bench",
@@ -24,29 +28,31 @@ const config = parseConfig({
 const sync = config.syncs[0]!;
 
 const t0 = performance.now();
-const snapshot = await readSnapshot(sync.source, { baseDir: dir, env: process.env });
+const snapshot = await readSnapshot(sync.source, { baseDir: dir, env: process.env, wanted: [] });
 const t1 = performance.now();
-
-// State as after a previous run of the unedited file: plan once against an empty state.
-const seed = plan(snapshot, [], { sync, customFields: [], allowDeletes: true });
-const state: SyncRow[] = seed.actions.flatMap((a) =>
-  a.action === "create" ? [{ key: a.key, quoId: `CT${a.key}`, hash: a.hash, fields: a.fields, itemIds: { phoneNumbers: {}, emails: {} } }] : [],
-);
-// 1% of the rows edited since.
-for (let i = 0; i < snapshot.rows.length; i += 100) {
-  const r = snapshot.rows[i]!;
-  r.values["Last Name"] = `${r.values["Last Name"]}-edited`;
-}
-
+const store = StateStore.open(path.join(dir, dbName));
+const state = mode === "first" ? [] : store.loadSyncRows("bench");
 const t2 = performance.now();
 const p = plan(snapshot, state, { sync, customFields: [], allowDeletes: true });
 const t3 = performance.now();
+
+if (mode === "first") {
+  const now = Date.now();
+  store.transaction(() => {
+    for (const a of p.actions) {
+      if (a.action === "create") store.putRow("bench", { key: a.key, quoId: `CT${a.key}`, hash: a.hash, fields: a.fields, itemIds: { phoneNumbers: {}, emails: {} }, sourceHash: a.sourceHash }, now);
+    }
+  });
+}
+store.close();
 
 process.stdout.write(
   JSON.stringify({
     rows: snapshot.rows.length,
     readMs: Math.round(t1 - t0),
+    stateMs: Math.round(t2 - t1),
     planMs: Math.round(t3 - t2),
+    creates: p.counts.create,
     updates: p.counts.update,
     unchanged: p.counts.unchanged,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

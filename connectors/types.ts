@@ -9,6 +9,11 @@ export interface ConnectorContext {
   /** Directory of the config file; relative paths in a source config resolve against it. */
   baseDir: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * The columns (or properties) the sync's mapping reads, key first. A source that selects fields
+   * (HubSpot) reads exactly these plus its config's extra ones; a tabular source may ignore it.
+   */
+  wanted: readonly string[];
 }
 
 /** The result of `check`: never thrown, always reported. */
@@ -31,4 +36,28 @@ export interface SourceConnector<C> {
    * when the source cannot be read completely: a partial snapshot must never reach the planner.
    */
   read(config: C, ctx: ConnectorContext): AsyncIterable<SourceItem>;
+}
+
+/** One record's outcome, as a source that can record it (Google Sheets write-back) receives it. */
+export interface WriteBackEntry {
+  key: string;
+  /** The Quo contact id, when the record has one. */
+  quoId: string | null;
+  /** "ok", or why the record is not (fully) in Quo: the rejection or failure reason. */
+  status: string;
+}
+
+export interface WriteBackResult {
+  /** Cells written. */
+  updated: number;
+  /** Keys that were no longer found in the source when writing. */
+  missing: string[];
+}
+
+/**
+ * A source that can record each record's Quo id and status after a run. Kept apart from
+ * `SourceConnector` so reading never depends on writing; the run calls it only after executing.
+ */
+export interface WriteBackTarget<C> {
+  writeBack(config: C, ctx: ConnectorContext, entries: readonly WriteBackEntry[]): Promise<WriteBackResult>;
 }

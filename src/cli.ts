@@ -4,6 +4,7 @@
  * options to them and sets the exit status.
  */
 import { Command, Option } from "commander";
+import { daemonCommand } from "./commands/daemon.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
 import { VERSION } from "./version.js";
@@ -27,6 +28,8 @@ let exitCode = 0;
 common(program.command("sync").description("read each source, plan, and apply the changes to Quo"))
   .option("--dry-run", "only report what would change; write nothing anywhere")
   .option("--allow-deletes", "lift the maxDeletePercent guard for this run")
+  .option("--wait <seconds>", "if the sync is already running elsewhere, wait up to this long for it")
+  .option("--accept-field-changes", "accept Quo custom fields that changed type or were replaced since the last run")
   .action(async (opts) => {
     exitCode = await syncCommand(opts);
   });
@@ -36,6 +39,15 @@ common(program.command("plan").description("the same as sync --dry-run: report w
   .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when changes are pending, 1 on error")
   .action(async (opts) => {
     exitCode = await syncCommand({ ...opts, dryRun: true });
+  });
+
+program
+  .command("daemon")
+  .description("run each sync on its cron schedule until SIGTERM/SIGINT")
+  .option("--config <file>", "config file", "./quo-sync.config.json")
+  .option("--http <host:port>", "serve /healthz and Prometheus /metrics here")
+  .action(async (opts) => {
+    exitCode = await daemonCommand({ format: "json", ...opts });
   });
 
 program

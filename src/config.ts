@@ -32,7 +32,35 @@ const csvSource = z.strictObject({
     .describe("a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le"),
 });
 
-export const sourceSchema = z.discriminatedUnion("type", [csvSource]);
+const googleSheetsSource = z.strictObject({
+  type: z.literal("google-sheets"),
+  spreadsheetId: z.string().trim().min(1).describe("the id in the sheet's URL: docs.google.com/spreadsheets/d/<id>/edit"),
+  range: z.string().trim().min(1).describe("a sheet name (Sheet1) or an A1 range (Sheet1!A1:Z)"),
+  headerRow: z.number().int().min(1).default(1).describe("the row holding the column names (1-based, within the range)"),
+  credentials: z.string().min(1).optional().describe("service-account key file; default GOOGLE_APPLICATION_CREDENTIALS"),
+  valueRenderOption: z.enum(["FORMATTED_VALUE", "UNFORMATTED_VALUE"]).default("FORMATTED_VALUE"),
+  writeBack: z
+    .strictObject({
+      idColumn: columnName.describe("column that receives each contact's Quo id"),
+      statusColumn: columnName.optional().describe("column that receives 'ok' or the reason a row was not synced"),
+    })
+    .optional(),
+});
+
+/** HubSpot's default request budget: 100 requests per 10 s per app on Free/Starter (api-notes.md). */
+export const HUBSPOT_DEFAULT_REQUESTS_PER_10S = 100;
+
+const hubspotSource = z.strictObject({
+  type: z.literal("hubspot"),
+  properties: z.array(z.string().trim().min(1)).default([]).describe("extra properties to read besides those the mapping uses"),
+  archived: z.enum(["drop", "keep"]).default("drop").describe("drop: archived contacts leave the snapshot (deleted in mirror mode); keep: they stay"),
+  requestsPer10Seconds: z.number().int().positive().max(1000).default(HUBSPOT_DEFAULT_REQUESTS_PER_10S),
+});
+
+/** HubSpot's own record id, the natural key of a HubSpot sync. */
+export const HUBSPOT_DEFAULT_KEY = "hs_object_id";
+
+export const sourceSchema = z.discriminatedUnion("type", [csvSource, googleSheetsSource, hubspotSource]);
 
 export const fieldsSchema = z.strictObject({
   firstName: columnName.describe("required: Quo refuses a contact without a first name"),
@@ -51,7 +79,7 @@ const syncName = z
 export const syncSchema = z.strictObject({
   name: syncName,
   source: sourceSchema,
-  key: columnName.describe("the source column holding a stable unique id"),
+  key: columnName.optional().describe("the source column holding a stable unique id (HubSpot: default hs_object_id)"),
   fields: fieldsSchema,
   defaultCountry: z
     .string()
@@ -60,7 +88,11 @@ export const syncSchema = z.strictObject({
   deletes: z.enum(["mirror", "never"]).default("never"),
   maxDeletePercent: z.number().min(0).max(100).default(DEFAULT_MAX_DELETE_PERCENT),
   schedule: z.string().min(1).optional(),
-});
+})
+  .superRefine((s, ctx) => {
+    if (s.key === undefined && s.source.type !== "hubspot") ctx.addIssue({ code: "custom", path: ["key"], message: "required: the source column holding a stable unique id" });
+  })
+  .transform((s) => ({ ...s, key: s.key ?? HUBSPOT_DEFAULT_KEY }));
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -88,6 +120,8 @@ export type Config = z.infer<typeof configSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type CsvSourceConfig = z.infer<typeof csvSource>;
+export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
+export type HubspotSourceConfig = z.infer<typeof hubspotSource>;
 export type FieldsConfig = z.infer<typeof fieldsSchema>;
 
 /** A loaded config: the validated data, where it came from, and each sync's index for messages. */

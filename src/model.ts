@@ -125,6 +125,19 @@ export interface DeleteAction {
 /** A single small decision of the planner; the executor carries each out on its own. */
 export type Action = CreateAction | UpdateAction | DeleteAction;
 
+/**
+ * A contact that differs in Quo from what this sync last sent: edited or deleted in the Quo app.
+ * `fields` gives, per field, `from` = what was last sent and `to` = what Quo holds now.
+ */
+export interface Drift {
+  key: string;
+  quoId: string;
+  kind: "edited" | "deleted";
+  fields: FieldChanges;
+  /** What the plan does about it (config `onDrift`): overwrite with the source, or leave it alone. */
+  resolution: "overwrite" | "skip";
+}
+
 /** A safety guard's verdict, shown in every report and enforced by the executor. */
 export interface GuardResult {
   guard: "empty-source" | "max-delete-percent";
@@ -148,5 +161,7 @@ export interface Plan {
   unchanged: number;
   rejected: Rejection[];
   guards: GuardResult[];
+  /** Only when Quo was read back (`--verify`): contacts that drifted, and what the plan does. */
+  drift?: Drift[];
   counts: PlanCounts;
 }

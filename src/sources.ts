@@ -1,8 +1,10 @@
 /**
  * The source connectors by type, and reading a full snapshot from one.
  */
-import type { ConnectorContext, SourceConnector } from "../connectors/types.js";
 import { csvConnector } from "../connectors/csv/index.js";
+import { googleSheetsConnector, googleSheetsWriteBack } from "../connectors/google-sheets/index.js";
+import { hubspotConnector } from "../connectors/hubspot/index.js";
+import type { ConnectorContext, SourceConnector, WriteBackTarget } from "../connectors/types.js";
 import type { SourceConfig } from "./config.js";
 import { SourceError } from "./errors.js";
 import type { Snapshot, SourceRow } from "./model.js";
@@ -12,7 +14,17 @@ export function connectorFor(source: SourceConfig): SourceConnector<SourceConfig
   switch (source.type) {
     case "csv":
       return csvConnector as SourceConnector<SourceConfig>;
+    case "google-sheets":
+      return googleSheetsConnector as SourceConnector<SourceConfig>;
+    case "hubspot":
+      return hubspotConnector as SourceConnector<SourceConfig>;
   }
+}
+
+/** The write-back target of a source config that asks for one, else null. */
+export function writeBackFor(source: SourceConfig): WriteBackTarget<SourceConfig> | null {
+  if (source.type === "google-sheets" && source.writeBack) return googleSheetsWriteBack as WriteBackTarget<SourceConfig>;
+  return null;
 }
 
 /** A human name of a source for messages (never a credential). */
@@ -20,6 +32,10 @@ export function describeSource(source: SourceConfig): string {
   switch (source.type) {
     case "csv":
       return source.path;
+    case "google-sheets":
+      return `spreadsheet ${source.spreadsheetId} (${source.range})`;
+    case "hubspot":
+      return "HubSpot contacts";
   }
 }
 

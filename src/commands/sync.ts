@@ -16,6 +16,8 @@ const PROGRESS_MIN = 50;
 export interface SyncCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  wait?: string;
+  acceptFieldChanges?: boolean;
 }
 
 export function parseFormat(f: string): Format {
@@ -31,6 +33,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
     format = parseFormat(opts.format);
     ctx = setup(opts);
     indexes = selectSyncs(ctx.loaded, opts.sync);
+    if (opts.wait !== undefined && !(Number(opts.wait) >= 0)) throw new ConfigError(`--wait ${opts.wait}: give a number of seconds`);
   } catch (e) {
     return fail(e);
   }
@@ -56,7 +59,12 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
           },
         },
         i,
-        { dryRun: Boolean(opts.dryRun), allowDeletes: Boolean(opts.allowDeletes) },
+        {
+          dryRun: Boolean(opts.dryRun),
+          allowDeletes: Boolean(opts.allowDeletes),
+          waitForLockMs: opts.wait !== undefined ? Number(opts.wait) * 1000 : 0,
+          acceptFieldChanges: Boolean(opts.acceptFieldChanges),
+        },
       );
       reports.push(report);
       if (report.outcome === "refused") {

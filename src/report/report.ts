@@ -5,7 +5,7 @@
 import type { ActionOutcome, ErrorInfo } from "../execute/executor.js";
 import type { RecoveryResult } from "../execute/recover.js";
 import { diffFields } from "../plan/diff.js";
-import type { Action, FieldChanges, GuardResult, Plan, Rejection } from "../model.js";
+import type { Action, Drift, FieldChanges, GuardResult, Plan, Rejection } from "../model.js";
 
 export type ReportOutcome = "planned" | "ok" | "refused" | "interrupted";
 
@@ -38,7 +38,11 @@ export interface SyncReport {
   changes: ReportChange[];
   rejected: Rejection[];
   guards: GuardResult[];
+  /** With `--verify` (or `verify: true`): contacts edited or deleted in the Quo app, and what the plan does. */
+  drift?: Drift[];
   recovery?: RecoveryResult;
+  /** Sources with write-back (Google Sheets): what was written back after the run. */
+  writeBack?: { updated: number; missing: string[] };
   durationMs?: number;
 }
 
@@ -66,6 +70,7 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
     changes: plan.actions.map(changeOf),
     rejected: plan.rejected,
     guards: plan.guards,
+    ...(plan.drift ? { drift: plan.drift } : {}),
   };
 }
 
@@ -87,5 +92,14 @@ export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], in
     } else c.status = "skipped";
     changes.push(c);
   }
-  return { sync: plan.sync, dryRun: false, outcome: interrupted ? "interrupted" : "ok", counts, changes, rejected: plan.rejected, guards: plan.guards };
+  return {
+    sync: plan.sync,
+    dryRun: false,
+    outcome: interrupted ? "interrupted" : "ok",
+    counts,
+    changes,
+    rejected: plan.rejected,
+    guards: plan.guards,
+    ...(plan.drift ? { drift: plan.drift } : {}),
+  };
 }

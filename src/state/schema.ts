@@ -79,3 +79,34 @@ export const journal = sqliteTable(
   },
   (t) => [index("journal_sync").on(t.sync)],
 );
+
+/**
+ * One run per sync at a time, across processes: a row is the lock. The holder refreshes
+ * `heartbeat_at` while it runs; a lock whose heartbeat is stale, or whose process is gone from this
+ * host, is taken over.
+ */
+export const locks = sqliteTable("locks", {
+  sync: text("sync").primaryKey(),
+  owner: text("owner").notNull(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  acquiredAt: integer("acquired_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+});
+
+/**
+ * The custom-field definitions a sync resolved on its last run, so a definition that disappeared or
+ * changed type in the Quo app is caught before any write.
+ */
+export const customFieldBindings = sqliteTable(
+  "custom_field_bindings",
+  {
+    sync: text("sync").notNull(),
+    configName: text("config_name").notNull(),
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sync, t.configName] })],
+);

@@ -41,7 +41,7 @@ function csvSource(dialect: Dialect): MakeSource {
     return {
       connector: csvConnector,
       config: { type: "csv", path: "table.csv", delimiter: dialect.delimiter, encoding: dialect.encoding },
-      ctx: { baseDir: dir, env: {} },
+      ctx: { baseDir: dir, env: {}, wanted: [] },
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   };
