@@ -5,6 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { daemonCommand } from "./commands/daemon.js";
+import { fieldsCommand } from "./commands/fields.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
 import { VERSION } from "./version.js";
@@ -12,7 +13,7 @@ import { VERSION } from "./version.js";
 function common(cmd: Command): Command {
   return cmd
     .option("--config <file>", "config file", "./quo-sync.config.json")
-    .addOption(new Option("--format <format>", "report format").choices(["table", "json", "markdown"]).default("table"))
+    .addOption(new Option("--format <format>", "report format").choices(["table", "json", "markdown", "html"]).default("table"))
     .option("--out <file>", "write the report to this file instead of stdout")
     .option("--sync <name>", "only this sync");
 }
@@ -29,6 +30,7 @@ common(program.command("sync").description("read each source, plan, and apply th
   .option("--dry-run", "only report what would change; write nothing anywhere")
   .option("--allow-deletes", "lift the maxDeletePercent guard for this run")
   .option("--wait <seconds>", "if the sync is already running elsewhere, wait up to this long for it")
+  .option("--verify", "read this sync's contacts back from Quo and show (and, per onDrift, fix) edits made in the Quo app")
   .option("--accept-field-changes", "accept Quo custom fields that changed type or were replaced since the last run")
   .action(async (opts) => {
     exitCode = await syncCommand(opts);
@@ -37,6 +39,7 @@ common(program.command("sync").description("read each source, plan, and apply th
 common(program.command("plan").description("the same as sync --dry-run: report what would change, write nothing"))
   .option("--allow-deletes", "show the plan as if the maxDeletePercent guard were lifted")
   .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when changes are pending, 1 on error")
+  .option("--verify", "read this sync's contacts back from Quo and show where they drifted from what was last sent")
   .action(async (opts) => {
     exitCode = await syncCommand({ ...opts, dryRun: true });
   });
@@ -46,8 +49,20 @@ program
   .description("run each sync on its cron schedule until SIGTERM/SIGINT")
   .option("--config <file>", "config file", "./quo-sync.config.json")
   .option("--http <host:port>", "serve /healthz and Prometheus /metrics here")
+  .option("--shutdown-timeout <seconds>", "after SIGTERM/SIGINT, wait up to this long for the writes in flight (default 30)")
   .action(async (opts) => {
     exitCode = await daemonCommand({ format: "json", ...opts });
+  });
+
+program
+  .command("fields")
+  .description("the workspace's Quo custom fields, how the config maps them, and unmapped source columns")
+  .option("--config <file>", "config file", "./quo-sync.config.json")
+  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+  .option("--out <file>", "write to this file instead of stdout")
+  .option("--sync <name>", "only this sync")
+  .action(async (opts) => {
+    exitCode = await fieldsCommand(opts);
   });
 
 program
@@ -57,6 +72,7 @@ program
   .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
   .option("--out <file>", "write to this file instead of stdout")
   .option("--sync <name>", "only this sync")
+  .option("--runs <n>", "runs listed per sync (default 10)")
   .action(async (opts) => {
     exitCode = await statusCommand(opts);
   });

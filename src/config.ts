@@ -85,7 +85,17 @@ export const syncSchema = z.strictObject({
     .string()
     .default("US")
     .refine((c) => countries.has(c), { message: "not an ISO 3166-1 alpha-2 country code libphonenumber knows (e.g. US, GB, DE)" }),
+  multiSelectSeparator: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("splits multi-select custom field cells; default ';' when the cell has one, else ','"),
   deletes: z.enum(["mirror", "never"]).default("never"),
+  verify: z.boolean().default(false).describe("read this sync's contacts back from Quo every run to find edits made in the Quo app (as --verify)"),
+  onDrift: z
+    .enum(["overwrite", "skip"])
+    .default("overwrite")
+    .describe("a contact edited or deleted in the Quo app: overwrite it with the source (default), or leave it alone and report it"),
   maxDeletePercent: z.number().min(0).max(100).default(DEFAULT_MAX_DELETE_PERCENT),
   schedule: z.string().min(1).optional(),
 })

@@ -11,9 +11,10 @@ import { execute, type ActionOutcome } from "./execute/executor.js";
 import { recoverJournal, type RecoveryResult } from "./execute/recover.js";
 import type { Logger } from "./log.js";
 import type { Plan, Snapshot, SyncRow } from "./model.js";
-import type { Managed } from "./plan/from-quo.js";
+import { fieldsOf, itemIdsOf, type Managed } from "./plan/from-quo.js";
+import { externalIdFor } from "./plan/patch.js";
 import type { ResolvedCustomField } from "./plan/map-row.js";
-import { isRefused, plan } from "./plan/planner.js";
+import { isRefused, plan, type Observed } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import { QuoClient, quoClientOptionsFromEnv } from "./quo/client.js";
 import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
@@ -27,6 +28,8 @@ export interface RunOptions {
   waitForLockMs?: number;
   /** Accept custom-field definitions that changed in the Quo app since the last run. */
   acceptFieldChanges?: boolean;
+  /** Read this sync's contacts back from Quo to find drift (also `verify: true` in the config). */
+  verify?: boolean;
 }
 
 /** A lock whose holder has not refreshed it for this long belongs to a dead process. */
@@ -129,6 +132,23 @@ export function clientFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: 
 }
 
 /**
+ * What Quo holds now for every contact of this sync, by key (null: not found, deleted in the Quo
+ * app). One `GET /v1/contacts?externalIds=…` per 50 contacts.
+ */
+export async function readBack(client: QuoClient, sync: string, state: readonly SyncRow[], managed: Managed): Promise<Map<string, Observed>> {
+  const byExternal = new Map(state.map((r) => [externalIdFor(sync, r.key), r]));
+  const found = await client.findByExternalIds([...byExternal.keys()]);
+  const out = new Map<string, Observed>(state.map((r) => [r.key, null]));
+  for (const c of found) {
+    const row = c.externalId ? byExternal.get(c.externalId) : undefined;
+    // The contact this sync knows by id; another one with the same externalId is a duplicate that
+    // the executor's adoption would clean up, not what the state points at.
+    if (row && c.id === row.quoId) out.set(row.key, { fields: fieldsOf(c, managed), itemIds: itemIdsOf(c, managed) });
+  }
+  return out;
+}
+
+/**
  * Each source record's outcome for write-back: its Quo id from the state after the run, and "ok",
  * or why it is not (fully) in Quo.
  */
@@ -191,7 +211,10 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       log.warn("an earlier run was stopped mid-write; the next real run re-reads those contacts from Quo first, so this plan may show a few changes that are already done");
     }
 
-    const p = plan(snapshot, store.loadSyncRows(sync.name), { sync, customFields, allowDeletes: opts.allowDeletes });
+    const state = store.loadSyncRows(sync.name);
+    const observed = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
+    const p = plan(snapshot, state, { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) });
+    if (p.drift?.length) log.warn({ drifted: p.drift.length, onDrift: sync.onDrift }, "contacts differ in Quo from what was last sent");
     for (const g of p.guards) (g.refused ? log.error.bind(log) : log.warn.bind(log))({ guard: g.guard }, g.message);
 
     if (opts.dryRun || isRefused(p)) {

@@ -18,6 +18,7 @@ export interface SyncCommandOptions extends GlobalOptions {
   detailedExitcode?: boolean;
   wait?: string;
   acceptFieldChanges?: boolean;
+  verify?: boolean;
 }
 
 export function parseFormat(f: string): Format {
@@ -64,6 +65,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
           allowDeletes: Boolean(opts.allowDeletes),
           waitForLockMs: opts.wait !== undefined ? Number(opts.wait) * 1000 : 0,
           acceptFieldChanges: Boolean(opts.acceptFieldChanges),
+          verify: Boolean(opts.verify),
         },
       );
       reports.push(report);

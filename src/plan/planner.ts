@@ -3,18 +3,43 @@
  * (house-style rule 1), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
  */
 import type { SyncConfig } from "../config.js";
-import type { Action, GuardResult, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
+import type { Action, ContactFields, Drift, GuardResult, ItemIds, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
 import { diffFields } from "./diff.js";
 import { hashContact } from "./hash.js";
 import { mapRow, type ResolvedCustomField } from "./map-row.js";
 import { keyRows } from "./snapshot.js";
 import { sourceHasher } from "./source-hash.js";
 
+/** What Quo was seen to hold for a contact of this sync (`--verify`); null when it is gone. */
+export type Observed = { fields: ContactFields; itemIds: ItemIds } | null;
+
 export interface PlanOptions {
   sync: SyncConfig;
   customFields: ResolvedCustomField[];
   /** `--allow-deletes`: lift the maxDeletePercent guard for this run. */
   allowDeletes: boolean;
+  /**
+   * With `--verify`: what Quo holds now, by key, for every state row. A contact that differs from
+   * what was last sent drifted (edited or deleted in the Quo app); `sync.onDrift` decides.
+   */
+  observed?: ReadonlyMap<string, Observed>;
+}
+
+/**
+ * Compares what Quo holds with what was last sent. With `overwrite`, returns the state row as Quo
+ * holds it (so the planner PATCHes back to the source), or undefined for a contact that is gone
+ * (so it is created again).
+ */
+function driftOf(known: SyncRow, seen: Observed, resolution: Drift["resolution"]): { drift: Drift; effective: SyncRow | undefined } | null {
+  if (seen === null) {
+    return { drift: { key: known.key, quoId: known.quoId, kind: "deleted", fields: diffFields(known.fields, null), resolution }, effective: undefined };
+  }
+  const hash = hashContact(seen.fields);
+  if (hash === known.hash) return null;
+  return {
+    drift: { key: known.key, quoId: known.quoId, kind: "edited", fields: diffFields(known.fields, seen.fields), resolution },
+    effective: { key: known.key, quoId: known.quoId, hash, fields: seen.fields, itemIds: seen.itemIds },
+  };
 }
 
 /**
@@ -41,15 +66,37 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
   const actions: Action[] = [];
   let unchanged = 0;
   const digest = sourceHasher(sync, opts.customFields);
+  const drifts: Drift[] = [];
+  const driftByKey = new Map<string, ReturnType<typeof driftOf>>();
+  if (opts.observed) {
+    for (const s of state) {
+      const seen = opts.observed.get(s.key);
+      if (seen === undefined) continue;
+      const d = driftOf(s, seen, sync.onDrift);
+      if (d) {
+        drifts.push(d.drift);
+        driftByKey.set(s.key, d);
+      }
+    }
+  }
   for (const { key, row } of keyed.rows) {
     present.add(key);
-    const known = byKey.get(key);
+    let known = byKey.get(key);
+    const drifted = driftByKey.get(key);
+    if (drifted) {
+      if (sync.onDrift === "skip") {
+        // Left alone, as configured: the contact keeps what a person set in the Quo app.
+        unchanged++;
+        continue;
+      }
+      known = drifted.effective;
+    }
     const sourceHash = digest(row);
     if (known?.sourceHash === sourceHash) {
       unchanged++;
       continue;
     }
-    const mapped = mapRow(row, key, { sync, customFields: opts.customFields });
+    const mapped = mapRow(row, key, { sync, customFields: opts.customFields, ...(sync.multiSelectSeparator ? { multiSelectSeparator: sync.multiSelectSeparator } : {}) });
     if (!mapped.ok) {
       rejected.push(mapped.rejection);
       continue;
@@ -89,7 +136,10 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
       }
     } else {
       for (const s of state) {
-        if (!present.has(s.key)) deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });
+        if (present.has(s.key)) continue;
+        const drifted = driftByKey.get(s.key);
+        if (drifted && sync.onDrift === "skip") continue;
+        deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });
       }
       if (deletes.length > 0 && state.length > 0) {
         const percent = (deletes.length / state.length) * 100;
@@ -121,6 +171,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     unchanged,
     rejected,
     guards,
+    ...(opts.observed ? { drift: drifts } : {}),
     counts: { create, update, delete: deletes.length, unchanged, rejected: rejected.length },
   };
 }

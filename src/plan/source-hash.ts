@@ -31,6 +31,7 @@ export function sourceHasher(sync: SyncConfig, customFields: readonly ResolvedCu
     key: sync.key,
     fields: sync.fields,
     country: sync.defaultCountry,
+    separator: sync.multiSelectSeparator ?? null,
     custom: customFields.map((c) => [c.configName, c.column, c.key, c.type]),
   });
   return (row) => {

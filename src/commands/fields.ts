@@ -1,0 +1,98 @@
+/**
+ * `quo-sync fields`: the workspace's Quo custom fields (name, key, type), which source column maps
+ * to each, and each source's unmapped columns with a suggested mapping where the names are close.
+ * Reads Quo and the sources; writes nothing.
+ */
+import { mappedColumns, type SyncConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { closest, resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
+import { clientFor } from "../run.js";
+import { readSnapshot } from "../sources.js";
+import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+
+export interface FieldsReport {
+  fields: CustomFieldDefinition[];
+  syncs: {
+    sync: string;
+    mappings: { configName: string; column: string; key: string; name: string; type: string }[];
+    unresolved: { configName: string; column: string; problem: string }[];
+    unmappedColumns: { column: string; suggestion?: CustomFieldDefinition }[];
+    sourceError?: string;
+  }[];
+}
+
+function resolveEach(sync: SyncConfig, index: number, defs: CustomFieldDefinition[]): Pick<FieldsReport["syncs"][number], "mappings" | "unresolved"> {
+  const mappings: FieldsReport["syncs"][number]["mappings"] = [];
+  const unresolved: FieldsReport["syncs"][number]["unresolved"] = [];
+  for (const [configName, column] of Object.entries(sync.fields.customFields)) {
+    const one = { ...sync, fields: { ...sync.fields, customFields: { [configName]: column } } };
+    try {
+      mappings.push(...resolveCustomFields(one, index, defs));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      unresolved.push({ configName, column, problem: e.message });
+    }
+  }
+  return { mappings, unresolved };
+}
+
+/** Builds the report: one Quo read, one read of each selected source. */
+export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsReport> {
+  const { loaded, env, logger } = setup(opts);
+  const client = clientFor(loaded, env, logger);
+  const defs = await client.listCustomFields();
+  const report: FieldsReport = { fields: defs, syncs: [] };
+  for (const i of selectSyncs(loaded, opts.sync)) {
+    const sync = loaded.config.syncs[i] as SyncConfig;
+    const entry: FieldsReport["syncs"][number] = { sync: sync.name, ...resolveEach(sync, i, defs), unmappedColumns: [] };
+    try {
+      const used = mappedColumns(sync, i).map((m) => m.column);
+      const snapshot = await readSnapshot(sync.source, { baseDir: loaded.baseDir, env, wanted: used });
+      const taken = new Set(entry.mappings.map((m) => m.key));
+      const free = defs.filter((d) => !taken.has(d.key));
+      for (const column of snapshot.columns.filter((c) => !used.includes(c))) {
+        const near = closest(column, free.flatMap((d) => [d.name, d.key]));
+        const suggestion = near === undefined ? undefined : free.find((d) => d.name === near || d.key === near);
+        entry.unmappedColumns.push({ column, ...(suggestion ? { suggestion } : {}) });
+      }
+    } catch (e) {
+      entry.sourceError = e instanceof Error ? e.message : String(e);
+    }
+    report.syncs.push(entry);
+  }
+  return report;
+}
+
+export function renderFieldsTable(r: FieldsReport): string {
+  const out: string[] = ["Quo custom fields in this workspace:"];
+  if (!r.fields.length) out.push("  (none: create them in the Quo app under workspace settings)");
+  const w = Math.max(4, ...r.fields.map((f) => f.name.length));
+  const k = Math.max(3, ...r.fields.map((f) => f.key.length));
+  if (r.fields.length) out.push(`  ${"name".padEnd(w)}  ${"key".padEnd(k)}  type`);
+  for (const f of r.fields) out.push(`  ${f.name.padEnd(w)}  ${f.key.padEnd(k)}  ${f.type}`);
+  for (const s of r.syncs) {
+    out.push("", `sync '${s.sync}':`);
+    if (!s.mappings.length && !s.unresolved.length) out.push("  no customFields mapped");
+    for (const m of s.mappings) out.push(`  column '${m.column}' → '${m.name}' (${m.key}, ${m.type})`);
+    for (const u of s.unresolved) out.push(`  column '${u.column}' → '${u.configName}': ${u.problem}`);
+    if (s.sourceError) out.push(`  could not read the source: ${s.sourceError}`);
+    else if (s.unmappedColumns.length) {
+      out.push("  unmapped source columns:");
+      for (const c of s.unmappedColumns) {
+        out.push(`    '${c.column}'${c.suggestion ? ` — maybe "customFields": { "${c.suggestion.name}": "${c.column}" } (${c.suggestion.type})` : ""}`);
+      }
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+export async function fieldsCommand(opts: GlobalOptions): Promise<number> {
+  try {
+    if (opts.format !== "table" && opts.format !== "json") throw new ConfigError(`--format ${opts.format}: fields prints table or json`);
+    const report = await buildFieldsReport(opts);
+    emit(opts.format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderFieldsTable(report), opts.out);
+    return EXIT.ok;
+  } catch (e) {
+    return fail(e);
+  }
+}
