@@ -135,6 +135,12 @@ export interface QuoEmulator {
   setFaults(f: FaultOptions | undefined): void;
   /** Change the processing delay. */
   setLatency(ms: number): void;
+  /**
+   * Make Quo refuse some requests as a real workspace can for reasons the docs do not list (a
+   * conflict, a policy): `rule` sees each authenticated request and returns the error to answer
+   * with (not applied), or undefined to process it normally. `undefined` removes the rule.
+   */
+  setRefusal(rule: RefusalRule | undefined): void;
   /** Replace the workspace's custom field definitions (in Quo only the app can do this). */
   setCustomFields(defs: CustomFieldDef[]): void;
   /** Simulate a person editing a contact in the Quo app (no rate limit, not counted). Throws for an unknown id. */
@@ -196,6 +202,15 @@ interface CustomFieldIssue {
 }
 
 /** A Quo error before it is shaped; codes, titles and messages are the OpenAPI examples. */
+/** The error a refusal rule answers with; see `QuoEmulator.setRefusal`. */
+export interface Refusal {
+  status: number;
+  code: string;
+  title: string;
+  message: string;
+}
+export type RefusalRule = (req: { method: string; route: string; body: unknown }) => Refusal | undefined;
+
 interface QuoError {
   status: number;
   code: string;
@@ -656,6 +671,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     rand = mulberry32(faults.seed);
   }
   setFaults(opts.faults);
+  let refusalRule: RefusalRule | undefined;
 
   /** ObjectId-like 24 hex digits (the OpenAPI's contact ids are 24 hex): seconds, instance tag, counter. */
   function newId(prefix: string): string {
@@ -1040,6 +1056,11 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       send(res, 500, shapeError(ERR.unknown(route.resource)));
       return;
     }
+    const refusal = !bodyError ? refusalRule?.({ method, route: route.name, body }) : undefined;
+    if (refusal) {
+      send(res, refusal.status, shapeError({ ...refusal, key: refusal.title.toLowerCase().replace(/\W+/g, "_") }));
+      return;
+    }
     let result: RouteResult | QuoError;
     if (bodyError) {
       result =
@@ -1134,6 +1155,9 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       stats = emptyStats();
     },
     setFaults,
+    setRefusal(rule: RefusalRule | undefined) {
+      refusalRule = rule;
+    },
     setLatency: (ms: number) => {
       latencyMs = ms;
     },

@@ -125,6 +125,39 @@ describe("first sync and reruns", () => {
   });
 });
 
+describe("Quo refusing a contact", () => {
+  it("reports it with Quo's message and trace and goes on with the others", async () => {
+    emulator.setRefusal(({ method, body }) =>
+      method === "POST" && (body as any)?.defaultFields?.firstName === "First3"
+        ? { status: 409, code: "0800409", title: "Conflict", message: "Contact conflicts with an existing one" }
+        : undefined,
+    );
+    try {
+      const rows = Array.from({ length: 6 }, (_, i) => personRow(i + 1));
+      ws.writeCsv(rows);
+      ws.writeConfig();
+      const r = await sync();
+      expect(r.status).toBe(0);
+      const rep = reports(r.stdout)[0];
+      expect(rep.counts).toMatchObject({ create: 5, failed: 1 });
+      const failed = rep.changes.find((c: any) => c.key === "K3");
+      expect(failed.status).toBe("failed");
+      expect(failed.error).toMatchObject({ status: 409, code: "0800409", trace: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(failed.error.message).toContain("Contact conflicts with an existing one");
+      // Refused once, not retried in a loop.
+      expect(emulator.stats().byStatus["409"]).toBe(1);
+      expect(compareWithSource(emulator.contacts(), rows.filter((r) => r[0] !== "K3"))).toEqual([]);
+
+      emulator.setRefusal(undefined);
+      const again = reports((await sync()).stdout)[0];
+      expect(again.counts).toMatchObject({ create: 1, failed: 0, unchanged: 5 });
+      expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    } finally {
+      emulator.setRefusal(undefined);
+    }
+  });
+});
+
 describe("guards", () => {
   it("a source with no rows deletes nothing", async () => {
     const rows = Array.from({ length: 10 }, (_, i) => personRow(i + 1));
