@@ -197,3 +197,39 @@ describe("convergence (fast-check)", () => {
     );
   });
 });
+
+describe("plan with observed Quo contacts (--verify)", () => {
+  const rows = [
+    { id: "1", first: "Ann", last: "Lee", phone: "" },
+    { id: "2", first: "Bob", last: "", phone: "" },
+    { id: "3", first: "Cy", last: "", phone: "" },
+  ];
+  const state = [stateRow("1", fields("Ann", "Lee")), stateRow("2", fields("Bob")), stateRow("3", fields("Cy"))];
+  const observed = new Map([
+    ["1", { fields: fields("Ann", "Changed"), itemIds: { phoneNumbers: {}, emails: {} } }],
+    ["2", null],
+    ["3", { fields: fields("Cy"), itemIds: { phoneNumbers: {}, emails: {} } }],
+  ]);
+
+  it("overwrite: an edited contact is PATCHed back, a deleted one created again", () => {
+    const p = plan(snapshot(rows), state, { sync: syncConfig(), customFields: [], allowDeletes: false, observed });
+    expect(p.drift?.map((d) => [d.key, d.kind, d.resolution])).toEqual([
+      ["1", "edited", "overwrite"],
+      ["2", "deleted", "overwrite"],
+    ]);
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:1", "create:2"]);
+    const upd = p.actions[0]!;
+    expect(upd.action === "update" && upd.changes).toEqual({ lastName: { from: "Changed", to: "Lee" } });
+  });
+
+  it("skip: drifted contacts are left alone and reported", () => {
+    const p = plan(snapshot(rows), state, { sync: syncConfig({ onDrift: "skip" }), customFields: [], allowDeletes: false, observed });
+    expect(p.actions).toEqual([]);
+    expect(p.drift?.map((d) => d.resolution)).toEqual(["skip", "skip"]);
+    expect(p.counts.unchanged).toBe(3);
+  });
+
+  it("without read-back there is no drift section", () => {
+    expect(plan(snapshot(rows), state, { sync: syncConfig(), customFields: [], allowDeletes: false }).drift).toBeUndefined();
+  });
+});
