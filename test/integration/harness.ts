@@ -58,6 +58,9 @@ export class Workspace {
   writeConfig(sync: Record<string, unknown> = {}, top: Record<string, unknown> = {}): void {
     const config = {
       state: this.state,
+      // Faster than Quo's 10/s so the suite stays quick; the throttle itself is tested on its own
+      // and measured by the benchmark.
+      quo: { requestsPerSecond: 50 },
       ...top,
       syncs: [
         {

@@ -1,10 +1,11 @@
 /**
  * End to end through the built CLI: a real SQLite file, real HTTP to the Quo emulator on 127.0.0.1.
  */
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes } from "./harness.js";
+import { API_KEY, CLI, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -294,6 +295,38 @@ describe("auth modes and secrets", () => {
     const r = await runCli(["sync", "--config", ws.config], { PATH: process.env.PATH }, ws.dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/QUO_API_KEY/);
+  });
+});
+
+describe("the command line", () => {
+  it("--version and --help work for every command", async () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    const v = await runCli(["--version"], cliEnv(emulator), ws.dir);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    for (const cmd of ["sync", "plan", "status", "fields", "daemon"]) {
+      const h = await runCli([cmd, "--help"], cliEnv(emulator), ws.dir);
+      expect(h.status).toBe(0);
+      expect(h.stdout).toContain(`Usage: quo-sync ${cmd}`);
+      expect(h.stdout).toContain("--config");
+    }
+  });
+
+  it("draws a progress bar on a terminal, and none when stderr is not one", async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    const piped = await runCli(["sync", "--config", ws.config, "--dry-run"], cliEnv(emulator), ws.dir);
+    expect(piped.stderr).not.toMatch(/writes/);
+    // `script` gives the CLI a pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, CLI, "sync", "--config", ws.config].map((a) => `'${a}'`).join(" ");
+    const tty = await new Promise<string>((resolve) => {
+      const child = spawn("script", ["-qfec", command, "/dev/null"], { env: cliEnv(emulator), cwd: ws.dir });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("close", () => resolve(out));
+    });
+    expect(tty).toMatch(/leads \[.*\] \d+\/60 writes/);
+    expect(tty).toContain("did create 60");
   });
 });
 
