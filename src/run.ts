@@ -5,7 +5,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { ConnectorContext, WriteBackEntry } from "../connectors/types.js";
-import { checkColumns, mappedColumns, type LoadedConfig, type SyncConfig } from "./config.js";
+import { checkColumns, formatPath, mappedColumns, type LoadedConfig, type SyncConfig } from "./config.js";
 import { ConfigError, StateError } from "./errors.js";
 import { execute, type ActionOutcome } from "./execute/executor.js";
 import { recoverJournal, type RecoveryResult } from "./execute/recover.js";
@@ -89,7 +89,7 @@ export function checkFieldChanges(sync: SyncConfig, index: number, before: reado
   for (const b of before) {
     const c = current.get(b.configName);
     if (!c) continue; // no longer mapped: nothing to check
-    const at = `syncs[${index}].fields.customFields[${JSON.stringify(b.configName)}]`;
+    const at = `syncs[${index}].fields.${formatPath(["customFields", b.configName])}`;
     if (c.key !== b.key) problems.push(`${at}: now resolves to the Quo field '${c.name}' (key ${c.key}), but the last run wrote to key ${b.key}, which is gone or renamed`);
     else if (c.type !== b.type) problems.push(`${at}: the Quo field '${c.name}' changed type from ${b.type} to ${c.type} since the last run`);
   }
