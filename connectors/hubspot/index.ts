@@ -1,15 +1,168 @@
-/** HubSpot source: placeholder until the connector lands. */
+/**
+ * The HubSpot source connector: a full snapshot of the account's contacts on every run.
+ * Issue: "A full snapshot each run: `GET /crm/v3/objects/contacts` with `limit=100`, `after` paging
+ * and exactly the properties the mapping uses … Contacts archived or purged in HubSpot drop out of
+ * the snapshot and so are deleted in `mirror` mode (under the same guards)." api-notes.md says why a
+ * full listing and not search: search never returns archived records, archiving does not change
+ * `lastmodifieddate`, and purged contacts simply vanish, so only a full listing of ids sees deletes.
+ */
 import type { HubspotSourceConfig } from "../../src/config.js";
-import { SourceError } from "../../src/errors.js";
-import type { SourceConnector } from "../types.js";
+import { HUBSPOT_DEFAULT_REQUESTS_PER_10S } from "../../src/config.js";
+import { ConfigError, SourceError } from "../../src/errors.js";
+import type { SourceRow } from "../../src/model.js";
+import type { CheckResult, ConnectorContext, SourceConnector, SourceItem } from "../types.js";
+import { checkProperties } from "./check-properties.js";
+import { HubspotClient, type HubspotContact } from "./hubspot-client.js";
+import { HUBSPOT_DEFAULT_API_URL, HUBSPOT_MAX_PAGE_SIZE } from "./limits.js";
 
-export const hubspotConnector: SourceConnector<HubspotSourceConfig> = {
-  type: "hubspot",
-  async check() {
-    return { ok: false, message: "the hubspot source is not available in this build" };
-  },
-  // eslint-disable-next-line require-yield
-  async *read() {
-    throw new SourceError("the hubspot source is not available in this build");
-  },
-};
+/** HubSpot's record id property; when a listing leaves it out, the record's `id` is the same value. */
+const OBJECT_ID_PROPERTY = "hs_object_id";
+
+/** Knobs of the client that tests turn down; production uses the defaults of ./limits.ts. */
+export interface HubspotConnectorOptions {
+  /** Length of the rolling window `requestsPer10Seconds` counts in; default 10 s. */
+  windowMs?: number;
+  maxRetries?: number;
+  retryBaseDelayMs?: number;
+  rateLimitBaseDelayMs?: number;
+  timeoutMs?: number;
+}
+
+/** What a read needs from the environment, checked before any request. */
+interface HubspotSettings {
+  baseUrl: string;
+  token: string;
+}
+
+/**
+ * `HUBSPOT_ACCESS_TOKEN` and `HUBSPOT_API_URL` (product.md, "Environment"). Throws `ConfigError`
+ * naming the variable, never echoing a value (a mistyped URL may be a pasted secret).
+ */
+function resolveSettings(env: NodeJS.ProcessEnv): HubspotSettings {
+  const token = env.HUBSPOT_ACCESS_TOKEN?.trim();
+  if (!token) {
+    throw new ConfigError(
+      "HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot (Settings → Integrations → Private apps) with the scopes crm.objects.contacts.read and crm.schemas.contacts.read, and set its access token",
+    );
+  }
+  const raw = env.HUBSPOT_API_URL?.trim() || HUBSPOT_DEFAULT_API_URL;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`HUBSPOT_API_URL is not a URL; expected e.g. ${HUBSPOT_DEFAULT_API_URL}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`HUBSPOT_API_URL must be an http:// or https:// URL, not ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new ConfigError("HUBSPOT_API_URL must not contain a user name or password");
+  if (url.search !== "" || url.hash !== "") throw new ConfigError("HUBSPOT_API_URL must not contain a query string or fragment");
+  return { baseUrl: `${url.origin}${url.pathname}`.replace(/\/+$/, ""), token };
+}
+
+/** The properties a read asks for: the mapping's (key first), then the config's extra ones, once each. */
+export function requestedProperties(config: HubspotSourceConfig, ctx: ConnectorContext): string[] {
+  return [...new Set([...ctx.wanted, ...(config.properties ?? [])])];
+}
+
+/** Sets `values[name]` as an own property even for the name "__proto__", which `=` would swallow. */
+function setValue(values: Record<string, string>, name: string, value: string): void {
+  if (name === "__proto__") Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
+  else values[name] = value;
+}
+
+/** One contact as a row: HubSpot sends values as strings or null; null and absent read as "". */
+function toRow(contact: HubspotContact, ordinal: number, columns: readonly string[]): SourceRow {
+  const values: Record<string, string> = {};
+  for (const name of columns) {
+    let value = contact.properties[name];
+    if ((value === undefined || value === null) && name === OBJECT_ID_PROPERTY) value = contact.id;
+    setValue(values, name, value === undefined || value === null ? "" : String(value));
+  }
+  return { row: ordinal, values };
+}
+
+function newClient(settings: HubspotSettings, config: HubspotSourceConfig, opts: HubspotConnectorOptions): HubspotClient {
+  return new HubspotClient({
+    baseUrl: settings.baseUrl,
+    token: settings.token,
+    requestsPerWindow: config.requestsPer10Seconds ?? HUBSPOT_DEFAULT_REQUESTS_PER_10S,
+    ...opts,
+  });
+}
+
+/**
+ * The snapshot: the header (the requested properties), then every contact, in HubSpot's listing
+ * order, `row` being its 1-based ordinal in the listing (model.ts: "for a CRM, the record's ordinal
+ * in the listing"); with `archived: "keep"` the archived listing follows the active one and its
+ * ordinals continue. A contact seen twice (archived while the listings ran) is yielded once.
+ *
+ * Rows are streamed page by page; a page that fails after retries throws `SourceError`, and the run
+ * collects the whole snapshot before planning, so a partial listing never reaches the planner
+ * (issue: "either the snapshot is complete or the run stops").
+ */
+async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, opts: HubspotConnectorOptions): AsyncGenerator<SourceItem> {
+  const settings = resolveSettings(ctx.env);
+  const columns = requestedProperties(config, ctx);
+  const client = newClient(settings, config, opts);
+  checkProperties(columns, await client.listProperties());
+  yield { type: "header", columns };
+
+  const listings = config.archived === "keep" ? [false, true] : [false];
+  const seen = new Set<string>();
+  let ordinal = 0;
+  for (const archived of listings) {
+    const cursors = new Set<string>();
+    let after: string | undefined;
+    for (let page = 1; ; page++) {
+      const result = await client.listContacts({ properties: columns, limit: HUBSPOT_MAX_PAGE_SIZE, archived, page, ...(after !== undefined ? { after } : {}) });
+      for (const contact of result.results) {
+        const id = String(contact.id);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        ordinal += 1;
+        yield { type: "row", row: toRow(contact, ordinal, columns) };
+      }
+      if (result.after === undefined) break;
+      // A cursor that comes back would page forever and never complete the snapshot.
+      if (cursors.has(result.after)) {
+        throw new SourceError(`reading page ${page} of HubSpot's contacts: the paging cursor '${result.after}' came back a second time; the run stopped before any change`);
+      }
+      cursors.add(result.after);
+      after = result.after;
+    }
+  }
+}
+
+/**
+ * Builds a HubSpot connector. `read` throws `ConfigError` when `HUBSPOT_ACCESS_TOKEN` is missing,
+ * `HUBSPOT_API_URL` is not an http(s) URL or a requested property does not exist (naming the
+ * closest ones), and `SourceError` when HubSpot cannot be read completely: 401 (bad token), 403
+ * (missing scope), a `DAILY` 429, or a page still failing after retries. Nothing is yielded past a
+ * failure, and no message contains the token. `check` reports the same through its result, and
+ * reads the property list and one contact.
+ */
+export function createHubspotConnector(opts: HubspotConnectorOptions = {}): SourceConnector<HubspotSourceConfig> {
+  return {
+    type: "hubspot",
+
+    async check(config: HubspotSourceConfig, ctx: ConnectorContext): Promise<CheckResult> {
+      try {
+        const settings = resolveSettings(ctx.env);
+        const columns = requestedProperties(config, ctx);
+        const client = newClient(settings, config, opts);
+        checkProperties(columns, await client.listProperties());
+        await client.listContacts({ properties: columns, limit: 1, archived: false, page: 1 });
+        return { ok: true };
+      } catch (err) {
+        // `check` reports whatever went wrong, even a failure this code did not foresee.
+        return { ok: false, message: err instanceof Error ? err.message : String(err) };
+      }
+    },
+
+    read(config: HubspotSourceConfig, ctx: ConnectorContext): AsyncIterable<SourceItem> {
+      return readHubspot(config, ctx, opts);
+    },
+  };
+}
+
+/** The HubSpot connector with production limits (see `createHubspotConnector` for what it throws). */
+export const hubspotConnector: SourceConnector<HubspotSourceConfig> = createHubspotConnector();

@@ -72,14 +72,26 @@ const TABLES: { name: string; table: string[][] }[] = [
   },
 ];
 
-/** What a connector must yield for `table`: the header, then each record at its spreadsheet row. */
-export function expectedItems(table: readonly string[][]): SourceItem[] {
+/**
+ * Opt-in differences of a source from a spreadsheet. `firstRow` is the `row` of the first record:
+ * 2 (default) for tables, where the header is row 1; 1 for a CRM, whose `row` is the record's
+ * ordinal in the listing (src/model.ts, `SourceRow.row`).
+ */
+export interface ContractOptions {
+  firstRow?: number;
+}
+
+/** The spreadsheet row of a table's first record: its header is row 1. */
+const SPREADSHEET_FIRST_ROW = 2;
+
+/** What a connector must yield for `table`: the header, then each record at its spreadsheet row (or from `firstRow`). */
+export function expectedItems(table: readonly string[][], firstRow = SPREADSHEET_FIRST_ROW): SourceItem[] {
   const [header = [], ...records] = table;
   return [
     { type: "header", columns: [...header] },
     ...records.map((cells, index): SourceItem => ({
       type: "row",
-      row: { row: index + 2, values: Object.fromEntries(header.map((column, c) => [column, cells[c] ?? ""])) },
+      row: { row: index + firstRow, values: Object.fromEntries(header.map((column, c) => [column, cells[c] ?? ""])) },
     })),
   ];
 }
@@ -104,13 +116,14 @@ async function withSource<T>(makeSource: MakeSource, table: string[][], use: (so
  * Registers the contract tests for one connector under `describe(name)`. Each test builds its own
  * source with `makeSource` and cleans it up, so sources never share state.
  */
-export function describeConnectorContract(name: string, makeSource: MakeSource): void {
+export function describeConnectorContract(name: string, makeSource: MakeSource, options: ContractOptions = {}): void {
+  const firstRow = options.firstRow ?? SPREADSHEET_FIRST_ROW;
   describe(`connector contract: ${name}`, () => {
     it.each(TABLES)("yields the header, then every record at its row with each column's text: $name", async ({ table }) => {
       const items = await withSource(makeSource, table, readItems);
       // One comparison of the whole snapshot: header first and only once, rows in order, values for
       // exactly the header's columns (missing cells ""), no `problem` on any row.
-      expect(items).toEqual(expectedItems(table));
+      expect(items).toEqual(expectedItems(table, firstRow));
       for (const item of items.slice(1)) {
         if (item.type === "row") expect(item.row.problem).toBeUndefined();
       }
@@ -124,7 +137,7 @@ export function describeConnectorContract(name: string, makeSource: MakeSource):
       );
       // How many rows a multi-line cell takes differs between sources; the order does not.
       const rows = items.flatMap((item) => (item.type === "row" ? [item.row.row] : []));
-      expect(rows[0]).toBe(2);
+      expect(rows[0]).toBe(firstRow);
       expect(rows).toEqual([...rows].sort((a, b) => a - b));
       expect(new Set(rows).size).toBe(rows.length);
     });
@@ -133,7 +146,7 @@ export function describeConnectorContract(name: string, makeSource: MakeSource):
       const table = TABLES[0]!.table;
       const [first, second] = await withSource(makeSource, table, async (source) => [await readItems(source), await readItems(source)]);
       expect(second).toEqual(first);
-      expect(first).toEqual(expectedItems(table));
+      expect(first).toEqual(expectedItems(table, firstRow));
     });
 
     it("check reports a readable source as ok", async () => {

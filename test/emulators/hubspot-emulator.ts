@@ -1,0 +1,429 @@
+/**
+ * An in-process emulator of the parts of HubSpot's CRM v3 API that quo-sync reads, for tests and
+ * demos: `GET /crm/v3/objects/contacts` and `GET /crm/v3/properties/contacts`, with Bearer auth,
+ * the per-token rate limits and injected failures. It speaks real HTTP/1.1 on 127.0.0.1 so the real
+ * connector runs against it. Behaviour follows /work/shared/docs/api-notes.md, "HubSpot CRM v3";
+ * choices it leaves open are marked "Undocumented:".
+ *
+ * Test-side API (all synchronous, none of it counted or rate-limited):
+ *  - `addContacts(list)` creates contacts in order (ids 1, 2, 3… ascending, as HubSpot lists them);
+ *  - `update(id, props)`, `archive(ids)`, `restore(ids)`, `purge(ids)` (GDPR delete: gone entirely);
+ *  - `setProperties(defs)` replaces the account's property definitions (the read-only
+ *    `hs_object_id`, `createdate` and `lastmodifieddate` always stay);
+ *  - `setLimits(…)` changes the budgets, `setFault(…)` injects a failure;
+ *  - `stats()` / `resetStats()` count requests, and `log()` lists each request's path, query and status.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/** A property definition as `GET /crm/v3/properties/contacts` lists it (api-notes.md, "Properties"). */
+export interface HubspotPropertyDef {
+  name: string;
+  label: string;
+  type: string;
+  fieldType: string;
+  options: { label: string; value: string }[];
+}
+
+/** A contact as the emulator stores it: every property value a string (HubSpot's wire format). */
+export interface EmulatedHubspotContact {
+  id: string;
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  archived: boolean;
+  archivedAt?: string;
+}
+
+/** The budgets the emulator enforces per token; 0 turns one off. */
+export interface HubspotLimits {
+  /** Requests per rolling `windowMs` (policy `TEN_SECONDLY_ROLLING`); default 100 (api-notes.md). */
+  requestsPerWindow?: number;
+  /** Length of the rolling window; default 10 000 ms. Tests shorten it. */
+  windowMs?: number;
+  /** Requests per rolling second (policy `SECONDLY`); default 0 (off). */
+  requestsPerSecond?: number;
+  /** Requests allowed in total until `setLimits` is called again (policy `DAILY`); default 0 (off). */
+  dailyLimit?: number;
+}
+
+/**
+ * An injected failure. It applies to requests that passed auth and the rate limits, on the route
+ * named, optionally only on one page of the listing, for `times` requests (default: every one).
+ */
+export interface HubspotFault {
+  route?: "contacts" | "properties";
+  /** 1-based page of the listing (counted in pages of the request's `limit`); default every page. */
+  page?: number;
+  /** Only the archived listing (true) or only the active one (false); default both. */
+  archived?: boolean;
+  status: number;
+  /** For a 429: the body's `policyName`; default `TEN_SECONDLY_ROLLING`. */
+  policyName?: "SECONDLY" | "TEN_SECONDLY_ROLLING" | "DAILY";
+  /** Sent as a `Retry-After` header when set. */
+  retryAfterSeconds?: number;
+  times?: number;
+}
+
+export interface HubspotEmulatorOptions extends HubspotLimits {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port; default 0 (a free one). */
+  port?: number;
+  /** Tokens accepted as `Authorization: Bearer …`; default `["test-hubspot-token"]`. */
+  tokens?: string[];
+  /** Property definitions besides the read-only ones; default `STANDARD_CONTACT_PROPERTIES`. */
+  properties?: HubspotPropertyDef[];
+}
+
+/** Counters since start or the last `resetStats()`. */
+export interface HubspotEmulatorStats {
+  /** Every HTTP request received, rejected ones included. */
+  requests: number;
+  /** "GET /crm/v3/objects/contacts", "GET /crm/v3/properties/contacts" or "unmatched". */
+  byRoute: Record<string, number>;
+  byStatus: Record<string, number>;
+  /** 429s by policy name. */
+  rateLimited: Record<string, number>;
+}
+
+/** One request as `log()` reports it: no headers, so never a token. */
+export interface HubspotRequestLogEntry {
+  path: string;
+  /** Each query parameter's values, repeated keys in order. */
+  query: Record<string, string[]>;
+  status: number;
+}
+
+/** A running emulator. */
+export interface HubspotEmulator {
+  /** Origin to use as `HUBSPOT_API_URL`, e.g. `http://127.0.0.1:43210`. */
+  readonly url: string;
+  /** Creates contacts in order; returns their ids. Throws for a property the account does not define. */
+  addContacts(list: readonly Record<string, string | null | undefined>[]): string[];
+  /** Sets (or, with null, clears) properties of a contact; moves `lastmodifieddate`. Throws for an unknown id. */
+  update(id: string, properties: Record<string, string | null>): void;
+  /** Archives (soft-deletes) contacts, as the HubSpot app's "Delete" does. Throws for an unknown id. */
+  archive(ids: readonly string[]): void;
+  /** Restores archived contacts. Throws for an unknown id. */
+  restore(ids: readonly string[]): void;
+  /** GDPR-deletes contacts: they vanish from both listings. Throws for an unknown id. */
+  purge(ids: readonly string[]): void;
+  /** Replaces the account's property definitions (the read-only ones always stay). */
+  setProperties(defs: readonly (HubspotPropertyDef | string)[]): void;
+  /** Changes the budgets (fields left out keep their value) and restarts the counts. */
+  setLimits(limits: HubspotLimits): void;
+  /** Sets the one injected failure; `undefined` removes it. */
+  setFault(fault: HubspotFault | undefined): void;
+  /** Copies of the stored contacts (archived ones too), in id order. */
+  contacts(): EmulatedHubspotContact[];
+  stats(): HubspotEmulatorStats;
+  /** The requests since start or `resetStats()` (at most the last `MAX_LOG_ENTRIES`). */
+  log(): HubspotRequestLogEntry[];
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+/** HubSpot's default budget: 100 requests per 10 s per app (api-notes.md, "Limits"). */
+const DEFAULT_REQUESTS_PER_WINDOW = 100;
+const DEFAULT_WINDOW_MS = 10_000;
+const SECOND_MS = 1_000;
+/** Max page size of the listing (api-notes.md); larger asks get a 400. */
+const MAX_LIMIT = 100;
+/** Undocumented: HubSpot's listing default page size when `limit` is left out. */
+const DEFAULT_LIMIT = 10;
+const MAX_LOG_ENTRIES = 10_000;
+const CONTACTS_PATH = "/crm/v3/objects/contacts";
+const PROPERTIES_PATH = "/crm/v3/properties/contacts";
+
+/** Properties every contact has and HubSpot returns whatever is asked for. */
+const DEFAULT_RETURNED = ["createdate", "hs_object_id", "lastmodifieddate"] as const;
+
+function def(name: string, label: string, type = "string", fieldType = "text"): HubspotPropertyDef {
+  return { name, label, type, fieldType, options: [] };
+}
+
+const READ_ONLY_PROPERTIES: readonly HubspotPropertyDef[] = [
+  def("hs_object_id", "Record ID", "number", "number"),
+  def("createdate", "Create Date", "datetime", "date"),
+  def("lastmodifieddate", "Last Modified Date", "datetime", "date"),
+];
+
+/** A few of HubSpot's standard contact properties, enough for realistic mappings and typos. */
+export const STANDARD_CONTACT_PROPERTIES: readonly HubspotPropertyDef[] = [
+  def("firstname", "First Name"),
+  def("lastname", "Last Name"),
+  def("email", "Email"),
+  def("phone", "Phone Number", "string", "phonenumber"),
+  def("mobilephone", "Mobile Phone Number", "string", "phonenumber"),
+  def("fax", "Fax Number", "string", "phonenumber"),
+  def("company", "Company Name"),
+  def("jobtitle", "Job Title"),
+  def("website", "Website URL"),
+  def("address", "Street Address"),
+  def("city", "City"),
+  def("state", "State/Region"),
+  def("zip", "Postal Code"),
+  def("country", "Country/Region"),
+  def("lifecyclestage", "Lifecycle Stage", "enumeration", "radio"),
+  def("hs_lead_status", "Lead Status", "enumeration", "radio"),
+];
+
+const POLICY_MESSAGES: Record<string, string> = {
+  SECONDLY: "You have reached your secondly limit.",
+  TEN_SECONDLY_ROLLING: "You have reached your ten_secondly_rolling limit.",
+  DAILY: "You have reached your daily limit.",
+};
+
+interface StoredContact extends EmulatedHubspotContact {
+  seq: number;
+}
+
+function correlationId(): string {
+  const h = randomBytes(16).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function errorBody(message: string, category: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { status: "error", message, correlationId: correlationId(), category, ...extra };
+}
+
+/** Starts an emulator on a free port (or `opts.port`). */
+export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): Promise<HubspotEmulator> {
+  const tokens = new Set(opts.tokens ?? ["test-hubspot-token"]);
+  let properties = new Map<string, HubspotPropertyDef>();
+  const setProps = (defs: readonly (HubspotPropertyDef | string)[]): void => {
+    properties = new Map([...READ_ONLY_PROPERTIES, ...defs.map((d) => (typeof d === "string" ? def(d, d) : d))].map((d) => [d.name, structuredClone(d)]));
+  };
+  setProps(opts.properties ?? STANDARD_CONTACT_PROPERTIES);
+
+  let limits: Required<HubspotLimits> = {
+    requestsPerWindow: opts.requestsPerWindow ?? DEFAULT_REQUESTS_PER_WINDOW,
+    windowMs: opts.windowMs ?? DEFAULT_WINDOW_MS,
+    requestsPerSecond: opts.requestsPerSecond ?? 0,
+    dailyLimit: opts.dailyLimit ?? 0,
+  };
+  /** Per token: arrival times of counted requests, and the day's count. */
+  const usage = new Map<string, { times: number[]; daily: number }>();
+  let fault: (HubspotFault & { left: number }) | undefined;
+
+  const store: StoredContact[] = [];
+  const byId = new Map<string, StoredContact>();
+  let nextId = 1;
+  let stats: HubspotEmulatorStats = { requests: 0, byRoute: {}, byStatus: {}, rateLimited: {} };
+  let requestLog: HubspotRequestLogEntry[] = [];
+
+  const find = (id: string): StoredContact => {
+    const c = byId.get(id);
+    if (!c) throw new Error(`hubspot emulator: no contact ${id}`);
+    return c;
+  };
+  const now = (): string => new Date().toISOString();
+
+  /** The rate-limit policy a request breaks, if any; a refused request is not counted. */
+  const overLimit = (token: string): string | undefined => {
+    const u = usage.get(token) ?? { times: [], daily: 0 };
+    usage.set(token, u);
+    const t = Date.now();
+    const keep = Math.max(limits.windowMs, SECOND_MS);
+    while (u.times.length > 0 && (u.times[0] as number) <= t - keep) u.times.shift();
+    if (limits.dailyLimit > 0 && u.daily >= limits.dailyLimit) return "DAILY";
+    if (limits.requestsPerSecond > 0 && u.times.filter((x) => x > t - SECOND_MS).length >= limits.requestsPerSecond) return "SECONDLY";
+    if (limits.requestsPerWindow > 0 && u.times.filter((x) => x > t - limits.windowMs).length >= limits.requestsPerWindow) return "TEN_SECONDLY_ROLLING";
+    u.times.push(t);
+    u.daily += 1;
+    return undefined;
+  };
+
+  const rateLimited = (policy: string): { status: number; body: unknown } => {
+    stats.rateLimited[policy] = (stats.rateLimited[policy] ?? 0) + 1;
+    return {
+      status: 429,
+      body: { status: "error", message: POLICY_MESSAGES[policy] ?? "You have reached your limit.", errorType: "RATE_LIMIT", correlationId: correlationId(), policyName: policy, groupName: "publicapi" },
+    };
+  };
+
+  /** The injected fault for this request, if it applies; counts down its `times`. */
+  const faultFor = (route: "contacts" | "properties", page: number, archived: boolean): { status: number; body: unknown; headers: Record<string, string> } | undefined => {
+    const f = fault;
+    if (!f || f.left <= 0 || (f.route ?? "contacts") !== route) return undefined;
+    if (route === "contacts" && ((f.page !== undefined && f.page !== page) || (f.archived !== undefined && f.archived !== archived))) return undefined;
+    f.left -= 1;
+    const headers: Record<string, string> = f.retryAfterSeconds !== undefined ? { "retry-after": String(f.retryAfterSeconds) } : {};
+    if (f.status === 429) return { ...rateLimited(f.policyName ?? "TEN_SECONDLY_ROLLING"), headers };
+    if (f.status === 401) return { status: 401, body: unauthorized(), headers };
+    const category = f.status >= 500 ? "INTERNAL_ERROR" : "VALIDATION_ERROR";
+    return { status: f.status, body: errorBody(f.status >= 500 ? "internal error" : "injected failure", category), headers };
+  };
+
+  const unauthorized = (): unknown =>
+    errorBody("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview", "INVALID_AUTHENTICATION");
+
+  const toWire = (c: StoredContact, wanted: readonly string[]): Record<string, unknown> => {
+    const props: Record<string, string | null> = {};
+    for (const name of DEFAULT_RETURNED) props[name] = c.properties[name] ?? null;
+    // HubSpot returns a requested property that the account defines (null when unset) and silently
+    // leaves out names it does not know (api-notes.md: the reason quo-sync checks names first).
+    for (const name of wanted) if (properties.has(name)) props[name] = c.properties[name] ?? null;
+    return { id: c.id, properties: props, createdAt: c.createdAt, updatedAt: c.updatedAt, archived: c.archived, ...(c.archivedAt ? { archivedAt: c.archivedAt } : {}) };
+  };
+
+  const listContacts = (query: URLSearchParams): { status: number; body: unknown; headers?: Record<string, string> } => {
+    const limitText = query.get("limit");
+    const limit = limitText === null ? DEFAULT_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      return { status: 400, body: errorBody(`limit must be between 1 and ${MAX_LIMIT}, got ${limitText}`, "VALIDATION_ERROR") };
+    }
+    const archivedText = query.get("archived") ?? "false";
+    if (archivedText !== "true" && archivedText !== "false") return { status: 400, body: errorBody(`archived must be true or false`, "VALIDATION_ERROR") };
+    const archived = archivedText === "true";
+    // Both repeated keys and comma-separated values (api-notes.md, "List").
+    const wanted = query.getAll("properties").flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+    const afterText = query.get("after");
+    // Undocumented: the cursor is opaque in HubSpot; here it is the last id of the previous page.
+    const after = afterText === null ? 0 : Number(afterText);
+    if (!Number.isInteger(after) || after < 0) return { status: 400, body: errorBody(`after is not a valid paging cursor`, "VALIDATION_ERROR") };
+    const listing = store.filter((c) => c.archived === archived);
+    const start = listing.findIndex((c) => c.seq > after);
+    const from = start < 0 ? listing.length : start;
+    const page = Math.floor(from / limit) + 1;
+    const injected = faultFor("contacts", page, archived);
+    if (injected) return injected;
+    const slice = listing.slice(from, from + limit);
+    const more = from + limit < listing.length;
+    const last = slice[slice.length - 1];
+    return {
+      status: 200,
+      body: { results: slice.map((c) => toWire(c, wanted)), ...(more && last ? { paging: { next: { after: String(last.seq), link: `${CONTACTS_PATH}?after=${last.seq}` } } } : {}) },
+    };
+  };
+
+  const handle = (req: IncomingMessage): { status: number; body: unknown; headers?: Record<string, string> } => {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    const route = req.method === "GET" && url.pathname === CONTACTS_PATH ? "contacts" : req.method === "GET" && url.pathname === PROPERTIES_PATH ? "properties" : undefined;
+    const routeName = route ? `GET ${url.pathname}` : "unmatched";
+    stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
+    const auth = req.headers.authorization ?? "";
+    const token = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
+    if (!tokens.has(token)) return { status: 401, body: unauthorized() };
+    if (!route) return { status: 404, body: errorBody(`Unable to route ${req.method} ${url.pathname}`, "OBJECT_NOT_FOUND") };
+    const policy = overLimit(token);
+    if (policy) return rateLimited(policy);
+    if (route === "properties") {
+      const injected = faultFor("properties", 1, false);
+      if (injected) return injected;
+      return { status: 200, body: { results: [...properties.values()].map((d) => structuredClone(d)) } };
+    }
+    return listContacts(url.searchParams);
+  };
+
+  const sockets = new Set<Socket>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on("end", () => {
+      stats.requests += 1;
+      const result = handle(req);
+      stats.byStatus[String(result.status)] = (stats.byStatus[String(result.status)] ?? 0) + 1;
+      const url = new URL(req.url ?? "/", "http://emulator");
+      const query: Record<string, string[]> = {};
+      for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+      requestLog.push({ path: url.pathname, query, status: result.status });
+      if (requestLog.length > MAX_LOG_ENTRIES) requestLog.shift();
+      const text = JSON.stringify(result.body);
+      res.writeHead(result.status, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text), ...result.headers });
+      res.end(text);
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = opts.host ?? "127.0.0.1";
+
+  return {
+    url: `http://${host}:${address.port}`,
+    addContacts(list) {
+      const ids: string[] = [];
+      for (const input of list) {
+        for (const name of Object.keys(input)) {
+          if (!properties.has(name)) throw new Error(`hubspot emulator: property '${name}' does not exist (setProperties first)`);
+        }
+        const id = String(nextId++);
+        const t = now();
+        const props: Record<string, string> = { hs_object_id: id, createdate: t, lastmodifieddate: t };
+        for (const [k, v] of Object.entries(input)) if (v !== null && v !== undefined && !(DEFAULT_RETURNED as readonly string[]).includes(k)) props[k] = v;
+        const c: StoredContact = { seq: Number(id), id, properties: props, createdAt: t, updatedAt: t, archived: false };
+        store.push(c);
+        byId.set(id, c);
+        ids.push(id);
+      }
+      return ids;
+    },
+    update(id, props) {
+      const c = find(id);
+      for (const [k, v] of Object.entries(props)) {
+        if (!properties.has(k)) throw new Error(`hubspot emulator: property '${k}' does not exist`);
+        if (v === null) delete c.properties[k];
+        else c.properties[k] = v;
+      }
+      c.updatedAt = now();
+      c.properties.lastmodifieddate = c.updatedAt;
+    },
+    archive(ids) {
+      // Archiving leaves `lastmodifieddate` alone (api-notes.md), which is why search cannot see it.
+      for (const id of ids) {
+        const c = find(id);
+        c.archived = true;
+        c.archivedAt = now();
+      }
+    },
+    restore(ids) {
+      for (const id of ids) {
+        const c = find(id);
+        c.archived = false;
+        delete c.archivedAt;
+      }
+    },
+    purge(ids) {
+      for (const id of ids) {
+        find(id);
+        byId.delete(id);
+        const i = store.findIndex((c) => c.id === id);
+        store.splice(i, 1);
+      }
+    },
+    setProperties: setProps,
+    setLimits(l) {
+      limits = { ...limits, ...Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) };
+      usage.clear();
+    },
+    setFault(f) {
+      fault = f ? { ...f, left: f.times ?? Number.POSITIVE_INFINITY } : undefined;
+    },
+    contacts() {
+      return store.map(({ seq: _seq, ...c }) => structuredClone(c));
+    },
+    stats() {
+      return structuredClone(stats);
+    },
+    log() {
+      return structuredClone(requestLog);
+    },
+    resetStats() {
+      stats = { requests: 0, byRoute: {}, byStatus: {}, rateLimited: {} };
+      requestLog = [];
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
