@@ -1,0 +1,122 @@
+/**
+ * Wording shared by every human-readable renderer (table, markdown, html), so the three formats
+ * say the same thing in the same words and cannot drift apart.
+ */
+import type { ErrorInfo } from "../execute/executor.js";
+import type { Drift, FieldChange } from "../model.js";
+import type { ReportChange, SyncReport } from "./report.js";
+
+/**
+ * How a report lists one entry: the three actions, a change Quo refused ("failed"), a source row
+ * that could not be sent ("rejected") and a contact edited or deleted in the Quo app ("drift").
+ * The html report filters by these.
+ */
+export type EntryKind = "create" | "update" | "delete" | "failed" | "rejected" | "drift";
+
+/** Every kind, in the order reports list them. */
+export const ENTRY_KINDS: readonly EntryKind[] = ["create", "update", "delete", "failed", "rejected", "drift"];
+
+/** The count names of the JSON contract, in the order every renderer shows them. */
+export const COUNT_NAMES = ["create", "update", "delete", "unchanged", "rejected", "failed"] as const;
+
+/** How many write-back keys a summary names before it just counts the rest. */
+export const MISSING_SHOWN = 10;
+
+/** Shown for an absent value (a field a create fills or a delete clears). */
+export const ABSENT = "—";
+
+/** One field of a change as people read it: the field name, and the value before and after. */
+export interface FieldLine {
+  field: string;
+  from: string;
+  to: string;
+}
+
+/** A field value as a person reads it: lists joined with "; ", absent as "—", empty text as `""`. */
+export function showValue(v: unknown): string {
+  if (v === null || v === undefined) return ABSENT;
+  if (v === "") return '""';
+  if (Array.isArray(v)) return v.map(showValue).join("; ");
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+/** The filter kind of a change: a change Quo refused is listed as "failed", whatever its action. */
+export function kindOf(c: ReportChange): EntryKind {
+  return c.status === "failed" ? "failed" : c.action;
+}
+
+/**
+ * The action, with what happened to it when that is not simply "done": failed or skipped in a real
+ * run, refused when a guard refused the whole run (the plan is listed, nothing was written).
+ */
+export function actionLabel(c: ReportChange, r: SyncReport): string {
+  if (r.outcome === "refused") return `${c.action} (refused)`;
+  return c.status && c.status !== "done" ? `${c.action} (${c.status})` : c.action;
+}
+
+/** The title of a report's list of changes, saying so when a guard refused them all. */
+export function changesTitle(r: SyncReport): string {
+  return r.outcome === "refused" ? "Changes refused by a guard, none written" : "Changes";
+}
+
+/** Field-by-field lines of a change (or of a drift: `from` last sent, `to` what Quo holds now). */
+export function fieldLines(fields: Record<string, FieldChange>): FieldLine[] {
+  return Object.entries(fields).map(([field, c]) => ({ field, from: showValue(c.from), to: showValue(c.to) }));
+}
+
+/**
+ * One field as a single phrase: an update as `before → after`, a create as the value it sets, a
+ * delete as the value it removes. Drift reads like an update (last sent → now in Quo).
+ */
+export function describeField(action: ReportChange["action"] | "drift", l: FieldLine): string {
+  if (action === "create") return l.to;
+  if (action === "delete") return l.from;
+  return `${l.from} → ${l.to}`;
+}
+
+/** Quo's refusal as one line: status, code, message and the trace id Quo support asks for. */
+export function describeError(e: ErrorInfo): string {
+  const head = [e.status !== null ? `HTTP ${e.status}` : "", e.code ?? ""].filter(Boolean).join(" ");
+  return `${head ? `${head}: ` : ""}${e.message}${e.trace ? ` (trace ${e.trace})` : ""}`;
+}
+
+/** A drift in words: what happened in the Quo app and what this plan does about it. */
+export function describeDrift(d: Drift): string {
+  const what = d.kind === "deleted" ? "deleted in Quo" : "edited in Quo";
+  const plan = d.resolution === "overwrite" ? "the source's values will be sent again" : "left as it is in Quo (onDrift: skip)";
+  return `${what}; ${plan}`;
+}
+
+/** "dry run", "refused", "interrupted" or "run": what kind of report this is. */
+export function modeOf(r: SyncReport): string {
+  if (r.outcome === "refused") return "refused";
+  if (r.dryRun) return "dry run";
+  if (r.outcome === "interrupted") return "interrupted";
+  return "run";
+}
+
+/** The one-line summary of a sync, e.g. `leads: would create 2, update 1, delete 0; unchanged 497, …`. */
+export function headline(r: SyncReport): string {
+  const c = r.counts;
+  const verb = r.outcome === "refused" ? "refused, nothing written:" : r.dryRun ? "would" : r.outcome === "interrupted" ? "interrupted after it did" : "did";
+  const drift = r.drift ? `, drifted in Quo ${r.drift.length}` : "";
+  return `${r.sync}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
+}
+
+/** The extra facts of a real run (recovery, write-back, duration), one phrase each; empty for a plan. */
+export function runFacts(r: SyncReport): string[] {
+  const out: string[] = [];
+  const rec = r.recovery;
+  if (rec && rec.adopted + rec.refreshed + rec.dropped + rec.duplicatesRemoved > 0) {
+    out.push(`recovered interrupted writes: adopted ${rec.adopted}, refreshed ${rec.refreshed}, dropped ${rec.dropped}, duplicates removed ${rec.duplicatesRemoved}`);
+  }
+  if (r.writeBack) {
+    const m = r.writeBack.missing;
+    const more = m.length > MISSING_SHOWN ? ` and ${m.length - MISSING_SHOWN} more` : "";
+    const missing = m.length ? `; keys not found in the source: ${m.slice(0, MISSING_SHOWN).join(", ")}${more}` : "";
+    out.push(`written back to the source: ${r.writeBack.updated}${missing}`);
+  }
+  if (r.durationMs !== undefined) out.push(`took ${(r.durationMs / 1000).toFixed(1)} s`);
+  return out;
+}

@@ -1,0 +1,201 @@
+/**
+ * The html report in a real headless Chromium (Debian's `chromium`, driven by playwright-core; no
+ * browser is ever downloaded): a plan made by the built CLI against the Quo emulator, opened from
+ * a file:// URL, checked for what a person sees, and checked against what the next real run does.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROW_CAP, renderHtml } from "../../src/report/render-html.js";
+import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { htmlData, statedByHtml, statedByJson } from "../fixtures/reports/parse-reports.js";
+import { HOSTILE_NAME, largeReport } from "../fixtures/reports/sample-reports.js";
+import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
+
+/** Debian's package; `.ci/run` installs it. The test fails, never skips, when it is missing. */
+const CHROMIUM = "/usr/bin/chromium";
+const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+
+let emulator: QuoEmulator;
+let browser: Browser;
+let ws: Workspace;
+let reportFile: string;
+/** The rows of the source after the edits the plan reports. */
+let edited: string[][];
+
+/** What a page did besides drawing: every request, console error and uncaught exception. */
+interface PageWatch {
+  requests: string[];
+  errors: string[];
+  dialogs: string[];
+}
+
+async function open(file: string): Promise<{ page: Page; watch: PageWatch }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const watch: PageWatch = { requests: [], errors: [], dialogs: [] };
+  page.on("request", (r) => watch.requests.push(r.url()));
+  page.on("console", (m) => {
+    if (m.type() === "error") watch.errors.push(m.text());
+  });
+  page.on("pageerror", (e) => watch.errors.push(String(e)));
+  page.on("dialog", (d) => {
+    watch.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(pathToFileURL(file).href);
+  return { page, watch };
+}
+
+/** The keys of the rows a person sees in the changes table. */
+async function visibleKeys(page: Page): Promise<string[]> {
+  return page.locator("#entries-body tr:visible td.key").allInnerTexts();
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install -y chromium' (as .ci/run does). This test never downloads a browser.`);
+  }
+  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+
+  // First sync 20 contacts, then edit the source: 2 updates, 1 delete, 3 creates, 2 bad rows.
+  ws = new Workspace();
+  const rows = Array.from({ length: 20 }, (_, i) => personRow(i + 1));
+  ws.writeCsv(rows);
+  ws.writeConfig();
+  const first = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+  expect(first.status, first.stderr).toBe(0);
+
+  edited = rows.slice(0, 19).map((r) => [...r]);
+  edited[4]![2] = "Renamed";
+  edited[5]![4] = "(415) 999-0006";
+  edited.push(personRow(21), personRow(22), [...personRow(23).slice(0, 1), HOSTILE_NAME, ...personRow(23).slice(2)]);
+  const bad = [
+    ["B1", "", "NoFirst", "", "(415) 222-1111", "", ""],
+    ["B2", "Bad", "Phone", "", "555-12", "", ""],
+  ];
+  ws.writeCsv([...edited, ...bad]);
+  reportFile = path.join(ws.dir, "plan.html");
+  const plan = await runCli(["plan", "--config", ws.config, "--format", "html", "--out", reportFile], cliEnv(emulator), ws.dir);
+  expect(plan.status, plan.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await emulator?.close();
+  ws?.cleanup();
+});
+
+describe("the html plan of a sync with creates, updates, deletes and rejected rows", () => {
+  it("shows the counts, a bar chart proportional to them, and loads nothing but itself", async () => {
+    const { page, watch } = await open(reportFile);
+    const summary = page.locator("article.sync-summary");
+    await expect.poll(() => summary.locator(".headline").innerText()).toBe("leads: would create 3, update 2, delete 1; unchanged 17, rejected 2, failed 0");
+    const count = (name: string) => summary.locator(`dd[data-count="${name}"]`).innerText();
+    expect([await count("create"), await count("update"), await count("delete"), await count("unchanged"), await count("rejected"), await count("failed")]).toEqual(["3", "2", "1", "17", "2", "0"]);
+
+    const chart = summary.locator("svg.chart");
+    expect(await chart.isVisible()).toBe(true);
+    const bars = await chart.locator("g.bar").evaluateAll((gs) =>
+      gs.map((g) => ({ name: g.getAttribute("data-name"), count: Number(g.getAttribute("data-count")), width: g.querySelector("rect")!.getBoundingClientRect().width })),
+    );
+    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "unchanged=17", "rejected=2", "failed=0"]);
+    const perUnit = bars.find((b) => b.name === "unchanged")!.width / 17;
+    expect(perUnit).toBeGreaterThan(5);
+    for (const b of bars) expect(Math.abs(b.width - b.count * perUnit), b.name!).toBeLessThan(1.5);
+
+    expect(await page.locator("#shown").innerText()).toBe("showing 8 of 8");
+    expect(watch.requests).toEqual([pathToFileURL(reportFile).href]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it("search narrows the rows to the matching key, and the filter to one action", async () => {
+    const { page, watch } = await open(reportFile);
+    expect((await visibleKeys(page)).sort()).toEqual(["B1", "B2", "K20", "K21", "K22", "K23", "K5", "K6"].sort());
+
+    await page.fill("#search", "k22");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K22"]);
+    expect(await page.locator("#entries-body tr td.details").innerText()).toContain("firstName: First22");
+
+    await page.fill("#search", "Renamed");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K5"]);
+    expect(await page.locator("#entries-body tr td.details").innerText()).toBe("lastName: Last5 → Renamed");
+
+    await page.fill("#search", "");
+    await page.selectOption("#filter", "delete");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K20"]);
+    expect(await page.locator("#entries-body tr:visible td.kind").allInnerTexts()).toEqual(["delete"]);
+
+    await page.selectOption("#filter", "update");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K5", "K6"]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows rejected rows with their reasons", async () => {
+    const { page } = await open(reportFile);
+    await page.selectOption("#filter", "rejected");
+    const rows = page.locator("#entries-body tr:visible");
+    await expect.poll(() => rows.count()).toBe(2);
+    const text = await rows.allInnerTexts();
+    expect(text.find((t) => t.includes("B2"))).toContain("'555-12' is not a valid phone number for US");
+    expect(text.find((t) => !t.includes("B2"))).toMatch(/firstName/);
+    await page.close();
+  });
+
+  it("shows a hostile contact name as text and runs none of it", async () => {
+    const { page, watch } = await open(reportFile);
+    await page.fill("#search", "onerror");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K23"]);
+    expect(await page.locator("#entries-body td.details").innerText()).toContain(`firstName: ${HOSTILE_NAME}`);
+    expect(await page.locator("img").count()).toBe(0);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it("states what the json plan states, and the next real run does exactly that", async () => {
+    const html = readFileSync(reportFile, "utf8");
+    const json = await runCli(["plan", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(json.status, json.stderr).toBe(0);
+    const planned = statedByJson(json.stdout);
+    expect(statedByHtml(html)).toEqual(planned);
+
+    const run = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(run.status, run.stderr).toBe(0);
+    expect(statedByJson(run.stdout)).toEqual(planned);
+    expect(reports(run.stdout)[0].dryRun).toBe(false);
+    expect(compareWithSource(emulator.contacts(), edited)).toEqual([]);
+  });
+});
+
+describe("the html page of a 100,000-change plan", () => {
+  const N = 100_000;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-html-"));
+  const file = path.join(dir, "big.html");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(`draws at most ${ROW_CAP} rows, says how many more, and search still finds any key`, async () => {
+    const html = renderHtml([largeReport(N)]);
+    writeFileSync(file, html);
+    const total = htmlData(html).entries.length;
+    const { page, watch } = await open(file);
+    const rows = page.locator("#entries-body tr");
+    await expect.poll(() => rows.count()).toBe(ROW_CAP);
+    expect(await page.locator("#more").innerText()).toBe(`${(total - ROW_CAP).toLocaleString("en-US")} more — refine the search or the filter to see them`);
+
+    await page.fill("#search", "K99998");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K99998"]);
+    expect(await page.locator("#more").innerText()).toBe("");
+
+    await page.fill("#search", "");
+    await page.selectOption("#filter", "rejected");
+    await expect.poll(() => page.locator("#shown").innerText()).toBe(`showing ${ROW_CAP} of ${(N / 100).toLocaleString("en-US")} matching`);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from "vitest";
+import { ENTRY_KINDS } from "../../src/report/describe.js";
+import { DATA_ELEMENT_ID, HTML_CSP, embedJson, htmlEntries } from "../../src/report/render-html.js";
+import { escapeMarkdown } from "../../src/report/render-markdown.js";
+import { FORMATS, TABLE_LIMIT, render, renderHtml, renderMarkdown, renderTable } from "../../src/report/render.js";
+import type { SyncReport } from "../../src/report/report.js";
+import { HOSTILE_NAME, dryRunReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
+import { htmlData, markdownCells, statedByHtml, statedByJson, statedByMarkdown, statedByModel, statedByTable, unescapeMarkdown } from "../fixtures/reports/parse-reports.js";
+
+const cases: [string, () => SyncReport[]][] = [
+  ["a dry run with a refused sync", dryRunReports],
+  ["a real run with a failure, recovery and drift", realRunReports],
+];
+
+describe("the four formats agree", () => {
+  it.each(cases)("%s: every format states the model's counts and lists the same keys per kind", (_, build) => {
+    const reports = build();
+    const truth = statedByModel(reports);
+    expect(statedByJson(render("json", reports))).toEqual(truth);
+    expect(statedByTable(render("table", reports))).toEqual(truth);
+    expect(statedByMarkdown(render("markdown", reports))).toEqual(truth);
+    expect(statedByHtml(render("html", reports))).toEqual(truth);
+  });
+
+  it("the sample covers every kind an entry can have", () => {
+    const kinds = new Set([...dryRunReports(), ...realRunReports()].flatMap((r) => htmlEntries([r]).map((e) => e.kind)));
+    expect([...kinds].sort()).toEqual([...ENTRY_KINDS].sort());
+  });
+
+  it("html is one of the formats, and every format ends with a newline", () => {
+    expect(FORMATS).toEqual(["table", "json", "markdown", "html"]);
+    for (const f of FORMATS) expect(render(f, dryRunReports()).endsWith("\n")).toBe(true);
+  });
+});
+
+describe("json", () => {
+  it("keeps the contract: one object per sync per line with the contract's keys", () => {
+    const lines = render("json", dryRunReports()).trim().split("\n");
+    expect(lines).toHaveLength(2);
+    const leads = JSON.parse(lines[0]!);
+    expect(Object.keys(leads)).toEqual(expect.arrayContaining(["sync", "dryRun", "counts", "changes", "rejected", "guards", "drift"]));
+    expect(Object.keys(leads.counts)).toEqual(["create", "update", "delete", "unchanged", "rejected", "failed"]);
+    expect(leads.changes.find((c: { key: string }) => c.key === "K5")).toEqual({ action: "update", key: "K5", row: 6, quoId: "QK5", fields: { lastName: { from: "Last5", to: "Renamed" } } });
+    expect(leads.rejected[0]).toMatchObject({ key: "B2", row: 40, reason: expect.stringContaining("not a valid phone number") });
+  });
+});
+
+describe("table", () => {
+  const table = renderTable(realRunReports());
+
+  it("puts the summary first, guards marked, then updates field by field and failures with Quo's message and trace", () => {
+    const lines = table.split("\n");
+    expect(lines[0]).toBe("leads: did create 2, update 2, delete 1; unchanged 14, rejected 2, failed 1, drifted in Quo 2");
+    expect(lines[1]).toMatch(/^ {2}note: a note guard/);
+    expect(table).toMatch(/update +K6 +QK6 +company +— → New Co\n +phoneNumbers\.mobile +\+14152000006 → \+14159990006/);
+    expect(table).toMatch(/create \(failed\) +K32 +error +HTTP 400 0800400: Invalid email \(trace trace-abc123\)/);
+    expect(table).toMatch(/40 +B2 +phoneNumbers\.mobile +555-12 +phoneNumbers\.mobile: '555-12' is not a valid phone number for US/);
+    expect(table).toMatch(/K7 +QK7 +edited in Quo.* +lastName +Last7 → Edited In App/);
+  });
+
+  it("lists the changes a refused run would have made as refused", () => {
+    const t = renderTable(dryRunReports());
+    expect(t).toContain("  REFUSED: would delete 3 of the sync's 5 contacts");
+    expect(t).toMatch(/partners: changes refused by a guard, none written \(all 3\)\n.*\n.*\n {2}delete \(refused\) +P1/);
+  });
+
+  it("cuts each list at TABLE_LIMIT, lists failures first, and says how to get the rest", () => {
+    const big = largeReport(TABLE_LIMIT * 3);
+    big.changes[big.changes.length - 1]!.status = "failed";
+    big.changes[big.changes.length - 1]!.error = { message: "boom", status: 500 };
+    const t = renderTable([big]);
+    expect(t).toContain(`big: changes (${TABLE_LIMIT} of ${TABLE_LIMIT * 3})`);
+    expect(t).toContain("  … and 100 more changes not shown; for the full list: --format markdown|json|html --out FILE");
+    expect(t.split("\n").find((l) => /^ {2}(create|update|delete)/.test(l))).toMatch(/^ {2}delete \(failed\) +K149 /);
+  });
+
+  it("clips long cells with … and never passes control characters to the terminal", () => {
+    const r = realRunReports();
+    r[0]!.changes[0]!.fields = { firstName: { from: null, to: "\u001b[31mred\u001b[0m" + "x".repeat(200) }, lastName: { from: null, to: "a\u202eb\rc" } };
+    const t = renderTable(r);
+    expect(t).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    expect(t).toMatch(/ \[31mred \[0mx+…/);
+    expect(Math.max(...t.split("\n").map((l) => l.length))).toBeLessThan(260);
+  });
+});
+
+describe("markdown", () => {
+  const md = renderMarkdown([...realRunReports(), ...dryRunReports()]);
+
+  it("every table row has as many cells as its header, whatever the data holds", () => {
+    let width = 0;
+    for (const line of md.split("\n")) {
+      if (!line.startsWith("|")) {
+        width = 0;
+        continue;
+      }
+      const n = markdownCells(line).length;
+      if (width === 0) width = n;
+      else expect(n, line).toBe(width);
+    }
+  });
+
+  it("escapes markup, pipes and line breaks, and reads back to the original text", () => {
+    expect(md).not.toContain("<img");
+    expect(md).not.toContain("two\nlines");
+    const row = md.split("\n").find((l) => l.startsWith("| create | K31 |"))!;
+    const fields = unescapeMarkdown(markdownCells(row)[3]!).split("<br>");
+    expect(fields).toEqual([`firstName: ${HOSTILE_NAME}`, "company: Pipe | and `tick` *star*", "role: two lines", "phoneNumbers.mobile: +14155550131"]);
+    expect(unescapeMarkdown(escapeMarkdown("a\\|b & <c> _d_ [e](f)"))).toBe("a\\|b & <c> _d_ [e](f)");
+  });
+
+  it("shows guards, failures with their trace, notes, rejected reasons and drift", () => {
+    expect(md).toContain("> **Refused:** would delete 3 of the sync's 5 contacts (60.0%), over maxDeletePercent 20");
+    expect(md).toContain("| create (failed) | K32 |   | **failed:** HTTP 400 0800400: Invalid email (trace trace-abc123)<br>");
+    expect(md).toContain("| update | K5 | QK5new | lastName: Last5 → Renamed<br>*recreated* |");
+    expect(md).toContain("| 40 | B2 | phoneNumbers.mobile | 555-12 | phoneNumbers.mobile: '555-12' is not a valid phone number for US |");
+    expect(md).toContain("| K8 | QK8 | deleted in Quo; left as it is in Quo (onDrift: skip) | firstName: First8 → — |");
+  });
+});
+
+describe("html", () => {
+  const html = renderHtml(dryRunReports());
+
+  it("loads nothing: a CSP that forbids every fetch, and no URL in any src or href", () => {
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${HTML_CSP}">`);
+    expect(HTML_CSP).toMatch(/^default-src 'none';/);
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?[a-z]+:/i);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<link\b|@import|url\(/i);
+  });
+
+  it("embeds data so no value can close the script element or open a tag", () => {
+    expect(html).not.toContain("<img");
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    const entry = htmlData(html).entries.find((e) => e.key === "K31")!;
+    expect(entry.fields[0]).toEqual(["firstName", "—", HOSTILE_NAME]);
+    const tricky = { s: "</script><!-- & \u2028 \u2029 >" };
+    const embedded = embedJson(tricky);
+    expect(embedded).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(embedded)).toEqual(tricky);
+  });
+
+  it("escapes text in the static summary", () => {
+    expect(html).toContain("a note guard with &#60;b&#62;markup&#60;/b&#62; | pipe");
+    expect(html).toContain(`<script type="application/json" id="${DATA_ELEMENT_ID}">`);
+  });
+
+  it("draws one bar per count, widths proportional to the counts", () => {
+    const bars = [...html.matchAll(/data-name="(\w+)" data-count="(\d+)">.*?<rect [^>]*width="([\d.]+)"/g)].map((m) => ({ name: m[1], count: Number(m[2]), width: Number(m[3]) }));
+    const leads = bars.slice(0, 7);
+    expect(leads.map((b) => b.name)).toEqual(["create", "update", "delete", "unchanged", "rejected", "failed", "drift"]);
+    expect(leads.map((b) => b.count)).toEqual([3, 2, 1, 14, 2, 0, 2]);
+    const perUnit = leads[3]!.width / 14;
+    for (const b of leads) expect(b.width).toBeCloseTo(b.count * perUnit, 1);
+  });
+
+  it("orders entries by what needs a person first: failed, rejected, drift, then the plan", () => {
+    const kinds = htmlEntries(realRunReports()).map((e) => e.kind);
+    expect(kinds).toEqual(["failed", "rejected", "rejected", "drift", "drift", "create", "create", "update", "update", "delete"]);
+  });
+});
