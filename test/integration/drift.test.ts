@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { statedByHtml, statedByJson, statedByMarkdown, statedByTable } from "../fixtures/reports/parse-reports.js";
 import { API_KEY, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
 
 let emulator: QuoEmulator;
@@ -56,6 +57,33 @@ describe("drift", () => {
     const after = reports((await cli("plan", "--verify")).stdout)[0];
     expect(after.drift).toEqual([]);
     expect(after.counts).toMatchObject({ create: 0, update: 0, delete: 0 });
+  });
+
+  it("with creates, updates, deletes, rejections and app-side edits, the four formats agree with each other and with the next real run", async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({ maxDeletePercent: 50 });
+    expect((await cli("sync")).status).toBe(0);
+    emulator.appEdit(idOf("K2"), { company: "Changed In App" });
+    emulator.appDelete(idOf("K3"));
+    const edited = rows.filter((r) => r[0] !== "K12").map((r) => [...r]);
+    edited[0]![2] = "SourceEdit";
+    edited.push(personRow(13), ["B1", "", "NoFirst", "", "(415) 222-1111", "", ""]);
+    ws.writeCsv(edited);
+
+    const plan = (format: string) => runCli(["plan", "--verify", "--config", ws.config, "--format", format], cliEnv(emulator), ws.dir);
+    const [json, table, markdown, html] = await Promise.all(["json", "table", "markdown", "html"].map(plan));
+    const stated = statedByJson(json!.stdout);
+    const leads = stated.get("leads")!;
+    expect(leads.counts).toMatchObject({ create: 2, update: 2, delete: 1, rejected: 1, drift: 2 });
+    expect(leads.drift).toEqual(["K2", "K3"]);
+    expect(statedByTable(table!.stdout)).toEqual(stated);
+    expect(statedByMarkdown(markdown!.stdout)).toEqual(stated);
+    expect(statedByHtml(html!.stdout)).toEqual(stated);
+
+    const run = await cli("sync", "--verify");
+    expect(statedByJson(run.stdout)).toEqual(stated);
+    expect(compareWithSource(emulator.contacts(), edited.filter((r) => r[0] !== "B1"))).toEqual([]);
   });
 
   it("onDrift skip leaves edited contacts alone, even when the source changed, and reports them", async () => {

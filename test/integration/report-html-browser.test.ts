@@ -173,6 +173,25 @@ describe("the html plan of a sync with creates, updates, deletes and rejected ro
   });
 });
 
+describe("the html plan after an edit in the Quo app (--verify)", () => {
+  it("lists the drifted contact under the drift filter with what changed, and the update that puts it back", async () => {
+    const contact = emulator.contacts().find((c) => c.externalId === "leads:K8")!;
+    emulator.appEdit(contact.id, { lastName: "EditedInApp" });
+    const file = path.join(ws.dir, "verify.html");
+    const plan = await runCli(["plan", "--verify", "--config", ws.config, "--format", "html", "--out", file], cliEnv(emulator), ws.dir);
+    expect(plan.status, plan.stderr).toBe(0);
+    const { page, watch } = await open(file);
+    await page.selectOption("#filter", "drift");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K8"]);
+    expect(await page.locator("#entries-body tr:visible td.details").innerText()).toContain("EditedInApp");
+    await page.selectOption("#filter", "update");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K8"]);
+    expect(await page.locator("#entries-body tr:visible td.details").innerText()).toContain("lastName: EditedInApp → Last8");
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("the html page of a 100,000-change plan", () => {
   const N = 100_000;
   const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-html-"));
