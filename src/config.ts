@@ -101,6 +101,16 @@ export const syncSchema = z.strictObject({
 })
   .superRefine((s, ctx) => {
     if (s.key === undefined && s.source.type !== "hubspot") ctx.addIssue({ code: "custom", path: ["key"], message: "required: the source column holding a stable unique id" });
+    if (s.source.type === "google-sheets" && s.source.writeBack) {
+      // A written-back column that is also read would change on every run and never settle.
+      const read = new Set(mappedColumns({ ...s, key: s.key ?? HUBSPOT_DEFAULT_KEY }, 0).map((m) => m.column));
+      for (const k of ["idColumn", "statusColumn"] as const) {
+        const column = s.source.writeBack[k];
+        if (column !== undefined && read.has(column)) {
+          ctx.addIssue({ code: "custom", path: ["source", "writeBack", k], message: `'${column}' is the key or a mapped column; write-back needs a column of its own` });
+        }
+      }
+    }
   })
   .transform((s) => ({ ...s, key: s.key ?? HUBSPOT_DEFAULT_KEY }));
 

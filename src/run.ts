@@ -242,10 +242,18 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const report = reportFromRun(p, outcomes, interrupted);
     const target = writeBackFor(sync.source);
     if (target) {
+      // The Quo writes are done and recorded whatever happens here: a failed write-back is
+      // reported (and retried by the next run, which writes only cells that differ), not a failed run.
       const entries = writeBackEntries(snapshot, sync.key, p, outcomes, store.loadSyncRows(sync.name));
-      const wb = await target.writeBack(sync.source, ctx, entries);
-      log.info({ cells: wb.updated, missing: wb.missing.length }, "wrote Quo ids back to the source");
-      report.writeBack = wb;
+      try {
+        const wb = await target.writeBack(sync.source, ctx, entries);
+        log.info({ cells: wb.updated, missing: wb.missing.length }, "wrote Quo ids back to the source");
+        report.writeBack = wb;
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log.warn({ error: message }, "could not write Quo ids back to the source; the next run tries again");
+        report.writeBack = { updated: 0, missing: [], error: message };
+      }
     }
     store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? "stopped by a signal" : undefined);
     store.addRejections(runId as number, p.rejected);

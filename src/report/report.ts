@@ -42,7 +42,7 @@ export interface SyncReport {
   drift?: Drift[];
   recovery?: RecoveryResult;
   /** Sources with write-back (Google Sheets): what was written back after the run. */
-  writeBack?: { updated: number; missing: string[] };
+  writeBack?: { updated: number; missing: string[]; error?: string };
   durationMs?: number;
 }
 

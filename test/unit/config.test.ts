@@ -47,10 +47,20 @@ describe("config", () => {
     [{ ...base, syncs: [base.syncs[0], base.syncs[0]] }, "syncs[1].name: 'leads' is already the name of syncs[0]"],
     [{ ...base, syncs: [] }, "syncs: configure at least one sync"],
     [{ ...base, quo: { requestsPerSecond: 0 } }, "quo.requestsPerSecond:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], key: undefined }] }, "syncs[0].key: required"],
+    [
+      { ...base, syncs: [{ ...base.syncs[0], source: { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", writeBack: { idColumn: "Phone" } } }] },
+      "syncs[0].source.writeBack.idColumn: 'Phone' is the key or a mapped column",
+    ],
   ])("names the path of each problem (%#)", (data, expected) => {
     const msg = errorOf(data);
     expect(msg).toContain("quo-sync.config.json is not valid");
     expect(msg).toContain(expected);
+  });
+
+  it("a HubSpot sync's key defaults to hs_object_id", () => {
+    const c = parseConfig({ syncs: [{ name: "crm", source: { type: "hubspot" }, fields: { firstName: "firstname" } }] });
+    expect(c.syncs[0]!.key).toBe("hs_object_id");
   });
 
   it("refuses a mapping to a column the source lacks, by the column's name", () => {
@@ -65,6 +75,7 @@ describe("config", () => {
   it("ships a JSON Schema generated from the zod schema (run `npm run schema` after changing it)", () => {
     const shipped = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "quo-sync.schema.json"), "utf8"));
     expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
-    expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "key", "fields"]));
+    // `key` is optional in the schema: a HubSpot sync defaults it to hs_object_id; other sources require it (tested above).
+    expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "fields"]));
   });
 });
