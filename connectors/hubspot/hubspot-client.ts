@@ -10,8 +10,8 @@ import { STATUS_CODES } from "node:http";
 import axios, { type AxiosError, type AxiosInstance } from "axios";
 import axiosRetry from "axios-retry";
 import { SourceError } from "../../src/errors.js";
-import { redactSecrets } from "../../src/quo/errors.js";
-import { Throttle } from "../../src/quo/throttle.js";
+import { redactSecrets } from "../../src/net/redact.js";
+import { Throttle } from "../../src/net/throttle.js";
 import {
   HUBSPOT_DEFAULT_MAX_RETRIES,
   HUBSPOT_DEFAULT_TIMEOUT_MS,

@@ -30,7 +30,7 @@ import {
   QUO_RETRY_BASE_DELAY_MS,
   QUO_RETRY_MAX_DELAY_MS,
 } from "./limits.js";
-import { Throttle, type ThrottleSlot } from "./throttle.js";
+import { Throttle, type ThrottleSlot } from "../net/throttle.js";
 import type { QuoContact, QuoContactPage, QuoContactWrite, QuoCustomFieldDef } from "./types.js";
 
 /** The logger the client reports to; pino's logger fits. Nothing logged contains a key or header. */

@@ -5,6 +5,7 @@
  * (not as `cause`, not as a property); only the fields below are copied out of it, and every text is
  * scrubbed of the client's keys in case a server or proxy echoes the `Authorization` header.
  */
+import { redactSecrets } from "../net/redact.js";
 import { STATUS_CODES } from "node:http";
 import { isAxiosError } from "axios";
 
@@ -161,15 +162,6 @@ function excerpt(text: string): string {
   return text.length > MAX_QUOTED_BODY_CHARS ? `${text.slice(0, MAX_QUOTED_BODY_CHARS)}…` : text;
 }
 
-/** Replaces every occurrence of any of `secrets` in `text`. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret !== "") out = out.split(secret).join("[redacted]");
-  }
-  return out;
-}
-
 function redactDeep(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === "string") return redactSecrets(value, secrets);
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets));
@@ -239,3 +231,5 @@ function networkCodeOf(error: { code?: string; cause?: unknown }): string | unde
   }
   return error.code;
 }
+
+export { redactSecrets };

@@ -9,14 +9,8 @@
  */
 export const QUO_REQUESTS_PER_SECOND = 10;
 
-/**
- * Added to the throttle's 1-second window. Quo counts requests per wall-clock second on arrival
- * (Kong rate-limiting, fixed windows). The throttle counts each start from when the request was
- * written to the socket, so what is left to absorb is the jitter of the trip to Quo; 10 ms costs 1 %
- * of the limit (10 per 1.01 s ≈ 9.9/s). Against the project's emulator at 150 ms latency, margins of
- * 5 and 15 ms both gave no 429 at all.
- */
-export const THROTTLE_MARGIN_MS = 10;
+/** The throttle's margin for Quo (see src/net/throttle.ts for why 10 ms). */
+export { DEFAULT_THROTTLE_MARGIN_MS as THROTTLE_MARGIN_MS } from "../net/throttle.js";
 
 /** `GET /v1/contacts` takes `maxResults` 1–50 (api-notes.md, "GET /v1/contacts"). */
 export const QUO_MAX_PAGE_SIZE = 50;

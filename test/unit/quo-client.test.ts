@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { QuoClient, quoClientOptionsFromEnv, serializeQuery, type QuoClientOptions } from "../../src/quo/client.js";
 import { parseQuoErrorBody, QuoApiError } from "../../src/quo/errors.js";
-import { Throttle, type ThrottleSlot } from "../../src/quo/throttle.js";
+import { Throttle, type ThrottleSlot } from "../../src/net/throttle.js";
 import { VERSION } from "../../src/version.js";
 
 // ---------------------------------------------------------------------------------------------

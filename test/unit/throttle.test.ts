@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Throttle } from "../../src/quo/throttle.js";
+import { Throttle } from "../../src/net/throttle.js";
 
 /**
  * A clock that only moves when the throttle sleeps, so every grant time is exact. It moves on the
