@@ -186,7 +186,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   let release: (() => void) | null = null;
   try {
     // One run per sync at a time, across processes; a dry run reads only and takes no lock.
-    if (!opts.dryRun) release = await acquireLock(store, sync.name, opts.waitForLockMs ?? 0, now);
+    if (!opts.dryRun) {
+      release = await acquireLock(store, sync.name, opts.waitForLockMs ?? 0, now);
+      // Recorded from here on, so a source that is down shows as a failed run in `status`.
+      store.closeAbandonedRuns(sync.name, now());
+      runId = store.startRun(sync.name, started);
+    }
 
     const ctx: ConnectorContext = { baseDir: loaded.baseDir, env: deps.env, wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))] };
     const snapshot = await readSnapshot(sync.source, ctx);
@@ -202,8 +207,6 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
 
     let recovery: RecoveryResult | undefined;
     if (!opts.dryRun) {
-      store.closeAbandonedRuns(sync.name, now());
-      runId = store.startRun(sync.name, started);
       store.saveCustomFieldBindings(sync.name, customFields.map((c) => ({ configName: c.configName, key: c.key, name: c.name, type: c.type })), now());
       recovery = await recoverJournal(store, client, sync.name, managed, now);
       if (recovery.adopted + recovery.refreshed + recovery.dropped > 0) log.info(recovery, "resolved writes left in flight by an earlier run");

@@ -1,11 +1,84 @@
-/** `quo-sync daemon`: placeholder until the scheduler lands. */
-import { EXIT, type GlobalOptions } from "./common.js";
+/**
+ * `quo-sync daemon`: runs each sync on its cron `schedule` until SIGTERM/SIGINT, optionally serving
+ * `/healthz` and `/metrics`. Everything is checked before the first tick (schedules, the API key,
+ * the state database, the HTTP address), so a bad deployment fails at once with exit 1 instead of
+ * at 3 a.m.
+ */
+import { ConfigError } from "../errors.js";
+import { startHealthServer, type HealthServer } from "../daemon/health-server.js";
+import { DaemonMetrics } from "../daemon/metrics.js";
+import { Scheduler } from "../daemon/scheduler.js";
+import { parseHttpAddress, planSchedules } from "../daemon/schedules.js";
+import { onStopSignals } from "../daemon/shutdown.js";
+import { clientFor, statePath } from "../run.js";
+import { StateStore } from "../state/store.js";
+import { EXIT, describeError, fail, setup, type GlobalOptions } from "./common.js";
+
+/**
+ * How long a stop waits for the writes in flight, by default. Below systemd's and docker's default
+ * grace period (90 s and 10 s): with docker, raise `--stop-timeout` or lower `--shutdown-timeout`.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_S = 30;
 
 export interface DaemonOptions extends GlobalOptions {
   http?: string;
+  /** Seconds to wait for runs in progress after a stop signal. */
+  shutdownTimeout?: string;
 }
 
-export async function daemonCommand(_opts: DaemonOptions): Promise<number> {
-  process.stderr.write("quo-sync: the daemon is not available in this build\n");
-  return EXIT.error;
+export async function daemonCommand(opts: DaemonOptions): Promise<number> {
+  let ctx;
+  let schedules;
+  let client;
+  let timeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S;
+  let http;
+  try {
+    ctx = setup(opts);
+    schedules = planSchedules(ctx.loaded.config);
+    http = opts.http !== undefined ? parseHttpAddress(opts.http) : undefined;
+    if (opts.shutdownTimeout !== undefined) {
+      timeoutS = Number(opts.shutdownTimeout);
+      if (!(timeoutS >= 0)) throw new ConfigError(`--shutdown-timeout ${opts.shutdownTimeout}: give a number of seconds`);
+    }
+    client = clientFor(ctx.loaded, ctx.env, ctx.logger);
+    // Opening creates and migrates the file: a path that cannot be written fails here, not at the first tick.
+    StateStore.open(statePath(ctx.loaded)).close();
+  } catch (e) {
+    return fail(e);
+  }
+  const { logger } = ctx;
+  const metrics = new DaemonMetrics(
+    schedules.scheduled.map((s) => s.name),
+    () => client.stats,
+  );
+  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, client, metrics, syncs: schedules.scheduled, describe: describeError });
+  const signals = onStopSignals((signal) => logger.error({ signal, busy: scheduler.busy() }, "second stop signal: exiting now; the next start resolves the writes left in flight"));
+
+  let server: HealthServer | undefined;
+  if (http) {
+    try {
+      server = await startHealthServer(http, { health: () => scheduler.health(), metrics: () => metrics.render(), metricsContentType: metrics.contentType });
+    } catch (e) {
+      signals.dispose();
+      return fail(new ConfigError(`--http ${opts.http}: cannot listen there: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    logger.info({ http: `${server.address.host}:${server.address.port}` }, "serving /healthz and /metrics");
+  }
+  for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
+  scheduler.start();
+  logger.info({ syncs: schedules.scheduled.map((s) => s.name), pid: process.pid }, "daemon started");
+
+  const signal = await signals.signalled;
+  const busy = scheduler.busy();
+  logger.info({ signal, busy }, busy.length ? `stopping: waiting up to ${timeoutS}s for the writes in flight` : "stopping");
+  const drained = await scheduler.stop(timeoutS * 1000);
+  await server?.close();
+  signals.dispose();
+  if (!drained) {
+    logger.error({ totals: await metrics.totals() }, "daemon stopped with runs in progress");
+    process.stderr.write(`quo-sync: stopped after ${timeoutS}s with runs still in progress (${scheduler.busy().join(", ")}); the next start resolves the writes left in flight\n`);
+    return EXIT.error;
+  }
+  logger.info({ totals: await metrics.totals() }, "daemon stopped");
+  return EXIT.ok;
 }

@@ -1,52 +1,143 @@
 /**
- * `quo-sync status`: recent runs per sync from the state database.
+ * `quo-sync status`: recent runs per sync from the state database — start, duration, outcome,
+ * counts, the first rejection reasons and the last error — and whether a run holds the sync's lock
+ * right now. It opens the database read-only, so it is safe beside a running daemon (WAL mode lets
+ * readers and the writer proceed together).
  */
 import { existsSync } from "node:fs";
+import type { Rejection } from "../model.js";
 import { statePath } from "../run.js";
-import { StateStore } from "../state/store.js";
-import { EXIT, emit, fail, setup, type GlobalOptions } from "./common.js";
+import { StateStore, type LockHolder, type RunRecord } from "../state/store.js";
+import { ConfigError } from "../errors.js";
+import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
-/** Runs listed per sync. */
-const RECENT = 10;
+/** Runs listed per sync unless `--runs` says otherwise. */
+const DEFAULT_RUNS = 10;
+/** Rejection reasons kept per run: enough to recognise the problem; the run's report has them all. */
+const REJECTIONS_PER_RUN = 3;
+/** Runs looked back over to find the last success when it is older than the listed runs. */
+const SUCCESS_LOOKBACK = 500;
 
-export async function statusCommand(opts: GlobalOptions): Promise<number> {
+export interface StatusOptions extends GlobalOptions {
+  /** Runs listed per sync. */
+  runs?: string;
+}
+
+/** One run as `status` shows it. */
+export interface StatusRun {
+  id: number;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  outcome: RunRecord["outcome"];
+  counts: Record<string, number> | null;
+  error: string | null;
+  rejections: Rejection[];
+}
+
+/** One sync as `status --format json` prints it. */
+export interface StatusSync {
+  sync: string;
+  /** Contacts in Quo that this sync created and still manages. */
+  contacts: number;
+  /** The process holding the sync's run lock now, if any. */
+  runningNow: { host: string; pid: number; since: string; heartbeatAt: string } | null;
+  lastSuccessAt: string | null;
+  runs: StatusRun[];
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** Reads the status of the named syncs from an open store. */
+export function readStatus(store: StateStore, syncs: readonly string[], runs: number): StatusSync[] {
+  return syncs.map((sync) => {
+    const recent = store.recentRuns({ sync, limit: runs });
+    const lastOk = recent.find((r) => r.outcome === "ok") ?? store.recentRuns({ sync, limit: SUCCESS_LOOKBACK }).find((r) => r.outcome === "ok");
+    const holder: LockHolder | null = store.lockHolder(sync);
+    return {
+      sync,
+      contacts: store.countSyncRows(sync),
+      runningNow: holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null,
+      lastSuccessAt: iso(lastOk?.endedAt ?? null),
+      runs: recent.map((r) => ({
+        id: r.id,
+        startedAt: new Date(r.startedAt).toISOString(),
+        endedAt: iso(r.endedAt),
+        durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
+        outcome: r.outcome,
+        counts: r.counts,
+        error: r.error,
+        rejections: store.runRejections(r.id, REJECTIONS_PER_RUN),
+      })),
+    };
+  });
+}
+
+function duration(ms: number | null): string {
+  if (ms === null) return "-";
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  return m < 60 ? `${m}m${Math.round((ms % 60_000) / 1000)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+function countsText(c: Record<string, number> | null): string {
+  if (!c) return "";
+  return `+${c.create ?? 0} ~${c.update ?? 0} -${c.delete ?? 0} =${c.unchanged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0}`;
+}
+
+/** Left-aligns columns so a person can scan down them. */
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
+}
+
+/** The table: one block per sync; errors under each run that has one, rejections under the latest run. */
+export function renderStatusTable(data: readonly StatusSync[]): string {
+  const lines: string[] = [];
+  for (const s of data) {
+    const head = [`${s.sync}: ${s.contacts} contacts in Quo from this sync`, `last success ${s.lastSuccessAt ?? "never"}`];
+    if (s.runningNow) head.push(`running now (pid ${s.runningNow.pid} on ${s.runningNow.host}, since ${s.runningNow.since})`);
+    lines.push(head.join("; "));
+    if (!s.runs.length) {
+      lines.push("  no runs yet", "");
+      continue;
+    }
+    const rows: string[][] = [["  run", "started", "duration", "outcome", "counts (+create ~update -delete =unchanged)"]];
+    const notes = new Map<number, string[]>();
+    s.runs.forEach((r, i) => {
+      rows.push([`  #${r.id}`, r.startedAt, r.outcome === "running" ? "running" : duration(r.durationMs), r.outcome, countsText(r.counts)]);
+      const n: string[] = [];
+      if (r.error) n.push(`      ${r.outcome === "failed" ? "error" : "note"}: ${r.error.split("\n")[0]}`);
+      if (i === 0 || (r.rejections.length && !s.runs.slice(0, i).some((x) => x.rejections.length))) {
+        for (const j of r.rejections) n.push(`      rejected row ${j.row}${j.key ? ` (key ${j.key})` : ""}: ${j.reason}`);
+        const more = (r.counts?.rejected ?? 0) - r.rejections.length;
+        if (r.rejections.length && more > 0) n.push(`      … and ${more} more rejected rows (see the run's report)`);
+      }
+      notes.set(rows.length - 1, n);
+    });
+    const formatted = columns(rows);
+    formatted.forEach((line, i) => lines.push(line, ...(notes.get(i) ?? [])));
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+export async function statusCommand(opts: StatusOptions): Promise<number> {
   try {
     const { loaded } = setup(opts);
+    const names = selectSyncs(loaded, opts.sync).map((i) => loaded.config.syncs[i]!.name);
+    const runs = opts.runs === undefined ? DEFAULT_RUNS : Number(opts.runs);
+    if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs ${opts.runs}: give a whole number of runs, 1 or more`);
     const file = statePath(loaded);
-    const names = opts.sync ? [opts.sync] : loaded.config.syncs.map((s) => s.name);
     if (!existsSync(file)) {
-      emit(opts.format === "json" ? JSON.stringify(names.map((sync) => ({ sync, runs: [] }))) + "\n" : `no runs yet (${file} does not exist)\n`, opts.out);
+      const empty: StatusSync[] = names.map((sync) => ({ sync, contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));
+      emit(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : `no runs yet (${file} does not exist)\n`, opts.out);
       return EXIT.ok;
     }
     const store = StateStore.open(file, { readonly: true });
     try {
-      const data = names.map((sync) => ({
-        sync,
-        contacts: store.countSyncRows(sync),
-        runs: store.recentRuns({ sync, limit: RECENT }).map((r) => ({
-          ...r,
-          durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
-          rejections: store.runRejections(r.id, 3),
-        })),
-      }));
-      if (opts.format === "json") {
-        emit(JSON.stringify(data, null, 2) + "\n", opts.out);
-        return EXIT.ok;
-      }
-      const lines: string[] = [];
-      for (const s of data) {
-        lines.push(`${s.sync}: ${s.contacts} contacts in Quo from this sync`);
-        if (!s.runs.length) lines.push("  no runs yet");
-        for (const r of s.runs) {
-          const c = r.counts;
-          const counts = c ? `create ${c.create ?? 0}, update ${c.update ?? 0}, delete ${c.delete ?? 0}, unchanged ${c.unchanged ?? 0}, rejected ${c.rejected ?? 0}, failed ${c.failed ?? 0}` : "";
-          const dur = r.durationMs !== null ? `${(r.durationMs / 1000).toFixed(1)}s` : "-";
-          lines.push(`  #${r.id} ${new Date(r.startedAt).toISOString()} ${dur} ${r.outcome} ${counts}`.trimEnd());
-          if (r.error) lines.push(`    error: ${r.error.split("\n")[0]}`);
-          for (const j of r.rejections) lines.push(`    row ${j.row}${j.key ? ` (key ${j.key})` : ""}: ${j.reason}`);
-        }
-      }
-      emit(lines.join("\n") + "\n", opts.out);
+      const data = readStatus(store, names, runs);
+      emit(opts.format === "json" ? JSON.stringify(data, null, 2) + "\n" : renderStatusTable(data), opts.out);
       return EXIT.ok;
     } finally {
       store.close();

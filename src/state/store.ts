@@ -112,6 +112,8 @@ export class StateStore {
           return new StateStore(file, mem, db, true);
         }
         const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+        // A reader beside a busy daemon waits for a checkpoint instead of failing with SQLITE_BUSY.
+        sqlite.pragma("busy_timeout = 5000");
         return new StateStore(file, sqlite, drizzle(sqlite, { schema }), true);
       }
       mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

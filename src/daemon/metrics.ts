@@ -1,0 +1,148 @@
+/**
+ * The daemon's Prometheus metrics (prom-client), on a registry of its own so nothing else in the
+ * process can add to or reset them. Names follow the Prometheus naming guide: a `quo_sync_` prefix,
+ * `_total` for counters, base units (seconds).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { QuoClientStats } from "../quo/client.js";
+import type { SyncReport } from "../report/report.js";
+
+/** How a tick ended, as `quo_sync_runs_total{outcome}` counts it. */
+export type TickOutcome = "ok" | "failed" | "refused" | "interrupted" | "skipped";
+
+/** Why a tick did not start a run. */
+export type SkipReason = "busy" | "locked";
+
+/**
+ * Run-duration buckets in seconds: an unchanged rerun takes well under a second, a first load of
+ * tens of thousands of contacts at 10 requests/s takes an hour or more.
+ */
+const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 15, 60, 300, 900, 3600, 10_800];
+
+/** The metrics one daemon exports; `render()` is what `/metrics` serves. */
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly runs: Counter<"sync" | "outcome">;
+  private readonly ticksSkipped: Counter<"sync" | "reason">;
+  private readonly writes: Counter<"sync" | "kind">;
+  private readonly writesFailed: Counter<"sync">;
+  private readonly rejectedTotal: Counter<"sync">;
+  private readonly rejectedLast: Gauge<"sync">;
+  private readonly duration: Histogram<"sync">;
+  private readonly lastSuccess: Gauge<"sync">;
+  private readonly running: Gauge<"sync">;
+
+  /**
+   * `quoStats` is the shared client's live counters; they are read at each scrape so 429s that
+   * happen in the middle of a long run show up before it ends.
+   */
+  constructor(syncs: readonly string[], quoStats: () => QuoClientStats) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.runs = new Counter({ name: "quo_sync_runs_total", help: "Scheduled ticks by outcome (ok, failed, refused, interrupted, skipped).", labelNames: ["sync", "outcome"], registers });
+    this.ticksSkipped = new Counter({ name: "quo_sync_ticks_skipped_total", help: "Ticks that started no run: the previous run was still busy here (busy), or another process held the sync's lock (locked).", labelNames: ["sync", "reason"], registers });
+    this.writes = new Counter({ name: "quo_sync_writes_total", help: "Contacts written to Quo, by kind (create, update, delete).", labelNames: ["sync", "kind"], registers });
+    this.writesFailed = new Counter({ name: "quo_sync_writes_failed_total", help: "Writes Quo refused after retries.", labelNames: ["sync"], registers });
+    this.rejectedTotal = new Counter({ name: "quo_sync_rejected_rows_total", help: "Source rows rejected for bad data, summed over runs (a row still bad is counted at every run).", labelNames: ["sync"], registers });
+    this.rejectedLast = new Gauge({ name: "quo_sync_rejected_rows", help: "Source rows the last completed run rejected for bad data.", labelNames: ["sync"], registers });
+    this.duration = new Histogram({ name: "quo_sync_run_duration_seconds", help: "Duration of runs that started (skipped ticks excluded).", labelNames: ["sync"], buckets: DURATION_BUCKETS, registers });
+    this.lastSuccess = new Gauge({ name: "quo_sync_last_success_timestamp_seconds", help: "Unix time of the sync's last run that ended ok (from the state database at start, then live).", labelNames: ["sync"], registers });
+    this.running = new Gauge({ name: "quo_sync_running", help: "1 while a run of the sync is in progress in this daemon.", labelNames: ["sync"], registers });
+    quoCounter(registers, "quo_sync_quo_requests_total", "HTTP requests sent to Quo, retries included.", () => quoStats().requests);
+    quoCounter(registers, "quo_sync_quo_retries_total", "Requests to Quo that were retried.", () => quoStats().retries);
+    quoCounter(registers, "quo_sync_quo_rate_limited_total", "429 (rate limited) answers from Quo.", () => quoStats().rateLimited);
+    quoCounter(registers, "quo_sync_quo_server_errors_total", "5xx answers from Quo.", () => quoStats().serverErrors);
+    // Every series exists from the start, so a rate() or an absent-series alert works before the first run.
+    for (const sync of syncs) {
+      for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"] as const) this.runs.inc({ sync, outcome }, 0);
+      for (const kind of ["create", "update", "delete"] as const) this.writes.inc({ sync, kind }, 0);
+      for (const reason of ["busy", "locked"] as const) this.ticksSkipped.inc({ sync, reason }, 0);
+      this.writesFailed.inc({ sync }, 0);
+      this.rejectedTotal.inc({ sync }, 0);
+      this.running.set({ sync }, 0);
+    }
+  }
+
+  /** A tick that started no run. */
+  skipped(sync: string, reason: SkipReason): void {
+    this.runs.inc({ sync, outcome: "skipped" });
+    this.ticksSkipped.inc({ sync, reason });
+  }
+
+  runStarted(sync: string): void {
+    this.running.set({ sync }, 1);
+  }
+
+  /** A run that returned a report (ok, refused or interrupted). */
+  runFinished(sync: string, report: SyncReport, durationMs: number, endedAt: number): void {
+    const outcome: TickOutcome = report.outcome === "refused" ? "refused" : report.outcome === "interrupted" ? "interrupted" : "ok";
+    this.runs.inc({ sync, outcome });
+    this.running.set({ sync }, 0);
+    this.duration.observe({ sync }, durationMs / 1000);
+    // A refused run wrote nothing: its counts are what the plan would have done.
+    if (outcome !== "refused") {
+      for (const kind of ["create", "update", "delete"] as const) this.writes.inc({ sync, kind }, report.counts[kind]);
+      this.writesFailed.inc({ sync }, report.counts.failed);
+    }
+    this.rejectedTotal.inc({ sync }, report.counts.rejected);
+    this.rejectedLast.set({ sync }, report.counts.rejected);
+    if (outcome === "ok") this.setLastSuccess(sync, endedAt);
+  }
+
+  /** A run that ended without a report of its own to count (its tick was skipped after all). */
+  runEnded(sync: string): void {
+    this.running.set({ sync }, 0);
+  }
+
+  /** A run that threw. */
+  runFailed(sync: string, durationMs: number): void {
+    this.runs.inc({ sync, outcome: "failed" });
+    this.running.set({ sync }, 0);
+    this.duration.observe({ sync }, durationMs / 1000);
+  }
+
+  setLastSuccess(sync: string, at: number): void {
+    this.lastSuccess.set({ sync }, at / 1000);
+  }
+
+  /**
+   * Per sync, the runs by outcome and the writes by kind counted so far: logged when the daemon
+   * stops, so the totals of a process survive it (a scrape may miss the last seconds).
+   */
+  async totals(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    const add = (sync: string, key: string, v: number) => ((out[sync] ??= {})[key] = v);
+    for (const v of (await this.runs.get()).values) add(String(v.labels.sync), String(v.labels.outcome), v.value);
+    for (const v of (await this.writes.get()).values) add(String(v.labels.sync), String(v.labels.kind), v.value);
+    for (const v of (await this.writesFailed.get()).values) add(String(v.labels.sync), "writesFailed", v.value);
+    return out;
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * A counter that mirrors a monotonic number kept elsewhere (the client's stats): at each scrape it
+ * adds what grew since the last one, so it stays a true counter (`rate()` works) without the
+ * client knowing about Prometheus.
+ */
+function quoCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * The scheduler: one node-cron task per scheduled sync, each tick calling the same `runSync` as the
+ * one-shot command, under the same state-database lock (house-style rule 2). One run per sync at a
+ * time; one sync failing never stops the others; shutdown lets the writes in flight finish.
+ */
+import { existsSync } from "node:fs";
+import { schedule, type Logger as CronLogger, type ScheduledTask } from "node-cron";
+import type { LoadedConfig } from "../config.js";
+import type { Logger } from "../log.js";
+import type { QuoClient } from "../quo/client.js";
+import type { SyncReport } from "../report/report.js";
+import { LockBusy, runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
+import { StateStore } from "../state/store.js";
+import type { HealthBody, SyncHealth } from "./health-server.js";
+import type { DaemonMetrics } from "./metrics.js";
+import type { ScheduledSync } from "./schedules.js";
+
+/** The run function a tick calls; `runSync` in production. */
+export type RunFn = (deps: RunDeps, syncIndex: number, opts: RunOptions) => Promise<SyncReport>;
+
+/** Everything the scheduler needs; the command builds it. */
+export interface SchedulerOptions {
+  loaded: LoadedConfig;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** One client for every sync, so they share one throttle per API key. */
+  client: QuoClient;
+  metrics: DaemonMetrics;
+  syncs: readonly ScheduledSync[];
+  /** Turns an error into the one-line reason logged and kept for `/healthz` (the command's `describeError`). */
+  describe: (e: unknown) => string;
+  run?: RunFn;
+  now?: () => number;
+}
+
+/** What the daemon remembers about a sync between ticks (for `/healthz`). */
+interface SyncState {
+  running: boolean;
+  lastOutcome: string | null;
+  lastRunAt: number | null;
+  lastSuccessAt: number | null;
+  lastError: string | null;
+}
+
+/** Runs looked at, per sync, to find the last outcome and the last success at start. */
+const HISTORY_AT_START = 50;
+
+/** Schedules the syncs; `stop()` ends it. Not restartable: make a new one. */
+export class Scheduler {
+  private readonly tasks = new Map<string, ScheduledTask>();
+  private readonly states = new Map<string, SyncState>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly run: RunFn;
+  private readonly now: () => number;
+  private stopping = false;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.run = opts.run ?? runSync;
+    this.now = opts.now ?? Date.now;
+    for (const s of opts.syncs) this.states.set(s.name, { running: false, lastOutcome: null, lastRunAt: null, lastSuccessAt: null, lastError: null });
+  }
+
+  /** Loads each sync's last outcome from the state database, then schedules every sync. */
+  start(): void {
+    this.loadHistory();
+    const cronLogger = cronLoggerFor(this.opts.logger);
+    for (const s of this.opts.syncs) {
+      const log = this.opts.logger.child({ sync: s.name });
+      // Overlap is handled in tick() (not node-cron's noOverlap) so a skipped tick is logged and counted.
+      const task = schedule(s.schedule, () => void this.tick(s), { name: s.name, logger: cronLogger });
+      // A blocked event loop (a large plan) makes node-cron skip slots; they are not replayed.
+      task.on("execution:missed", (ctx) => log.debug({ slot: ctx.date.toISOString() }, "tick missed while the process was busy"));
+      this.tasks.set(s.name, task);
+      log.info({ schedule: s.schedule, next: task.getNextRun()?.toISOString() }, "scheduled");
+    }
+  }
+
+  /**
+   * One tick of one sync: skipped (and counted) when its previous run is still busy here or
+   * another process holds its lock; otherwise one `runSync`. Never throws.
+   */
+  async tick(s: ScheduledSync): Promise<void> {
+    const state = this.states.get(s.name);
+    if (!state || this.stopping) return;
+    const log = this.opts.logger.child({ sync: s.name });
+    if (state.running) {
+      log.warn("tick skipped: previous run still busy");
+      this.opts.metrics.skipped(s.name, "busy");
+      return;
+    }
+    state.running = true;
+    this.opts.metrics.runStarted(s.name);
+    const p = this.runOnce(s, state, log).finally(() => {
+      state.running = false;
+      this.inFlight.delete(s.name);
+    });
+    this.inFlight.set(s.name, p);
+    await p;
+  }
+
+  private async runOnce(s: ScheduledSync, state: SyncState, log: Logger): Promise<void> {
+    const started = this.now();
+    const { loaded, env, logger, client } = this.opts;
+    try {
+      const report = await this.run({ loaded, env, logger, client, signal: this.abort.signal, now: this.now }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
+      const ended = this.now();
+      this.opts.metrics.runFinished(s.name, report, ended - started, ended);
+      state.lastOutcome = report.outcome;
+      state.lastRunAt = ended;
+      if (report.outcome === "ok") {
+        state.lastSuccessAt = ended;
+        state.lastError = null;
+      } else if (report.outcome === "refused") {
+        // Deletes are never forced from the daemon: a person decides with `sync --allow-deletes`.
+        state.lastError = report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run";
+        log.error({ outcome: report.outcome }, `run refused at every tick until resolved: ${state.lastError}`);
+      }
+      log.info({ outcome: report.outcome, durationMs: ended - started, counts: report.counts }, "scheduled run ended");
+    } catch (e) {
+      const ended = this.now();
+      if (e instanceof LockBusy) {
+        const h = e.holder;
+        log.warn({ holder: { host: h.host, pid: h.pid, since: new Date(h.acquiredAt).toISOString() } }, `tick skipped: another process holds the lock (pid ${h.pid} on ${h.host})`);
+        this.opts.metrics.skipped(s.name, "locked");
+        this.opts.metrics.runEnded(s.name);
+        return;
+      }
+      const reason = this.opts.describe(e);
+      this.opts.metrics.runFailed(s.name, ended - started);
+      state.lastOutcome = "failed";
+      state.lastRunAt = ended;
+      state.lastError = reason;
+      log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
+      this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
+    }
+  }
+
+  /**
+   * `runSync` records a run once it holds the lock; a failure before that (the state database cannot
+   * be opened, say) leaves no trace in it, and `status` must still show it. Writes the failed run
+   * when (and only when) `runSync` did not.
+   */
+  private recordUnrecordedFailure(sync: string, started: number, ended: number, message: string, log: Logger): void {
+    let store: StateStore | undefined;
+    try {
+      store = StateStore.open(statePath(this.opts.loaded));
+      const [last] = store.recentRuns({ sync, limit: 1 });
+      if (last && last.startedAt >= started) return;
+      const id = store.startRun(sync, started);
+      // The raw message, as runSync records its own failures.
+      store.finishRun(id, "failed", ended, undefined, message);
+    } catch (e) {
+      log.warn(`could not record the failed run in the state database: ${this.opts.describe(e)}`);
+    } finally {
+      store?.close();
+    }
+  }
+
+  /** Each sync's last outcome and success from earlier processes, so `/healthz` and the gauge survive restarts. */
+  private loadHistory(): void {
+    const file = statePath(this.opts.loaded);
+    if (!existsSync(file)) return;
+    let store: StateStore | undefined;
+    try {
+      store = StateStore.open(file, { readonly: true });
+      for (const [name, state] of this.states) {
+        const runs = store.recentRuns({ sync: name, limit: HISTORY_AT_START }).filter((r) => r.outcome !== "running");
+        const last = runs[0];
+        if (last) {
+          state.lastOutcome = last.outcome;
+          state.lastRunAt = last.endedAt;
+          if (last.outcome !== "ok") state.lastError = last.error;
+        }
+        const ok = runs.find((r) => r.outcome === "ok");
+        if (ok?.endedAt) {
+          state.lastSuccessAt = ok.endedAt;
+          this.opts.metrics.setLastSuccess(name, ok.endedAt);
+        }
+      }
+    } catch (e) {
+      this.opts.logger.warn(`could not read earlier runs from the state database: ${this.opts.describe(e)}`);
+    } finally {
+      store?.close();
+    }
+  }
+
+  /** The `/healthz` body. */
+  health(): HealthBody {
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const syncs: SyncHealth[] = this.opts.syncs.map((s) => {
+      const st = this.states.get(s.name)!;
+      const next = this.stopping ? null : (this.tasks.get(s.name)?.getNextRun() ?? null);
+      return {
+        name: s.name,
+        schedule: s.schedule,
+        lastOutcome: st.lastOutcome,
+        lastRunAt: iso(st.lastRunAt),
+        lastSuccessAt: iso(st.lastSuccessAt),
+        running: st.running,
+        ...(st.lastError ? { lastError: st.lastError } : {}),
+        nextRunAt: next ? next.toISOString() : null,
+      };
+    });
+    return { status: this.stopping ? "stopping" : "ok", syncs };
+  }
+
+  /** The syncs with a run in progress. */
+  busy(): string[] {
+    return [...this.inFlight.keys()];
+  }
+
+  /**
+   * Stops scheduling, asks running runs to stop (no new write starts; each write in flight finishes
+   * and the run is recorded `interrupted`), and waits for them up to `timeoutMs`. Resolves true
+   * when every run ended in time.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    for (const task of this.tasks.values()) await task.destroy();
+    this.abort.abort();
+    const pending = [...this.inFlight.values()];
+    if (!pending.length) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([Promise.allSettled(pending).then(() => true as const), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** node-cron logs to the console (stdout included) by default; its messages go to pino instead. */
+function cronLoggerFor(logger: Logger): CronLogger {
+  const log = logger.child({ component: "node-cron" });
+  const text = (m: string | Error) => (m instanceof Error ? m.message : m);
+  return {
+    info: (m) => log.debug(m),
+    warn: (m) => log.warn(m),
+    error: (m, err) => log.error({ err: err?.message }, text(m)),
+    debug: (m) => log.debug(text(m)),
+  };
+}

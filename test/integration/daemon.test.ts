@@ -1,0 +1,318 @@
+/**
+ * The daemon end to end: the built CLI on per-second schedules against the Quo emulator on
+ * 127.0.0.1, a real SQLite state file, real signals. Waits poll for outcomes rather than sleeping
+ * for fixed times, so the file stays fast on a quiet machine and correct on a busy one.
+ */
+import type { ChildProcess } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { API_KEY, HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, toCsv, writes, type CliResult } from "./harness.js";
+
+let emulator: QuoEmulator;
+let ws: Workspace;
+const daemons: ChildProcess[] = [];
+
+beforeAll(async () => {
+  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  ws = new Workspace();
+  for (const c of emulator.contacts()) emulator.appDelete(c.id);
+  emulator.resetStats();
+  emulator.setFaults(undefined);
+  emulator.setLatency(0);
+});
+afterEach(() => {
+  for (const d of daemons.splice(0)) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
+  ws.cleanup();
+});
+
+const EVERY_SECOND = "*/1 * * * * *";
+
+interface SyncSpec {
+  name: string;
+  csv: string;
+  schedule?: string;
+}
+
+/** A config with several CSV syncs, each with its own file in the workspace. */
+function writeConfig(syncs: readonly SyncSpec[], top: Record<string, unknown> = {}): void {
+  const config = {
+    state: ws.state,
+    ...top,
+    syncs: syncs.map((s) => ({
+      name: s.name,
+      source: { type: "csv", path: s.csv },
+      key: "id",
+      fields: { firstName: "First Name", lastName: "Last Name", company: "Company", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
+      defaultCountry: "US",
+      deletes: "mirror",
+      maxDeletePercent: 50,
+      ...(s.schedule ? { schedule: s.schedule } : {}),
+    })),
+  };
+  writeFileSync(ws.config, JSON.stringify(config, null, 2));
+}
+
+function writeRows(file: string, rows: readonly string[][]): void {
+  writeFileSync(path.join(ws.dir, file), toCsv([HEADER, ...rows]));
+}
+
+/** Rows whose keys are distinct per sync, so two syncs never share a phone number. */
+function rowsFor(offset: number, n: number, edit = 0): string[][] {
+  return Array.from({ length: n }, (_, i) => personRow(offset + i + 1, edit));
+}
+
+interface Daemon {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** Log lines so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the first log line matching, within `ms`. */
+  waitForLog(match: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  /** `http://host:port` of `--http`. */
+  url(): Promise<string>;
+}
+
+function startDaemon(extra: string[] = []): Daemon {
+  const { child, done } = startCli(["daemon", "--config", ws.config, "--http", "127.0.0.1:0", ...extra], cliEnv(emulator, { LOG_LEVEL: "debug" }), ws.dir);
+  daemons.push(child);
+  const logs: Record<string, unknown>[] = [];
+  let partial = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    partial += d.toString();
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const l of lines) {
+      try {
+        logs.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: l });
+      }
+    }
+  });
+  const waitForLog = (match: (l: Record<string, unknown>) => boolean, ms = 30_000) =>
+    until(() => logs.find(match), ms, `a log line matching ${match.toString()}; logs:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`);
+  return {
+    child,
+    done,
+    logs,
+    waitForLog,
+    url: async () => `http://${String((await waitForLog((l) => typeof l.http === "string")).http)}`,
+  };
+}
+
+/** Polls `probe` until it returns something truthy; fails with `what` after `ms`. */
+async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.json() };
+}
+
+/** The value of one Prometheus series, 0 when absent. */
+async function metric(base: string, series: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+async function status(): Promise<any[]> {
+  const r = await runCli(["status", "--config", ws.config, "--format", "json", "--runs", "1000"], cliEnv(emulator), ws.dir);
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+async function stop(d: Daemon, signal: NodeJS.Signals = "SIGTERM"): Promise<CliResult> {
+  d.child.kill(signal);
+  return d.done;
+}
+
+describe("quo-sync daemon", () => {
+  it("syncs on schedule, picks up a source change at the next tick, and serves /healthz and /metrics", async () => {
+    let rows = rowsFor(0, 20);
+    writeRows("leads.csv", rows);
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }]);
+    const d = startDaemon();
+    const base = await d.url();
+
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 20_000, "the first sync");
+    const health = await getJson(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe("ok");
+    expect(health.body.syncs).toEqual([expect.objectContaining({ name: "leads", schedule: EVERY_SECOND })]);
+
+    // The source changes under the daemon: an edit, a removal and an addition.
+    rows = [...rows.slice(1).map((r, i) => (i === 0 ? personRow(2, 1) : r)), personRow(21)];
+    writeRows("leads.csv", rows);
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 20_000, "the change to reach Quo");
+    await until(async () => (await getJson(`${base}/healthz`)).body.syncs[0].lastOutcome === "ok", 10_000, "an ok outcome in /healthz");
+    const h2 = (await getJson(`${base}/healthz`)).body.syncs[0];
+    expect(Date.parse(h2.lastSuccessAt)).toBeGreaterThan(Date.now() - 30_000);
+
+    const okRuns = await metric(base, 'quo_sync_runs_total{sync="leads",outcome="ok"}');
+    expect(okRuns).toBeGreaterThanOrEqual(2);
+    expect(await metric(base, 'quo_sync_writes_total{sync="leads",kind="create"}')).toBe(21);
+    expect(await metric(base, 'quo_sync_writes_total{sync="leads",kind="update"}')).toBe(1);
+    expect(await metric(base, 'quo_sync_writes_total{sync="leads",kind="delete"}')).toBe(1);
+    expect(await metric(base, 'quo_sync_last_success_timestamp_seconds{sync="leads"}')).toBeGreaterThan(Date.now() / 1000 - 30);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const name of ["quo_sync_run_duration_seconds_bucket", "quo_sync_quo_rate_limited_total", "quo_sync_rejected_rows_total", "quo_sync_ticks_skipped_total", "quo_sync_writes_failed_total"]) expect(text).toContain(name);
+
+    const r = await stop(d);
+    expect(r.status).toBe(0);
+    // stdout belongs to reports; the daemon writes none, and node-cron must not either.
+    expect(r.stdout).toBe("");
+    // Status agrees with the metrics: every run the daemon counted ok is in the database, and the
+    // writes the runs recorded are the writes Quo applied.
+    const [s] = await status();
+    expect(s.runs.filter((x: any) => x.outcome === "ok").length).toBeGreaterThanOrEqual(okRuns);
+    const recorded = s.runs.reduce((n: number, x: any) => n + (x.counts ? x.counts.create + x.counts.update + x.counts.delete : 0), 0);
+    expect(recorded).toBe(writes(emulator));
+    expect(emulator.stats().writesApplied).toEqual({ create: 21, update: 1, delete: 1 });
+  });
+
+  it("skips a tick while the previous run is busy, and a one-shot sync of the same sync is refused or waits", async () => {
+    emulator.setLatency(60);
+    const rows = rowsFor(100, 60);
+    writeRows("leads.csv", rows);
+    // 10 requests/s: 60 creates take six ticks or more.
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }], { quo: { requestsPerSecond: 10 } });
+    const d = startDaemon();
+    const base = await d.url();
+    await d.waitForLog((l) => l.msg === "tick skipped: previous run still busy" && l.sync === "leads");
+    expect(await metric(base, 'quo_sync_ticks_skipped_total{sync="leads",reason="busy"}')).toBeGreaterThanOrEqual(1);
+    expect((await getJson(`${base}/healthz`)).body.syncs[0].running).toBe(true);
+
+    const refused = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/sync 'leads' is already running \(pid \d+ on .+\); try again when it ends, or use --wait SECONDS/);
+
+    // With --wait the one-shot queues behind the daemon's run, never beside it.
+    const waited = await runCli(["sync", "--config", ws.config, "--format", "json", "--wait", "60"], cliEnv(emulator), ws.dir);
+    expect(waited.status).toBe(0);
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    expect(emulator.stats().writesApplied.create).toBe(60);
+
+    expect((await stop(d)).status).toBe(0);
+  });
+
+  it("one sync failing does not stop the others; it is retried at its next tick and its failures are visible", async () => {
+    const leads = rowsFor(200, 10);
+    const crm = rowsFor(300, 5);
+    writeRows("leads.csv", leads);
+    writeConfig([
+      { name: "leads", csv: "leads.csv", schedule: EVERY_SECOND },
+      { name: "crm", csv: "crm.csv", schedule: EVERY_SECOND },
+    ]);
+    const d = startDaemon();
+    const base = await d.url();
+    await until(async () => (await metric(base, 'quo_sync_runs_total{sync="crm",outcome="failed"}')) >= 2, 20_000, "two failed crm runs");
+    await until(() => compareWithSource(emulator.contacts(), leads, "leads").length === 0, 20_000, "leads to sync");
+
+    const health = (await getJson(`${base}/healthz`)).body;
+    expect(health.status).toBe("ok");
+    const crmHealth = health.syncs.find((s: any) => s.name === "crm");
+    expect(crmHealth.lastOutcome).toBe("failed");
+    expect(crmHealth.lastError).toContain("crm.csv");
+    expect(d.logs.some((l) => l.sync === "crm" && l.level === 50 && String(l.msg).includes("retried at the next tick"))).toBe(true);
+    const [, crmStatus] = await status();
+    expect(crmStatus.runs.length).toBeGreaterThanOrEqual(2);
+    expect(crmStatus.runs[0].outcome).toBe("failed");
+    expect(crmStatus.runs[0].error).toContain("crm.csv");
+
+    // The source comes back: the next tick syncs it.
+    writeRows("crm.csv", crm);
+    await until(() => compareWithSource(emulator.contacts(), crm, "crm").length === 0, 20_000, "crm to sync once its source is back");
+    await until(async () => (await getJson(`${base}/healthz`)).body.syncs.find((s: any) => s.name === "crm").lastOutcome === "ok", 10_000, "crm ok in /healthz");
+    expect((await stop(d)).status).toBe(0);
+    expect(compareWithSource(emulator.contacts(), leads, "leads")).toEqual([]);
+  });
+
+  it("stops cleanly on SIGTERM mid-run, records the run as interrupted, and a restart converges with no duplicate", async () => {
+    emulator.setLatency(40);
+    const rows = rowsFor(400, 80);
+    writeRows("leads.csv", rows);
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }], { quo: { requestsPerSecond: 20 } });
+    const d = startDaemon();
+    await until(() => writes(emulator) >= 10, 20_000, "the first writes");
+    const stoppedAt = Date.now();
+    const r = await stop(d);
+    expect(r.status).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    const created = emulator.contacts().length;
+    expect(created).toBeGreaterThan(0);
+    expect(created).toBeLessThan(80);
+    expect(d.logs.some((l) => l.msg === "daemon stopped")).toBe(true);
+    const [s] = await status();
+    expect(s.runs[0]).toMatchObject({ outcome: "interrupted", error: "stopped by a signal" });
+    expect(s.runs[0].counts.create).toBe(created);
+    expect(s.runningNow).toBeNull();
+
+    // The restart reports the last outcome it found, then finishes the job.
+    const d2 = startDaemon();
+    const base = await d2.url();
+    const h = (await getJson(`${base}/healthz`)).body.syncs[0];
+    expect(["interrupted", "ok"]).toContain(h.lastOutcome);
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 30_000, "the restart to converge");
+    expect((await stop(d2)).status).toBe(0);
+    expect(emulator.stats().writesApplied.create).toBe(80);
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+  });
+
+  it("a second signal exits at once, and the next start still converges", async () => {
+    const rows = rowsFor(500, 30);
+    writeRows("leads.csv", rows);
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }], { quo: { requestsPerSecond: 5 } });
+    const d = startDaemon();
+    await until(() => writes(emulator) >= 2, 20_000, "the first writes");
+    // Slow writes keep the first stop waiting long enough for the second signal to land.
+    emulator.setLatency(3000);
+    await new Promise((r) => setTimeout(r, 400));
+    d.child.kill("SIGTERM");
+    await d.waitForLog((l) => String(l.msg).startsWith("stopping"));
+    d.child.kill("SIGTERM");
+    const r = await d.done;
+    expect(r.status).toBe(143);
+    emulator.setLatency(0);
+    const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(again.status).toBe(0);
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+  });
+
+  it("refuses to start when a schedule is invalid, naming the sync, before scheduling anything", async () => {
+    writeRows("leads.csv", rowsFor(600, 3));
+    writeConfig([
+      { name: "leads", csv: "leads.csv", schedule: EVERY_SECOND },
+      { name: "crm", csv: "leads.csv", schedule: "61 * * * *" },
+    ]);
+    const r = await runCli(["daemon", "--config", ws.config], cliEnv(emulator), ws.dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("syncs[1] (name 'crm'): schedule '61 * * * *' is not a valid cron expression");
+    expect(emulator.stats().requests).toBe(0);
+
+    writeConfig([{ name: "leads", csv: "leads.csv" }]);
+    const none = await runCli(["daemon", "--config", ws.config], cliEnv(emulator), ws.dir);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain("no sync has a 'schedule'");
+
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }]);
+    const badHttp = await runCli(["daemon", "--config", ws.config, "--http", "localhost"], cliEnv(emulator), ws.dir);
+    expect(badHttp.status).toBe(1);
+    expect(badHttp.stderr).toContain("--http localhost: give HOST:PORT");
+    rmSync(ws.state, { force: true });
+  });
+});

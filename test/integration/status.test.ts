@@ -1,0 +1,92 @@
+/**
+ * `quo-sync status` through the built CLI, on a state file written by real runs.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { API_KEY, Workspace, cliEnv, personRow, runCli, startCli } from "./harness.js";
+
+let emulator: QuoEmulator;
+let ws: Workspace;
+
+beforeAll(async () => {
+  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  ws = new Workspace();
+  for (const c of emulator.contacts()) emulator.appDelete(c.id);
+  emulator.setLatency(0);
+});
+afterEach(() => ws.cleanup());
+
+const status = (...extra: string[]) => runCli(["status", "--config", ws.config, ...extra], cliEnv(emulator), ws.dir);
+
+describe("quo-sync status", () => {
+  it("before any run: says so, in both formats", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    const t = await status();
+    expect(t.status).toBe(0);
+    expect(t.stdout).toContain("no runs yet");
+    const j = await status("--format", "json");
+    expect(JSON.parse(j.stdout)).toEqual([{ sync: "leads", contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }]);
+  });
+
+  it("lists runs newest first with counts, rejection reasons and errors", async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => personRow(i + 1));
+    ws.writeCsv([...rows, ["B1", "Bad", "Phone", "", "555-12", "", ""]]);
+    ws.writeConfig();
+    expect((await runCli(["sync", "--config", ws.config], cliEnv(emulator), ws.dir)).status).toBe(0);
+    ws.writeCsv(rows.slice(0, 4));
+    expect((await runCli(["sync", "--config", ws.config], cliEnv(emulator, { QUO_API_KEY: "wrong-key" }), ws.dir)).status).toBe(1);
+
+    const j = await status("--format", "json");
+    expect(j.status).toBe(0);
+    const [s] = JSON.parse(j.stdout);
+    expect(s.sync).toBe("leads");
+    expect(s.contacts).toBe(5);
+    expect(s.runs.map((r: any) => r.outcome)).toEqual(["failed", "ok"]);
+    expect(s.runs[0].error).toMatch(/401|Unauthorized|key/i);
+    expect(s.runs[0].error).not.toContain("wrong-key");
+    expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, unchanged: 0, rejected: 1, failed: 0 });
+    expect(s.runs[1].rejections).toEqual([expect.objectContaining({ key: "B1", row: 7, reason: expect.stringContaining("'555-12' is not a valid phone number") })]);
+    expect(typeof s.runs[1].durationMs).toBe("number");
+
+    const t = await status();
+    expect(t.stdout).toMatch(/#2 .* failed/);
+    expect(t.stdout).toMatch(/#1 .* ok +\+5 ~0 -0 =0 rejected 1 failed 0/);
+    expect(t.stdout).toContain("rejected row 7 (key B1)");
+
+    const unknown = await status("--sync", "nope");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("--sync nope: no such sync");
+  });
+
+  it("reads the database while the daemon is running, and shows the run holding the lock", async () => {
+    emulator.setLatency(100);
+    // About ten seconds of writes: long enough to look at a run in progress on a busy machine.
+    ws.writeCsv(Array.from({ length: 100 }, (_, i) => personRow(i + 1)));
+    ws.writeConfig({ schedule: "*/1 * * * * *" }, { quo: { requestsPerSecond: 10 } });
+    const d = startCli(["daemon", "--config", ws.config], cliEnv(emulator), ws.dir);
+    try {
+      let s: any;
+      const deadline = Date.now() + 20_000;
+      do {
+        await new Promise((r) => setTimeout(r, 200));
+        const r = await status("--format", "json");
+        expect(r.status).toBe(0);
+        s = JSON.parse(r.stdout)[0];
+      } while (!(s.runningNow && s.runs[0]?.outcome === "running") && Date.now() < deadline);
+      expect(s.runningNow).toMatchObject({ pid: d.child.pid });
+      expect(s.runs[0].outcome).toBe("running");
+      const t = await status();
+      expect(t.stderr).toBe("");
+      expect(t.stdout).toContain(`running now (pid ${d.child.pid}`);
+    } finally {
+      d.child.kill("SIGTERM");
+      expect((await d.done).status).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startHealthServer, type HealthBody, type HealthServer } from "../../src/daemon/health-server.js";
+import { DaemonMetrics } from "../../src/daemon/metrics.js";
+import type { QuoClientStats } from "../../src/quo/client.js";
+import type { SyncReport } from "../../src/report/report.js";
+import { onStopSignals } from "../../src/daemon/shutdown.js";
+
+const stats: QuoClientStats = { requests: 0, retries: 0, rateLimited: 0, serverErrors: 0, networkErrors: 0 };
+
+function value(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const report = (outcome: SyncReport["outcome"], counts: Partial<SyncReport["counts"]>): SyncReport => ({
+  sync: "a",
+  dryRun: false,
+  outcome,
+  counts: { create: 0, update: 0, delete: 0, unchanged: 0, rejected: 0, failed: 0, ...counts },
+  changes: [],
+  rejected: [],
+  guards: [],
+});
+
+describe("DaemonMetrics", () => {
+  it("exposes every series at zero before the first run", async () => {
+    const text = await new DaemonMetrics(["a", "b"], () => stats).render();
+    for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"]) expect(value(text, `quo_sync_runs_total{sync="b",outcome="${outcome}"}`)).toBe(0);
+    expect(value(text, 'quo_sync_writes_total{sync="a",kind="delete"}')).toBe(0);
+    expect(value(text, "quo_sync_quo_rate_limited_total")).toBe(0);
+    // A fresh registry each time: two daemons in one process do not collide.
+    expect(() => new DaemonMetrics(["a"], () => stats)).not.toThrow();
+  });
+
+  it.each([
+    ["ok", "ok", 2, 1],
+    ["interrupted", "interrupted", 2, 0],
+    // A refused run wrote nothing: its counts are what the plan would have done.
+    ["refused", "refused", 0, 0],
+  ] as const)("counts a run that ended %s", async (outcome, label, writes, successes) => {
+    const m = new DaemonMetrics(["a"], () => stats);
+    m.runStarted("a");
+    m.runFinished("a", report(outcome, { create: 2, rejected: 3, failed: 1 }), 1500, 1_700_000_000_000);
+    const text = await m.render();
+    expect(value(text, `quo_sync_runs_total{sync="a",outcome="${label}"}`)).toBe(1);
+    expect(value(text, 'quo_sync_writes_total{sync="a",kind="create"}')).toBe(writes);
+    expect(value(text, 'quo_sync_rejected_rows{sync="a"}')).toBe(3);
+    expect(value(text, 'quo_sync_rejected_rows_total{sync="a"}')).toBe(3);
+    expect(value(text, 'quo_sync_running{sync="a"}')).toBe(0);
+    expect(value(text, 'quo_sync_run_duration_seconds_sum{sync="a"}')).toBe(1.5);
+    expect(value(text, 'quo_sync_last_success_timestamp_seconds{sync="a"}')).toBe(successes ? 1_700_000_000 : undefined);
+  });
+
+  it("mirrors the client's 429 and request counters as true counters", async () => {
+    const live = { ...stats };
+    const m = new DaemonMetrics(["a"], () => live);
+    live.requests = 10;
+    live.rateLimited = 2;
+    expect(value(await m.render(), "quo_sync_quo_rate_limited_total")).toBe(2);
+    live.requests = 25;
+    live.rateLimited = 5;
+    const text = await m.render();
+    expect(value(text, "quo_sync_quo_rate_limited_total")).toBe(5);
+    expect(value(text, "quo_sync_quo_requests_total")).toBe(25);
+  });
+});
+
+describe("startHealthServer", () => {
+  let server: HealthServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("serves /healthz (200, then 503 once stopping) and /metrics; 404 elsewhere", async () => {
+    const body: HealthBody = { status: "ok", syncs: [{ name: "a", schedule: "* * * * *", lastOutcome: null, lastRunAt: null, lastSuccessAt: null, running: false, nextRunAt: null }] };
+    const metrics = new DaemonMetrics(["a"], () => stats);
+    server = await startHealthServer({ host: "127.0.0.1", port: 0 }, { health: () => body, metrics: () => metrics.render(), metricsContentType: metrics.contentType });
+    const base = `http://127.0.0.1:${server.address.port}`;
+    const h = await fetch(`${base}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toEqual(body);
+    const m = await fetch(`${base}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.headers.get("content-type")).toContain("text/plain");
+    expect(await m.text()).toContain('quo_sync_runs_total{sync="a",outcome="ok"} 0');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { method: "POST" })).status).toBe(405);
+    body.status = "stopping";
+    expect((await fetch(`${base}/healthz`)).status).toBe(503);
+  });
+
+  it("rejects an address it cannot bind", async () => {
+    server = await startHealthServer({ host: "127.0.0.1", port: 0 }, { health: () => ({ status: "ok", syncs: [] }), metrics: async () => "", metricsContentType: "text/plain" });
+    await expect(startHealthServer({ host: "127.0.0.1", port: server.address.port }, { health: () => ({ status: "ok", syncs: [] }), metrics: async () => "", metricsContentType: "text/plain" })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe("onStopSignals", () => {
+  it("resolves on the first signal and exits 128+n on the second", async () => {
+    const before = process.listenerCount("SIGTERM");
+    const exits: number[] = [];
+    const seconds: string[] = [];
+    const h = onStopSignals((s) => seconds.push(s), (code) => exits.push(code));
+    try {
+      process.emit("SIGTERM", "SIGTERM");
+      expect(await h.signalled).toBe("SIGTERM");
+      expect(exits).toEqual([]);
+      process.emit("SIGINT", "SIGINT");
+      expect(seconds).toEqual(["SIGINT"]);
+      expect(exits).toEqual([130]);
+    } finally {
+      h.dispose();
+    }
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
+});

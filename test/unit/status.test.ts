@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readStatus, renderStatusTable } from "../../src/commands/status.js";
+import { StateStore } from "../../src/state/store.js";
+
+let dir: string;
+let store: StateStore;
+const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-status-"));
+  store = StateStore.open(path.join(dir, "state.db"));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function seed(): void {
+  const a = store.startRun("leads", T0);
+  store.finishRun(a, "ok", T0 + 2_500, { create: 5, update: 0, delete: 0, unchanged: 0, rejected: 4, failed: 0 });
+  store.addRejections(a, [1, 2, 3, 4].map((i) => ({ row: i + 1, key: `B${i}`, reason: `phoneNumbers.mobile: bad ${i}` })));
+  const b = store.startRun("leads", T0 + 60_000);
+  store.finishRun(b, "failed", T0 + 61_000, undefined, "cannot read contacts.csv: ENOENT\nmore detail");
+  store.startRun("leads", T0 + 120_000);
+}
+
+describe("readStatus", () => {
+  it("lists the newest run first with duration, counts, the first rejections and the error", () => {
+    seed();
+    const [s] = readStatus(store, ["leads"], 10);
+    expect(s!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
+    expect(s!.runs.map((r) => [r.outcome, r.durationMs])).toEqual([
+      ["running", null],
+      ["failed", 1_000],
+      ["ok", 2_500],
+    ]);
+    expect(s!.runs[2]!.rejections).toHaveLength(3);
+    expect(s!.runs[1]!.error).toContain("ENOENT");
+    expect(readStatus(store, ["leads"], 1)[0]!.runs).toHaveLength(1);
+    // The last success is found even when it is older than the runs listed.
+    expect(readStatus(store, ["leads"], 1)[0]!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
+  });
+
+  it("shows who holds the lock", () => {
+    store.tryLock("leads", { owner: "me", host: "box", pid: 77 }, T0, 60_000, () => true);
+    expect(readStatus(store, ["leads"], 10)[0]!.runningNow).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
+  });
+});
+
+describe("renderStatusTable", () => {
+  it("a block per sync: aligned runs, the error's first line, rejections of the latest run that has some", () => {
+    seed();
+    const text = renderStatusTable(readStatus(store, ["leads", "crm"], 10));
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("leads: 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
+    expect(text).toMatch(/#3 +2025-01-02T03:06:05.000Z +running +running/);
+    expect(text).toMatch(/#2 +2025-01-02T03:05:05.000Z +1.0s +failed/);
+    expect(text).toContain("      error: cannot read contacts.csv: ENOENT\n");
+    expect(text).not.toContain("more detail");
+    expect(text).toMatch(/#1 +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0/);
+    expect(text).toContain("      rejected row 2 (key B1): phoneNumbers.mobile: bad 1");
+    expect(text).toContain("      … and 1 more rejected rows (see the run's report)");
+    expect(text).toContain("crm: 0 contacts in Quo from this sync; last success never\n  no runs yet");
+  });
+});
