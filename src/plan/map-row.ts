@@ -138,13 +138,16 @@ function normalisePhone(value: string, defaultCountry: string): Normalised {
   const text = value.replace(FORMAT_CHARS_RE, "");
   const country = defaultCountry as CountryCode;
   let phone = parsePhoneNumberFromString(text, { defaultCountry: country, extract: false });
+  // isValid() is a third of the cost of a number: ask once per reading.
+  let valid = phone !== undefined && phone.isValid();
   // `00` is the international prefix in most of the world, so contacts abroad are often written
   // `0049 …` even in sheets of countries that dial out with another prefix (011 in the US). No
   // national number starts with 00, so the retry only runs where the first reading failed.
-  if ((phone === undefined || !phone.isValid()) && /^00\s*[1-9]/.test(text)) {
+  if (!valid && /^00\s*[1-9]/.test(text)) {
     phone = parsePhoneNumberFromString(`+${text.slice(2).trimStart()}`, { defaultCountry: country, extract: false });
+    valid = phone !== undefined && phone.isValid();
   }
-  if (phone === undefined || !phone.isValid() || !E164_RE.test(phone.number)) {
+  if (phone === undefined || !valid || !E164_RE.test(phone.number)) {
     return { ok: false, reason: `is not a valid phone number for ${defaultCountry}` };
   }
   if (phone.ext !== undefined) {
