@@ -6,26 +6,14 @@
  * Prints timings and this process's peak RSS as one JSON line.
  */
 import path from "node:path";
-import { parseConfig } from "../src/config.js";
 import { plan } from "../src/plan/planner.js";
 import { readSnapshot } from "../src/sources.js";
 import { StateStore } from "../src/state/store.js";
+import { benchConfig } from "./bench-config.js";
 
 const [, , mode, dir, csvName, dbName] = process.argv;
 if ((mode !== "first" && mode !== "rerun") || !dir || !csvName || !dbName) throw new Error("usage: plan-100k first|rerun DIR CSV DB");
-const config = parseConfig({
-  state: dbName,
-  syncs: [
-    {
-      name: "bench",
-      source: { type: "csv", path: csvName },
-      key: "id",
-      fields: { firstName: "First Name", lastName: "Last Name", company: "Company", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
-      deletes: "mirror",
-    },
-  ],
-});
-const sync = config.syncs[0]!;
+const sync = benchConfig(dbName, csvName).syncs[0]!;
 
 const t0 = performance.now();
 const snapshot = await readSnapshot(sync.source, { baseDir: dir, env: process.env, wanted: [] });

@@ -12,11 +12,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseConfig, type LoadedConfig } from "../src/config.js";
+import type { LoadedConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { QuoClient } from "../src/quo/client.js";
 import { runSync } from "../src/run.js";
 import { startQuoEmulator } from "../test/emulators/quo-emulator.js";
+import { benchConfig } from "./bench-config.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY = "bench-key";
@@ -33,18 +34,7 @@ function csv(rows: string[][]): string {
 }
 
 function loaded(dir: string, csvName: string): LoadedConfig {
-  const config = parseConfig({
-    state: path.join(dir, "state.db"),
-    syncs: [
-      {
-        name: "bench",
-        source: { type: "csv", path: csvName },
-        key: "id",
-        fields: { firstName: "First Name", lastName: "Last Name", company: "Company", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
-        deletes: "mirror",
-      },
-    ],
-  });
+  const config = benchConfig(path.join(dir, "state.db"), csvName);
   return { config, file: path.join(dir, "bench.json"), baseDir: dir };
 }
 

@@ -14,7 +14,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startQuoEmulator, type EmulatedContact, type QuoEmulator } from "../test/emulators/quo-emulator.js";
+import { mulberry32, startQuoEmulator, type EmulatedContact, type QuoEmulator } from "../test/emulators/quo-emulator.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, "..", "src", "cli.js");
@@ -43,18 +43,6 @@ function arg(name: string, fallback: number): number {
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!(v > 0)) throw new Error(`${name}: give a positive number`);
   return v;
-}
-
-/** A seeded PRNG (mulberry32) so a soak can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One source: key → [first, last, phone, email]. Phone numbers are unique across syncs by construction. */
@@ -143,7 +131,7 @@ async function main(): Promise<void> {
   const minutes = arg("--minutes", DEFAULT_MINUTES);
   const rows = arg("--rows", DEFAULT_ROWS);
   const durationMs = minutes * 60_000;
-  const random = rng(2024);
+  const random = mulberry32(2024);
   const emulator = await startQuoEmulator({ apiKeys: [KEY], latencyMs: EMULATOR_LATENCY_MS });
   const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-soak-"));
   const config = path.join(dir, "config.json");

@@ -23,19 +23,22 @@ export interface QuoItem {
   value: string | null;
 }
 
+/** A contact's standard fields, as Quo returns them (null where unset). */
+export interface QuoDefaultFields {
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  role: string | null;
+  emails: QuoItem[];
+  phoneNumbers: QuoItem[];
+}
+
 /** A contact as Quo returns it. */
 export interface QuoContact {
   id: string;
   externalId?: string | null;
   source?: string | null;
-  defaultFields: {
-    firstName: string | null;
-    lastName: string | null;
-    company: string | null;
-    role: string | null;
-    emails: QuoItem[];
-    phoneNumbers: QuoItem[];
-  };
+  defaultFields: QuoDefaultFields;
   customFields: { key?: string; name?: string; id?: string; type?: string; value: unknown }[];
   createdAt?: string;
   updatedAt?: string;
@@ -43,14 +46,7 @@ export interface QuoContact {
 
 /** The body of `POST /v1/contacts` (needs `defaultFields.firstName`) or `PATCH /v1/contacts/{id}`. */
 export interface QuoContactWrite {
-  defaultFields?: Partial<{
-    firstName: string | null;
-    lastName: string | null;
-    company: string | null;
-    role: string | null;
-    emails: QuoItem[];
-    phoneNumbers: QuoItem[];
-  }>;
+  defaultFields?: Partial<QuoDefaultFields>;
   customFields?: { key: string; value: unknown }[];
   externalId?: string;
   source?: string;

@@ -320,8 +320,8 @@ class BodyError extends Error {
   }
 }
 
-/** mulberry32: a tiny deterministic PRNG so fault runs are reproducible from a seed. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG so fault runs (and the tests and soak that drive them) replay from a seed. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,9 +3,9 @@
  * columns onto them by name or key and sends values of the right JSON type.
  */
 import { writeFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startQuoEmulator, type CustomFieldDef, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, Workspace, byExternalId, cliEnv, reports, runCli, toCsv, writes } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import type { CustomFieldDef, QuoEmulator } from "../emulators/quo-emulator.js";
+import { Workspace, byExternalId, cliEnv, reports, runCli, toCsv, writes, useQuoEmulator } from "./harness.js";
 
 const DEFS: CustomFieldDef[] = [
   { name: "Lead Source", key: "lead-source", type: "string" },
@@ -30,20 +30,10 @@ const MAPPING = {
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0, customFields: DEFS });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.setCustomFields(DEFS);
-  emulator.resetStats();
-});
-afterEach(() => ws.cleanup());
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
+}, DEFS);
 
 function write(rows: string[][]): void {
   writeFileSync(ws.csv, toCsv([HEADER, ...rows]));

@@ -6,30 +6,19 @@
 import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, toCsv, writes, type CliResult } from "./harness.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { QuoEmulator } from "../emulators/quo-emulator.js";
+import { HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, toCsv, writes, type CliResult, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
 const daemons: ChildProcess[] = [];
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.resetStats();
-  emulator.setFaults(undefined);
-  emulator.setLatency(0);
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
 });
 afterEach(() => {
   for (const d of daemons.splice(0)) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
-  ws.cleanup();
 });
 
 const EVERY_SECOND = "*/1 * * * * *";

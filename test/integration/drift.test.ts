@@ -2,26 +2,17 @@
  * Drift: contacts edited or deleted in the Quo app, found by reading back (`--verify`) and resolved
  * per `onDrift` by the planner, so the dry run shows what the real run does.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { describe, expect, it } from "vitest";
+import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { statedByHtml, statedByJson, statedByMarkdown, statedByTable } from "../fixtures/reports/parse-reports.js";
-import { API_KEY, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
+import { Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.resetStats();
-});
-afterEach(() => ws.cleanup());
 
 const cli = (...args: string[]) => runCli([...args, "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
 const idOf = (key: string) => byExternalId(emulator.contacts()).get(`leads:${key}`)![0]!.id;

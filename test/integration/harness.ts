@@ -7,11 +7,39 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { QuoEmulator, EmulatedContact } from "../emulators/quo-emulator.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { startQuoEmulator, type CustomFieldDef, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = path.join(ROOT, "dist", "src", "cli.js");
 export const API_KEY = "qk_live_SECRET_4f7d2c9a1b";
+
+/**
+ * The hooks most integration files share: one Quo emulator per file (accepting `API_KEY`, no rate
+ * limit), and before each test a fresh `Workspace` and an emptied emulator with its counters,
+ * faults, latency and custom fields reset. `bind` hands both to the file's own variables.
+ * Registered first, so a file's own `afterEach` (stopping daemons) runs before the workspace goes.
+ */
+export function useQuoEmulator(bind: (emulator: QuoEmulator, ws: Workspace) => void, customFields: CustomFieldDef[] = []): void {
+  let emulator: QuoEmulator;
+  let ws: Workspace;
+  beforeAll(async () => {
+    emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0, customFields });
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+  beforeEach(() => {
+    ws = new Workspace();
+    for (const c of emulator.contacts()) emulator.appDelete(c.id);
+    emulator.setCustomFields(customFields);
+    emulator.resetStats();
+    emulator.setFaults(undefined);
+    emulator.setLatency(0);
+    bind(emulator, ws);
+  });
+  afterEach(() => ws.cleanup());
+}
 
 export interface CliResult {
   status: number | null;

@@ -3,39 +3,16 @@
  * answers 500 or loses responses to writes it applied. Quo must end exactly equal to the source,
  * with no duplicate contact and no duplicate phone or email item.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { mulberry32, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.resetStats();
-  emulator.setFaults(undefined);
-  emulator.setLatency(0);
-});
-afterEach(() => ws.cleanup());
-
-/** A seeded PRNG so a failing sequence can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function noDuplicateItems(): string[] {
   const out: string[] = [];
@@ -70,7 +47,7 @@ async function crashLoop(kills: number, random: () => number): Promise<number> {
 
 describe("kill -9 at any instant", () => {
   it("converges with no duplicate after repeated crashes during creates, updates and deletes", async () => {
-    const random = rng(42);
+    const random = mulberry32(42);
     emulator.setLatency(8);
     ws.writeConfig({ maxDeletePercent: 100 }, { quo: { requestsPerSecond: 100 } });
 

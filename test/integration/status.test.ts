@@ -1,25 +1,16 @@
 /**
  * `quo-sync status` through the built CLI, on a state file written by real runs.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, Workspace, cliEnv, personRow, runCli, startCli } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import type { QuoEmulator } from "../emulators/quo-emulator.js";
+import { Workspace, cliEnv, personRow, runCli, startCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.setLatency(0);
-});
-afterEach(() => ws.cleanup());
 
 const status = (...extra: string[]) => runCli(["status", "--config", ws.config, ...extra], cliEnv(emulator), ws.dir);
 

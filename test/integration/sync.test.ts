@@ -3,26 +3,16 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, CLI, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes } from "./harness.js";
+import { API_KEY, CLI, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-
-beforeAll(async () => {
-  emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
+useQuoEmulator((e, w) => {
+  emulator = e;
+  ws = w;
 });
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of emulator.contacts()) emulator.appDelete(c.id);
-  emulator.resetStats();
-  emulator.setFaults(undefined);
-});
-afterEach(() => ws.cleanup());
 
 const sync = (...extra: string[]) => runCli(["sync", "--config", ws.config, "--format", "json", ...extra], cliEnv(emulator), ws.dir);
 

@@ -28,7 +28,7 @@ function writeCsv(content: string | Buffer, name = "contacts.csv"): { ctx: Conne
   const dir = path.join(root, `case-${++fileCount}`);
   mkdirSync(dir);
   writeFileSync(path.join(dir, name), content);
-  return { ctx: { baseDir: dir, env: {} }, file: name };
+  return { ctx: { baseDir: dir, env: {}, wanted: [] }, file: name };
 }
 
 function csvConfig(file: string, options: Partial<CsvSourceConfig> = {}): CsvSourceConfig {
@@ -398,7 +398,7 @@ describe("csv connector: files, encodings and delimiters", () => {
     const dir = path.join(root, "nested");
     mkdirSync(path.join(dir, "data"), { recursive: true });
     writeFileSync(path.join(dir, "data", "people.csv"), "id\n7\n");
-    expect(await readItems(csvConfig("./data/people.csv"), { baseDir: dir, env: {} })).toEqual([
+    expect(await readItems(csvConfig("./data/people.csv"), { baseDir: dir, env: {}, wanted: [] })).toEqual([
       { type: "header", columns: ["id"] },
       { type: "row", row: { row: 2, values: { id: "7" } } },
     ]);
@@ -407,7 +407,7 @@ describe("csv connector: files, encodings and delimiters", () => {
   it("reads an absolute path as it is", async () => {
     const { ctx, file } = writeCsv("id\n8\n");
     const absolute = path.join(ctx.baseDir, file);
-    expect(await readItems(csvConfig(absolute), { baseDir: "/nonexistent", env: {} })).toEqual([
+    expect(await readItems(csvConfig(absolute), { baseDir: "/nonexistent", env: {}, wanted: [] })).toEqual([
       { type: "header", columns: ["id"] },
       { type: "row", row: { row: 2, values: { id: "8" } } },
     ]);
@@ -427,7 +427,7 @@ describe("csv connector: files, encodings and delimiters", () => {
     { name: "a binary-to-text codec", options: { encoding: "base64" }, message: "cannot read missing.csv: unknown encoding 'base64' (use utf8, latin1, windows-1252, utf16le or another encoding iconv-lite knows)" },
     { name: "a quote as the delimiter", options: { delimiter: '"' }, message: `cannot read missing.csv: "\\"" cannot be the delimiter` },
   ])("rejects $name before looking for the file", async ({ options, message }) => {
-    expect(await sourceErrorOf(readItems(csvConfig("missing.csv", options), { baseDir: root, env: {} }))).toBe(message);
+    expect(await sourceErrorOf(readItems(csvConfig("missing.csv", options), { baseDir: root, env: {}, wanted: [] }))).toBe(message);
   });
 });
 
@@ -471,7 +471,7 @@ describe("csv connector: check", () => {
 
   it("does not throw for a config it cannot use at all", async () => {
     const config = { type: "csv", path: "x.csv", delimiter: "", encoding: "utf8" } as CsvSourceConfig;
-    expect(await csvConnector.check(config, { baseDir: root, env: {} })).toEqual({ ok: false, message: `cannot read x.csv: "" cannot be the delimiter` });
+    expect(await csvConnector.check(config, { baseDir: root, env: {}, wanted: [] })).toEqual({ ok: false, message: `cannot read x.csv: "" cannot be the delimiter` });
   });
 });
 
