@@ -27,22 +27,41 @@ function noDuplicateItems(): string[] {
 
 const args = () => ["sync", "--config", ws.config, "--format", "json", "--allow-deletes"];
 
-/** Runs sync repeatedly, killing it with SIGKILL after a random delay, `kills` times; then lets it finish. */
-async function crashLoop(kills: number, random: () => number): Promise<number> {
-  let killed = 0;
-  for (let i = 0; i < kills; i++) {
+const writesApplied = (): number => {
+  const w = emulator.stats().writesApplied;
+  return w.create + w.update + w.delete;
+};
+
+/**
+ * Runs sync repeatedly, killing it with SIGKILL, then lets it finish. The first `writeKills` runs
+ * are killed after a random number (1 to `maxWrites`) of writes Quo applied in that run, so they
+ * hit the write phase however slowly the machine starts a process; a last run is killed after a
+ * random delay instead, which may land anywhere from start-up (migrations, reading, planning) to
+ * the end. Each write kill uses at most `maxWrites` plus the writes in flight (WRITE_CONCURRENCY,
+ * 10), so callers keep `writeKills × (maxWrites + 10)` below the writes the phase needs: then every
+ * write kill lands mid-run. Returns how many of them did.
+ */
+async function crashLoop(writeKills: number, maxWrites: number, random: () => number): Promise<number> {
+  let landed = 0;
+  for (let i = 0; i <= writeKills; i++) {
     const { child, done } = startCli(args(), cliEnv(emulator), ws.dir);
-    const delay = 150 + Math.floor(random() * 900);
-    const timer = setTimeout(() => child.kill("SIGKILL"), delay);
+    const byWrites = i < writeKills;
+    const target = writesApplied() + 1 + Math.floor(random() * maxWrites);
+    const timer = byWrites
+      ? setInterval(() => {
+          if (writesApplied() >= target) child.kill("SIGKILL");
+        }, 2)
+      : setTimeout(() => child.kill("SIGKILL"), 100 + Math.floor(random() * 900));
     const r = await done;
-    clearTimeout(timer);
-    if (r.signal === "SIGKILL") killed++;
-    else expect(r.status).toBe(0);
+    clearInterval(timer);
+    if (r.signal === "SIGKILL") {
+      if (byWrites) landed++;
+    } else expect(r.status).toBe(0);
   }
   const final = await runCli(args(), cliEnv(emulator), ws.dir);
   expect(final.stderr).not.toMatch(/error/i);
   expect(final.status).toBe(0);
-  return killed;
+  return landed;
 }
 
 describe("kill -9 at any instant", () => {
@@ -53,24 +72,25 @@ describe("kill -9 at any instant", () => {
 
     let rows = Array.from({ length: 150 }, (_, i) => personRow(i + 1));
     ws.writeCsv(rows);
-    const killedCreates = await crashLoop(6, random);
+    const killedCreates = await crashLoop(5, 10, random); // 150 creates > 5 × 20
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
 
     // Updates that add and change list items (the non-idempotent kind), then deletes.
     rows = rows.map((r, i) => (i % 2 === 0 ? personRow(i + 1, 1).map((v, j) => (j === 5 && !v ? `646-555-${String(1000 + i).slice(-4)}` : v)) : r));
     rows = rows.map((r) => r.map((v, j) => (j === 5 && v.startsWith("646-555") ? v.replace("646-555", "646-700") : v)));
     ws.writeCsv(rows);
-    const killedUpdates = await crashLoop(5, random);
+    const killedUpdates = await crashLoop(4, 6, random); // 75 updates > 4 × 16
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
     expect(noDuplicateItems()).toEqual([]);
 
     rows = rows.filter((_, i) => i % 3 !== 0);
     ws.writeCsv(rows);
-    const killedDeletes = await crashLoop(3, random);
+    const killedDeletes = await crashLoop(2, 8, random); // 50 deletes > 2 × 18
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
 
-    // The crashes really happened mid-run, and a last rerun has nothing left to do.
-    expect(killedCreates + killedUpdates + killedDeletes).toBeGreaterThanOrEqual(8);
+    // The crashes really happened mid-run (each phase has more writes left than a kill waits for),
+    // and a last rerun has nothing left to do.
+    expect([killedCreates, killedUpdates, killedDeletes]).toEqual([5, 4, 2]);
     emulator.resetStats();
     const last = await runCli(args(), cliEnv(emulator), ws.dir);
     expect(reports(last.stdout)[0].counts).toMatchObject({ create: 0, update: 0, delete: 0, failed: 0 });
