@@ -4,6 +4,7 @@
  * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful.
  */
 import type { SyncReport } from "./report.js";
+import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 import { actionLabel, changesTitle, describeDrift, describeError, describeField, fieldLines, headline, kindOf, runFacts } from "./describe.js";
 
 /** How many changes, rejected rows and drifted contacts (each) the table lists per sync. */
@@ -28,15 +29,11 @@ function clean(s: string): string {
   return s.replace(UNSAFE_CHARS, " ");
 }
 
-function clip(s: string, width: number): string {
-  return s.length > width ? s.slice(0, width - 1) + "…" : s;
-}
-
-/** Lays out rows under a header, each column as wide as its widest (clipped) cell. */
+/** Lays out rows under a header, each column as wide as its widest (clipped) cell, in terminal columns. */
 function grid(head: readonly string[], maxWidths: readonly number[], rows: readonly (readonly string[])[]): string[] {
-  const cells = rows.map((r) => r.map((c, i) => clip(clean(c), maxWidths[i] ?? WIDTH.value)));
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(GAP).trimEnd();
+  const cells = rows.map((r) => r.map((c, i) => clipToWidth(clean(c), maxWidths[i] ?? WIDTH.value)));
+  const widths = head.map((h, i) => Math.max(textWidth(h), ...cells.map((r) => textWidth(r[i] ?? ""))));
+  const line = (r: readonly string[]) => r.map((c, i) => padToWidth(c, widths[i] ?? 0)).join(GAP).trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
 }
 

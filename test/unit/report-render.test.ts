@@ -4,6 +4,7 @@ import { DATA_ELEMENT_ID, HTML_CSP, embedJson, htmlEntries } from "../../src/rep
 import { escapeMarkdown } from "../../src/report/render-markdown.js";
 import { FORMATS, TABLE_LIMIT, render, renderHtml, renderMarkdown, renderTable } from "../../src/report/render.js";
 import type { SyncReport } from "../../src/report/report.js";
+import { textWidth } from "../../src/report/text-width.js";
 import { HOSTILE_NAME, dryRunReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
 import { htmlData, markdownCells, statedByHtml, statedByJson, statedByMarkdown, statedByModel, statedByTable, unescapeMarkdown } from "../fixtures/reports/parse-reports.js";
 
@@ -81,6 +82,21 @@ describe("table", () => {
     expect(t).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
     expect(t).toMatch(/ \[31mred \[0mx+…/);
     expect(Math.max(...t.split("\n").map((l) => l.length))).toBeLessThan(260);
+  });
+
+  it("lines up columns by terminal width when names are in CJK scripts or carry emoji", () => {
+    const r = realRunReports();
+    r[0]!.changes[0]!.fields = { firstName: { from: null, to: "山田太郎" } };
+    r[0]!.rejected[0]!.value = "電話番号";
+    const lines = renderTable(r).split("\n");
+    // 電話番号 takes 8 columns, as wide as the dashes under "value", so "reason" starts where it does.
+    const header = lines.find((l) => /^ {2}row +key +field +value +reason$/.test(l))!;
+    const row = lines.find((l) => l.includes("電話番号"))!;
+    expect(row).toBe("  40   B2   phoneNumbers.mobile  電話番号  phoneNumbers.mobile: '555-12' is not a valid phone number for US");
+    expect(textWidth(row.slice(0, row.indexOf("phoneNumbers.mobile: ")))).toBe(header.indexOf("reason"));
+    const name = lines.find((l) => l.includes("山田太郎"))!;
+    const field = lines.find((l) => /^ {2}action +key +quo id +field +value/.test(l))!;
+    expect(textWidth(name.slice(0, name.indexOf("山田太郎")))).toBe(field.indexOf("value"));
   });
 });
 
