@@ -4,8 +4,8 @@
  * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful.
  */
 import type { SyncReport } from "./report.js";
-import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 import { actionLabel, changesTitle, describeDrift, describeError, describeField, fieldLines, headline, kindOf, runFacts } from "./describe.js";
+import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 
 /** How many changes, rejected rows and drifted contacts (each) the table lists per sync. */
 export const TABLE_LIMIT = 50;
