@@ -2,8 +2,10 @@
  * The Google Sheets source connector, and the write-back of each record's Quo id and status.
  * Issue: "Google Sheets source, with write-back of Quo ids" (docs/google-sheets.md for users).
  *
- * The whole range is read with one `values.get`: the API has no paging for values, and a sheet of
- * contacts is far below its response limit. Failures become a `SourceError` saying what to do
+ * The whole range is read with one `values.get`: the API has no paging for values, a sheet of
+ * contacts is far below its response limit, and only one read is a snapshot. Reading in pieces
+ * would let a row inserted mid-read shift the others, so one would be read twice and another
+ * missed, and a missed row is a delete in mirror mode. Failures become a `SourceError` saying what to do
  * (share the sheet, fix the id, the sheet name), so a failed read stops the run before anything
  * is planned, and so before anything could be deleted in Quo.
  */
