@@ -20,7 +20,7 @@ function common(cmd: Command): Command {
 
 const program = new Command()
   .name("quo-sync")
-  .description("Keep a Quo workspace's contacts in step with a CSV file (Google Sheets and HubSpot to come).")
+  .description("Keep a Quo workspace's contacts in step with a CSV file, a Google Sheet or HubSpot.")
   .version(VERSION)
   .showHelpAfterError();
 
