@@ -4,17 +4,17 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse } from "dotenv";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "../integration/harness.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const example = readFileSync(path.join(ROOT, ".env.example"), "utf8");
 
 /** The names in the README's Environment table. */
 function readmeVariables(): string[] {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Environment"), readme.indexOf("\n## ", readme.indexOf("## Environment") + 1));
+  const start = readme.indexOf("## Environment");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
   return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!);
 }
 
