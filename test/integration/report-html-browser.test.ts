@@ -1,23 +1,21 @@
 /**
- * The html report in a real headless Chromium (Debian's `chromium`, driven by playwright-core; no
- * browser is ever downloaded): a plan made by the built CLI against the Quo emulator, opened from
- * a file:// URL, checked for what a person sees, and checked against what the next real run does.
+ * The html report in a real headless Chromium (the one the devDependency `@sparticuz/chromium` ships
+ * in its npm tarball, see ./browser.ts; driven by playwright-core; no browser is ever downloaded): a
+ * plan made by the built CLI against the Quo emulator, opened from a file:// URL, checked for what a
+ * person sees, and checked against what the next real run does.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROW_CAP, renderHtml } from "../../src/report/render-html.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { htmlData, statedByHtml, statedByJson } from "../fixtures/reports/parse-reports.js";
 import { HOSTILE_NAME, largeReport } from "../fixtures/reports/sample-reports.js";
+import { launchChromium } from "./browser.js";
 import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
-
-/** Debian's package; `.ci/run` installs it. The test fails, never skips, when it is missing. */
-const CHROMIUM = "/usr/bin/chromium";
-const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 
 let emulator: QuoEmulator;
 let browser: Browser;
@@ -55,11 +53,9 @@ async function visibleKeys(page: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run 'apt-get install -y chromium' (as .ci/run does). This test never downloads a browser.`);
-  }
+  // Throws, with the reason, when the browser cannot start: the tests then fail, never skip.
+  browser = await launchChromium();
   emulator = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
 
   // First sync 20 contacts, then edit the source: 2 updates, 1 delete, 3 creates, 2 bad rows.
   ws = new Workspace();
