@@ -2,7 +2,10 @@
 #
 #   docker build -t quo-sync .
 #   docker run -d --name quo-sync --init --stop-timeout 45 \
-#     -e QUO_API_KEY -v "$PWD/config:/config:ro" -v quo-sync-data:/data -p 9464:9464 quo-sync
+#     -e QUO_API_KEY -v "$PWD/config:/config:ro" -v quo-sync-data:/data -p 127.0.0.1:9464:9464 quo-sync
+#
+# /healthz and /metrics have no authentication: publish the port on the host's loopback (as above)
+# or a monitoring network, not with a bare `-p 9464:9464`, which opens it on every host interface.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -28,6 +31,9 @@ RUN mkdir -p /data /config && chown node:node /data
 VOLUME ["/data"]
 USER node
 WORKDIR /data
+# The daemon listens on 0.0.0.0 inside the container: the container's loopback cannot be reached
+# through a published port or a Kubernetes probe. Who can reach it from outside is decided where
+# the port is published (`-p`, a Kubernetes Service or NetworkPolicy).
 EXPOSE 9464
 # The daemon exits 0 on SIGTERM after the writes in flight finish; docker's default 10 s grace is
 # too short for --shutdown-timeout 30: run with --stop-timeout 45 (compose: stop_grace_period: 45s).

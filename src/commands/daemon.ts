@@ -57,7 +57,13 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   let server: HealthServer | undefined;
   if (http) {
     try {
-      server = await startHealthServer(http, { health: () => scheduler.health(), metrics: () => metrics.render(), metricsContentType: metrics.contentType });
+      const httpLog = logger.child({ component: "http" });
+      server = await startHealthServer(
+        http,
+        { health: () => scheduler.health(), metrics: () => metrics.render(), metricsContentType: metrics.contentType },
+        // The client got a bare 500; the reason is for the operator only.
+        { onError: (e, where) => httpLog.warn({ where }, `HTTP endpoint failed: ${describeError(e)}`) },
+      );
     } catch (e) {
       signals.dispose();
       return fail(new ConfigError(`--http ${opts.http}: cannot listen there: ${e instanceof Error ? e.message : String(e)}`));

@@ -6,12 +6,14 @@
 import { existsSync } from "node:fs";
 import { schedule, type Logger as CronLogger, type ScheduledTask } from "node-cron";
 import type { LoadedConfig } from "../config.js";
+import { ConfigError, GuardRefused, SourceError, StateError, TransientError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { QuoClient } from "../quo/client.js";
+import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
 import { LockBusy, runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
 import { StateStore } from "../state/store.js";
-import type { HealthBody, SyncHealth } from "./health-server.js";
+import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledSync } from "./schedules.js";
 
@@ -27,7 +29,7 @@ export interface SchedulerOptions {
   client: QuoClient;
   metrics: DaemonMetrics;
   syncs: readonly ScheduledSync[];
-  /** Turns an error into the one-line reason logged and kept for `/healthz` (the command's `describeError`). */
+  /** Turns an error into the one-line reason logged and kept for `status` (the command's `describeError`). */
   describe: (e: unknown) => string;
   run?: RunFn;
   now?: () => number;
@@ -40,6 +42,8 @@ interface SyncState {
   lastRunAt: number | null;
   lastSuccessAt: number | null;
   lastError: string | null;
+  /** What `/healthz` publishes instead of `lastError`. */
+  lastErrorKind: ErrorKind | null;
 }
 
 /** Runs looked at, per sync, to find the last outcome and the last success at start. */
@@ -58,7 +62,7 @@ export class Scheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.run = opts.run ?? runSync;
     this.now = opts.now ?? Date.now;
-    for (const s of opts.syncs) this.states.set(s.name, { running: false, lastOutcome: null, lastRunAt: null, lastSuccessAt: null, lastError: null });
+    for (const s of opts.syncs) this.states.set(s.name, { running: false, lastOutcome: null, lastRunAt: null, lastSuccessAt: null, lastError: null, lastErrorKind: null });
   }
 
   /** Loads each sync's last outcome from the state database, then schedules every sync. */
@@ -111,9 +115,11 @@ export class Scheduler {
       if (report.outcome === "ok") {
         state.lastSuccessAt = ended;
         state.lastError = null;
+        state.lastErrorKind = null;
       } else if (report.outcome === "refused") {
         // Deletes are never forced from the daemon: a person decides with `sync --allow-deletes`.
         state.lastError = report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run";
+        state.lastErrorKind = "refused";
         log.error({ outcome: report.outcome }, `run refused at every tick until resolved: ${state.lastError}`);
       }
       log.info({ outcome: report.outcome, durationMs: ended - started, counts: report.counts }, "scheduled run ended");
@@ -131,6 +137,7 @@ export class Scheduler {
       state.lastOutcome = "failed";
       state.lastRunAt = ended;
       state.lastError = reason;
+      state.lastErrorKind = errorKind(e);
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
       this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
     }
@@ -170,7 +177,10 @@ export class Scheduler {
         if (last) {
           state.lastOutcome = last.outcome;
           state.lastRunAt = last.endedAt;
-          if (last.outcome !== "ok") state.lastError = last.error;
+          if (last.outcome !== "ok") {
+            state.lastError = last.error;
+            state.lastErrorKind = last.outcome === "refused" || last.outcome === "interrupted" ? last.outcome : "unknown";
+          }
         }
         const ok = runs.find((r) => r.outcome === "ok");
         if (ok?.endedAt) {
@@ -185,10 +195,10 @@ export class Scheduler {
     }
   }
 
-  /** The `/healthz` body. */
-  health(): HealthBody {
+  /** What the daemon knows about each sync; `/healthz` publishes a redacted copy (`publicHealth`). */
+  health(): HealthDetail {
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-    const syncs: SyncHealth[] = this.opts.syncs.map((s) => {
+    const syncs: SyncHealthDetail[] = this.opts.syncs.map((s) => {
       const st = this.states.get(s.name)!;
       const next = this.stopping ? null : (this.tasks.get(s.name)?.getNextRun() ?? null);
       return {
@@ -199,6 +209,7 @@ export class Scheduler {
         lastSuccessAt: iso(st.lastSuccessAt),
         running: st.running,
         ...(st.lastError ? { lastError: st.lastError } : {}),
+        ...(st.lastErrorKind ? { lastErrorKind: st.lastErrorKind } : {}),
         nextRunAt: next ? next.toISOString() : null,
       };
     });
@@ -229,6 +240,17 @@ export class Scheduler {
       clearTimeout(timer);
     }
   }
+}
+
+/** The kind `/healthz` tells for a failed run, from the error's class (its message may name files or hosts). */
+function errorKind(e: unknown): ErrorKind {
+  if (e instanceof ConfigError) return "config";
+  if (e instanceof SourceError) return "source";
+  if (e instanceof StateError) return "state";
+  if (e instanceof GuardRefused) return "refused";
+  if (e instanceof QuoApiError) return e.status === 401 || e.status === 403 ? "quo-auth" : "quo-api";
+  if (e instanceof TransientError) return "temporary";
+  return "unexpected";
 }
 
 /** node-cron logs to the console (stdout included) by default; its messages go to pino instead. */

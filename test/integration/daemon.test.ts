@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
@@ -119,6 +120,19 @@ async function metric(base: string, series: string): Promise<number> {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/** Sends raw bytes to `--http` and returns what comes back before the daemon closes the connection. */
+async function raw(base: string, data: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const s = connect(Number(port), hostname, () => s.write(data));
+    s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    s.on("error", reject);
+    s.on("close", () => resolve(text));
+    s.setTimeout(10_000, () => s.destroy(new Error(`no close from ${base} after ${JSON.stringify(data)}`)));
+  });
+}
+
 async function status(): Promise<any[]> {
   const r = await runCli(["status", "--config", ws.config, "--format", "json", "--runs", "1000"], cliEnv(emulator), ws.dir);
   expect(r.status).toBe(0);
@@ -174,6 +188,29 @@ describe("quo-sync daemon", () => {
     expect(emulator.stats().writesApplied).toEqual({ create: 21, update: 1, delete: 1 });
   });
 
+  it("survives malformed HTTP requests and keeps syncing", async () => {
+    let rows = rowsFor(700, 5);
+    writeRows("leads.csv", rows);
+    writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }]);
+    const d = startDaemon();
+    const base = await d.url();
+    for (const [request, answer] of [
+      ["GET //a:b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", /^HTTP\/1\.1 404 /],
+      ["GET http://[::1 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", /^HTTP\/1\.1 400 /],
+      ["GET /healthz HTTP/1.1\r\nhost: x\r\nbad\x01name: v\r\n\r\n", /^HTTP\/1\.1 400 /],
+      [`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+    ] as const) {
+      expect(await raw(base, request)).toMatch(answer);
+    }
+    expect(d.child.exitCode).toBeNull();
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 20_000, "the first sync after the malformed requests");
+    rows = [...rows, personRow(706)];
+    writeRows("leads.csv", rows);
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 20_000, "a later tick to sync a change");
+    expect((await getJson(`${base}/healthz`)).status).toBe(200);
+    expect((await stop(d)).status).toBe(0);
+  });
+
   it("skips a tick while the previous run is busy, and a one-shot sync of the same sync is refused or waits", async () => {
     emulator.setLatency(60);
     const rows = rowsFor(100, 60);
@@ -216,7 +253,11 @@ describe("quo-sync daemon", () => {
     expect(health.status).toBe("ok");
     const crmHealth = health.syncs.find((s: any) => s.name === "crm");
     expect(crmHealth.lastOutcome).toBe("failed");
-    expect(crmHealth.lastError).toContain("crm.csv");
+    // /healthz tells the kind; the reason, which names the file, is for `status` and the logs.
+    expect(crmHealth.lastErrorKind).toBe("source");
+    expect(crmHealth).not.toHaveProperty("lastError");
+    expect(JSON.stringify(health)).not.toContain("crm.csv");
+    expect(JSON.stringify(health)).not.toContain(ws.dir);
     expect(d.logs.some((l) => l.sync === "crm" && l.level === 50 && String(l.msg).includes("retried at the next tick"))).toBe(true);
     const [, crmStatus] = await status();
     expect(crmStatus.runs.length).toBeGreaterThanOrEqual(2);
