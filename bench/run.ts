@@ -2,7 +2,8 @@
  * `npm run bench`: the figures quo-sync promises, measured against the project's Quo emulator on
  * 127.0.0.1. Not part of `npm test`: timings belong here, not in assertions.
  *
- *  1. writes on an unchanged rerun of 10,000 rows (goal 0) and after 1% edits (goal exactly 100);
+ *  1. writes on an unchanged rerun of 10,000 rows (goal 0) and after 1% edits (goal exactly 100
+ *     PATCH, each carrying the whole contact, read first in batches: at most 2 + 100/50 reads);
  *  2. requests/s achieved against a 10/s limit at 150 ms latency over 300 creates, and 429s
  *     (goal ≥ 9.5/s, ≤ 0.5% 429s);
  *  3. plan time and peak memory for 100,000 rows (goal ≤ 2 s, ≤ 300 MB).
@@ -66,6 +67,9 @@ async function writesBench(): Promise<void> {
     const s2 = emulator.stats();
     const w2 = s2.writesApplied.create + s2.writesApplied.update + s2.writesApplied.delete;
     results.push(["writes after editing 1% (100 rows)", `${w2} (${s2.writesApplied.update} PATCH)`, "exactly 100"]);
+    const reads = (s2.byRoute["GET /v1/contacts"] ?? 0) + (s2.byRoute["GET /v1/contacts/:id"] ?? 0) + (s2.byRoute["GET /v1/contact-custom-fields"] ?? 0);
+    results.push(["reads before those updates (whole-contact PATCH)", `${reads} (${s2.byRoute["GET /v1/contacts"] ?? 0} × GET /v1/contacts?externalIds=…)`, "≤ 2 + 100/50"]);
+    results.push(["API requests in that run", String(s2.requests), "≤ 104"]);
   } finally {
     await emulator.close();
     rmSync(dir, { recursive: true, force: true });

@@ -11,12 +11,13 @@ import { execute, type ActionOutcome } from "./execute/executor.js";
 import { recoverJournal, type RecoveryResult } from "./execute/recover.js";
 import type { Logger } from "./log.js";
 import type { Plan, Snapshot, SyncRow } from "./model.js";
-import { fieldsOf, itemIdsOf, type Managed } from "./plan/from-quo.js";
+import { fieldsOf, itemIdsOf, OPTIONAL_SCALARS, type Managed } from "./plan/from-quo.js";
 import { externalIdFor } from "./plan/patch.js";
 import type { ResolvedCustomField } from "./plan/map-row.js";
 import { isRefused, plan, type Observed } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import { QuoClient, quoClientOptionsFromEnv } from "./quo/client.js";
+import type { QuoContact } from "./quo/types.js";
 import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
 import { readSnapshot, writeBackFor } from "./sources.js";
 import { StateStore, type CustomFieldBinding, type LockHolder } from "./state/store.js";
@@ -115,6 +116,7 @@ export const WRITE_CONCURRENCY = 10;
 
 export function managedOf(sync: SyncConfig, custom: readonly ResolvedCustomField[]): Managed {
   return {
+    scalars: new Set(OPTIONAL_SCALARS.filter((f) => sync.fields[f] !== undefined)),
     phoneLabels: new Set(Object.keys(sync.fields.phoneNumbers)),
     emailLabels: new Set(Object.keys(sync.fields.emails)),
     customKeys: new Set(custom.map((c) => c.key)),
@@ -131,21 +133,31 @@ export function clientFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: 
   return new QuoClient({ ...quoClientOptionsFromEnv(env, loaded.config.quo.requestsPerSecond), logger });
 }
 
+/** What `readBack` found: per key what Quo holds (null: gone), and the contacts by externalId. */
+export interface ReadBack {
+  observed: Map<string, Observed>;
+  /** Every externalId asked for, with the contacts carrying it (none: an empty list). */
+  contacts: Map<string, QuoContact[]>;
+}
+
 /**
  * What Quo holds now for every contact of this sync, by key (null: not found, deleted in the Quo
  * app). One `GET /v1/contacts?externalIds=…` per 50 contacts.
  */
-export async function readBack(client: QuoClient, sync: string, state: readonly SyncRow[], managed: Managed): Promise<Map<string, Observed>> {
+export async function readBack(client: QuoClient, sync: string, state: readonly SyncRow[], managed: Managed): Promise<ReadBack> {
   const byExternal = new Map(state.map((r) => [externalIdFor(sync, r.key), r]));
   const found = await client.findByExternalIds([...byExternal.keys()]);
-  const out = new Map<string, Observed>(state.map((r) => [r.key, null]));
+  const observed = new Map<string, Observed>(state.map((r) => [r.key, null]));
+  const contacts = new Map<string, QuoContact[]>([...byExternal.keys()].map((ext) => [ext, []]));
   for (const c of found) {
     const row = c.externalId ? byExternal.get(c.externalId) : undefined;
+    if (!row) continue;
+    contacts.get(c.externalId as string)?.push(c);
     // The contact this sync knows by id; another one with the same externalId is a duplicate that
     // the executor's adoption would clean up, not what the state points at.
-    if (row && c.id === row.quoId) out.set(row.key, { fields: fieldsOf(c, managed), itemIds: itemIdsOf(c, managed) });
+    if (c.id === row.quoId) observed.set(row.key, { fields: fieldsOf(c, managed, row.itemIds), itemIds: itemIdsOf(c, managed, row.itemIds) });
   }
-  return out;
+  return { observed, contacts };
 }
 
 /**
@@ -215,7 +227,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     }
 
     const state = store.loadSyncRows(sync.name);
-    const observed = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
+    const readback = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
+    const observed = readback?.observed;
     const p = plan(snapshot, state, { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) });
     if (p.drift?.length) log.warn({ drifted: p.drift.length, onDrift: sync.onDrift }, "contacts differ in Quo from what was last sent");
     for (const g of p.guards) (g.refused ? log.error.bind(log) : log.warn.bind(log))({ guard: g.guard }, g.message);
@@ -235,6 +248,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       store,
       runId: runId as number,
       managed,
+      // Read back a moment ago: the updates are built on those contacts instead of reading them again.
+      ...(readback ? { prefetched: readback.contacts } : {}),
       concurrency: WRITE_CONCURRENCY,
       now,
       logger: log,

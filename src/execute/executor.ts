@@ -5,9 +5,9 @@
  * `recoverJournal` resolves against Quo at the next start.
  */
 import type { SyncConfig } from "../config.js";
-import type { Action, ContactFields, CreateAction, DeleteAction, Plan, UpdateAction } from "../model.js";
-import { fieldsOf, itemIdsOf, type Managed } from "../plan/from-quo.js";
-import { buildCreateBody, buildPatchBody, externalIdFor } from "../plan/patch.js";
+import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, Plan, UpdateAction } from "../model.js";
+import { itemIdsOf, type Managed } from "../plan/from-quo.js";
+import { buildContactUpdate, buildCreateBody, externalIdFor } from "../plan/patch.js";
 import type { QuoClient } from "../quo/client.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { QuoContact } from "../quo/types.js";
@@ -17,7 +17,10 @@ import type { StateStore } from "../state/store.js";
 export const MAX_CREATE_ATTEMPTS = 3;
 /** An update that failed transiently is re-read and re-sent at most this often. */
 export const MAX_UPDATE_ATTEMPTS = 3;
-/** Quo's `externalIds` filter takes up to 50 ids a page (api-notes.md: maxResults 1–50). */
+/**
+ * Creates and updates are prepared in batches of this many: one `GET /v1/contacts?externalIds=…`
+ * per batch, the most Quo's filter answers in one page (maxResults 1–50, docs/quo-api.md).
+ */
 export const LOOKUP_BATCH = 50;
 
 export interface ErrorInfo {
@@ -32,7 +35,10 @@ export interface ActionOutcome {
   action: Action;
   status: "done" | "failed" | "skipped";
   quoId?: string;
-  /** How it was done when not the plain way: "adopted" (found by externalId), "recreated" (was deleted in Quo), "already gone". */
+  /**
+   * How it was done when not the plain way: "adopted" (found by externalId), "recreated" (was
+   * deleted in Quo), "already gone", "already in Quo" (an update whose merged contact Quo already held).
+   */
   note?: string;
   error?: ErrorInfo;
 }
@@ -43,6 +49,11 @@ export interface ExecuteContext {
   store: StateStore;
   runId: number;
   managed: Managed;
+  /**
+   * Contacts read from Quo earlier in this run (`--verify`), by externalId, with an empty list for an
+   * externalId Quo does not have: actions whose contacts are here are not looked up again.
+   */
+  prefetched?: ReadonlyMap<string, QuoContact[]>;
   /** How many writes may be in flight; the client's throttle holds the rate. */
   concurrency: number;
   now: () => number;
@@ -121,22 +132,11 @@ export async function execute(plan: Plan, ctx: ExecuteContext): Promise<ActionOu
   const updates = plan.actions.filter((a): a is UpdateAction => a.action === "update");
   const deletes = plan.actions.filter((a): a is DeleteAction => a.action === "delete");
 
-  // Creates go in batches: one look-up by externalId per 50 creates first, so a contact that exists
-  // already (a lost response, a lost state file) is adopted instead of duplicated.
-  for (let i = 0; i < creates.length && !ctx.signal?.aborted; i += LOOKUP_BATCH) {
-    const batch = creates.slice(i, i + LOOKUP_BATCH);
-    let existing: Map<string, QuoContact[]>;
-    try {
-      existing = await lookup(ctx, batch.map((a) => externalIdFor(ctx.sync.name, a.key)));
-    } catch (e) {
-      if (isFatal(e)) throw e;
-      // Without the look-up a create could duplicate a contact: skip the batch, report it failed.
-      for (const a of batch) record({ action: a, status: "failed", error: errorInfo(e) });
-      continue;
-    }
-    await pool(batch, ctx.concurrency, async (a) => record(await createOne(ctx, a, existing.get(externalIdFor(ctx.sync.name, a.key)))), ctx.signal);
-  }
-  await pool(updates, ctx.concurrency, async (a) => record(await updateOne(ctx, a)), ctx.signal);
+  // Creates and updates go in batches, each prepared by one look-up by externalId per 50 contacts:
+  // a contact that exists already is adopted instead of duplicated, and every update is built on
+  // the contact as Quo holds it now, because Quo's PATCH replaces the contact (docs/quo-api.md).
+  await inBatches(ctx, creates, record, (a, found) => createOne(ctx, a, found));
+  await inBatches(ctx, updates, record, (a, found) => updateOne(ctx, a, found));
   await pool(deletes, ctx.concurrency, async (a) => record(await deleteOne(ctx, a)), ctx.signal);
 
   if (ctx.signal?.aborted) {
@@ -144,6 +144,36 @@ export async function execute(plan: Plan, ctx: ExecuteContext): Promise<ActionOu
     for (const a of plan.actions) if (!seen.has(a)) outcomes.push({ action: a, status: "skipped", note: "run interrupted" });
   }
   return outcomes;
+}
+
+/**
+ * Runs `one` over `actions` in batches of `LOOKUP_BATCH`, each after one look-up of the batch's
+ * externalIds. A batch whose look-up fails is reported failed (nothing of it is written blind);
+ * a credential failure ends the run.
+ */
+async function inBatches<A extends CreateAction | UpdateAction>(
+  ctx: ExecuteContext,
+  actions: readonly A[],
+  record: (o: ActionOutcome) => void,
+  one: (a: A, found: QuoContact[]) => Promise<ActionOutcome>,
+): Promise<void> {
+  for (let i = 0; i < actions.length && !ctx.signal?.aborted; i += LOOKUP_BATCH) {
+    const batch = actions.slice(i, i + LOOKUP_BATCH);
+    const wanted = batch.map((a) => externalIdFor(ctx.sync.name, a.key)).filter((ext) => !ctx.prefetched?.has(ext));
+    let existing: ReadonlyMap<string, QuoContact[]>;
+    try {
+      existing = wanted.length ? await lookup(ctx, wanted) : new Map();
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      for (const a of batch) record({ action: a, status: "failed", ...(a.action === "update" ? { quoId: a.quoId } : {}), error: errorInfo(e) });
+      continue;
+    }
+    const found = (a: A): QuoContact[] => {
+      const ext = externalIdFor(ctx.sync.name, a.key);
+      return existing.get(ext) ?? ctx.prefetched?.get(ext) ?? [];
+    };
+    await pool(batch, ctx.concurrency, async (a) => record(await one(a, found(a))), ctx.signal);
+  }
 }
 
 async function lookup(ctx: ExecuteContext, externalIds: string[]): Promise<Map<string, QuoContact[]>> {
@@ -160,37 +190,57 @@ async function lookup(ctx: ExecuteContext, externalIds: string[]): Promise<Map<s
 
 /**
  * Takes over contacts that already carry this row's externalId: keeps the first, deletes any
- * further ones (they can only be duplicates this sync made), and PATCHes the kept one to `fields`.
+ * further ones (they can only be duplicates this sync made), and writes the kept one whole with
+ * `fields`. Returns the contact as Quo holds it afterwards and the sync's item ids on it.
  */
-async function adopt(ctx: ExecuteContext, found: QuoContact[], fields: ContactFields): Promise<QuoContact> {
+async function adopt(ctx: ExecuteContext, found: QuoContact[], fields: ContactFields, externalId: string): Promise<Written> {
   const [keep, ...extra] = found as [QuoContact, ...QuoContact[]];
   for (const dup of extra) {
     await ctx.client.deleteContact(dup.id);
     ctx.logger.warn({ quoId: dup.id, externalId: dup.externalId }, "deleted a duplicate contact carrying this sync's externalId");
   }
-  const patch = buildPatchBody(fieldsOf(keep, ctx.managed), fields, itemIdsOf(keep, ctx.managed));
-  if (patch.empty) return keep;
-  return ctx.client.updateContact(keep.id, patch.body, { idempotent: patch.idempotent });
+  return writeWhole(ctx, keep, fields, { phoneNumbers: {}, emails: {} }, externalId);
 }
 
-async function postOrAdopt(ctx: ExecuteContext, a: CreateAction, externalId: string): Promise<{ contact: QuoContact; adopted: boolean }> {
+/** A contact after a write, with the ids of the items the sync owns on it. */
+interface Written {
+  contact: QuoContact;
+  itemIds: ItemIds;
+  /** False when Quo already held the merged contact and nothing was sent. */
+  sent: boolean;
+}
+
+/**
+ * Gives `current` the sync's `fields` with one whole-contact PATCH (nothing when Quo already holds
+ * them). Only a body of item ids is replayed after a 5xx or a lost response; one that adds items
+ * is retried on 429 alone, and its failure reaches the caller, which re-reads before trying again.
+ */
+async function writeWhole(ctx: ExecuteContext, current: QuoContact, fields: ContactFields, known: ItemIds, externalId: string): Promise<Written> {
+  const update = buildContactUpdate(current, fields, ctx.managed, known, externalId);
+  if (update.empty) return { contact: current, itemIds: itemIdsOf(current, ctx.managed, known), sent: false };
+  const contact = await ctx.client.updateContact(current.id, update.body, { idempotent: update.idempotent });
+  return { contact, itemIds: itemIdsOf(contact, ctx.managed, update.owned), sent: true };
+}
+
+async function postOrAdopt(ctx: ExecuteContext, a: CreateAction, externalId: string): Promise<Written & { adopted: boolean }> {
   let last: unknown;
   for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
     try {
-      return { contact: await ctx.client.createContact(buildCreateBody(a.fields, externalId)), adopted: false };
+      const contact = await ctx.client.createContact(buildCreateBody(a.fields, externalId));
+      return { contact, itemIds: itemIdsOf(contact, ctx.managed), sent: true, adopted: false };
     } catch (e) {
       if (!(e instanceof QuoApiError) || !e.transient) throw e;
       last = e;
       // The create may have happened: never POST again before looking.
       const found = (await lookup(ctx, [externalId])).get(externalId);
-      if (found?.length) return { contact: await adopt(ctx, found, a.fields), adopted: true };
+      if (found?.length) return { ...(await adopt(ctx, found, a.fields, externalId)), adopted: true };
       ctx.logger.debug({ key: a.key, attempt }, "create failed and did not land; trying again");
     }
   }
   throw last;
 }
 
-async function createOne(ctx: ExecuteContext, a: CreateAction, existing: QuoContact[] | undefined, note?: string): Promise<ActionOutcome> {
+async function createOne(ctx: ExecuteContext, a: CreateAction, existing: readonly QuoContact[], note?: string): Promise<ActionOutcome> {
   const externalId = externalIdFor(ctx.sync.name, a.key);
   const jid = ctx.store.journalBegin({
     sync: ctx.sync.name,
@@ -203,13 +253,13 @@ async function createOne(ctx: ExecuteContext, a: CreateAction, existing: QuoCont
     startedAt: ctx.now(),
   });
   try {
-    const { contact, adopted } = existing?.length
-      ? { contact: await adopt(ctx, existing, a.fields), adopted: true }
+    const { contact, itemIds, adopted } = existing.length
+      ? { ...(await adopt(ctx, [...existing], a.fields, externalId)), adopted: true }
       : await postOrAdopt(ctx, a, externalId);
     ctx.store.journalCommit(
       jid,
       ctx.sync.name,
-      { upsert: { key: a.key, quoId: contact.id, hash: a.hash, fields: a.fields, itemIds: itemIdsOf(contact, ctx.managed), sourceHash: a.sourceHash } },
+      { upsert: { key: a.key, quoId: contact.id, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash } },
       ctx.now(),
     );
     const how = note ?? (adopted ? "adopted" : undefined);
@@ -222,53 +272,76 @@ async function createOne(ctx: ExecuteContext, a: CreateAction, existing: QuoCont
   }
 }
 
-async function updateOne(ctx: ExecuteContext, a: UpdateAction): Promise<ActionOutcome> {
+/**
+ * An update whose contact is gone from Quo (deleted in the app): the source still has the record,
+ * so it is created again — or, when another contact carries its externalId (a duplicate left by a
+ * lost create), that one is adopted.
+ */
+async function recreate(ctx: ExecuteContext, a: UpdateAction, found?: readonly QuoContact[]): Promise<ActionOutcome> {
+  const externalId = externalIdFor(ctx.sync.name, a.key);
+  let others: QuoContact[];
+  try {
+    others = (found ?? (await lookup(ctx, [externalId])).get(externalId) ?? []).filter((c) => c.id !== a.quoId);
+  } catch (e) {
+    // Without the look-up a create could duplicate a contact: reported, and the next run tries again.
+    if (isFatal(e)) throw e;
+    return { action: a, status: "failed", quoId: a.quoId, error: errorInfo(e) };
+  }
+  const create: CreateAction = { action: "create", key: a.key, row: a.row, fields: a.fields, hash: a.hash, sourceHash: a.sourceHash };
+  const outcome = await createOne(ctx, create, others, others.length ? "adopted" : "recreated");
+  return { ...outcome, action: a };
+}
+
+/**
+ * Updates one contact from `found`, what Quo holds under its externalId now (read in the batch's
+ * look-up). The PATCH carries the whole contact, so what people added in the Quo app survives.
+ */
+async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: readonly QuoContact[]): Promise<ActionOutcome> {
+  const externalId = externalIdFor(ctx.sync.name, a.key);
+  let current = found.find((c) => c.id === a.quoId);
+  if (!current) return recreate(ctx, a, found);
+  const row = (itemIds: ItemIds) => ({ key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash });
+  if (buildContactUpdate(current, a.fields, ctx.managed, a.itemIds, externalId).empty) {
+    // Quo holds the merged contact already (set in the app, or by a write whose answer was lost):
+    // nothing to send, and no write to journal.
+    ctx.store.putRow(ctx.sync.name, row(itemIdsOf(current, ctx.managed, a.itemIds)), ctx.now());
+    return { action: a, status: "done", quoId: a.quoId, note: "already in Quo" };
+  }
   const jid = ctx.store.journalBegin({
     sync: ctx.sync.name,
     key: a.key,
     op: "update",
     quoId: a.quoId,
-    externalId: externalIdFor(ctx.sync.name, a.key),
+    externalId,
     fields: a.fields,
     runId: ctx.runId,
     startedAt: ctx.now(),
   });
-  let before = a.before;
-  let ids = a.itemIds;
   let last: unknown;
   for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-    const patch = buildPatchBody(before, a.fields, ids);
     try {
-      const contact = patch.empty ? null : await ctx.client.updateContact(a.quoId, patch.body, { idempotent: patch.idempotent });
-      ctx.store.journalCommit(
-        jid,
-        ctx.sync.name,
-        { upsert: { key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds: contact ? itemIdsOf(contact, ctx.managed) : ids, sourceHash: a.sourceHash } },
-        ctx.now(),
-      );
+      const w = await writeWhole(ctx, current, a.fields, a.itemIds, externalId);
+      ctx.store.journalCommit(jid, ctx.sync.name, { upsert: row(w.itemIds) }, ctx.now());
       return { action: a, status: "done", quoId: a.quoId };
     } catch (e) {
       last = e;
-      if (isNotFound(e)) {
-        // Deleted in the Quo app: the source still has the record, so it is created again.
+      if (!isNotFound(e) && (!(e instanceof QuoApiError) || !e.transient)) break;
+      // The PATCH may or may not have landed: read what Quo holds and build the body again from
+      // that, so an added item is never added twice.
+      let again: QuoContact | null = null;
+      if (!isNotFound(e)) {
+        try {
+          again = await ctx.client.getContact(a.quoId);
+        } catch (readError) {
+          last = readError;
+          break;
+        }
+      }
+      if (!again) {
         ctx.store.journalAbort(jid);
-        const create: CreateAction = { action: "create", key: a.key, row: a.row, fields: a.fields, hash: a.hash, sourceHash: a.sourceHash };
-        const found = await lookup(ctx, [externalIdFor(ctx.sync.name, a.key)]).catch(() => new Map<string, QuoContact[]>());
-        const outcome = await createOne(ctx, create, found.get(externalIdFor(ctx.sync.name, a.key)), "recreated");
-        return { ...outcome, action: a };
+        return recreate(ctx, a);
       }
-      if (!(e instanceof QuoApiError) || !e.transient) break;
-      // The PATCH may or may not have landed: read what Quo holds and send what is still missing,
-      // so an added item is never added twice.
-      try {
-        const current = await ctx.client.getContact(a.quoId);
-        if (!current) continue;
-        before = fieldsOf(current, ctx.managed);
-        ids = itemIdsOf(current, ctx.managed);
-      } catch (readError) {
-        last = readError;
-        break;
-      }
+      current = again;
     }
   }
   if (definitelyRefused(last)) ctx.store.journalAbort(jid);

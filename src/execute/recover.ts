@@ -48,8 +48,9 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       store.resolveJournal(ids, sync, { remove: last.key }, now());
       result.dropped++;
     } else {
-      const fields = fieldsOf(contact, managed);
-      store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed) } }, now());
+      const known = state.get(last.key)?.itemIds;
+      const fields = fieldsOf(contact, managed, known);
+      store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed, known) } }, now());
       result.refreshed++;
     }
   }
@@ -70,9 +71,11 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
         await client.deleteContact(dup.id);
         result.duplicatesRemoved++;
       }
-      // Record what Quo actually holds; the planner then PATCHes whatever still differs.
-      const fields = fieldsOf(keep, managed);
-      store.resolveJournal(ids, sync, { upsert: { key: entry.key, quoId: keep.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(keep, managed) } }, now());
+      // Record what Quo actually holds; the planner then updates whatever still differs, and the
+      // executor writes the contact whole from what Quo holds then.
+      const known = state.get(entry.key)?.itemIds;
+      const fields = fieldsOf(keep, managed, known);
+      store.resolveJournal(ids, sync, { upsert: { key: entry.key, quoId: keep.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(keep, managed, known) } }, now());
       result.adopted++;
     }
   }

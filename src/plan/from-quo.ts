@@ -1,64 +1,117 @@
 /**
  * Reads a contact as Quo returns it back into quo-sync's shapes, limited to what the sync manages
- * (its configured labels and custom fields), so it can be compared with what was last sent.
+ * (its mapped scalars, phone and email labels and custom fields), so it can be compared with what
+ * was last sent. Which of a contact's items belong to the sync is decided here, once, by
+ * `ownedItems`: the executor's whole-contact updates and the read-backs use the same answer.
  */
 import type { ContactFields, CustomFieldValue, ItemIds, LabelledValue } from "../model.js";
+
+/** One phone number or email as Quo returns it. */
+export interface QuoItemLike {
+  id?: string;
+  name: string;
+  value: string | null;
+}
 
 /** The parts of a Quo contact this module reads (structural, so any client's type fits). */
 export interface QuoContactLike {
   id: string;
+  externalId?: string | null;
+  source?: string | null;
+  sourceUrl?: string | null;
   defaultFields: {
     firstName?: string | null;
     lastName?: string | null;
     company?: string | null;
     role?: string | null;
-    emails?: { id?: string; name: string; value: string | null }[];
-    phoneNumbers?: { id?: string; name: string; value: string | null }[];
+    emails?: QuoItemLike[];
+    phoneNumbers?: QuoItemLike[];
   };
-  customFields?: { key?: string; value: unknown }[];
+  customFields?: { key?: string; id?: string; value: unknown }[];
 }
 
-/** Which labels and custom-field keys a sync manages. */
+/** The optional scalars a sync may map; `firstName` is always mapped (Quo requires it). */
+export type OptionalScalar = "lastName" | "company" | "role";
+export const OPTIONAL_SCALARS: readonly OptionalScalar[] = ["lastName", "company", "role"];
+
+/** What a sync manages on a contact: everything else on it belongs to people or other tools. */
 export interface Managed {
+  scalars: ReadonlySet<OptionalScalar>;
   phoneLabels: ReadonlySet<string>;
   emailLabels: ReadonlySet<string>;
   customKeys: ReadonlySet<string>;
 }
 
-function items(list: QuoContactLike["defaultFields"]["emails"], labels: ReadonlySet<string>): { values: LabelledValue[]; ids: Record<string, string> } {
-  const values: LabelledValue[] = [];
-  const ids: Record<string, string> = {};
-  for (const i of list ?? []) {
-    // The first item with a managed label is the sync's; a second one with the same label was
-    // added by someone else and is left alone.
-    if (!labels.has(i.name) || i.value === null || i.name in ids || values.some((v) => v.name === i.name)) continue;
-    values.push({ name: i.name, value: i.value });
-    if (i.id) ids[i.name] = i.id;
+export type ItemList = "phoneNumbers" | "emails";
+
+const NO_IDS: ItemIds = { phoneNumbers: {}, emails: {} };
+
+function labelsOf(managed: Managed, list: ItemList): ReadonlySet<string> {
+  return list === "phoneNumbers" ? managed.phoneLabels : managed.emailLabels;
+}
+
+/**
+ * Which item of `items` is the sync's for each managed label. First the id the state remembers
+ * (`known`), wherever the item now stands and whatever its label became; when that id is gone (a
+ * person deleted the number and added it again), the first item carrying the label that no other
+ * label already owns. A second item with a managed label, added in the app, is not the sync's and
+ * is left alone. Items without a value are never owned.
+ */
+export function ownedItems(items: readonly QuoItemLike[] | undefined, labels: ReadonlySet<string>, known: Record<string, string>): Map<string, QuoItemLike> {
+  const owned = new Map<string, QuoItemLike>();
+  const claimed = new Set<QuoItemLike>();
+  const list = (items ?? []).filter((i) => i.value !== null);
+  for (const label of labels) {
+    const id = known[label];
+    const byId = id === undefined ? undefined : list.find((i) => i.id === id);
+    if (byId && !claimed.has(byId)) {
+      owned.set(label, byId);
+      claimed.add(byId);
+    }
   }
-  values.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { values, ids };
+  for (const label of labels) {
+    if (owned.has(label)) continue;
+    const byLabel = list.find((i) => i.name === label && !claimed.has(i));
+    if (byLabel) {
+      owned.set(label, byLabel);
+      claimed.add(byLabel);
+    }
+  }
+  return owned;
 }
 
-/** The Quo item ids of a contact's managed phone and email labels. */
-export function itemIdsOf(contact: QuoContactLike, managed: Managed): ItemIds {
-  return {
-    phoneNumbers: items(contact.defaultFields.phoneNumbers, managed.phoneLabels).ids,
-    emails: items(contact.defaultFields.emails, managed.emailLabels).ids,
+/** The Quo item ids of a contact's managed phone and email labels (see `ownedItems`). */
+export function itemIdsOf(contact: QuoContactLike, managed: Managed, known: ItemIds = NO_IDS): ItemIds {
+  const ids = (list: ItemList): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [label, item] of ownedItems(contact.defaultFields[list], labelsOf(managed, list), known[list])) if (item.id) out[label] = item.id;
+    return out;
   };
+  return { phoneNumbers: ids("phoneNumbers"), emails: ids("emails") };
 }
 
-/** What Quo holds for the fields the sync manages, in the normalised shape the planner hashes. */
-export function fieldsOf(contact: QuoContactLike, managed: Managed): ContactFields {
+function values(contact: QuoContactLike, managed: Managed, list: ItemList, known: Record<string, string>): LabelledValue[] {
+  const out: LabelledValue[] = [];
+  for (const [label, item] of ownedItems(contact.defaultFields[list], labelsOf(managed, list), known)) out.push({ name: label, value: item.value as string });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * What Quo holds for the fields the sync manages, in the normalised shape the planner hashes.
+ * `known`: the item ids the state remembers, so the sync's own item is read when a label is taken twice.
+ */
+export function fieldsOf(contact: QuoContactLike, managed: Managed, known: ItemIds = NO_IDS): ContactFields {
   const d = contact.defaultFields;
   const out: ContactFields = {
     firstName: d.firstName ?? "",
-    phoneNumbers: items(d.phoneNumbers, managed.phoneLabels).values,
-    emails: items(d.emails, managed.emailLabels).values,
+    phoneNumbers: values(contact, managed, "phoneNumbers", known.phoneNumbers),
+    emails: values(contact, managed, "emails", known.emails),
     customFields: {},
   };
-  if (d.lastName) out.lastName = d.lastName;
-  if (d.company) out.company = d.company;
-  if (d.role) out.role = d.role;
+  for (const f of OPTIONAL_SCALARS) {
+    const v = d[f];
+    if (managed.scalars.has(f) && v) out[f] = v;
+  }
   for (const c of contact.customFields ?? []) {
     if (c.key && managed.customKeys.has(c.key) && c.value !== null && c.value !== undefined) {
       out.customFields[c.key] = c.value as CustomFieldValue;

@@ -1,9 +1,11 @@
 /**
- * Request bodies for Quo's contact writes, built purely from what was last sent, what should be
- * there now, and the item ids Quo returned.
+ * Request bodies for Quo's contact writes, built purely from what should be there and, for an
+ * update, from the contact as Quo holds it now. Quo's PATCH replaces the contact (docs/quo-api.md,
+ * "Updating a contact"), so an update body is always the whole contact.
  */
 import { createHash } from "node:crypto";
-import type { ContactFields, ItemIds, LabelledValue } from "../model.js";
+import type { ContactFields, CustomFieldValue, ItemIds } from "../model.js";
+import { OPTIONAL_SCALARS, ownedItems, type ItemList, type Managed, type QuoContactLike, type QuoItemLike } from "./from-quo.js";
 
 /** Quo's `source` tag for contacts this tool creates; Quo refuses `openphone*`, `csv*` and a few others (api-notes.md). */
 export const QUO_SOURCE_TAG = "quo-sync";
@@ -26,9 +28,11 @@ export interface ContactBody {
     phoneNumbers?: PatchItem[];
     emails?: PatchItem[];
   };
-  customFields?: { key: string; value: unknown }[];
+  /** By `key`; a value Quo returned without a key is sent back by its `id`. */
+  customFields?: ({ key: string; value: unknown } | { id: string; value: unknown })[];
   externalId?: string;
   source?: string;
+  sourceUrl?: string;
 }
 
 /**
@@ -55,47 +59,30 @@ export function buildCreateBody(fields: ContactFields, externalId: string): Cont
   return body;
 }
 
-export interface PatchPlan {
+
+/** Sources Quo reserves for its own origins and refuses in a write (docs/quo-api.md, "Creating a contact"). */
+const RESERVED_SOURCES = new Set(["openphone", "device", "csv", "zapier", "google-people", "other"]);
+const RESERVED_SOURCE_PREFIXES = ["openphone", "csv"];
+
+/** Whether Quo accepts `source` in a write: a non-empty string that is not one of its own origins. */
+export function isWritableSource(source: string | null | undefined): source is string {
+  if (!source) return false;
+  const lower = source.toLowerCase();
+  return !RESERVED_SOURCES.has(lower) && !RESERVED_SOURCE_PREFIXES.some((p) => lower.startsWith(p));
+}
+
+/** A whole-contact PATCH, and what the executor needs to know about it. */
+export interface ContactUpdate {
   body: ContactBody;
-  /** Nothing to send: the contact already holds `after`. */
+  /** Quo already holds the merged contact: nothing is sent. */
   empty: boolean;
   /**
    * False when the body adds an item without an id: Quo would add it again if the same request were
-   * replayed, so a lost response must not be retried blind.
+   * replayed, so a lost response must not be retried blind. A body of ids only is idempotent.
    */
   idempotent: boolean;
-}
-
-/**
- * When any item of a list changes, the whole list is sent: unchanged items with their ids, changed
- * ones with their ids and new values, removed ones with `value: null`, new ones without id. Quo's
- * docs do not say whether PATCH merges or replaces a list (api-notes.md); this body means the same
- * under both readings.
- */
-function listPatch(before: readonly LabelledValue[], after: readonly LabelledValue[], ids: Record<string, string>): { items: PatchItem[]; changed: boolean; adds: boolean } | null {
-  const a = new Map(before.map((i) => [i.name, i.value]));
-  const b = new Map(after.map((i) => [i.name, i.value]));
-  let changed = false;
-  for (const label of new Set([...a.keys(), ...b.keys()])) if (a.get(label) !== b.get(label)) changed = true;
-  if (!changed) return null;
-  const items: PatchItem[] = [];
-  let adds = false;
-  for (const label of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const id = ids[label];
-    const to = b.get(label);
-    if (to !== undefined) {
-      if (id !== undefined) items.push({ id, name: label, value: to });
-      else {
-        items.push({ name: label, value: to });
-        adds = true;
-      }
-    } else if (id !== undefined) {
-      items.push({ id, name: label, value: null });
-    }
-    // A removed item whose id was never learnt cannot be addressed; recovery refreshes ids from
-    // Quo before planning, so this only happens when Quo itself no longer has the item.
-  }
-  return { items, changed, adds };
+  /** The ids of the items the sync owns and sends with their id; added items get theirs from Quo's answer. */
+  owned: ItemIds;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -103,30 +90,108 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** The PATCH /v1/contacts/{id} body that turns `before` into `after`. */
-export function buildPatchBody(before: ContactFields, after: ContactFields, itemIds: ItemIds): PatchPlan {
-  const d: NonNullable<ContactBody["defaultFields"]> = {};
-  let idempotent = true;
-  for (const f of ["firstName", "lastName", "company", "role"] as const) {
-    const from = before[f] ?? null;
-    const to = after[f] ?? null;
-    if (from !== to) d[f] = to;
-  }
-  for (const list of ["phoneNumbers", "emails"] as const) {
-    const p = listPatch(before[list], after[list], itemIds[list]);
-    if (p) {
-      d[list] = p.items;
-      if (p.adds) idempotent = false;
+/**
+ * One list of the whole-contact body: every item Quo holds is sent back with its id — the sync's own
+ * items (see `ownedItems`) with the source's value under the sync's label, or `value: null` when the
+ * source has none (which removes it whether Quo replaces or merges lists); everyone else's items as
+ * they are. Labels the source fills and the contact lacks are added without an id.
+ */
+function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>, known: Record<string, string>, desired: readonly { name: string; value: string }[]) {
+  const want = new Map(desired.map((i) => [i.name, i.value]));
+  const owned = ownedItems(current, labels, known);
+  const ownerOf = new Map([...owned].map(([label, item]) => [item, label]));
+  const items: { id?: string; name: string; value: string | null }[] = [];
+  const ids: Record<string, string> = {};
+  let changed = false;
+  let adds = false;
+  for (const item of current) {
+    if (item.value === null) continue;
+    const label = ownerOf.get(item);
+    if (label === undefined) {
+      // Not the sync's: sent back untouched. An item without an id cannot be addressed; sending
+      // it as it is keeps it under Quo's replacing PATCH.
+      items.push(item.id ? { id: item.id, name: item.name, value: item.value } : { name: item.name, value: item.value });
+      if (!item.id) adds = true;
+      continue;
+    }
+    const to = want.get(label);
+    if (!item.id) {
+      // An owned item Quo gave no id: it can only be dropped (it is re-added below if still wanted).
+      changed = true;
+      continue;
+    }
+    if (to === undefined) {
+      items.push({ id: item.id, name: item.name, value: null });
+      changed = true;
+    } else {
+      items.push({ id: item.id, name: label, value: to });
+      ids[label] = item.id;
+      if (to !== item.value || label !== item.name) changed = true;
     }
   }
-  const custom: { key: string; value: unknown }[] = [];
-  for (const key of [...new Set([...Object.keys(before.customFields), ...Object.keys(after.customFields)])].sort()) {
-    const from = before.customFields[key] ?? null;
-    const to = after.customFields[key] ?? null;
-    if (!sameValue(from, to)) custom.push({ key, value: to });
+  for (const [label, value] of [...want].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (ids[label] !== undefined) continue;
+    items.push({ name: label, value });
+    changed = true;
+    adds = true;
   }
-  const body: ContactBody = {};
-  if (Object.keys(d).length) body.defaultFields = d;
-  if (custom.length) body.customFields = custom;
-  return { body, empty: Object.keys(body).length === 0, idempotent };
+  return { items, ids, changed, adds };
+}
+
+/**
+ * The PATCH /v1/contacts/{id} body that gives `current` (the contact as Quo holds it now) the sync's
+ * `desired` fields and keeps everything else: all four scalars (the unmapped ones as Quo holds
+ * them), every phone and email item with its id, every custom value (the unmapped ones as Quo holds
+ * them; a mapped one the source blanked is cleared with `null`), the sync's `externalId`, and
+ * `source`/`sourceUrl` as Quo holds them. Correct whether Quo replaces the contact or merges the
+ * body into it. `known`: the item ids the state remembers for the sync's labels.
+ */
+export function buildContactUpdate(current: QuoContactLike, desired: ContactFields, managed: Managed, known: ItemIds, externalId: string): ContactUpdate {
+  const held = current.defaultFields;
+  const d: NonNullable<ContactBody["defaultFields"]> = { firstName: desired.firstName };
+  let changed = (held.firstName ?? null) !== desired.firstName;
+  for (const f of OPTIONAL_SCALARS) {
+    const to = managed.scalars.has(f) ? (desired[f] ?? null) : (held[f] ?? null);
+    d[f] = to;
+    if ((held[f] ?? null) !== to) changed = true;
+  }
+  let idempotent = true;
+  const owned: ItemIds = { phoneNumbers: {}, emails: {} };
+  for (const list of ["phoneNumbers", "emails"] as const satisfies readonly ItemList[]) {
+    const labels = list === "phoneNumbers" ? managed.phoneLabels : managed.emailLabels;
+    const w = wholeList(held[list] ?? [], labels, known[list], desired[list]);
+    d[list] = w.items;
+    owned[list] = w.ids;
+    if (w.changed) changed = true;
+    if (w.adds) idempotent = false;
+  }
+
+  const custom: NonNullable<ContactBody["customFields"]> = [];
+  const heldCustom = new Map<string, unknown>();
+  for (const c of current.customFields ?? []) {
+    if (c.value === null || c.value === undefined) continue;
+    if (c.key === undefined) {
+      if (c.id !== undefined) custom.push({ id: c.id, value: c.value });
+      continue;
+    }
+    heldCustom.set(c.key, c.value);
+    if (!managed.customKeys.has(c.key)) custom.push({ key: c.key, value: c.value });
+  }
+  for (const key of [...managed.customKeys].sort()) {
+    const to: CustomFieldValue | undefined = desired.customFields[key];
+    const from = heldCustom.get(key);
+    if (to !== undefined && to !== null) {
+      custom.push({ key, value: to });
+      if (!sameValue(from, to)) changed = true;
+    } else if (from !== undefined) {
+      custom.push({ key, value: null });
+      changed = true;
+    }
+  }
+
+  const body: ContactBody = { defaultFields: d, customFields: custom, externalId };
+  if (current.externalId !== externalId) changed = true;
+  if (isWritableSource(current.source)) body.source = current.source;
+  if (current.sourceUrl) body.sourceUrl = current.sourceUrl;
+  return { body, empty: !changed, idempotent, owned };
 }

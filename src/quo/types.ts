@@ -38,6 +38,7 @@ export interface QuoContact {
   id: string;
   externalId?: string | null;
   source?: string | null;
+  sourceUrl?: string | null;
   defaultFields: QuoDefaultFields;
   customFields: { key?: string; name?: string; id?: string; type?: string; value: unknown }[];
   createdAt?: string;
@@ -47,9 +48,11 @@ export interface QuoContact {
 /** The body of `POST /v1/contacts` (needs `defaultFields.firstName`) or `PATCH /v1/contacts/{id}`. */
 export interface QuoContactWrite {
   defaultFields?: Partial<QuoDefaultFields>;
-  customFields?: { key: string; value: unknown }[];
+  /** A custom value by the field's `key`, or by its `id` as Quo returned it. */
+  customFields?: ({ key: string; value: unknown } | { id: string; value: unknown })[];
   externalId?: string;
   source?: string;
+  sourceUrl?: string;
 }
 
 /** One page of `GET /v1/contacts`; `totalItems` is left out on purpose: it is unreliable (api-notes.md). */

@@ -356,7 +356,10 @@ export class StateStore {
     return this.sqlite.transaction(fn)();
   }
 
-  /** Inserts or replaces a sync row outside the journal (bulk seeding for benchmarks/tests). */
+  /**
+   * Inserts or replaces a sync row outside the journal: for a row whose contact Quo already holds
+   * as recorded (no write was sent, so none is journaled), and bulk seeding for benchmarks/tests.
+   */
   putRow(sync: string, row: SyncRow, now: number): void {
     this.applyEffect(sync, { upsert: row }, now);
   }

@@ -2,14 +2,16 @@
  * Runs the Quo emulator as its own process, for the demo, benchmarks and tests that spawn quo-sync.
  *
  *   node dist/test/emulators/quo-emulator-main.js [--port N] [--host H] [--latency MS] [--rps N]
- *        [--key KEY]... [--maton-key KEY]... [--error-shape spec|live]
+ *        [--key KEY]... [--maton-key KEY]... [--error-shape spec|live] [--patch-mode replace|merge]
  *
  * Prints `{"url": "..."}` as one JSON line on stdout once listening (the parent reads it to learn the
  * port), then serves until SIGTERM or SIGINT. Bad flags: a one-line reason on stderr, exit status 2.
+ * `--patch-mode` chooses how PATCH applies its body: "replace" (default, Quo's documented behaviour:
+ * what the body leaves out is deleted) or "merge" (only the keys sent change).
  * Use the `/__emulator/...` admin routes to inspect or steer it from outside.
  */
 import { parseArgs } from "node:util";
-import { startQuoEmulator, type QuoEmulatorOptions } from "./quo-emulator.js";
+import { isPatchMode, startQuoEmulator, type QuoEmulatorOptions } from "./quo-emulator.js";
 
 /** Exit status for a command line that cannot be used, as most CLIs do. */
 const EXIT_USAGE = 2;
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
         key: { type: "string", multiple: true },
         "maton-key": { type: "string", multiple: true },
         "error-shape": { type: "string" },
+        "patch-mode": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
   }
   const shape = values["error-shape"];
   if (shape !== undefined && shape !== "spec" && shape !== "live") fail(`--error-shape must be spec or live, got '${shape}'`);
+  const patchMode = values["patch-mode"];
+  if (patchMode !== undefined && !isPatchMode(patchMode)) fail(`--patch-mode must be replace or merge, got '${patchMode}'`);
 
   const opts: QuoEmulatorOptions = {
     port: nonNegativeInt("port", values.port) ?? 0,
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
   if (values.key !== undefined) opts.apiKeys = values.key;
   if (values["maton-key"] !== undefined) opts.matonKeys = values["maton-key"];
   if (shape !== undefined) opts.errorShape = shape;
+  if (patchMode !== undefined) opts.patchMode = patchMode;
 
   const emulator = await startQuoEmulator(opts);
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);

@@ -3,6 +3,13 @@
  * the demo and benchmarks. It speaks real HTTP/1.1 on 127.0.0.1 so the real client code runs against it.
  *
  * What it follows, in order of authority:
+ *  - Quo's current description of `PATCH /v1/contacts/{id}`
+ *    (https://www.quo.com/docs/mdx/api-reference/contacts/update-a-contact-by-id): a PATCH REPLACES the
+ *    contact, and callers must send the complete set of emails, phone numbers and custom fields the
+ *    contact is to keep; what the body leaves out is deleted. The emulator takes the strictest reading
+ *    of that (see `applyContactPatch`): omitted scalars are cleared too, and `defaultFields.firstName`
+ *    is required in every PATCH as on create. The older merge reading is kept as `patchMode: "merge"`
+ *    for tests that show a client is right under both readings;
  *  - the OpenAPI document `shared/reference/quo-openapi-v1.json` (request/response schemas, error
  *    bodies and codes, the Kong plugins `x-kong-plugin-key-auth` and `x-kong-plugin-rate-limiting`);
  *  - the docs in `shared/seeds/quo-api-docs.txt` (auth without Bearer, 10 requests/s per key, changelog
@@ -39,6 +46,8 @@ export interface EmulatedContact {
   id: string;
   externalId: string | null;
   source: string | null;
+  /** A link to the contact in the system it came from; settable on create and PATCH. */
+  sourceUrl: string | null;
   defaultFields: {
     firstName: string | null;
     lastName: string | null;
@@ -52,6 +61,14 @@ export interface EmulatedContact {
   updatedAt: string;
   createdByUserId: string;
 }
+
+/**
+ * How `PATCH /v1/contacts/{id}` applies its body (see `applyContactPatch`):
+ *  - "replace": Quo's documented behaviour; the body is the whole contact, what it leaves out is deleted;
+ *  - "merge": only the keys present change (the reading quo-sync used to rely on).
+ * Both require `defaultFields.firstName`.
+ */
+export type PatchMode = "replace" | "merge";
 
 /** The HTTP methods the contacts API uses; faults can be limited to some of them. */
 export type EmulatedMethod = "GET" | "POST" | "PATCH" | "DELETE";
@@ -94,6 +111,8 @@ export interface QuoEmulatorOptions {
   errorShape?: "spec" | "live";
   /** Injected failures; default none. */
   faults?: FaultOptions;
+  /** How PATCH applies its body; default "replace" (Quo's documented behaviour). */
+  patchMode?: PatchMode;
 }
 
 /** Counters since start or the last `resetStats()`. Admin routes are never counted. */
@@ -111,7 +130,7 @@ export interface EmulatorStats {
 }
 
 /**
- * A contact to seed: any field may be left out and gets a default (new ids, source "openphone", the
+ * A contact to seed: any field may be left out and gets a default (new ids, source "openphone", no sourceUrl, the
  * app user, now). `defaultFields` is `Omit`ted before the intersection because
  * `Partial<EmulatedContact> & {defaultFields: Partial<...>}` would intersect back to every default field
  * being required.
@@ -119,6 +138,33 @@ export interface EmulatorStats {
 export type SeedContactInput = Partial<Omit<EmulatedContact, "defaultFields">> & {
   defaultFields: Partial<EmulatedContact["defaultFields"]>;
 };
+
+/** A phone number or email typed in the Quo app. */
+export interface AppItemInput {
+  name: string;
+  value: string;
+}
+
+/**
+ * What a person changes on a contact in the Quo app; every part is optional. Applied in this order:
+ * the scalars, `setItems`, `removeItemIds`, `addPhoneNumbers` and `addEmails`, `customFields`.
+ */
+export interface AppEdit {
+  firstName?: string | null;
+  lastName?: string | null;
+  company?: string | null;
+  role?: string | null;
+  /** New phone numbers (E.164, as the app insists); each gets a fresh id. */
+  addPhoneNumbers?: AppItemInput[];
+  /** New emails (must contain "@"); each gets a fresh id. */
+  addEmails?: AppItemInput[];
+  /** Phone or email items to delete, by id. */
+  removeItemIds?: string[];
+  /** Change the label and/or value of existing phone or email items, by id. */
+  setItems?: { id: string; name?: string; value?: string }[];
+  /** Custom values by key, for any key defined in the workspace, typed as the field's type; null removes. */
+  customFields?: Record<string, unknown>;
+}
 
 /** A running emulator. All methods act on the in-memory workspace synchronously. */
 export interface QuoEmulator {
@@ -143,11 +189,15 @@ export interface QuoEmulator {
   setRefusal(rule: RefusalRule | undefined): void;
   /** Replace the workspace's custom field definitions (in Quo only the app can do this). */
   setCustomFields(defs: CustomFieldDef[]): void;
-  /** Simulate a person editing a contact in the Quo app (no rate limit, not counted). Throws for an unknown id. */
-  appEdit(
-    id: string,
-    edit: { firstName?: string | null; lastName?: string | null; company?: string | null; role?: string | null },
-  ): void;
+  /** Switch how later PATCHes apply their body. */
+  setPatchMode(mode: PatchMode): void;
+  /**
+   * Simulate a person editing a contact in the Quo app (no rate limit, not counted). Returns a deep
+   * copy of the contact after the edit. Throws for an unknown contact or item id, an undefined custom
+   * field key, a value of the wrong type for its custom field, a phone that is not E.164 or an email
+   * without "@"; a refused edit changes nothing.
+   */
+  appEdit(id: string, edit: AppEdit): EmulatedContact;
   /** Simulate a person deleting a contact in the Quo app. Throws for an unknown id. */
   appDelete(id: string): void;
   /** Seed a contact that quo-sync did not create (e.g. created in the app). Returns a copy of it. Throws on a duplicate id. */
@@ -187,6 +237,22 @@ const MATON_PREFIX = "/quo";
 const ADMIN_PREFIX = "/__emulator/";
 const ALL_METHODS: readonly EmulatedMethod[] = ["GET", "POST", "PATCH", "DELETE"];
 const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = ["address", "boolean", "date", "multi-select", "number", "string", "url"];
+const PATCH_MODES: readonly PatchMode[] = ["replace", "merge"];
+/** The scalars of `defaultFields` besides the required `firstName`. */
+const OPTIONAL_SCALARS = ["lastName", "company", "role"] as const;
+/** Undocumented: what a `sourceUrl` may be; the docs only show https links, so only http(s) URLs are taken. */
+const SOURCE_URL_PROTOCOLS = new Set(["http:", "https:"]);
+/** The OpenAPI example code of "Invalid Custom Field Item". */
+const INVALID_CUSTOM_FIELD_CODE = "0801400";
+/** Admin routes that act on one contact: `/__emulator/contacts/:id/app-edit` and `/app-delete`. */
+const ADMIN_CONTACT_ACTION = /^\/contacts\/([^/]+)\/(app-edit|app-delete)$/;
+/** The keys an `AppEdit` may hold. */
+const APP_EDIT_KEYS = new Set(["firstName", ...OPTIONAL_SCALARS, "addPhoneNumbers", "addEmails", "removeItemIds", "setItems", "customFields"]);
+
+/** True for "replace" and "merge", the values of `PatchMode`. */
+export function isPatchMode(v: unknown): v is PatchMode {
+  return PATCH_MODES.includes(v as PatchMode);
+}
 
 /** One error of a spec-shaped body, in the style the OpenAPI document shows (TypeBox: path, message, schema). */
 interface SchemaIssue {
@@ -251,7 +317,7 @@ const ERR = {
   /** Changelog 1.2.0: an invalid custom field is a 400 "Invalid Custom Field Item" (example body in the OpenAPI). */
   invalidCustomField: (errors: CustomFieldIssue[]): QuoError => ({
     status: 400,
-    code: "0801400",
+    code: INVALID_CUSTOM_FIELD_CODE,
     title: "Invalid Custom Field Item",
     message: "Request contained invalid custom field item(s)",
     key: "invalid_custom_field_item",
@@ -288,6 +354,12 @@ interface ItemInput {
   value: string | null;
 }
 
+/** A validated custom field value of a write. */
+interface CustomValueInput {
+  def: CustomFieldDef;
+  value: unknown;
+}
+
 /** A validated create or update body: only the keys present in the request are set. */
 interface WriteInput {
   firstName?: string;
@@ -296,11 +368,35 @@ interface WriteInput {
   role?: string | null;
   emails?: ItemInput[];
   phoneNumbers?: ItemInput[];
-  customFields?: { def: CustomFieldDef; value: unknown }[];
+  customFields?: CustomValueInput[];
   externalId?: string | null;
   source?: string;
+  sourceUrl?: string | null;
   createdByUserId?: string;
 }
+
+/** What `applyContactPatch` needs besides the contact and the body. */
+export interface ContactPatchOptions {
+  /** The workspace's custom field definitions (`GET /v1/contact-custom-fields`). */
+  customFields: readonly CustomFieldDef[];
+  mode: PatchMode;
+  /** Makes the id of a new email ("EM") or phone ("PH") item; called only for a PATCH that is accepted. */
+  newId: (prefix: "EM" | "PH") => string;
+  /** The contact's new `updatedAt`; default the current time. */
+  now?: string;
+}
+
+/** A PATCH Quo refuses: the status, code, message and `errors` of its spec error body. */
+export interface ContactPatchRefusal {
+  ok: false;
+  status: number;
+  code: string;
+  message: string;
+  errors?: unknown[];
+}
+
+/** The outcome of `applyContactPatch`: the contact as Quo holds it afterwards, or the refusal. */
+export type ContactPatchResult = { ok: true; contact: EmulatedContact } | ContactPatchRefusal;
 
 type Route =
   | { name: "GET /v1/contacts"; resource: "contacts" }
@@ -417,26 +513,29 @@ function parseWrite(
   }
 
   const df = body["defaultFields"];
+  const firstNameSchema = { type: "string", minLength: 1 };
   if (df === undefined && mode === "create") {
     issues.push({ path: "/defaultFields", message: "Expected required property", schema: { type: "object" } });
-  } else if (df !== undefined && !isObject(df)) {
+  } else if (df === undefined) {
+    // A PATCH replaces the contact, so one without defaultFields would leave it without a first name.
+    issues.push({ path: "/defaultFields/firstName", message: "Expected required property", schema: firstNameSchema });
+  } else if (!isObject(df)) {
     issues.push({ path: "/defaultFields", message: "Expected object", schema: { type: "object" } });
-  } else if (df !== undefined) {
-    // firstName is required on create. Undocumented: the PATCH schema allows null, but a contact
-    // without a first name is what the create refuses, so an update may not clear it either.
-    if (mode === "create" || has(df, "firstName")) {
-      const fn = df["firstName"];
-      if (typeof fn !== "string" || fn.trim() === "") {
-        issues.push({
-          path: "/defaultFields/firstName",
-          message: fn === undefined ? "Expected required property" : "Expected non-empty string",
-          schema: { type: "string", minLength: 1 },
-        });
-      } else {
-        input.firstName = fn;
-      }
+  } else {
+    // firstName is required on create. Undocumented: the PATCH schema neither requires it nor refuses
+    // null, but a PATCH replaces the contact and a contact without a first name is what the create
+    // refuses, so every PATCH must carry one too (in both patch modes).
+    const fn = df["firstName"];
+    if (typeof fn !== "string" || fn.trim() === "") {
+      issues.push({
+        path: "/defaultFields/firstName",
+        message: fn === undefined ? "Expected required property" : "Expected non-empty string",
+        schema: firstNameSchema,
+      });
+    } else {
+      input.firstName = fn;
     }
-    for (const k of ["lastName", "company", "role"] as const) {
+    for (const k of OPTIONAL_SCALARS) {
       if (!has(df, k)) continue;
       const v = df[k];
       if (v === null || typeof v === "string") input[k] = v;
@@ -454,7 +553,7 @@ function parseWrite(
     if (!Array.isArray(cf)) {
       issues.push({ path: "/customFields", message: "Expected array", schema: { type: "array" } });
     } else {
-      const out: { def: CustomFieldDef; value: unknown }[] = [];
+      const out: CustomValueInput[] = [];
       cf.forEach((item: unknown, i) => {
         if (!isObject(item) || typeof item["key"] !== "string") {
           issues.push({ path: `/customFields/${i}/key`, message: "Expected string", schema: { type: "string" } });
@@ -507,6 +606,14 @@ function parseWrite(
     }
   }
 
+  if (has(body, "sourceUrl")) {
+    const v = body["sourceUrl"];
+    // Undocumented: like externalId, null means "none" on create and clears it on update.
+    if (v === null) input.sourceUrl = null;
+    else if (typeof v === "string" && isHttpUrl(v)) input.sourceUrl = v;
+    else issues.push({ path: "/sourceUrl", message: "Expected string to match 'uri' format (http or https)", schema: { type: "string", format: "uri" } });
+  }
+
   if (has(body, "createdByUserId") && mode === "create") {
     const v = body["createdByUserId"];
     if (typeof v === "string" && /^US/.test(v)) input.createdByUserId = v;
@@ -516,6 +623,15 @@ function parseWrite(
   }
 
   return { input, issues, cfIssues };
+}
+
+/** True for an absolute http(s) URL, the only `sourceUrl` taken (see `SOURCE_URL_PROTOCOLS`). */
+function isHttpUrl(s: string): boolean {
+  try {
+    return SOURCE_URL_PROTOCOLS.has(new URL(s).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Undocumented: the reserved-source check ignores case, the stricter reading (a client passing here passes Quo). */
@@ -588,6 +704,146 @@ function parseItems(
   return out;
 }
 
+/** A custom field's id, stable per key (the OpenAPI's ids are 24 hex digits). */
+function customFieldId(key: string): string {
+  return createHash("sha1").update(key).digest("hex").slice(0, 24);
+}
+
+/**
+ * Sets custom values on `list` in place, by key. Undocumented: a contact lists only the custom fields
+ * that hold a value (the Maton example shows `customFields: []`), so null removes the key's entry.
+ */
+function setCustomValues(list: EmulatedContact["customFields"], items: readonly CustomValueInput[]): void {
+  for (const { def, value } of items) {
+    const at = list.findIndex((f) => f.key === def.key);
+    if (value === null) {
+      if (at >= 0) list.splice(at, 1);
+      continue;
+    }
+    const entry = { key: def.key, name: def.name, id: customFieldId(def.key), type: def.type, value };
+    if (at >= 0) list[at] = entry;
+    else list.push(entry);
+  }
+}
+
+/**
+ * The item-id problems of one list of a PATCH: an id the contact does not have, or the same id listed
+ * twice. Undocumented: what Quo does with a repeated id; refusing it is the strict choice, and it makes
+ * "each id is kept, changed or removed once" hold in both patch modes.
+ */
+function checkItemIds(stored: readonly QuoItem[], items: readonly ItemInput[] | undefined, field: "emails" | "phoneNumbers"): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  const known = new Set(stored.map((x) => x.id));
+  const seen = new Set<string>();
+  (items ?? []).forEach((item, i) => {
+    if (item.id === undefined) return;
+    const path = `/defaultFields/${field}/${i}/id`;
+    if (!known.has(item.id)) issues.push({ path, message: "No item with this id on the contact", schema: { type: "string" } });
+    else if (seen.has(item.id)) issues.push({ path, message: "Item id listed more than once", schema: { type: "string" } });
+    seen.add(item.id);
+  });
+  return issues;
+}
+
+/**
+ * Replace mode: the list becomes the items sent, in the order sent. An item with an id keeps that id
+ * (its name and value are the ones sent), `{id, value: null}` removes it, an item without id is added;
+ * every stored item the body does not list is deleted, and an omitted list deletes them all.
+ */
+function replaceItems(items: readonly ItemInput[] | undefined, prefix: "EM" | "PH", newId: ContactPatchOptions["newId"]): QuoItem[] {
+  const out: QuoItem[] = [];
+  for (const item of items ?? []) {
+    if (item.value !== null) out.push({ id: item.id ?? newId(prefix), name: item.name, value: item.value });
+  }
+  return out;
+}
+
+/**
+ * Merge mode: an item with an id is updated in place (or removed by `value: null`), an item without id
+ * is appended, unlisted items stay. So a blind retry of a PATCH adding an item duplicates it.
+ * `checkItemIds` has already made sure every id is on the contact and listed once.
+ */
+function mergeItems(stored: readonly QuoItem[], items: readonly ItemInput[] | undefined, prefix: "EM" | "PH", newId: ContactPatchOptions["newId"]): QuoItem[] {
+  const out = stored.map((x) => ({ ...x }));
+  for (const item of items ?? []) {
+    if (item.id === undefined) {
+      out.push({ id: newId(prefix), name: item.name, value: item.value });
+      continue;
+    }
+    const at = out.findIndex((x) => x.id === item.id);
+    if (item.value === null) out.splice(at, 1);
+    else out[at] = { id: item.id, name: item.name, value: item.value };
+  }
+  return out;
+}
+
+function refusalOf(e: QuoError): ContactPatchRefusal {
+  const out: ContactPatchRefusal = { ok: false, status: e.status, code: e.code, message: e.message };
+  if (e.errors !== undefined) out.errors = deepCopy(e.errors);
+  return out;
+}
+
+/** The server's error for a refusal of `applyContactPatch`, which refuses only with these two errors. */
+function quoErrorOf(r: ContactPatchRefusal): QuoError {
+  return r.code === INVALID_CUSTOM_FIELD_CODE
+    ? ERR.invalidCustomField((r.errors ?? []) as CustomFieldIssue[])
+    : ERR.badRequest("contacts", (r.errors ?? []) as SchemaIssue[]);
+}
+
+/**
+ * Applies a `PATCH /v1/contacts/{id}` body to `contact` as Quo does, without HTTP, and returns the
+ * contact as Quo would hold it afterwards, or the 400 Quo would answer (then nothing changes). Pure:
+ * neither `contact` nor `body` is mutated; `opts.newId` is called only for an accepted PATCH.
+ *
+ * In both modes `defaultFields.firstName` is required (non-blank), items and custom values are
+ * validated as on create, an item id the contact does not have is refused, and `externalId`,
+ * `source` and `sourceUrl` change only when sent (Quo documents them as settable, not as replaced).
+ *
+ * "replace" (https://www.quo.com/docs/mdx/api-reference/contacts/update-a-contact-by-id: the PATCH
+ * replaces the contact, callers send the complete set of emails, phone numbers and custom fields):
+ *  - `lastName`, `company`, `role`: the value sent; omitted → null. Undocumented: the docs name only
+ *    the lists; clearing omitted scalars too is the strictest reading;
+ *  - `emails`, `phoneNumbers`: see `replaceItems`;
+ *  - `customFields`: exactly the non-null values sent; omitted → none.
+ * "merge": only the keys present change; lists as `mergeItems`; custom values are set or (null)
+ * removed by key and the others kept.
+ */
+export function applyContactPatch(contact: EmulatedContact, body: unknown, opts: ContactPatchOptions): ContactPatchResult {
+  const defs = new Map(opts.customFields.map((d) => [d.key, d]));
+  const { input, issues, cfIssues } = parseWrite(body, "update", defs);
+  if (issues.length > 0) return refusalOf(ERR.badRequest("contacts", issues));
+  if (cfIssues.length > 0) return refusalOf(ERR.invalidCustomField(cfIssues));
+  const itemIssues = [
+    ...checkItemIds(contact.defaultFields.emails, input.emails, "emails"),
+    ...checkItemIds(contact.defaultFields.phoneNumbers, input.phoneNumbers, "phoneNumbers"),
+  ];
+  if (itemIssues.length > 0) return refusalOf(ERR.badRequest("contacts", itemIssues));
+
+  const replace = opts.mode === "replace";
+  const next = deepCopy(contact);
+  const df = next.defaultFields;
+  if (input.firstName !== undefined) df.firstName = input.firstName;
+  for (const k of OPTIONAL_SCALARS) {
+    const v = input[k];
+    if (v !== undefined) df[k] = v;
+    else if (replace) df[k] = null;
+  }
+  if (replace) {
+    df.emails = replaceItems(input.emails, "EM", opts.newId);
+    df.phoneNumbers = replaceItems(input.phoneNumbers, "PH", opts.newId);
+    next.customFields = [];
+  } else {
+    df.emails = mergeItems(df.emails, input.emails, "EM", opts.newId);
+    df.phoneNumbers = mergeItems(df.phoneNumbers, input.phoneNumbers, "PH", opts.newId);
+  }
+  setCustomValues(next.customFields, input.customFields ?? []);
+  if (input.externalId !== undefined) next.externalId = input.externalId;
+  if (input.source !== undefined) next.source = input.source;
+  if (input.sourceUrl !== undefined) next.sourceUrl = input.sourceUrl;
+  next.updatedAt = opts.now ?? new Date().toISOString();
+  return { ok: true, contact: next };
+}
+
 function encodePageToken(rec: ContactRecord): string {
   // Base64 JSON with a `lastId`, like the tokens in the Maton skill ("eyJsYXN0SWQiOi..."): a cursor
   // after the last item returned. Undocumented: that Quo's cursor survives deletes between pages;
@@ -632,6 +888,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   const rps = opts.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
   const errorShape = opts.errorShape ?? "spec";
   let latencyMs = opts.latencyMs ?? 0;
+  let patchMode: PatchMode = opts.patchMode ?? "replace";
   let customDefs = new Map<string, CustomFieldDef>();
   let faults: Required<FaultOptions> | undefined;
   let rand: () => number = mulberry32(1);
@@ -678,10 +935,6 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     idCounter += 1;
     const secs = Math.floor(Date.now() / 1000).toString(16).padStart(8, "0").slice(-8);
     return prefix + secs + instanceTag + idCounter.toString(16).padStart(10, "0");
-  }
-
-  function customFieldId(key: string): string {
-    return createHash("sha1").update(key).digest("hex").slice(0, 24);
   }
 
   function indexExternalId(rec: ContactRecord, add: boolean): void {
@@ -787,43 +1040,48 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     };
   }
 
-  function applyItems(list: QuoItem[], items: ItemInput[], field: "emails" | "phoneNumbers", prefix: string, issues: SchemaIssue[]): void {
-    items.forEach((item, i) => {
-      if (item.id === undefined) {
-        // api-notes.md: the docs do not say what an item without `id` does to the others; the safe
-        // reading is "it is added". So a blind retry of such a PATCH duplicates the item.
-        list.push({ id: newId(prefix), name: item.name, value: item.value });
-        return;
-      }
-      const at = list.findIndex((x) => x.id === item.id);
-      if (at < 0) {
-        issues.push({
-          path: `/defaultFields/${field}/${i}/id`,
-          message: "No item with this id on the contact",
-          schema: { type: "string" },
-        });
-        return;
-      }
-      if (item.value === null) list.splice(at, 1);
-      else list[at] = { id: item.id, name: item.name, value: item.value };
-    });
-  }
-
-  /**
-   * Undocumented: a contact lists only the custom fields that hold a value (the Maton example shows
-   * `customFields: []`), so clearing one with null removes its entry.
-   */
-  function applyCustomFields(contact: EmulatedContact, items: { def: CustomFieldDef; value: unknown }[]): void {
-    for (const { def, value } of items) {
-      const at = contact.customFields.findIndex((f) => f.key === def.key);
-      if (value === null) {
-        if (at >= 0) contact.customFields.splice(at, 1);
-        continue;
-      }
-      const entry = { key: def.key, name: def.name, id: customFieldId(def.key), type: def.type, value };
-      if (at >= 0) contact.customFields[at] = entry;
-      else contact.customFields.push(entry);
+  /** See `QuoEmulator.appEdit`. Works on a copy, so an edit that throws changes nothing. */
+  function appEdit(id: string, raw: AppEdit): EmulatedContact {
+    const rec = byId.get(id);
+    if (!rec) throw new Error(`appEdit: no contact ${id}`);
+    const edit = parseAppEdit(raw);
+    const next = deepCopy(rec.contact);
+    const df = next.defaultFields;
+    for (const k of ["firstName", ...OPTIONAL_SCALARS] as const) {
+      const v = edit[k];
+      if (v !== undefined) df[k] = v;
     }
+    const find = (itemId: string): { list: QuoItem[]; at: number; phone: boolean } => {
+      for (const [list, phone] of [[df.phoneNumbers, true], [df.emails, false]] as const) {
+        const at = list.findIndex((x) => x.id === itemId);
+        if (at >= 0) return { list, at, phone };
+      }
+      throw new Error(`appEdit: contact ${id} has no phone or email item ${itemId}`);
+    };
+    for (const set of edit.setItems ?? []) {
+      const { list, at, phone } = find(set.id);
+      const item = list[at] as QuoItem;
+      if (set.name !== undefined) item.name = set.name;
+      if (set.value !== undefined) item.value = checkAppItemValue(set.value, phone);
+    }
+    for (const itemId of edit.removeItemIds ?? []) {
+      const { list, at } = find(itemId);
+      list.splice(at, 1);
+    }
+    for (const p of edit.addPhoneNumbers ?? []) df.phoneNumbers.push({ id: newId("PH"), name: p.name, value: p.value });
+    for (const e of edit.addEmails ?? []) df.emails.push({ id: newId("EM"), name: e.name, value: e.value });
+    const values: CustomValueInput[] = [];
+    for (const [key, value] of Object.entries(edit.customFields ?? {})) {
+      const def = customDefs.get(key);
+      if (!def) throw new Error(`appEdit: no custom field with key ${key} in the workspace`);
+      const checked = checkCustomValue(def, value);
+      if (!checked.ok) throw new Error(`appEdit: custom field ${key}: ${checked.reason}`);
+      values.push({ def, value: checked.value });
+    }
+    setCustomValues(next.customFields, values);
+    next.updatedAt = new Date().toISOString();
+    rec.contact = next;
+    return deepCopy(next);
   }
 
   function createContact(body: unknown): RouteResult | QuoError {
@@ -835,6 +1093,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       id: newId("CT"),
       externalId: input.externalId ?? null,
       source: input.source ?? DEFAULT_API_SOURCE,
+      sourceUrl: input.sourceUrl ?? null,
       defaultFields: {
         firstName: input.firstName ?? null,
         lastName: input.lastName ?? null,
@@ -848,7 +1107,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       updatedAt: now,
       createdByUserId: input.createdByUserId ?? API_USER_ID,
     };
-    applyCustomFields(contact, input.customFields ?? []);
+    setCustomValues(contact.customFields, input.customFields ?? []);
     insert(contact);
     return { status: 201, body: { data: contact }, applied: "create" };
   }
@@ -856,28 +1115,12 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   function updateContact(id: string, body: unknown): RouteResult | QuoError {
     const rec = byId.get(id);
     if (!rec) return ERR.notFound();
-    const { input, issues, cfIssues } = parseWrite(body, "update", customDefs);
-    if (issues.length > 0) return ERR.badRequest("contacts", issues);
-    if (cfIssues.length > 0) return ERR.invalidCustomField(cfIssues);
-    // Work on a copy and commit only if every item id resolved: a refused PATCH changes nothing.
-    const next = deepCopy(rec.contact);
-    const df = next.defaultFields;
-    if (input.firstName !== undefined) df.firstName = input.firstName;
-    if (input.lastName !== undefined) df.lastName = input.lastName;
-    if (input.company !== undefined) df.company = input.company;
-    if (input.role !== undefined) df.role = input.role;
-    const itemIssues: SchemaIssue[] = [];
-    if (input.emails) applyItems(df.emails, input.emails, "emails", "EM", itemIssues);
-    if (input.phoneNumbers) applyItems(df.phoneNumbers, input.phoneNumbers, "phoneNumbers", "PH", itemIssues);
-    if (itemIssues.length > 0) return ERR.badRequest("contacts", itemIssues);
-    applyCustomFields(next, input.customFields ?? []);
-    if (input.externalId !== undefined) next.externalId = input.externalId;
-    if (input.source !== undefined) next.source = input.source;
-    next.updatedAt = new Date().toISOString();
+    const result = applyContactPatch(rec.contact, body, { customFields: [...customDefs.values()], mode: patchMode, newId });
+    if (!result.ok) return quoErrorOf(result);
     indexExternalId(rec, false);
-    rec.contact = next;
+    rec.contact = result.contact;
     indexExternalId(rec, true);
-    return { status: 200, body: { data: next }, applied: "update" };
+    return { status: 200, body: { data: result.contact }, applied: "update" };
   }
 
   function handleRoute(route: Route, params: URLSearchParams, body: unknown): RouteResult | QuoError {
@@ -1091,9 +1334,42 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       send(res, 400, { message: e instanceof Error ? e.message : "Bad body" }, false);
       return;
     }
+    const contactAction = req.method === "POST" ? ADMIN_CONTACT_ACTION.exec(url.pathname.slice(ADMIN_PREFIX.length - 1)) : null;
+    if (contactAction && contactAction[1] !== undefined) {
+      let id: string;
+      try {
+        id = decodeURIComponent(contactAction[1]);
+      } catch {
+        return send(res, 400, { message: "Bad contact id in the path" }, false);
+      }
+      if (!byId.has(id)) return send(res, 404, { message: `No contact ${id}` }, false);
+      if (contactAction[2] === "app-delete") {
+        api.appDelete(id);
+        return send(res, 204, undefined, false);
+      }
+      let edited: EmulatedContact;
+      try {
+        edited = api.appEdit(id, parseAppEdit(body));
+      } catch (e) {
+        return send(res, 400, { message: e instanceof Error ? e.message : String(e) }, false);
+      }
+      return send(res, 200, { data: edited }, false);
+    }
     switch (action) {
       case "GET /contacts":
         return send(res, 200, { data: api.contacts() }, false);
+      case "POST /contacts": {
+        const seed = parseSeedContact(body);
+        if (typeof seed === "string") return send(res, 400, { message: seed }, false);
+        if (seed.id !== undefined && byId.has(seed.id)) return send(res, 409, { message: `Contact ${seed.id} already exists` }, false);
+        return send(res, 201, { data: api.seedContact(seed) }, false);
+      }
+      case "POST /patch-mode": {
+        const mode = isObject(body) ? body["mode"] : undefined;
+        if (!isPatchMode(mode)) return send(res, 400, { message: `Expected {"mode": ${PATCH_MODES.map((m) => `"${m}"`).join(" | ")}}` }, false);
+        patchMode = mode;
+        return send(res, 204, undefined, false);
+      }
       case "GET /stats":
         return send(res, 200, api.stats(), false);
       case "POST /reset-stats":
@@ -1162,16 +1438,10 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       latencyMs = ms;
     },
     setCustomFields,
-    appEdit: (id, edit) => {
-      const rec = byId.get(id);
-      if (!rec) throw new Error(`appEdit: no contact ${id}`);
-      const df = rec.contact.defaultFields;
-      if (edit.firstName !== undefined) df.firstName = edit.firstName;
-      if (edit.lastName !== undefined) df.lastName = edit.lastName;
-      if (edit.company !== undefined) df.company = edit.company;
-      if (edit.role !== undefined) df.role = edit.role;
-      rec.contact.updatedAt = new Date().toISOString();
+    setPatchMode: (mode: PatchMode) => {
+      patchMode = mode;
     },
+    appEdit,
     appDelete: (id) => {
       const rec = byId.get(id);
       if (!rec) throw new Error(`appDelete: no contact ${id}`);
@@ -1186,6 +1456,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         id,
         externalId: c.externalId ?? null,
         source: c.source !== undefined ? c.source : DEFAULT_APP_SOURCE,
+        sourceUrl: c.sourceUrl ?? null,
         defaultFields: {
           firstName: df.firstName ?? null,
           lastName: df.lastName ?? null,
@@ -1248,4 +1519,107 @@ function parseCustomFieldDefs(body: unknown): CustomFieldDef[] | string {
     out.push({ name: d["name"], key: d["key"], type: d["type"] as CustomFieldType });
   }
   return out;
+}
+
+/** The app's own checks on a phone or email typed in: phones in E.164, emails with an "@". Throws otherwise. */
+function checkAppItemValue(value: string, phone: boolean): string {
+  if (phone && !E164_PATTERN.test(value)) throw new Error(`appEdit: phone number ${JSON.stringify(value)} is not E.164`);
+  if (!phone && !value.includes("@")) throw new Error(`appEdit: email ${JSON.stringify(value)} has no "@"`);
+  return value;
+}
+
+/**
+ * Checks the shape of an app edit, whoever sends it (in-process callers or the admin route), and the
+ * phones and emails it adds. Throws on an unknown key, so a misspelt edit is not silently a no-op.
+ */
+function parseAppEdit(raw: unknown): AppEdit {
+  if (!isObject(raw)) throw new Error("appEdit: the edit must be an object");
+  for (const k of Object.keys(raw)) if (!APP_EDIT_KEYS.has(k)) throw new Error(`appEdit: unknown edit key ${k}`);
+  const out: AppEdit = {};
+  for (const k of ["firstName", ...OPTIONAL_SCALARS] as const) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    if (v !== null && typeof v !== "string") throw new Error(`appEdit: ${k} must be a string or null`);
+    out[k] = v;
+  }
+  const arrayOf = (k: string): unknown[] | undefined => {
+    const v = raw[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) throw new Error(`appEdit: ${k} must be an array`);
+    return v;
+  };
+  for (const [k, phone] of [["addPhoneNumbers", true], ["addEmails", false]] as const) {
+    const items = arrayOf(k);
+    if (!items) continue;
+    out[k] = items.map((x) => {
+      if (!isObject(x) || typeof x["name"] !== "string" || typeof x["value"] !== "string") {
+        throw new Error(`appEdit: each of ${k} must be {name: string, value: string}`);
+      }
+      return { name: x["name"], value: checkAppItemValue(x["value"], phone) };
+    });
+  }
+  const removes = arrayOf("removeItemIds");
+  if (removes) {
+    if (!removes.every((x): x is string => typeof x === "string")) throw new Error("appEdit: removeItemIds must be strings");
+    out.removeItemIds = [...removes];
+  }
+  const sets = arrayOf("setItems");
+  if (sets) {
+    out.setItems = sets.map((x) => {
+      const ok =
+        isObject(x) &&
+        typeof x["id"] === "string" &&
+        (x["name"] === undefined || typeof x["name"] === "string") &&
+        (x["value"] === undefined || typeof x["value"] === "string");
+      if (!ok) throw new Error("appEdit: each of setItems must be {id: string, name?: string, value?: string}");
+      const set: { id: string; name?: string; value?: string } = { id: x["id"] as string };
+      if (x["name"] !== undefined) set.name = x["name"] as string;
+      if (x["value"] !== undefined) set.value = x["value"] as string;
+      return set;
+    });
+  }
+  if (raw["customFields"] !== undefined) {
+    if (!isObject(raw["customFields"])) throw new Error("appEdit: customFields must be an object of values by key");
+    out.customFields = deepCopy(raw["customFields"]);
+  }
+  return out;
+}
+
+/** Checks a seed body of `POST /__emulator/contacts` against `SeedContactInput`; returns it or a reason. */
+function parseSeedContact(body: unknown): SeedContactInput | string {
+  if (!isObject(body) || !isObject(body["defaultFields"])) return "Expected a contact with a defaultFields object";
+  const df = body["defaultFields"];
+  const stringOrNull = (v: unknown): boolean => v === undefined || v === null || typeof v === "string";
+  for (const k of ["externalId", "source", "sourceUrl"]) if (!stringOrNull(body[k])) return `${k} must be a string or null`;
+  for (const k of ["id", "createdAt", "updatedAt", "createdByUserId"]) {
+    if (body[k] !== undefined && typeof body[k] !== "string") return `${k} must be a string`;
+  }
+  for (const k of ["firstName", ...OPTIONAL_SCALARS]) if (!stringOrNull(df[k])) return `defaultFields.${k} must be a string or null`;
+  const seed = deepCopy(body) as SeedContactInput;
+  for (const k of ["emails", "phoneNumbers"] as const) {
+    const items = df[k];
+    if (items === undefined) continue;
+    const ok =
+      Array.isArray(items) &&
+      items.every((x) => isObject(x) && (x["id"] === undefined || typeof x["id"] === "string") && typeof x["name"] === "string" && stringOrNull(x["value"]));
+    if (!ok) return `defaultFields.${k} must be an array of {id?: string, name: string, value: string | null}`;
+    // An item without id gets one from seedContact, as an empty id does in-process.
+    seed.defaultFields[k] = items.map((x: Record<string, unknown>) => ({ id: (x["id"] as string | undefined) ?? "", name: x["name"] as string, value: x["value"] as string | null }));
+  }
+  const cf = body["customFields"];
+  if (cf !== undefined) {
+    const ok =
+      Array.isArray(cf) &&
+      cf.every(
+        (x) =>
+          isObject(x) &&
+          typeof x["key"] === "string" &&
+          typeof x["name"] === "string" &&
+          typeof x["id"] === "string" &&
+          CUSTOM_FIELD_TYPES.includes(x["type"] as CustomFieldType) &&
+          has(x, "value"),
+      );
+    if (!ok) return "customFields must be an array of {key, name, id, type, value}";
+  }
+  return seed;
 }

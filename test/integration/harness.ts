@@ -36,6 +36,7 @@ export function useQuoEmulator(bind: (emulator: QuoEmulator, ws: Workspace) => v
     emulator.resetStats();
     emulator.setFaults(undefined);
     emulator.setLatency(0);
+    emulator.setPatchMode("replace");
     bind(emulator, ws);
   });
   afterEach(() => ws.cleanup());
@@ -160,8 +161,11 @@ export function writes(e: QuoEmulator): number {
   return w.create + w.update + w.delete;
 }
 
-/** Asserts-by-return: the differences between the emulator and the expected rows (empty when equal). */
-export function compareWithSource(contacts: readonly EmulatedContact[], rows: readonly string[][], sync = "leads"): string[] {
+/**
+ * Asserts-by-return: the differences between the emulator and the expected rows (empty when equal).
+ * Phones and emails under `ignoreLabels` (added by a person in the app) are left out of the comparison.
+ */
+export function compareWithSource(contacts: readonly EmulatedContact[], rows: readonly string[][], sync = "leads", ignoreLabels: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   const m = byExternalId(contacts);
   for (const [ext, list] of m) if (list.length > 1) problems.push(`${ext}: ${list.length} contacts (duplicate)`);
@@ -176,10 +180,17 @@ export function compareWithSource(contacts: readonly EmulatedContact[], rows: re
     const d = c.defaultFields;
     if (d.firstName !== r[1]) problems.push(`${r[0]}: firstName ${d.firstName} != ${r[1]}`);
     if ((d.lastName ?? "") !== (r[2] ?? "")) problems.push(`${r[0]}: lastName ${d.lastName} != ${r[2]}`);
-    const phones = d.phoneNumbers.map((p) => `${p.name}=${p.value}`).sort().join(",");
+    const phones = d.phoneNumbers
+      .filter((p) => !ignoreLabels.has(p.name))
+      .map((p) => `${p.name}=${p.value}`)
+      .sort()
+      .join(",");
     const wantPhones = [r[4] ? `mobile=+1${r[4].replace(/\D/g, "")}` : "", r[5] ? `work=+1${r[5].replace(/\D/g, "")}` : ""].filter(Boolean).sort().join(",");
     if (phones !== wantPhones) problems.push(`${r[0]}: phones ${phones} != ${wantPhones}`);
-    const emails = d.emails.map((p) => `${p.name}=${p.value}`).join(",");
+    const emails = d.emails
+      .filter((p) => !ignoreLabels.has(p.name))
+      .map((p) => `${p.name}=${p.value}`)
+      .join(",");
     const wantEmails = r[6] ? `work=${r[6]}` : "";
     if (emails !== wantEmails) problems.push(`${r[0]}: emails ${emails} != ${wantEmails}`);
   }

@@ -4,7 +4,7 @@
  * with no duplicate contact and no duplicate phone or email item.
  */
 import { describe, expect, it } from "vitest";
-import { mulberry32, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { mulberry32, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
@@ -75,18 +75,44 @@ describe("kill -9 at any instant", () => {
     const killedCreates = await crashLoop(5, 10, random); // 150 creates > 5 × 20
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
 
+    // A person adds a number, an email and a role in the Quo app to every fifth contact: each
+    // must survive the crashes of the whole-contact updates below.
+    const byKey = new Map(emulator.contacts().map((c) => [c.externalId, c]));
+    const personal = new Map<string, EmulatedContact>();
+    rows.forEach((r, i) => {
+      if (i % 5 !== 0) return;
+      const c = byKey.get(`leads:${r[0]}`)!;
+      personal.set(c.id, emulator.appEdit(c.id, { role: "Buyer", addPhoneNumbers: [{ name: "home", value: `+1646900${String(1000 + i).slice(-4)}` }], addEmails: [{ name: "personal", value: `p${i}@home.example` }] }));
+    });
+    const survivors = (): string[] => {
+      const out: string[] = [];
+      const now = new Map(emulator.contacts().map((c) => [c.id, c]));
+      for (const [id, p] of personal) {
+        const c = now.get(id);
+        if (!c) continue; // deleted with its row
+        const keep = (list: EmulatedContact["defaultFields"]["phoneNumbers"]) => list.filter((x) => x.name === "home" || x.name === "personal");
+        if (c.defaultFields.role !== "Buyer") out.push(`${c.externalId}: role ${c.defaultFields.role}`);
+        if (JSON.stringify(keep(c.defaultFields.phoneNumbers)) !== JSON.stringify(keep(p.defaultFields.phoneNumbers))) out.push(`${c.externalId}: home phone lost`);
+        if (JSON.stringify(keep(c.defaultFields.emails)) !== JSON.stringify(keep(p.defaultFields.emails))) out.push(`${c.externalId}: personal email lost`);
+      }
+      return out;
+    };
+    const PERSONAL_LABELS = new Set(["home", "personal"]);
+
     // Updates that add and change list items (the non-idempotent kind), then deletes.
     rows = rows.map((r, i) => (i % 2 === 0 ? personRow(i + 1, 1).map((v, j) => (j === 5 && !v ? `646-555-${String(1000 + i).slice(-4)}` : v)) : r));
     rows = rows.map((r) => r.map((v, j) => (j === 5 && v.startsWith("646-555") ? v.replace("646-555", "646-700") : v)));
     ws.writeCsv(rows);
     const killedUpdates = await crashLoop(4, 6, random); // 75 updates > 4 × 16
-    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    expect(compareWithSource(emulator.contacts(), rows, "leads", PERSONAL_LABELS)).toEqual([]);
     expect(noDuplicateItems()).toEqual([]);
+    expect(survivors()).toEqual([]);
 
     rows = rows.filter((_, i) => i % 3 !== 0);
     ws.writeCsv(rows);
     const killedDeletes = await crashLoop(2, 8, random); // 50 deletes > 2 × 18
-    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    expect(compareWithSource(emulator.contacts(), rows, "leads", PERSONAL_LABELS)).toEqual([]);
+    expect(survivors()).toEqual([]);
 
     // The crashes really happened mid-run (each phase has more writes left than a kill waits for),
     // and a last rerun has nothing left to do.

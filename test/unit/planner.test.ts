@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { syncSchema, type SyncConfig } from "../../src/config.js";
 import type { ContactFields, Snapshot, SyncRow } from "../../src/model.js";
 import { hashContact } from "../../src/plan/hash.js";
-import { buildPatchBody } from "../../src/plan/patch.js";
 import { isRefused, plan } from "../../src/plan/planner.js";
 
 function syncConfig(over: Record<string, unknown> = {}): SyncConfig {
@@ -94,30 +93,6 @@ describe("plan", () => {
       [3, "key"],
       [4, "key"],
     ]);
-  });
-});
-
-describe("buildPatchBody", () => {
-  it("sends only changed scalars, clears with null, and addresses items by id", () => {
-    const before = fields("Ann", "Lee", "+14155550100");
-    const after = fields("Ann", undefined, "+14155550199");
-    const p = buildPatchBody(before, after, { phoneNumbers: { mobile: "PH1" }, emails: {} });
-    expect(p).toEqual({ body: { defaultFields: { lastName: null, phoneNumbers: [{ id: "PH1", name: "mobile", value: "+14155550199" }] } }, empty: false, idempotent: true });
-  });
-
-  it("an added item has no id and makes the body non-idempotent; a removed one is nulled by id", () => {
-    const before: ContactFields = { ...fields("A"), emails: [{ name: "home", value: "a@x.io" }] };
-    const after: ContactFields = { ...fields("A"), emails: [{ name: "work", value: "w@x.io" }] };
-    const p = buildPatchBody(before, after, { phoneNumbers: {}, emails: { home: "EM1" } });
-    expect(p.body.defaultFields?.emails).toEqual([
-      { id: "EM1", name: "home", value: null },
-      { name: "work", value: "w@x.io" },
-    ]);
-    expect(p.idempotent).toBe(false);
-  });
-
-  it("is empty when nothing differs", () => {
-    expect(buildPatchBody(fields("A", "B"), fields("A", "B"), { phoneNumbers: {}, emails: {} }).empty).toBe(true);
   });
 });
 

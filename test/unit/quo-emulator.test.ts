@@ -3,7 +3,17 @@
  * Each block starts its own emulator so rate limits and stored contacts never leak between blocks.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { startQuoEmulator, type CustomFieldDef, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
+import {
+  applyContactPatch,
+  startQuoEmulator,
+  type AppEdit,
+  type ContactPatchOptions,
+  type CustomFieldDef,
+  type EmulatedContact,
+  type PatchMode,
+  type QuoEmulator,
+  type QuoItem,
+} from "../emulators/quo-emulator.js";
 
 const KEY = "test-quo-key";
 
@@ -342,6 +352,7 @@ describe("POST /v1/contacts", () => {
     expect(c).toMatchObject({
       externalId: "leads:42",
       source: "public-api",
+      sourceUrl: null,
       defaultFields: { firstName: "Jane", lastName: "Doe", company: "Acme", role: null },
       customFields: [],
     });
@@ -375,6 +386,9 @@ describe("POST /v1/contacts", () => {
     ["a 76-character externalId", minimalContact({ externalId: "x".repeat(76) }), "/externalId"],
     ["a numeric externalId", minimalContact({ externalId: 42 }), "/externalId"],
     ["an empty source", minimalContact({ source: "" }), "/source"],
+    ["a sourceUrl that is not a URL", minimalContact({ sourceUrl: "crm/42" }), "/sourceUrl"],
+    ["a sourceUrl that is not http(s)", minimalContact({ sourceUrl: "mailto:a@b.c" }), "/sourceUrl"],
+    ["a numeric sourceUrl", minimalContact({ sourceUrl: 42 }), "/sourceUrl"],
   ])("refuses %s with 400 naming the path", async (_label, body, path) => {
     const before = emu.contacts().length;
     const r = await call(emu.url, "POST", "/v1/contacts", { body });
@@ -393,10 +407,12 @@ describe("POST /v1/contacts", () => {
     },
   );
 
-  it("accepts a 75-character externalId, its own source and an external id with commas", async () => {
-    const long = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "é".repeat(75), source: "quo-sync" }) });
+  it("accepts a 75-character externalId, its own source, a sourceUrl and an external id with commas", async () => {
+    const long = await call(emu.url, "POST", "/v1/contacts", {
+      body: minimalContact({ externalId: "é".repeat(75), source: "quo-sync", sourceUrl: "https://crm.example/leads/42" }),
+    });
     expect(long.status).toBe(201);
-    expect(long.json.data).toMatchObject({ externalId: "é".repeat(75), source: "quo-sync" });
+    expect(long.json.data).toMatchObject({ externalId: "é".repeat(75), source: "quo-sync", sourceUrl: "https://crm.example/leads/42" });
     const comma = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "a,b" }) });
     expect(comma.status).toBe(201);
   });
@@ -465,7 +481,7 @@ describe("custom fields", () => {
     expect(r.json.errors).toEqual([{ key, reason: expect.any(String) }]);
   });
 
-  it("stores typed values with name, id and type, and PATCH sets or clears them", async () => {
+  it("stores typed values with name, id and type, and a PATCH leaves exactly the values it sends", async () => {
     const r = await call(emu.url, "POST", "/v1/contacts", {
       body: minimalContact({
         customFields: [
@@ -488,131 +504,494 @@ describe("custom fields", () => {
       { key: "site", name: "Site", id: expect.any(String), type: "url", value: "https://example.com" },
     ]);
     const p = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, {
-      body: { customFields: [{ key: "vip", value: true }, { key: "score", value: null }, { key: "office", value: "1 Main St" }] },
+      body: {
+        defaultFields: { firstName: "Ada" },
+        customFields: [
+          { key: "vip", value: true },
+          { key: "score", value: null },
+          { key: "office", value: "1 Main St" },
+          { key: "met-on", value: "2024-09-12T00:00:00+02:00" },
+        ],
+      },
     });
     expect(p.status).toBe(200);
     expect(p.json.data.customFields.map((f: { key: string; value: unknown }) => [f.key, f.value])).toEqual([
       ["vip", true],
-      ["met-on", "2024-09-11T04:00:00.000Z"],
-      ["tags", ["a", "b"]],
-      ["site", "https://example.com"],
       ["office", "1 Main St"],
+      ["met-on", "2024-09-11T22:00:00.000Z"],
     ]);
-    const bad = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { customFields: [{ key: "ghost", value: 1 }] } });
+    const bad = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { defaultFields: { firstName: "Ada" }, customFields: [{ key: "ghost", value: 1 }] } });
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe("0801400");
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(p.json.data);
   });
 });
 
-describe("PATCH /v1/contacts/:id", () => {
+/** Custom fields of the PATCH blocks: one of each value shape the replace rules treat differently. */
+const PATCH_DEFS: CustomFieldDef[] = [
+  { name: "VIP", key: "vip", type: "boolean" },
+  { name: "Score", key: "score", type: "number" },
+  { name: "Tags", key: "tags", type: "multi-select" },
+];
+
+/** A contact with every part a PATCH can touch: scalars, two phones, two emails, custom values, externalId, source, sourceUrl. */
+function fullContact(externalId: string): Record<string, unknown> {
+  return {
+    defaultFields: {
+      firstName: "Ann",
+      lastName: "Lee",
+      company: "Acme",
+      role: "CTO",
+      phoneNumbers: [
+        { name: "mobile", value: "+15555550101" },
+        { name: "work", value: "+15555550102" },
+      ],
+      emails: [
+        { name: "work", value: "ann@acme.test" },
+        { name: "home", value: "ann@home.test" },
+      ],
+    },
+    customFields: [
+      { key: "vip", value: true },
+      { key: "score", value: 3 },
+    ],
+    externalId,
+    source: "quo-sync",
+    sourceUrl: "https://crm.example/ann",
+  };
+}
+
+interface PatchBody {
+  defaultFields: Record<string, unknown> & { phoneNumbers?: unknown[]; emails?: unknown[] };
+  customFields?: unknown[];
+  [k: string]: unknown;
+}
+
+/** The body that re-sends `c` whole, as Quo's docs ask: every scalar, every item by id, every custom value. */
+function wholeBody(c: EmulatedContact): PatchBody {
+  const d = c.defaultFields;
+  return {
+    defaultFields: {
+      firstName: d.firstName,
+      lastName: d.lastName,
+      company: d.company,
+      role: d.role,
+      phoneNumbers: d.phoneNumbers.map(({ id, name, value }) => ({ id, name, value })),
+      emails: d.emails.map(({ id, name, value }) => ({ id, name, value })),
+    },
+    customFields: c.customFields.map(({ key, value }) => ({ key, value })),
+  };
+}
+
+function phone(c: EmulatedContact, i: number): QuoItem {
+  const x = c.defaultFields.phoneNumbers[i];
+  if (!x) throw new Error(`no phone ${i}`);
+  return x;
+}
+
+function customValues(c: EmulatedContact): [string, unknown][] {
+  return c.customFields.map((f) => [f.key, f.value]);
+}
+
+/** The parts of a contact a PATCH may change, so a case can say "everything else stayed". */
+function writable(c: EmulatedContact): unknown {
+  const { updatedAt: _u, ...rest } = c;
+  return rest;
+}
+
+async function createFull(emu: QuoEmulator, externalId: string): Promise<EmulatedContact> {
+  const r = await call(emu.url, "POST", "/v1/contacts", { body: fullContact(externalId) });
+  expect(r.status).toBe(201);
+  return r.json.data as EmulatedContact;
+}
+
+describe("PATCH /v1/contacts/:id replaces the contact (the default mode)", () => {
   let emu: QuoEmulator;
-  let contact: EmulatedContact;
+  let n = 0;
   beforeAll(async () => {
-    emu = await startQuoEmulator({ requestsPerSecond: 0 });
-    const r = await call(emu.url, "POST", "/v1/contacts", {
-      body: {
-        defaultFields: {
-          firstName: "Ann",
-          lastName: "Lee",
-          company: "Acme",
-          phoneNumbers: [
-            { name: "mobile", value: "+15555550101" },
-            { name: "work", value: "+15555550102" },
-          ],
-          emails: [{ name: "work", value: "ann@acme.test" }],
-        },
-        externalId: "old-ext",
-      },
-    });
-    contact = r.json.data;
+    emu = await startQuoEmulator({ requestsPerSecond: 0, customFields: PATCH_DEFS });
   });
   afterAll(() => emu.close());
 
-  function item(i: number): { id: string; name: string; value: string | null } {
-    const x = contact.defaultFields.phoneNumbers[i];
-    if (!x) throw new Error(`no phone ${i}`);
-    return x;
-  }
-
-  it("changes only the keys present and clears scalars set to null", async () => {
+  it("changes nothing but updatedAt when the whole contact is sent back", async () => {
+    const c = await createFull(emu, `whole-${n++}`);
     await sleep(5);
-    const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body: { defaultFields: { company: "Acme Corp", lastName: null } } });
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: wholeBody(c) });
     expect(r.status).toBe(200);
-    expect(r.json.data.defaultFields).toMatchObject({ firstName: "Ann", lastName: null, company: "Acme Corp", role: null });
-    expect(r.json.data.defaultFields.phoneNumbers).toEqual(contact.defaultFields.phoneNumbers);
-    expect(r.json.data.defaultFields.emails).toEqual(contact.defaultFields.emails);
-    expect(r.json.data.updatedAt > contact.updatedAt).toBe(true);
-    expect(r.json.data.createdAt).toBe(contact.createdAt);
+    expect(writable(r.json.data)).toEqual(writable(c));
+    expect(r.json.data.updatedAt > c.updatedAt).toBe(true);
+    expect(r.json.data.createdAt).toBe(c.createdAt);
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(r.json.data);
   });
 
-  it("updates an item by id, removes one by null value and adds one without id", async () => {
-    const mobile = item(0);
-    const work = item(1);
+  it.each<[string, (c: EmulatedContact) => unknown, (before: EmulatedContact, after: EmulatedContact) => void]>([
+    [
+      "clears omitted scalars and sets the ones sent",
+      (c) => {
+        const b = wholeBody(c);
+        delete b.defaultFields["company"];
+        return { ...b, defaultFields: { ...b.defaultFields, firstName: "Anna", lastName: null, role: "CEO" } };
+      },
+      (before, after) => {
+        expect(after.defaultFields).toMatchObject({ firstName: "Anna", lastName: null, company: null, role: "CEO" });
+        expect(after.defaultFields.phoneNumbers).toEqual(before.defaultFields.phoneNumbers);
+      },
+    ],
+    [
+      "deletes every item of an omitted list",
+      (c) => {
+        const b = wholeBody(c);
+        delete b.defaultFields.phoneNumbers;
+        return b;
+      },
+      (before, after) => {
+        expect(after.defaultFields.phoneNumbers).toEqual([]);
+        expect(after.defaultFields.emails).toEqual(before.defaultFields.emails);
+      },
+    ],
+    [
+      "deletes the stored items the body does not list",
+      (c) => ({ ...wholeBody(c), defaultFields: { ...wholeBody(c).defaultFields, phoneNumbers: [phone(c, 1)] } }),
+      (before, after) => expect(after.defaultFields.phoneNumbers).toEqual([phone(before, 1)]),
+    ],
+    [
+      "keeps an item sent by id, with the name and value sent",
+      (c) => ({
+        ...wholeBody(c),
+        defaultFields: { ...wholeBody(c).defaultFields, phoneNumbers: [{ id: phone(c, 0).id, name: "cell", value: "+15555550199" }, phone(c, 1)] },
+      }),
+      (before, after) =>
+        expect(after.defaultFields.phoneNumbers).toEqual([{ id: phone(before, 0).id, name: "cell", value: "+15555550199" }, phone(before, 1)]),
+    ],
+    [
+      "adds an item sent without id, with a new id",
+      (c) => ({ ...wholeBody(c), defaultFields: { ...wholeBody(c).defaultFields, phoneNumbers: [phone(c, 0), phone(c, 1), { name: "home", value: "+15555550103" }] } }),
+      (before, after) => {
+        const phones = after.defaultFields.phoneNumbers;
+        expect(phones.slice(0, 2)).toEqual(before.defaultFields.phoneNumbers);
+        expect(phones[2]).toEqual({ id: expect.stringMatching(/^PH/), name: "home", value: "+15555550103" });
+        expect(before.defaultFields.phoneNumbers.map((p) => p.id)).not.toContain(phones[2]?.id);
+      },
+    ],
+    [
+      "removes an item sent by id with value null",
+      (c) => ({ ...wholeBody(c), defaultFields: { ...wholeBody(c).defaultFields, phoneNumbers: [phone(c, 0), { ...phone(c, 1), value: null }] } }),
+      (before, after) => expect(after.defaultFields.phoneNumbers).toEqual([phone(before, 0)]),
+    ],
+    [
+      "lists the items in the order sent",
+      (c) => ({ ...wholeBody(c), defaultFields: { ...wholeBody(c).defaultFields, phoneNumbers: [phone(c, 1), phone(c, 0)] } }),
+      (before, after) => expect(after.defaultFields.phoneNumbers).toEqual([phone(before, 1), phone(before, 0)]),
+    ],
+    [
+      "holds exactly the custom values sent, null being absent",
+      (c) => ({
+        ...wholeBody(c),
+        customFields: [
+          { key: "tags", value: ["a", "b"] },
+          { key: "vip", value: null },
+        ],
+      }),
+      (_before, after) => expect(customValues(after)).toEqual([["tags", ["a", "b"]]]),
+    ],
+    [
+      "keeps no custom value when customFields is omitted",
+      (c) => {
+        const b = wholeBody(c);
+        delete b.customFields;
+        return b;
+      },
+      (before, after) => {
+        expect(after.customFields).toEqual([]);
+        expect(after.defaultFields).toEqual(before.defaultFields);
+      },
+    ],
+    [
+      "keeps externalId, source and sourceUrl when they are omitted",
+      (c) => wholeBody(c),
+      (before, after) => {
+        expect(after).toMatchObject({ externalId: before.externalId, source: "quo-sync", sourceUrl: "https://crm.example/ann" });
+      },
+    ],
+    [
+      "sets externalId, source and sourceUrl when they are sent",
+      (c) => ({ ...wholeBody(c), externalId: `${c.externalId}-new`, source: "other-tool", sourceUrl: "http://crm.example/ann?v=2" }),
+      (before, after) => {
+        expect(after).toMatchObject({ externalId: `${before.externalId}-new`, source: "other-tool", sourceUrl: "http://crm.example/ann?v=2" });
+      },
+    ],
+    [
+      "clears externalId and sourceUrl sent as null",
+      (c) => ({ ...wholeBody(c), externalId: null, sourceUrl: null }),
+      (_before, after) => expect(after).toMatchObject({ externalId: null, sourceUrl: null, source: "quo-sync" }),
+    ],
+    [
+      "wipes every list and custom value from a PATCH that sends only a first name",
+      () => ({ defaultFields: { firstName: "Ann" } }),
+      (_before, after) => {
+        expect(after.defaultFields).toEqual({ firstName: "Ann", lastName: null, company: null, role: null, emails: [], phoneNumbers: [] });
+        expect(after.customFields).toEqual([]);
+      },
+    ],
+  ])("%s", async (_label, body, check) => {
+    const before = await createFull(emu, `case-${n++}`);
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${before.id}`, { body: body(before) });
+    expect(r.status).toBe(200);
+    const after = r.json.data as EmulatedContact;
+    check(before, after);
+    expect(emu.contacts().find((x) => x.id === before.id)).toEqual(after);
+    expect((await call(emu.url, "GET", `/v1/contacts/${before.id}`)).json.data).toEqual(after);
+  });
+
+  it("does not duplicate an item when a PATCH adding it without id is retried, but gives it a new id", async () => {
+    const c = await createFull(emu, `retry-${n++}`);
+    const body = { ...wholeBody(c), defaultFields: { ...wholeBody(c).defaultFields, emails: [{ name: "other", value: "ann@other.test" }] } };
+    const first = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body });
+    const second = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body });
+    expect(first.json.data.defaultFields.emails).toEqual([{ id: expect.any(String), name: "other", value: "ann@other.test" }]);
+    expect(second.json.data.defaultFields.emails).toEqual([{ id: expect.any(String), name: "other", value: "ann@other.test" }]);
+    expect(second.json.data.defaultFields.emails[0].id).not.toBe(first.json.data.defaultFields.emails[0].id);
+  });
+
+  it("re-indexes the externalIds filter when externalId changes", async () => {
+    const c = await createFull(emu, "old-ext");
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { ...wholeBody(c), externalId: "new-ext" } });
+    expect(r.status).toBe(200);
+    const byOld = await call(emu.url, "GET", "/v1/contacts?maxResults=5&externalIds=old-ext");
+    const byNew = await call(emu.url, "GET", "/v1/contacts?maxResults=5&externalIds=new-ext");
+    expect(byOld.json.data).toEqual([]);
+    expect(byNew.json.data.map((x: EmulatedContact) => x.id)).toEqual([c.id]);
+  });
+
+  it("answers 404 for an unknown contact", async () => {
+    const r = await call(emu.url, "PATCH", "/v1/contacts/CT000000000000000000000000", { body: { defaultFields: { firstName: "X" } } });
+    expect(r.status).toBe(404);
+    expect(r.json).toMatchObject({ code: "0800404", message: "Contact not found" });
+  });
+});
+
+describe.each<PatchMode>(["replace", "merge"])("PATCH refusals in %s mode", (mode) => {
+  let emu: QuoEmulator;
+  let contact: EmulatedContact;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, customFields: PATCH_DEFS, patchMode: mode });
+    contact = await createFull(emu, "refusals");
+  });
+  afterAll(() => emu.close());
+
+  const fn = { firstName: "Ann" };
+  it.each<[string, (c: EmulatedContact) => unknown, string]>([
+    ["no defaultFields", () => ({ externalId: "x" }), "/defaultFields/firstName"],
+    ["defaultFields without firstName", () => ({ defaultFields: { company: "X" } }), "/defaultFields/firstName"],
+    ["an empty firstName", () => ({ defaultFields: { firstName: "" } }), "/defaultFields/firstName"],
+    ["a blank firstName", () => ({ defaultFields: { firstName: "  " } }), "/defaultFields/firstName"],
+    ["a null firstName", () => ({ defaultFields: { firstName: null } }), "/defaultFields/firstName"],
+    ["defaultFields not an object", () => ({ defaultFields: "Ann" }), "/defaultFields"],
+    ["an unknown item id", () => ({ defaultFields: { ...fn, phoneNumbers: [{ id: "PHnope", name: "x", value: "+15555550100" }] } }), "/defaultFields/phoneNumbers/0/id"],
+    ["the same item id twice", (c) => ({ defaultFields: { ...fn, phoneNumbers: [phone(c, 0), phone(c, 0)] } }), "/defaultFields/phoneNumbers/1/id"],
+    ["a null value without id", () => ({ defaultFields: { ...fn, emails: [{ name: "x", value: null }] } }), "/defaultFields/emails/0/id"],
+    ["a non-E.164 phone", () => ({ defaultFields: { ...fn, phoneNumbers: [{ name: "x", value: "555-0100" }] } }), "/defaultFields/phoneNumbers/0/value"],
+    ["a reserved source", () => ({ defaultFields: fn, source: "csv-import" }), "/source"],
+    ["a too-long externalId", () => ({ defaultFields: fn, externalId: "y".repeat(76) }), "/externalId"],
+    ["a sourceUrl that is not a URL", () => ({ defaultFields: fn, sourceUrl: "crm/ann" }), "/sourceUrl"],
+    ["a sourceUrl that is not http(s)", () => ({ defaultFields: fn, sourceUrl: "ftp://crm.example/ann" }), "/sourceUrl"],
+  ])("refuses %s with 400 and changes nothing", async (_label, body, path) => {
+    const before = emu.contacts().find((c) => c.id === contact.id);
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body: body(contact) });
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe("0800400");
+    expect(r.json.errors.map((e: { path: string }) => e.path)).toContain(path);
+    expect(emu.contacts().find((c) => c.id === contact.id)).toEqual(before);
+  });
+
+  it("refuses an unknown custom field key with 0801400 and applies nothing", async () => {
+    const before = emu.contacts().find((c) => c.id === contact.id);
     const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, {
+      body: { defaultFields: { firstName: "Changed" }, customFields: [{ key: "vip", value: false }, { key: "ghost", value: 1 }] },
+    });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ code: "0801400", errors: [{ key: "ghost", reason: expect.any(String) }] });
+    expect(emu.contacts().find((c) => c.id === contact.id)).toEqual(before);
+  });
+
+  it("counts no refused PATCH as an applied update", () => {
+    expect(emu.stats().writesApplied).toEqual({ create: 1, update: 0, delete: 0 });
+  });
+});
+
+describe("PATCH /v1/contacts/:id in merge mode", () => {
+  let emu: QuoEmulator;
+  let n = 0;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, customFields: PATCH_DEFS, patchMode: "merge" });
+  });
+  afterAll(() => emu.close());
+
+  it("changes only the keys present and clears scalars set to null", async () => {
+    const c = await createFull(emu, `merge-${n++}`);
+    await sleep(5);
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { defaultFields: { firstName: "Ann", company: "Acme Corp", lastName: null } } });
+    expect(r.status).toBe(200);
+    const after = r.json.data as EmulatedContact;
+    expect(after.defaultFields).toEqual({ ...c.defaultFields, lastName: null, company: "Acme Corp" });
+    expect(after.customFields).toEqual(c.customFields);
+    expect(after).toMatchObject({ externalId: c.externalId, source: c.source, sourceUrl: c.sourceUrl });
+    expect(after.updatedAt > c.updatedAt).toBe(true);
+  });
+
+  it("updates an item by id, removes one by null value, adds one without id and keeps the unlisted", async () => {
+    const c = await createFull(emu, `merge-${n++}`);
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, {
       body: {
         defaultFields: {
+          firstName: "Ann",
           phoneNumbers: [
-            { id: mobile.id, name: "cell", value: "+15555550199" },
-            { id: work.id, name: "work", value: null },
+            { id: phone(c, 0).id, name: "cell", value: "+15555550199" },
+            { id: phone(c, 1).id, name: "work", value: null },
             { name: "home", value: "+15555550103" },
           ],
         },
       },
     });
     expect(r.status).toBe(200);
-    const phones = r.json.data.defaultFields.phoneNumbers;
-    expect(phones).toEqual([
-      { id: mobile.id, name: "cell", value: "+15555550199" },
+    expect(r.json.data.defaultFields.phoneNumbers).toEqual([
+      { id: phone(c, 0).id, name: "cell", value: "+15555550199" },
       { id: expect.stringMatching(/^PH/), name: "home", value: "+15555550103" },
     ]);
-    expect(phones[1].id).not.toBe(work.id);
-    expect(r.json.data.defaultFields.emails).toEqual(contact.defaultFields.emails);
-    contact = r.json.data;
+    expect(r.json.data.defaultFields.emails).toEqual(c.defaultFields.emails);
   });
 
   it("duplicates an item when a PATCH adding it without id is retried", async () => {
-    const body = { defaultFields: { emails: [{ name: "home", value: "ann@home.test" }] } };
-    await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body });
-    const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body });
-    const homes = r.json.data.defaultFields.emails.filter((e: { value: string }) => e.value === "ann@home.test");
-    expect(homes).toHaveLength(2);
-    expect(new Set(homes.map((e: { id: string }) => e.id)).size).toBe(2);
-    contact = r.json.data;
+    const c = await createFull(emu, `merge-${n++}`);
+    const body = { defaultFields: { firstName: "Ann", emails: [{ name: "other", value: "ann@other.test" }] } };
+    await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body });
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body });
+    const others = r.json.data.defaultFields.emails.filter((e: QuoItem) => e.value === "ann@other.test");
+    expect(others).toHaveLength(2);
+    expect(new Set(others.map((e: QuoItem) => e.id)).size).toBe(2);
+    expect(r.json.data.defaultFields.emails).toHaveLength(4);
   });
 
-  it.each([
-    ["an unknown item id", { defaultFields: { phoneNumbers: [{ id: "PHnope", name: "x", value: "+15555550100" }] } }, "/defaultFields/phoneNumbers/0/id"],
-    ["a null value without id", { defaultFields: { emails: [{ name: "x", value: null }] } }, "/defaultFields/emails/0/id"],
-    ["a non-E.164 phone", { defaultFields: { phoneNumbers: [{ name: "x", value: "555-0100" }] } }, "/defaultFields/phoneNumbers/0/value"],
-    ["a blank firstName", { defaultFields: { firstName: "" } }, "/defaultFields/firstName"],
-    ["a reserved source", { source: "csv-import" }, "/source"],
-    ["a too-long externalId", { externalId: "y".repeat(76) }, "/externalId"],
-  ])("refuses %s with 400 and changes nothing", async (_label, body, path) => {
-    const before = emu.contacts().find((c) => c.id === contact.id);
-    const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body });
-    expect(r.status).toBe(400);
-    expect(r.json.errors.map((e: { path: string }) => e.path)).toContain(path);
-    expect(emu.contacts().find((c) => c.id === contact.id)).toEqual(before);
+  it("sets and clears custom values by key and keeps the others", async () => {
+    const c = await createFull(emu, `merge-${n++}`);
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, {
+      body: { defaultFields: { firstName: "Ann" }, customFields: [{ key: "vip", value: false }, { key: "score", value: null }, { key: "tags", value: ["x"] }] },
+    });
+    expect(customValues(r.json.data)).toEqual([
+      ["vip", false],
+      ["tags", ["x"]],
+    ]);
   });
 
-  it("changes externalId and source and re-indexes the externalIds filter", async () => {
-    const r = await call(emu.url, "PATCH", `/v1/contacts/${contact.id}`, { body: { externalId: "new-ext", source: "quo-sync" } });
-    expect(r.status).toBe(200);
-    expect(r.json.data).toMatchObject({ externalId: "new-ext", source: "quo-sync" });
-    const byOld = await call(emu.url, "GET", "/v1/contacts?maxResults=5&externalIds=old-ext");
-    const byNew = await call(emu.url, "GET", "/v1/contacts?maxResults=5&externalIds=new-ext");
-    expect(byOld.json.data).toEqual([]);
-    expect(byNew.json.data.map((c: EmulatedContact) => c.id)).toEqual([contact.id]);
+  it("switches between modes with setPatchMode and the admin route", async () => {
+    const c = await createFull(emu, `merge-${n++}`);
+    const onlyName = { defaultFields: { firstName: "Ann" } };
+    const merged = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: onlyName });
+    expect(merged.json.data.defaultFields.phoneNumbers).toHaveLength(2);
+
+    emu.setPatchMode("replace");
+    const replaced = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { ...onlyName, customFields: [{ key: "score", value: 1 }] } });
+    expect(replaced.json.data.defaultFields.phoneNumbers).toEqual([]);
+    expect(customValues(replaced.json.data)).toEqual([["score", 1]]);
+
+    expect((await call(emu.url, "POST", "/__emulator/patch-mode", { auth: null, body: { mode: "merge" } })).status).toBe(204);
+    const again = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { defaultFields: { firstName: "Ann", role: "Boss" } } });
+    expect(again.json.data.customFields).toEqual(replaced.json.data.customFields);
+    expect(again.json.data.defaultFields.role).toBe("Boss");
+
+    // '"merge"' is sent as is: a JSON string, not an object.
+    for (const bad of [{ mode: "put" }, { mode: null }, {}, '"merge"']) {
+      const r = await call(emu.url, "POST", "/__emulator/patch-mode", { auth: null, body: bad });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toContain("replace");
+    }
+    const still = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: onlyName });
+    expect(still.json.data.defaultFields.role).toBe("Boss");
+
+    expect((await call(emu.url, "POST", "/__emulator/patch-mode", { auth: null, body: { mode: "replace" } })).status).toBe(204);
+    const replacedAgain = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: onlyName });
+    expect(replacedAgain.json.data.defaultFields.role).toBeNull();
+    expect(replacedAgain.json.data.customFields).toEqual([]);
+  });
+});
+
+describe("applyContactPatch", () => {
+  const NOW = "2030-01-02T03:04:05.000Z";
+  const base: EmulatedContact = {
+    id: "CT1",
+    externalId: "leads:1",
+    source: "quo-sync",
+    sourceUrl: null,
+    defaultFields: {
+      firstName: "Ann",
+      lastName: "Lee",
+      company: "Acme",
+      role: null,
+      emails: [{ id: "EM1", name: "work", value: "ann@acme.test" }],
+      phoneNumbers: [
+        { id: "PH1", name: "mobile", value: "+15555550101" },
+        { id: "PH2", name: "work", value: "+15555550102" },
+      ],
+    },
+    customFields: [{ key: "vip", name: "VIP", id: "a".repeat(24), type: "boolean", value: true }],
+    createdAt: "2030-01-01T00:00:00.000Z",
+    updatedAt: "2030-01-01T00:00:00.000Z",
+    createdByUserId: "USx",
+  };
+  function options(mode: PatchMode): { opts: ContactPatchOptions; made: string[] } {
+    const made: string[] = [];
+    return { made, opts: { customFields: PATCH_DEFS, mode, now: NOW, newId: (p) => `${p}new${made.push(p)}` } };
+  }
+
+  it.each<PatchMode>(["replace", "merge"])("in %s mode mutates neither the contact nor the body, and shares no object with them", (mode) => {
+    const contact = structuredClone(base);
+    const body = {
+      defaultFields: { firstName: "Anna", phoneNumbers: [{ id: "PH1", name: "cell", value: "+15555550199" }, { name: "home", value: "+15555550103" }] },
+      customFields: [{ key: "tags", value: ["a"] }],
+    };
+    const bodyBefore = structuredClone(body);
+    const { opts, made } = options(mode);
+    const r = applyContactPatch(contact, body, opts);
+    expect(contact).toEqual(base);
+    expect(body).toEqual(bodyBefore);
+    if (!r.ok) throw new Error(r.message);
+    expect(made).toEqual(["PH"]);
+    expect(r.contact.updatedAt).toBe(NOW);
+    expect(r.contact.defaultFields.phoneNumbers[0]).toEqual({ id: "PH1", name: "cell", value: "+15555550199" });
+    const tags = r.contact.customFields.find((f) => f.key === "tags")?.value;
+    if (!Array.isArray(tags)) throw new Error("tags not set");
+    tags.push("z");
+    r.contact.defaultFields.phoneNumbers.forEach((p) => (p.value = "+19999999999"));
+    r.contact.customFields.forEach((f) => (f.value = "changed"));
+    expect(contact).toEqual(base);
+    expect(body).toEqual(bodyBefore);
   });
 
-  it("answers 404 for an unknown contact", async () => {
-    const r = await call(emu.url, "PATCH", "/v1/contacts/CT000000000000000000000000", { body: { defaultFields: { company: "X" } } });
-    expect(r.status).toBe(404);
-    expect(r.json).toMatchObject({ code: "0800404", message: "Contact not found" });
+  it("gives the replace and the merge reading of the same body", () => {
+    const body = { defaultFields: { firstName: "Ann", phoneNumbers: [{ id: "PH2", name: "work", value: "+15555550102" }] } };
+    const replaced = applyContactPatch(base, body, options("replace").opts);
+    const merged = applyContactPatch(base, body, options("merge").opts);
+    expect(replaced).toEqual({
+      ok: true,
+      contact: {
+        ...base,
+        updatedAt: NOW,
+        defaultFields: { firstName: "Ann", lastName: null, company: null, role: null, emails: [], phoneNumbers: [{ id: "PH2", name: "work", value: "+15555550102" }] },
+        customFields: [],
+      },
+    });
+    expect(merged).toEqual({ ok: true, contact: { ...base, updatedAt: NOW } });
   });
 
-  it("counts applied updates only", () => {
-    expect(emu.stats().writesApplied).toEqual({ create: 1, update: 5, delete: 0 });
+  it.each<[string, unknown, { code: string; errors: unknown[] }]>([
+    ["a missing first name", { defaultFields: {} }, { code: "0800400", errors: [expect.objectContaining({ path: "/defaultFields/firstName" })] }],
+    ["an unknown item id", { defaultFields: { firstName: "A", emails: [{ id: "EM9", name: "w", value: null }] } }, { code: "0800400", errors: [expect.objectContaining({ path: "/defaultFields/emails/0/id" })] }],
+    ["a wrongly typed custom value", { defaultFields: { firstName: "A" }, customFields: [{ key: "score", value: "7" }] }, { code: "0801400", errors: [{ key: "score", reason: expect.any(String) }] }],
+  ])("refuses %s with Quo's 400 and makes no id", (_label, body, expected) => {
+    const { opts, made } = options("replace");
+    const r = applyContactPatch(base, body, opts);
+    expect(r).toEqual({ ok: false, status: 400, message: expect.any(String), ...expected });
+    expect(made).toEqual([]);
   });
 });
 
@@ -824,6 +1203,153 @@ describe("in-process helpers and admin routes", () => {
     expect((await call(emu.url, "GET", "/__emulator/stats", { auth: null })).json.requests).toBe(5);
     expect((await call(emu.url, "POST", "/__emulator/reset-stats", { auth: null })).status).toBe(204);
     expect(emu.stats()).toEqual({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 });
+  });
+});
+
+describe("acting as a person in the Quo app", () => {
+  let emu: QuoEmulator;
+  let seeds = 0;
+  const defs: CustomFieldDef[] = [
+    { name: "VIP", key: "vip", type: "boolean" },
+    { name: "Met On", key: "met-on", type: "date" },
+    { name: "Notes", key: "notes", type: "string" },
+  ];
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, customFields: defs });
+  });
+  afterAll(() => emu.close());
+
+  function seed(firstName = "Pat"): EmulatedContact {
+    return emu.seedContact({
+      externalId: `app-${firstName}`,
+      defaultFields: {
+        firstName,
+        phoneNumbers: [
+          { id: "", name: "mobile", value: "+15555550101" },
+          { id: "", name: "work", value: "+15555550102" },
+        ],
+        emails: [{ id: "", name: "work", value: "pat@work.test" }],
+      },
+      customFields: [{ key: "notes", name: "Notes", id: "n".repeat(24), type: "string", value: "hello" }],
+    });
+  }
+
+  it("adds, removes and relabels items and sets custom values, uncounted, and returns the contact", async () => {
+    const c = seed("Edit");
+    const [mobile, work] = c.defaultFields.phoneNumbers as [QuoItem, QuoItem];
+    const email = c.defaultFields.emails[0] as QuoItem;
+    emu.resetStats();
+    await sleep(5);
+    const after = emu.appEdit(c.id, {
+      lastName: "Doe",
+      setItems: [{ id: mobile.id, name: "cell" }, { id: email.id, value: "pat@new.test" }],
+      removeItemIds: [work.id],
+      addPhoneNumbers: [{ name: "home", value: "+15555550103" }],
+      addEmails: [{ name: "home", value: "pat@home" }],
+      customFields: { vip: true, "met-on": "2024-09-11T04:00:00Z", notes: null },
+    });
+    expect(after.defaultFields).toEqual({
+      firstName: "Edit",
+      lastName: "Doe",
+      company: null,
+      role: null,
+      phoneNumbers: [
+        { id: mobile.id, name: "cell", value: "+15555550101" },
+        { id: expect.stringMatching(/^PH/), name: "home", value: "+15555550103" },
+      ],
+      emails: [
+        { id: email.id, name: "work", value: "pat@new.test" },
+        { id: expect.stringMatching(/^EM/), name: "home", value: "pat@home" },
+      ],
+    });
+    expect(after.defaultFields.phoneNumbers[1]?.id).not.toBe(work.id);
+    expect(customValues(after)).toEqual([
+      ["vip", true],
+      ["met-on", "2024-09-11T04:00:00.000Z"],
+    ]);
+    expect(after.updatedAt > c.updatedAt).toBe(true);
+    expect((await call(emu.url, "GET", `/v1/contacts/${c.id}`)).json.data).toEqual(after);
+    expect(emu.stats().requests).toBe(1);
+    expect(emu.stats().writesApplied).toEqual({ create: 0, update: 0, delete: 0 });
+  });
+
+  it("returns a copy: changing it does not change the workspace", () => {
+    const c = seed("Copy");
+    const after = emu.appEdit(c.id, { company: "Co" });
+    after.defaultFields.company = "Changed";
+    after.defaultFields.phoneNumbers.pop();
+    const stored = emu.contacts().find((x) => x.id === c.id);
+    expect(stored?.defaultFields.company).toBe("Co");
+    expect(stored?.defaultFields.phoneNumbers).toHaveLength(2);
+  });
+
+  it.each<[string, (c: EmulatedContact) => AppEdit, RegExp]>([
+    ["an unknown item id to remove", () => ({ removeItemIds: ["PHnope"] }), /no phone or email item PHnope/],
+    ["an unknown item id to change", () => ({ setItems: [{ id: "EMnope", name: "x" }] }), /no phone or email item EMnope/],
+    ["an undefined custom field key", () => ({ customFields: { ghost: "x" } }), /no custom field with key ghost/],
+    ["a custom value of the wrong type", () => ({ customFields: { vip: "yes" } }), /vip/],
+    ["a phone that is not E.164", () => ({ addPhoneNumbers: [{ name: "m", value: "555-0100" }] }), /not E\.164/],
+    ["a changed phone that is not E.164", (c) => ({ setItems: [{ id: (c.defaultFields.phoneNumbers[0] as QuoItem).id, value: "0101" }] }), /not E\.164/],
+    ["an email without @", () => ({ addEmails: [{ name: "w", value: "pat.example.com" }] }), /has no "@"/],
+    ["a changed email without @", (c) => ({ setItems: [{ id: (c.defaultFields.emails[0] as QuoItem).id, value: "nobody" }] }), /has no "@"/],
+    ["an unknown edit key", () => ({ phoneNumbers: [] }) as unknown as AppEdit, /unknown edit key phoneNumbers/],
+  ])("throws for %s and changes nothing", (_label, edit, message) => {
+    const c = seed(`Bad${seeds++}`);
+    // Every refused edit also carries a valid change, which must not be applied either.
+    expect(() => emu.appEdit(c.id, { company: "Half-applied", ...edit(c) })).toThrow(message);
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(c);
+  });
+
+  it("throws for an unknown contact", () => {
+    expect(() => emu.appEdit("CTnope", { firstName: "x" })).toThrow(/no contact CTnope/);
+    expect(() => emu.appDelete("CTnope")).toThrow(/no contact CTnope/);
+  });
+
+  it("serves app edits, app deletes and seeds over the admin routes, uncounted", async () => {
+    emu.resetStats();
+    const seeded = await call(emu.url, "POST", "/__emulator/contacts", {
+      auth: null,
+      body: {
+        externalId: "http-seed",
+        sourceUrl: "https://crm.example/1",
+        defaultFields: { firstName: "Http", phoneNumbers: [{ name: "mobile", value: "+15555550101" }] },
+      },
+    });
+    expect(seeded.status).toBe(201);
+    const c = seeded.json.data as EmulatedContact;
+    expect(c).toMatchObject({ externalId: "http-seed", source: "openphone", sourceUrl: "https://crm.example/1", defaultFields: { firstName: "Http", lastName: null } });
+    expect(c.defaultFields.phoneNumbers).toEqual([{ id: expect.stringMatching(/^PH/), name: "mobile", value: "+15555550101" }]);
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(c);
+
+    const dup = await call(emu.url, "POST", "/__emulator/contacts", { auth: null, body: { id: c.id, defaultFields: { firstName: "Dup" } } });
+    expect(dup.status).toBe(409);
+    for (const bad of [{ externalId: "no-default-fields" }, { defaultFields: { firstName: 7 } }, { defaultFields: { emails: [{ value: "a@b" }] } }, [1]]) {
+      expect((await call(emu.url, "POST", "/__emulator/contacts", { auth: null, body: bad })).status).toBe(400);
+    }
+
+    const path = `/__emulator/contacts/${encodeURIComponent(c.id)}`;
+    const edited = await call(emu.url, "POST", `${path}/app-edit`, {
+      auth: null,
+      body: { role: "Owner", addEmails: [{ name: "work", value: "http@x.test" }], customFields: { vip: false } },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.json.data.defaultFields).toMatchObject({ role: "Owner", emails: [{ id: expect.stringMatching(/^EM/), name: "work", value: "http@x.test" }] });
+    expect(customValues(edited.json.data)).toEqual([["vip", false]]);
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(edited.json.data);
+
+    const refused = await call(emu.url, "POST", `${path}/app-edit`, { auth: null, body: { role: "Nope", customFields: { ghost: 1 } } });
+    expect(refused.status).toBe(400);
+    expect(refused.json.message).toMatch(/ghost/);
+    const notObject = await call(emu.url, "POST", `${path}/app-edit`, { auth: null, body: [1] });
+    expect(notObject.status).toBe(400);
+    expect(emu.contacts().find((x) => x.id === c.id)).toEqual(edited.json.data);
+
+    expect((await call(emu.url, "POST", "/__emulator/contacts/CTnope/app-edit", { auth: null, body: { role: "x" } })).status).toBe(404);
+    expect((await call(emu.url, "POST", `${path}/app-delete`, { auth: null })).status).toBe(204);
+    expect(emu.contacts().find((x) => x.id === c.id)).toBeUndefined();
+    expect((await call(emu.url, "POST", `${path}/app-delete`, { auth: null })).status).toBe(404);
+    expect((await call(emu.url, "GET", `/v1/contacts/${c.id}`)).status).toBe(404);
+    expect(emu.stats().requests).toBe(1);
   });
 });
 
