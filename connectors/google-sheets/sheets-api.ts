@@ -1,10 +1,10 @@
 /**
- * The Sheets API calls quo-sync makes, on Google's own client (`@googleapis/sheets`, api-notes.md
- * "Google Sheets API v4"), with one retry policy and failures reduced to status + Google's message,
- * so nothing of the request (its bearer token) can reach a log or an error.
+ * The Sheets API calls quo-sync makes, on Google's own client (`@googleapis/sheets`), with one retry
+ * policy (docs/google-sheets.md, "Errors and retries") and failures reduced to status + Google's
+ * message, so nothing of the request (its bearer token) can reach a log or an error.
  */
 import { auth, sheets, type sheets_v4 } from "@googleapis/sheets";
-import { ConfigError } from "../../src/errors.js";
+import { checkBaseUrl } from "../../src/net/base-url.js";
 import type { ServiceAccountKey } from "./service-account.js";
 
 /** Read access is all a plain sync needs; write-back needs the full scope (Sheets API "Authorizing requests"). */
@@ -59,26 +59,19 @@ export interface CellUpdate {
   values: string[][];
 }
 
-/** The default origin of the API, as `GOOGLE_SHEETS_API_URL` documents it. */
+/** The default origin of the API, as `GOOGLE_SHEETS_API_URL` documents it (docs/google-sheets.md, "Environment"). */
 const DEFAULT_ROOT_URL = "https://sheets.googleapis.com/";
 
 /**
  * `GOOGLE_SHEETS_API_URL` as the client's `rootUrl`: an origin ending in "/". Throws `ConfigError`
- * for a value that is not an http(s) origin, since the client silently drops a path (api-notes.md).
+ * (from `checkBaseUrl`, never quoting the value) for anything but a plain http(s) origin: the client
+ * keeps only the origin of its `rootUrl`, so a path would be silently dropped (docs/google-sheets.md,
+ * "Environment").
  */
 export function sheetsRootUrl(env: NodeJS.ProcessEnv): string {
   const raw = env.GOOGLE_SHEETS_API_URL?.trim();
   if (!raw) return DEFAULT_ROOT_URL;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`GOOGLE_SHEETS_API_URL '${raw}' is not a URL (expected an origin such as https://sheets.googleapis.com)`);
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || (url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
-    throw new ConfigError(`GOOGLE_SHEETS_API_URL '${raw}' must be an http(s) origin without a path (the client ignores paths)`);
-  }
-  return `${url.origin}/`;
+  return `${checkBaseUrl(raw, { variable: "GOOGLE_SHEETS_API_URL", example: "https://sheets.googleapis.com", allowPath: false })}/`;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -114,7 +107,8 @@ export class SheetsApi {
       scopes: [opts.write ? SHEETS_SCOPE : SHEETS_READONLY_SCOPE],
     });
     // A self-signed JWT carrying the scope: no token endpoint call at all, valid against Google and
-    // any emulator (api-notes.md: google-auth-library ignores the key file's token_uri).
+    // any emulator alike, since google-auth-library ignores the key file's token_uri
+    // (docs/google-sheets.md, "Environment").
     jwt.useJWTAccessWithScope = true;
     this.#api = sheets({
       version: "v4",

@@ -1,18 +1,23 @@
 /**
  * A small client of HubSpot's CRM v3 API: the contact listing and the contact property definitions
- * (api-notes.md, "HubSpot CRM v3"). Plain axios with axios-retry and the project's `Throttle`, as
- * the Quo client is built: the official SDK's Node-20 version keeps its retry and limiter settings
- * process-wide and weighs 54 MB (api-notes.md). Every failure surfaces as a `SourceError` that
- * holds no reference to the request (whose headers carry the token) and no secret.
+ * (docs/hubspot.md, "What a run reads"). It is built on the project's HTTP layer (`src/net/`), as
+ * the Quo client is, rather than on the official SDK, whose Node-20 version keeps its retry and
+ * limiter settings process-wide and weighs 54 MB. Every failure surfaces as a `SourceError` whose
+ * `cause` is a scrubbed stand-in for the HTTP error: nothing holds the request (whose headers carry
+ * the token) or the token itself.
  */
 import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
-import axios, { type AxiosError, type AxiosInstance } from "axios";
-import axiosRetry from "axios-retry";
+import { isAxiosError, type AxiosError, type AxiosInstance } from "axios";
 import { SourceError } from "../../src/errors.js";
+import { checkBaseUrl } from "../../src/net/base-url.js";
+import { createHttpClient } from "../../src/net/http-client.js";
+import { decodeBody, describeHttpFailure, excerpt, isNetworkFailure, textExcerpt } from "../../src/net/http-failure.js";
 import { redactSecrets } from "../../src/net/redact.js";
+import { backoffCeilingMs, equalJitterMs, fullJitterMs, isTransientStatus, retryAfterMs } from "../../src/net/retry.js";
 import { Throttle } from "../../src/net/throttle.js";
 import {
+  HUBSPOT_DEFAULT_API_URL,
   HUBSPOT_DEFAULT_MAX_RETRIES,
   HUBSPOT_DEFAULT_TIMEOUT_MS,
   HUBSPOT_MAX_PAGE_SIZE,
@@ -24,7 +29,7 @@ import {
   HUBSPOT_WINDOW_MS,
 } from "./limits.js";
 
-/** One contact as `GET /crm/v3/objects/contacts` returns it (api-notes.md, "List"). */
+/** One contact as `GET /crm/v3/objects/contacts` returns it (https://developers.hubspot.com/docs/api/crm/contacts). */
 export interface HubspotContact {
   id: string;
   properties: Record<string, unknown>;
@@ -45,9 +50,9 @@ export interface HubspotProperty {
 
 /** How to build a `HubspotClient`; only `baseUrl`, `token` and `requestsPerWindow` are required. */
 export interface HubspotClientOptions {
-  /** Origin of the API, already checked, without a trailing slash. */
+  /** Origin of the API (`HUBSPOT_API_URL`); checked again with `checkBaseUrl`. */
   baseUrl: string;
-  /** The private app's access token, sent as `Authorization: Bearer …` (api-notes.md, "Auth"). */
+  /** The private app's access token, sent as `Authorization: Bearer …` (docs/hubspot.md, "Environment"). */
   token: string;
   /** Requests allowed per `windowMs` (config `requestsPer10Seconds`). */
   requestsPerWindow: number;
@@ -63,7 +68,7 @@ export interface HubspotClientOptions {
   timeoutMs?: number;
 }
 
-/** The `policyName` of a HubSpot 429 body (api-notes.md, "Limits"). */
+/** The `policyName` of a HubSpot 429 body (https://developers.hubspot.com/docs/api/usage-details). */
 type RatePolicy = "SECONDLY" | "TEN_SECONDLY_ROLLING" | "DAILY" | string;
 
 /** Which request failed, for messages. */
@@ -73,26 +78,17 @@ interface RequestContext {
   scope: string;
 }
 
-/**
- * axios error codes without a response that are not network failures: replaying cannot help
- * (the same set the Quo client uses).
- */
-const NOT_NETWORK_CODES = new Set(["ERR_CANCELED", "ERR_BAD_OPTION", "ERR_BAD_OPTION_VALUE", "ERR_INVALID_URL", "ERR_NOT_SUPPORT", "ERR_DEPRECATED", "ERR_FR_TOO_MANY_REDIRECTS"]);
-
-/** Longest piece of a response body quoted in a message. */
-const MAX_QUOTED_CHARS = 300;
-
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
 const PROPERTIES_PATH = "/crm/v3/properties/contacts";
-/** Scope of the contact listing; api-notes.md and HubSpot's private-app scopes. */
+/** Scope of the contact listing (docs/hubspot.md, "Set up a private app"). */
 const CONTACTS_SCOPE = "crm.objects.contacts.read";
-/** HubSpot lists this scope for reading contact property definitions. */
+/** HubSpot lists this scope for reading contact property definitions (docs/hubspot.md, "Set up a private app"). */
 const SCHEMAS_SCOPE = "crm.schemas.contacts.read";
 
 /**
  * One throttle per (API origin, token, budget) in this process: HubSpot counts per app
- * (api-notes.md, "100 requests / 10 s per app"), so syncs of one daemon that share a token must
- * share the budget too. The token is kept only as a digest.
+ * (docs/hubspot.md, "Rate limits"), so syncs of one daemon that share a token must share the
+ * budget too. The token is kept only as a digest.
  */
 const throttles = new Map<string, Throttle>();
 
@@ -121,29 +117,22 @@ export class HubspotClient {
   readonly #rateLimitBaseDelayMs: number;
   readonly #timeoutMs: number;
 
+  /** Throws `ConfigError` when `opts.baseUrl` is not a plain http(s) URL (naming `HUBSPOT_API_URL`, never the value). */
   constructor(opts: HubspotClientOptions) {
+    const baseUrl = checkBaseUrl(opts.baseUrl, { variable: "HUBSPOT_API_URL", example: HUBSPOT_DEFAULT_API_URL });
     this.#token = opts.token;
     this.#retryBaseDelayMs = opts.retryBaseDelayMs ?? HUBSPOT_RETRY_BASE_DELAY_MS;
     this.#rateLimitBaseDelayMs = opts.rateLimitBaseDelayMs ?? HUBSPOT_RATE_LIMIT_BASE_DELAY_MS;
     this.#timeoutMs = opts.timeoutMs ?? HUBSPOT_DEFAULT_TIMEOUT_MS;
-    this.#throttle = sharedThrottle(opts.baseUrl, opts.token, opts.requestsPerWindow, opts.windowMs ?? HUBSPOT_WINDOW_MS);
-    this.#http = axios.create({
-      baseURL: opts.baseUrl,
-      timeout: this.#timeoutMs,
-      headers: { Authorization: `Bearer ${opts.token}`, Accept: "application/json" },
-      // The API never redirects a read; following one could carry the token to another host.
-      maxRedirects: 0,
-    });
-    // axios-retry replays through the instance, so every attempt waits for the throttle here.
-    this.#http.interceptors.request.use(async (config) => {
-      await this.#throttle.acquire();
-      return config;
-    });
-    axiosRetry(this.#http, {
-      retries: opts.maxRetries ?? HUBSPOT_DEFAULT_MAX_RETRIES,
-      shouldResetTimeout: true,
-      retryCondition: isRetryable,
-      retryDelay: (retryCount, error) => this.#delayMs(retryCount, error),
+    this.#throttle = sharedThrottle(baseUrl, opts.token, opts.requestsPerWindow, opts.windowMs ?? HUBSPOT_WINDOW_MS);
+    this.#http = createHttpClient({
+      baseUrl,
+      headers: { Authorization: `Bearer ${opts.token}` },
+      timeoutMs: this.#timeoutMs,
+      throttle: this.#throttle,
+      maxRetries: opts.maxRetries ?? HUBSPOT_DEFAULT_MAX_RETRIES,
+      retry: isRetryable,
+      retryDelayMs: (retryCount, error) => this.#delayMs(retryCount, error),
     });
   }
 
@@ -157,8 +146,8 @@ export class HubspotClient {
   }
 
   /**
-   * One page of `GET /crm/v3/objects/contacts` with exactly `properties` (comma-separated, which
-   * HubSpot accepts as well as repeated keys: api-notes.md), `limit` ≤ 100, from `after`, archived
+   * One page of `GET /crm/v3/objects/contacts` with exactly `properties` (comma-separated, as
+   * HubSpot documents the parameter), `limit` ≤ 100, from `after`, archived
    * (`archived=true`: only archived ones) or not. `page` (1-based) only names the page in messages.
    * Throws `SourceError`, and `RangeError` for a limit over 100.
    */
@@ -190,86 +179,66 @@ export class HubspotClient {
 
   /** `Retry-After` when sent, else exponential backoff: equal jitter for 429s, full jitter otherwise. */
   #delayMs(retryCount: number, error: AxiosError): number {
-    const retryAfter = retryAfterMs(error);
-    const step = 2 ** Math.max(0, retryCount - 1);
+    const retryAfter = retryAfterMs(error, HUBSPOT_RETRY_AFTER_MAX_MS);
     if (error.response?.status === 429) {
-      const ceiling = Math.min(HUBSPOT_RETRY_MAX_DELAY_MS, this.#rateLimitBaseDelayMs * step);
-      const delay = Math.max(retryAfter, ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delay = Math.max(retryAfter, equalJitterMs(backoffCeilingMs(retryCount, this.#rateLimitBaseDelayMs, HUBSPOT_RETRY_MAX_DELAY_MS)));
       // The budget is per app, so other syncs of this process wait too; another process probably
       // shares the token, hence the lower rate for a while.
       this.#throttle.penalize(delay);
       this.#throttle.slowDown();
       return delay;
     }
-    const ceiling = Math.min(HUBSPOT_RETRY_MAX_DELAY_MS, this.#retryBaseDelayMs * step);
-    return Math.max(retryAfter, Math.random() * ceiling);
+    return Math.max(retryAfter, fullJitterMs(backoffCeilingMs(retryCount, this.#retryBaseDelayMs, HUBSPOT_RETRY_MAX_DELAY_MS)));
   }
 
-  /** A failure as a `SourceError` naming the request, HubSpot's message and correlation id, never the token. */
+  /**
+   * A failure as a `SourceError` naming the request, HubSpot's message and correlation id, never
+   * the token; `transient` when a later run may succeed, `cause` the scrubbed HTTP failure.
+   */
   #toSourceError(error: unknown, ctx: RequestContext): SourceError {
     const scrub = (text: string): string => redactSecrets(text, [this.#token]);
-    if (!axios.isAxiosError(error)) {
-      return new SourceError(scrub(`${ctx.what} failed: ${error instanceof Error ? error.message : String(error)}`));
+    const failure = describeHttpFailure(error, [this.#token]);
+    const fail = (message: string, transient: boolean): SourceError => new SourceError(message, { transient, cause: failure.cause });
+    const tries = failure.attempts > 1 ? ` after ${failure.attempts} attempts` : "";
+    if (failure.status === null) {
+      // Not from axios: something in this process failed, which a later run would meet again.
+      if (!isAxiosError(error)) return fail(`${ctx.what} failed: ${failure.message}`, false);
+      const reason = failure.timedOut ? `no response within ${this.#timeoutMs} ms` : `network error (${failure.networkCode ?? failure.message})`;
+      return fail(`${ctx.what}: ${reason}${tries}; the run stopped before any change`, true);
     }
-    const attempts = (error.config?.["axios-retry"]?.retryCount ?? 0) + 1;
-    const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
-    const response = error.response;
-    if (!response) {
-      const timedOut = error.code === "ECONNABORTED" || error.code === "ETIMEDOUT";
-      const reason = timedOut ? `no response within ${this.#timeoutMs} ms` : `network error (${networkCode(error) ?? error.message})`;
-      return new SourceError(scrub(`${ctx.what}: ${reason}${tries}; the run stopped before any change`), true);
-    }
-    const status = response.status;
-    const body = parseBody(response.data);
+    const status = failure.status;
+    const body = parseBody(failure.data);
     const detail = scrub(`${body.message || STATUS_CODES[status] || "error"}${body.correlationId ? ` (correlationId ${body.correlationId})` : ""}`);
     if (status === 401) {
-      return new SourceError(`${ctx.what}: HubSpot refused HUBSPOT_ACCESS_TOKEN (401): it is invalid, expired or revoked. Copy the current access token of the private app (Settings → Integrations → Private apps) into HUBSPOT_ACCESS_TOKEN. Nothing was changed`);
+      return fail(`${ctx.what}: HubSpot refused HUBSPOT_ACCESS_TOKEN (401): it is invalid, expired or revoked. Copy the current access token of the private app (Settings → Integrations → Private apps) into HUBSPOT_ACCESS_TOKEN. Nothing was changed`, false);
     }
     if (status === 403) {
-      return new SourceError(`${ctx.what}: HubSpot answered 403 ${detail}. The private app behind HUBSPOT_ACCESS_TOKEN needs the scope ${ctx.scope}. Nothing was changed`);
+      return fail(`${ctx.what}: HubSpot answered 403 ${detail}. The private app behind HUBSPOT_ACCESS_TOKEN needs the scope ${ctx.scope}. Nothing was changed`, false);
     }
     if (status === 429) {
       const policy = body.policyName;
       if (policy === "DAILY") {
-        return new SourceError(`HubSpot's daily API limit is used up (429, policy DAILY) while ${ctx.what}; it resets at midnight in the HubSpot account's time zone. The run stopped and nothing was changed`, true);
+        return fail(`HubSpot's daily API limit is used up (429, policy DAILY) while ${ctx.what}; it resets at midnight in the HubSpot account's time zone. The run stopped and nothing was changed`, true);
       }
-      return new SourceError(`${ctx.what}: HubSpot's rate limit${policy ? ` (${policy})` : ""} still refused the request${tries}; another app or process may be using the same budget. Nothing was changed`, true);
+      return fail(`${ctx.what}: HubSpot's rate limit${policy ? ` (${policy})` : ""} still refused the request${tries}; another app or process may be using the same budget. Nothing was changed`, true);
     }
-    const transient = status >= 500;
-    return new SourceError(`${ctx.what}: HubSpot answered ${status} ${detail}${tries}; the run stopped before any change`, transient);
+    return fail(`${ctx.what}: HubSpot answered ${status} ${detail}${tries}; the run stopped before any change`, isTransientStatus(status));
   }
 }
 
 /** 5xx, network errors and rate-limit 429s except `DAILY`, which only tomorrow can lift. */
 function isRetryable(error: AxiosError): boolean {
   const status = error.response?.status;
-  if (status === undefined) return !NOT_NETWORK_CODES.has(error.code ?? "");
+  if (status === undefined) return isNetworkFailure(error);
   if (status === 429) return parseBody(error.response?.data).policyName !== "DAILY";
-  return status >= 500 && status <= 599;
-}
-
-/** A `Retry-After` (seconds or an HTTP date) in milliseconds, capped, or 0. */
-function retryAfterMs(error: AxiosError): number {
-  const header: unknown = error.response?.headers?.["retry-after"];
-  if (typeof header !== "string" || header.trim() === "") return 0;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), HUBSPOT_RETRY_AFTER_MAX_MS) : 0;
+  return isTransientStatus(status);
 }
 
 /** The fields of a HubSpot error body (`{status: "error", message, correlationId, category, policyName?}`). */
 function parseBody(data: unknown): { message: string; correlationId?: string; policyName?: RatePolicy } {
-  let body = data;
-  if (Buffer.isBuffer(body)) body = body.toString("utf8");
-  if (typeof body === "string") {
-    const raw = body;
-    try {
-      body = JSON.parse(raw) as unknown;
-    } catch {
-      const text = raw.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
-      return { message: excerpt(text) };
-    }
-  }
+  const decoded = decodeBody(data);
+  if ("text" in decoded) return { message: textExcerpt(decoded.text) };
+  const body = decoded.json;
   if (!isRecord(body)) return { message: "" };
   const out: { message: string; correlationId?: string; policyName?: RatePolicy } = {
     message: typeof body.message === "string" ? excerpt(body.message) : "",
@@ -279,18 +248,8 @@ function parseBody(data: unknown): { message: string; correlationId?: string; po
   return out;
 }
 
-function networkCode(error: AxiosError): string | undefined {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  if (cause && typeof cause.code === "string") return cause.code;
-  return error.code;
-}
-
 function unexpected(what: string, expected: string): SourceError {
   return new SourceError(`${what}: HubSpot sent an unexpected response (${expected}); the run stopped before any change`);
-}
-
-function excerpt(text: string): string {
-  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

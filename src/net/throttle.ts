@@ -1,6 +1,7 @@
 /**
  * A request-start limiter over a sliding window, shared by every HTTP client here: Quo (10 requests
- * per second per key, api-notes.md) and HubSpot (100 per 10 s per app).
+ * per second per key, docs/quo-api.md "Connecting") and HubSpot (100 per 10 s per app, docs/hubspot.md
+ * "Rate limits").
  */
 import { performance } from "node:perf_hooks";
 
@@ -138,8 +139,8 @@ export class Throttle {
   /**
    * Lowers the starts allowed per window (multiplicative decrease), then lets them grow back by one
    * per `recoveryMs` (additive increase). Called after a 429: a pause alone does not help processes
-   * that share a key, as each comes back at full rate and they collide again (api-notes.md, "Rate
-   * limit … shared by every process using that key").
+   * that share a key, as each comes back at full rate and they collide again (docs/quo-api.md,
+   * "Connecting": the rate limit is "shared by every process using it").
    */
   slowDown(): void {
     this.#recover(this.#now());

@@ -1,18 +1,22 @@
 /**
- * The two ways to reach Quo (product.md, "Environment"; api-notes.md, "Hosts" and "Auth"):
- * a Quo API key sent raw, or a Maton key through Maton's gateway (quo-maton-skill.txt).
+ * The two ways to reach Quo (README.md, "Environment"; docs/quo-api.md, "Connecting"):
+ * a Quo API key sent raw, or a Maton key through Maton's gateway.
  */
 import { ConfigError } from "../errors.js";
+import { checkBaseUrl } from "../net/base-url.js";
 import { VERSION } from "../version.js";
 
-/** Quo's own API origin (api-notes.md, "Hosts"). */
+/** Quo's own API origin (docs/quo-api.md, "Connecting": hosts). */
 export const QUO_DEFAULT_BASE_URL = "https://api.openphone.com";
-/** Maton's gateway serves Quo's paths under `/quo` (quo-maton-skill.txt, "Base URL"). */
+/** Maton's gateway serves Quo's paths under `/quo` (docs/quo-api.md, "Connecting": hosts). */
 export const MATON_DEFAULT_BASE_URL = "https://gateway.maton.ai/quo";
 /** The gateway's path prefix for Quo. */
 export const MATON_QUO_PREFIX = "/quo";
-/** Sent on every request; Maton requires a `User-Agent` (quo-maton-skill.txt, "Authentication"). */
+/** Sent on every request; Maton requires a `User-Agent` (docs/quo-api.md, "Connecting": auth). */
 export const USER_AGENT = `quo-sync/${VERSION}`;
+
+/** How `QUO_BASE_URL` is checked (`checkBaseUrl`): any http(s) URL, a path allowed (a proxy, the gateway). */
+const QUO_BASE_URL_RULE = { variable: "QUO_BASE_URL", example: QUO_DEFAULT_BASE_URL };
 
 /** How requests are authenticated; the key itself never leaves this object except as a header. */
 export type QuoAuthMode = "quo-api-key" | "maton";
@@ -26,7 +30,7 @@ export interface QuoConnection {
 }
 
 /**
- * Reads `QUO_API_KEY`, `MATON_API_KEY` and `QUO_BASE_URL` (product.md, "Environment").
+ * Reads `QUO_API_KEY`, `MATON_API_KEY` and `QUO_BASE_URL` (README.md, "Environment").
  * `QUO_API_KEY` wins when both keys are set. With Maton, `QUO_BASE_URL` names the gateway's origin
  * and `/quo` is appended unless the URL already ends with it.
  * Throws `ConfigError` when neither key is set, or `QUO_BASE_URL` is not a plain http(s) URL.
@@ -37,39 +41,15 @@ export function quoConnectionFromEnv(env: NodeJS.ProcessEnv): QuoConnection {
   const matonApiKey = nonBlank(env.MATON_API_KEY);
   const baseUrlVar = nonBlank(env.QUO_BASE_URL);
   if (apiKey !== undefined) {
-    return { mode: "quo-api-key", apiKey, baseUrl: baseUrlVar === undefined ? QUO_DEFAULT_BASE_URL : checkBaseUrl(baseUrlVar) };
+    return { mode: "quo-api-key", apiKey, baseUrl: baseUrlVar === undefined ? QUO_DEFAULT_BASE_URL : checkBaseUrl(baseUrlVar, QUO_BASE_URL_RULE) };
   }
   if (matonApiKey !== undefined) {
-    const baseUrl = baseUrlVar === undefined ? MATON_DEFAULT_BASE_URL : withMatonPrefix(checkBaseUrl(baseUrlVar));
+    const baseUrl = baseUrlVar === undefined ? MATON_DEFAULT_BASE_URL : withMatonPrefix(checkBaseUrl(baseUrlVar, QUO_BASE_URL_RULE));
     return { mode: "maton", matonApiKey, baseUrl };
   }
   throw new ConfigError(
     "no Quo credentials: set QUO_API_KEY (a Quo API key) or MATON_API_KEY (to go through the Maton gateway)",
   );
-}
-
-/**
- * Checks that `raw` is an absolute http(s) URL without credentials, query or fragment, and returns it
- * without trailing slashes. Throws `ConfigError` naming `QUO_BASE_URL` but never echoing the value,
- * which could be a mistyped secret.
- */
-export function checkBaseUrl(raw: string, variable = "QUO_BASE_URL"): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${variable} is not a URL; expected e.g. https://api.openphone.com`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${variable} must be an http:// or https:// URL, not ${url.protocol}`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new ConfigError(`${variable} must not contain a user name or password`);
-  }
-  if (url.search !== "" || url.hash !== "") {
-    throw new ConfigError(`${variable} must not contain a query string or fragment`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 
 /** Appends the gateway's `/quo` prefix unless the URL already ends with it. */
@@ -79,8 +59,8 @@ export function withMatonPrefix(baseUrl: string): string {
 }
 
 /**
- * The headers that authenticate a request: Quo wants the raw key (`Bearer` gets 401,
- * api-notes.md "Auth"); Maton wants `Bearer` and a `User-Agent` (quo-maton-skill.txt).
+ * The headers that authenticate a request: Quo wants the raw key (`Bearer` gets 401); Maton wants
+ * `Bearer` and a `User-Agent` (docs/quo-api.md, "Connecting": auth).
  */
 export function authHeaders(auth: { mode: QuoAuthMode; key: string }): Record<string, string> {
   return {

@@ -2,12 +2,15 @@
  * The one error type of the Quo client, and the parsing of Quo's error bodies.
  *
  * Secrets: axios errors carry the request config, headers included, so an axios error is never kept
- * (not as `cause`, not as a property); only the fields below are copied out of it, and every text is
- * scrubbed of the client's keys in case a server or proxy echoes the `Authorization` header.
+ * (not as `cause`, not as a property); only the fields below are copied out of it, through
+ * `describeHttpFailure`, and every text is scrubbed of the client's keys in case a server or proxy
+ * echoes the `Authorization` header.
  */
-import { redactSecrets } from "../net/redact.js";
 import { STATUS_CODES } from "node:http";
-import { isAxiosError } from "axios";
+import { QuoSyncError } from "../errors.js";
+import { decodeBody, describeHttpFailure, excerpt, textExcerpt } from "../net/http-failure.js";
+import { redactDeep, redactSecrets } from "../net/redact.js";
+import { isTransientStatus } from "../net/retry.js";
 
 /** What `parseQuoErrorBody` extracts from an error response body. */
 export interface QuoErrorBody {
@@ -34,19 +37,22 @@ export interface QuoApiErrorInit {
   networkCode?: string;
   /** Attempts made, retries included. */
   attempts?: number;
+  /** What failed underneath, already scrubbed of secrets and of the request (`redactError`). */
+  cause?: unknown;
 }
-
-/** Longest piece of a response body quoted in a message: enough for a sentence, not a web page. */
-const MAX_QUOTED_BODY_CHARS = 300;
 
 /**
  * A failed call to the Quo API: an HTTP error status, a network failure or lost response, or a
  * response that is not what the API documents. Its message reads like
  * `PATCH /v1/contacts/CT1 → 400 Invalid Custom Field Item: Request contained invalid custom field item(s) (trace abc123)`
- * and, like every property, never contains an API key or the `Authorization` header.
+ * and, like every property, never contains an API key or the `Authorization` header. Its `kind`
+ * is "quo"; `transient` (from `QuoSyncError`) is true for 429, 5xx and network errors: trying again
+ * later may succeed, and for 5xx and network errors on a write, the write may or may not have
+ * happened (docs/quo-api.md, "Creating a contact").
  */
-export class QuoApiError extends Error {
+export class QuoApiError extends QuoSyncError {
   override readonly name = "QuoApiError";
+  readonly kind = "quo";
   /** HTTP status; null for network errors and lost responses. */
   readonly status: number | null;
   /** Quo's error code (`0801400`), or the `key` of the `{"error": {…}}` body shape. */
@@ -54,27 +60,25 @@ export class QuoApiError extends Error {
   declare readonly title?: string;
   /** Quo's own message, without the method/path/status prefix. */
   readonly quoMessage: string;
-  /** Quo's trace id: quote it to Quo support (api-notes.md, "Error bodies": "Log trace"). */
+  /** Quo's trace id: quote it to Quo support (docs/quo-api.md, "Connecting": "`trace` is kept for support"). */
   declare readonly trace?: string;
   declare readonly errors?: unknown[];
   declare readonly networkCode?: string;
   readonly method: string;
   readonly path: string;
   readonly attempts: number;
-  /**
-   * True for 429, 5xx and network errors: trying again later may succeed. For 5xx and network
-   * errors on a write, the write may or may not have happened (api-notes.md, "Creates are not idempotent").
-   */
-  readonly transient: boolean;
 
+  /** Never throws. */
   constructor(init: QuoApiErrorInit) {
-    super(formatMessage(init));
+    super(formatMessage(init), {
+      transient: init.status === null || isTransientStatus(init.status),
+      ...(init.cause !== undefined ? { cause: init.cause } : {}),
+    });
     this.status = init.status;
     this.quoMessage = init.quoMessage;
     this.method = init.method;
     this.path = init.path;
     this.attempts = init.attempts ?? 1;
-    this.transient = init.status === null || init.status === 429 || (init.status >= 500 && init.status <= 599);
     if (init.code !== undefined) this.code = init.code;
     if (init.title !== undefined) this.title = init.title;
     if (init.trace !== undefined) this.trace = init.trace;
@@ -100,17 +104,18 @@ function formatMessage(init: QuoApiErrorInit): string {
 /**
  * Reads an error response body of either shape Quo uses: the documented
  * `{message, code, status, docs, title, trace?, errors?}` and the live
- * `{"error": {message, key, trace}}` (api-notes.md, "Error bodies"). A JSON text is parsed first; an
+ * `{"error": {message, key, trace}}` (docs/quo-api.md, "Connecting"). A JSON text is parsed first; an
  * HTML page or other text is reduced to a short plain-text excerpt; an empty body gives `message: ""`.
  * Never throws.
  */
 export function parseQuoErrorBody(body: unknown): QuoErrorBody {
   if (body === null || body === undefined) return { message: "" };
-  if (Buffer.isBuffer(body)) return parseQuoErrorBody(body.toString("utf8"));
-  if (typeof body === "string") return parseTextBody(body);
-  if (typeof body !== "object" || Array.isArray(body)) return { message: excerpt(JSON.stringify(body) ?? "") };
+  const decoded = decodeBody(body);
+  if ("text" in decoded) return { message: textExcerpt(decoded.text) };
+  const json = decoded.json;
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return { message: excerpt(JSON.stringify(json) ?? "") };
 
-  const outer = body as Record<string, unknown>;
+  const outer = json as Record<string, unknown>;
   const inner = isRecord(outer.error) ? outer.error : outer;
   const parsed: QuoErrorBody = { message: asText(inner.message) ?? asText(outer.message) ?? "" };
   const code = asText(inner.code) ?? asText(inner.key) ?? asText(outer.code);
@@ -123,29 +128,9 @@ export function parseQuoErrorBody(body: unknown): QuoErrorBody {
   if (errors !== undefined) parsed.errors = errors;
   if (parsed.message === "" && typeof outer.error === "string") parsed.message = excerpt(outer.error);
   if (parsed.message === "" && code === undefined && title === undefined) {
-    parsed.message = excerpt(JSON.stringify(body) ?? "");
+    parsed.message = excerpt(JSON.stringify(json) ?? "");
   }
   return parsed;
-}
-
-function parseTextBody(text: string): QuoErrorBody {
-  const trimmed = text.trim();
-  if (trimmed === "") return { message: "" };
-  if (trimmed.startsWith("{")) {
-    try {
-      return parseQuoErrorBody(JSON.parse(trimmed) as unknown);
-    } catch {
-      // Not JSON after all: quoted as text below.
-    }
-  }
-  if (/^<(!doctype|html|\?xml|head|body)/i.test(trimmed)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed)?.[1];
-    const plain = (title ?? trimmed.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " "))
-      .replace(/\s+/g, " ")
-      .trim();
-    return { message: excerpt(plain) };
-  }
-  return { message: excerpt(trimmed.replace(/\s+/g, " ")) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -156,19 +141,6 @@ function asText(value: unknown): string | undefined {
   if (typeof value === "string" && value !== "") return value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return undefined;
-}
-
-function excerpt(text: string): string {
-  return text.length > MAX_QUOTED_BODY_CHARS ? `${text.slice(0, MAX_QUOTED_BODY_CHARS)}…` : text;
-}
-
-function redactDeep(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === "string") return redactSecrets(value, secrets);
-  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets));
-  if (isRecord(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k, secrets), redactDeep(v, secrets)]));
-  }
-  return value;
 }
 
 /** Where a failure happened, for `toQuoApiError`. */
@@ -182,54 +154,30 @@ export interface FailureContext {
 
 /**
  * Turns anything a request threw into a `QuoApiError` that holds no reference to the request config
- * and no secret. A `QuoApiError` passes through unchanged.
+ * and no secret; its `cause` is a scrubbed copy of what was thrown. A `QuoApiError` passes through unchanged. Never throws.
  */
 export function toQuoApiError(error: unknown, ctx: FailureContext): QuoApiError {
   if (error instanceof QuoApiError) return error;
   const scrub = (text: string | undefined): string | undefined =>
     text === undefined ? undefined : redactSecrets(text, ctx.secrets);
-  const init: QuoApiErrorInit = { method: ctx.method, path: ctx.path, status: null, quoMessage: "" };
-
-  if (isAxiosError(error)) {
-    const retryState = error.config?.["axios-retry"];
-    init.attempts = (retryState?.retryCount ?? 0) + 1;
-    if (error.response) {
-      const body = parseQuoErrorBody(error.response.data);
-      init.status = error.response.status;
-      init.quoMessage = scrub(body.message) ?? "";
-      const code = scrub(body.code);
-      const title = scrub(body.title);
-      const trace = scrub(body.trace);
-      if (code !== undefined) init.code = code;
-      if (title !== undefined) init.title = title;
-      if (trace !== undefined) init.trace = trace;
-      if (body.errors !== undefined) init.errors = redactDeep(body.errors, ctx.secrets) as unknown[];
-    } else {
-      const timedOut = error.code === "ECONNABORTED" || error.code === "ETIMEDOUT";
-      init.quoMessage =
-        timedOut && ctx.timeoutMs !== undefined
-          ? `no response within ${ctx.timeoutMs} ms`
-          : (scrub(error.message) ?? "no response");
-      const networkCode = scrub(networkCodeOf(error));
-      if (networkCode !== undefined) init.networkCode = networkCode;
-    }
-    return new QuoApiError(init);
+  const failure = describeHttpFailure(error, ctx.secrets);
+  const init: QuoApiErrorInit = { method: ctx.method, path: ctx.path, status: failure.status, quoMessage: "", attempts: failure.attempts };
+  if (failure.status !== null) {
+    const body = parseQuoErrorBody(failure.data);
+    init.quoMessage = scrub(body.message) ?? "";
+    const code = scrub(body.code);
+    const title = scrub(body.title);
+    const trace = scrub(body.trace);
+    if (code !== undefined) init.code = code;
+    if (title !== undefined) init.title = title;
+    if (trace !== undefined) init.trace = trace;
+    if (body.errors !== undefined) init.errors = redactDeep(body.errors, ctx.secrets) as unknown[];
+  } else {
+    init.quoMessage = failure.timedOut && ctx.timeoutMs !== undefined ? `no response within ${ctx.timeoutMs} ms` : failure.message || "no response";
+    if (failure.networkCode !== undefined) init.networkCode = failure.networkCode;
   }
-
-  init.quoMessage = scrub(error instanceof Error ? error.message : String(error)) ?? "";
-  if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string") {
-    init.networkCode = scrub((error as NodeJS.ErrnoException).code);
-  }
+  // Every fact worth acting on (status, Quo's code and trace, the network code, attempts) is copied
+  // above; the cause, scrubbed of secrets and of the request, is kept for a person debugging.
+  if (failure.cause !== undefined) init.cause = failure.cause;
   return new QuoApiError(init);
 }
-
-/** Node's own code (`ECONNRESET`) where axios wrapped it, else axios's code. */
-function networkCodeOf(error: { code?: string; cause?: unknown }): string | undefined {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  if (error.code === "ERR_NETWORK" || error.code === undefined) {
-    if (cause && typeof cause.code === "string") return cause.code;
-  }
-  return error.code;
-}
-
-export { redactSecrets };

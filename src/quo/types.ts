@@ -1,5 +1,5 @@
 /**
- * Wire types of Quo's public API v1, contacts part (quo-openapi-v1.json; api-notes.md "Quo").
+ * Wire types of Quo's public API v1, contacts part (docs/quo-api.md and the reference pages it links).
  * Types only: they describe JSON as Quo sends and receives it, not quo-sync's own model.
  */
 
@@ -15,7 +15,7 @@ export interface QuoCustomFieldDef {
 
 /**
  * One labelled email or phone number. On PATCH an item with `id` updates that item and
- * `value: null` removes it; an item without `id` is taken to be added (api-notes.md, "PATCH").
+ * `value: null` removes it; an item without `id` is taken to be added (docs/quo-api.md, "Updating a contact").
  */
 export interface QuoItem {
   id?: string;
@@ -55,7 +55,7 @@ export interface QuoContactWrite {
   sourceUrl?: string;
 }
 
-/** One page of `GET /v1/contacts`; `totalItems` is left out on purpose: it is unreliable (api-notes.md). */
+/** One page of `GET /v1/contacts`; `totalItems` is left out on purpose: it is unreliable (docs/quo-api.md, "Reading contacts"). */
 export interface QuoContactPage {
   data: QuoContact[];
   nextPageToken: string | null;

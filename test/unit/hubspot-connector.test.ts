@@ -3,6 +3,7 @@
  * archived contacts, the unknown-property check, the 429 policies, 401 and partial reads. Retry
  * waits and the throttle's window are shortened through `createHubspotConnector`'s options.
  */
+import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHubspotConnector, type HubspotConnectorOptions } from "../../connectors/hubspot/index.js";
 import { closestProperties } from "../../connectors/hubspot/check-properties.js";
@@ -242,6 +243,15 @@ describe("errors", () => {
     expect(error).toBeInstanceOf(SourceError);
     expect((error as SourceError).message).toMatch(/network error \(ECONNREFUSED\) after 2 attempts/);
     expect((error as SourceError).transient).toBe(true);
+  });
+
+  it("keeps a scrubbed cause: Node's error code is there, the token and the request are not", async () => {
+    const { error } = await readError(config(), ctx(["hs_object_id"], { HUBSPOT_API_URL: "http://127.0.0.1:1" }), { ...FAST, maxRetries: 0 });
+    const cause = (error as Error).cause as Error & { code?: string };
+    expect(cause).toBeInstanceOf(Error);
+    expect(cause.code).toBe("ECONNREFUSED");
+    expect(cause).not.toHaveProperty("config");
+    expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(TOKEN);
   });
 });
 
