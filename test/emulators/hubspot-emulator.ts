@@ -2,8 +2,10 @@
  * An in-process emulator of the parts of HubSpot's CRM v3 API that quo-sync reads, for tests and
  * demos: `GET /crm/v3/objects/contacts` and `GET /crm/v3/properties/contacts`, with Bearer auth,
  * the per-token rate limits and injected failures. It speaks real HTTP/1.1 on 127.0.0.1 so the real
- * connector runs against it. Behaviour follows /work/shared/docs/api-notes.md, "HubSpot CRM v3";
- * choices it leaves open are marked "Undocumented:".
+ * connector runs against it. Behaviour follows HubSpot's reference
+ * (https://developers.hubspot.com/docs/api/crm/contacts, https://developers.hubspot.com/docs/api/crm/properties,
+ * https://developers.hubspot.com/docs/api/usage-details) and docs/hubspot.md; choices they leave open
+ * are marked "Undocumented:". The HTTP server, stats and counted faults come from `./kit/`.
  *
  * Test-side API (all synchronous, none of it counted or rate-limited):
  *  - `addContacts(list)` creates contacts in order (ids 1, 2, 3… ascending, as HubSpot lists them);
@@ -14,10 +16,13 @@
  *  - `stats()` / `resetStats()` count requests, and `log()` lists each request's path, query and status.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { CountedFaults } from "./kit/faults.js";
+import { discardBody, sendJson } from "./kit/http.js";
+import { SlidingWindowLog } from "./kit/limits.js";
+import { startEmulatorServer } from "./kit/server.js";
+import { bump, StatsBook } from "./kit/stats.js";
 
-/** A property definition as `GET /crm/v3/properties/contacts` lists it (api-notes.md, "Properties"). */
+/** A property definition as `GET /crm/v3/properties/contacts` lists it (https://developers.hubspot.com/docs/api/crm/properties). */
 export interface HubspotPropertyDef {
   name: string;
   label: string;
@@ -38,7 +43,7 @@ export interface EmulatedHubspotContact {
 
 /** The budgets the emulator enforces per token; 0 turns one off. */
 export interface HubspotLimits {
-  /** Requests per rolling `windowMs` (policy `TEN_SECONDLY_ROLLING`); default 100 (api-notes.md). */
+  /** Requests per rolling `windowMs` (policy `TEN_SECONDLY_ROLLING`); default 100 (docs/hubspot.md, "Rate limits"). */
   requestsPerWindow?: number;
   /** Length of the rolling window; default 10 000 ms. Tests shorten it. */
   windowMs?: number;
@@ -66,6 +71,7 @@ export interface HubspotFault {
   times?: number;
 }
 
+/** How to start an emulator: the budgets of `HubspotLimits` and these; every field is optional. */
 export interface HubspotEmulatorOptions extends HubspotLimits {
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
@@ -125,17 +131,19 @@ export interface HubspotEmulator {
   close(): Promise<void>;
 }
 
-/** HubSpot's default budget: 100 requests per 10 s per app (api-notes.md, "Limits"). */
+/** HubSpot's default budget: 100 requests per 10 s per app (docs/hubspot.md, "Rate limits"). */
 const DEFAULT_REQUESTS_PER_WINDOW = 100;
 const DEFAULT_WINDOW_MS = 10_000;
 const SECOND_MS = 1_000;
-/** Max page size of the listing (api-notes.md); larger asks get a 400. */
+/** Max page size of the listing (HubSpot's `limit` goes up to 100); larger asks get a 400. */
 const MAX_LIMIT = 100;
 /** Undocumented: HubSpot's listing default page size when `limit` is left out. */
 const DEFAULT_LIMIT = 10;
 const MAX_LOG_ENTRIES = 10_000;
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
 const PROPERTIES_PATH = "/crm/v3/properties/contacts";
+/** HubSpot's spelling of the JSON content type, without a space. */
+const CONTENT_TYPE = "application/json;charset=utf-8";
 
 /** Properties every contact has and HubSpot returns whatever is asked for. */
 const DEFAULT_RETURNED = ["createdate", "hs_object_id", "lastmodifieddate"] as const;
@@ -205,13 +213,13 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     dailyLimit: opts.dailyLimit ?? 0,
   };
   /** Per token: arrival times of counted requests, and the day's count. */
-  const usage = new Map<string, { times: number[]; daily: number }>();
-  let fault: (HubspotFault & { left: number }) | undefined;
+  const usage = new Map<string, { log: SlidingWindowLog; daily: number }>();
+  const faults = new CountedFaults<HubspotFault>();
 
   const store: StoredContact[] = [];
   const byId = new Map<string, StoredContact>();
   let nextId = 1;
-  let stats: HubspotEmulatorStats = { requests: 0, byRoute: {}, byStatus: {}, rateLimited: {} };
+  const stats = new StatsBook<HubspotEmulatorStats>(() => ({ requests: 0, byRoute: {}, byStatus: {}, rateLimited: {} }));
   let requestLog: HubspotRequestLogEntry[] = [];
 
   const find = (id: string): StoredContact => {
@@ -223,21 +231,20 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
 
   /** The rate-limit policy a request breaks, if any; a refused request is not counted. */
   const overLimit = (token: string): string | undefined => {
-    const u = usage.get(token) ?? { times: [], daily: 0 };
+    const u = usage.get(token) ?? { log: new SlidingWindowLog(), daily: 0 };
     usage.set(token, u);
     const t = Date.now();
-    const keep = Math.max(limits.windowMs, SECOND_MS);
-    while (u.times.length > 0 && (u.times[0] as number) <= t - keep) u.times.shift();
+    u.log.forget(Math.max(limits.windowMs, SECOND_MS), t);
     if (limits.dailyLimit > 0 && u.daily >= limits.dailyLimit) return "DAILY";
-    if (limits.requestsPerSecond > 0 && u.times.filter((x) => x > t - SECOND_MS).length >= limits.requestsPerSecond) return "SECONDLY";
-    if (limits.requestsPerWindow > 0 && u.times.filter((x) => x > t - limits.windowMs).length >= limits.requestsPerWindow) return "TEN_SECONDLY_ROLLING";
-    u.times.push(t);
+    if (limits.requestsPerSecond > 0 && u.log.within(SECOND_MS, t) >= limits.requestsPerSecond) return "SECONDLY";
+    if (limits.requestsPerWindow > 0 && u.log.within(limits.windowMs, t) >= limits.requestsPerWindow) return "TEN_SECONDLY_ROLLING";
+    u.log.record(t);
     u.daily += 1;
     return undefined;
   };
 
   const rateLimited = (policy: string): { status: number; body: unknown } => {
-    stats.rateLimited[policy] = (stats.rateLimited[policy] ?? 0) + 1;
+    bump(stats.current.rateLimited, policy);
     return {
       status: 429,
       body: { status: "error", message: POLICY_MESSAGES[policy] ?? "You have reached your limit.", errorType: "RATE_LIMIT", correlationId: correlationId(), policyName: policy, groupName: "publicapi" },
@@ -246,10 +253,10 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
 
   /** The injected fault for this request, if it applies; counts down its `times`. */
   const faultFor = (route: "contacts" | "properties", page: number, archived: boolean): { status: number; body: unknown; headers: Record<string, string> } | undefined => {
-    const f = fault;
-    if (!f || f.left <= 0 || (f.route ?? "contacts") !== route) return undefined;
-    if (route === "contacts" && ((f.page !== undefined && f.page !== page) || (f.archived !== undefined && f.archived !== archived))) return undefined;
-    f.left -= 1;
+    const f = faults.take(
+      (x) => (x.route ?? "contacts") === route && (route !== "contacts" || ((x.page === undefined || x.page === page) && (x.archived === undefined || x.archived === archived))),
+    );
+    if (!f) return undefined;
     const headers: Record<string, string> = f.retryAfterSeconds !== undefined ? { "retry-after": String(f.retryAfterSeconds) } : {};
     if (f.status === 429) return { ...rateLimited(f.policyName ?? "TEN_SECONDLY_ROLLING"), headers };
     if (f.status === 401) return { status: 401, body: unauthorized(), headers };
@@ -264,7 +271,8 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     const props: Record<string, string | null> = {};
     for (const name of DEFAULT_RETURNED) props[name] = c.properties[name] ?? null;
     // HubSpot returns a requested property that the account defines (null when unset) and silently
-    // leaves out names it does not know (api-notes.md: the reason quo-sync checks names first).
+    // leaves out names it does not know (docs/hubspot.md, "What a run reads": the reason quo-sync
+    // checks names first).
     for (const name of wanted) if (properties.has(name)) props[name] = c.properties[name] ?? null;
     return { id: c.id, properties: props, createdAt: c.createdAt, updatedAt: c.updatedAt, archived: c.archived, ...(c.archivedAt ? { archivedAt: c.archivedAt } : {}) };
   };
@@ -278,7 +286,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     const archivedText = query.get("archived") ?? "false";
     if (archivedText !== "true" && archivedText !== "false") return { status: 400, body: errorBody(`archived must be true or false`, "VALIDATION_ERROR") };
     const archived = archivedText === "true";
-    // Both repeated keys and comma-separated values (api-notes.md, "List").
+    // HubSpot takes both repeated keys and comma-separated values.
     const wanted = query.getAll("properties").flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
     const afterText = query.get("after");
     // Undocumented: the cursor is opaque in HubSpot; here it is the last id of the previous page.
@@ -299,15 +307,13 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     };
   };
 
-  const handle = (req: IncomingMessage): { status: number; body: unknown; headers?: Record<string, string> } => {
-    const url = new URL(req.url ?? "/", "http://emulator");
-    const route = req.method === "GET" && url.pathname === CONTACTS_PATH ? "contacts" : req.method === "GET" && url.pathname === PROPERTIES_PATH ? "properties" : undefined;
-    const routeName = route ? `GET ${url.pathname}` : "unmatched";
-    stats.byRoute[routeName] = (stats.byRoute[routeName] ?? 0) + 1;
-    const auth = req.headers.authorization ?? "";
+  const answer = (method: string | undefined, url: URL, authorization: string | undefined): { status: number; body: unknown; headers?: Record<string, string> } => {
+    const route = method === "GET" && url.pathname === CONTACTS_PATH ? "contacts" : method === "GET" && url.pathname === PROPERTIES_PATH ? "properties" : undefined;
+    bump(stats.current.byRoute, route ? `GET ${url.pathname}` : "unmatched");
+    const auth = authorization ?? "";
     const token = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
     if (!tokens.has(token)) return { status: 401, body: unauthorized() };
-    if (!route) return { status: 404, body: errorBody(`Unable to route ${req.method} ${url.pathname}`, "OBJECT_NOT_FOUND") };
+    if (!route) return { status: 404, body: errorBody(`Unable to route ${method} ${url.pathname}`, "OBJECT_NOT_FOUND") };
     const policy = overLimit(token);
     if (policy) return rateLimited(policy);
     if (route === "properties") {
@@ -318,36 +324,25 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     return listContacts(url.searchParams);
   };
 
-  const sockets = new Set<Socket>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on("end", () => {
-      stats.requests += 1;
-      const result = handle(req);
-      stats.byStatus[String(result.status)] = (stats.byStatus[String(result.status)] ?? 0) + 1;
-      const url = new URL(req.url ?? "/", "http://emulator");
+  const server = await startEmulatorServer({
+    host: opts.host,
+    port: opts.port,
+    handle: async (req, res, url) => {
+      // The routes take no body; it is read to its end so the connection can be reused.
+      await discardBody(req);
+      stats.request();
+      const result = answer(req.method, url, req.headers.authorization);
+      stats.status(result.status);
       const query: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
       requestLog.push({ path: url.pathname, query, status: result.status });
       if (requestLog.length > MAX_LOG_ENTRIES) requestLog.shift();
-      const text = JSON.stringify(result.body);
-      res.writeHead(result.status, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text), ...result.headers });
-      res.end(text);
-    });
+      sendJson(res, result.status, result.body, { contentType: CONTENT_TYPE, headers: result.headers });
+    },
   });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = opts.host ?? "127.0.0.1";
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: server.origin,
     addContacts(list) {
       const ids: string[] = [];
       for (const input of list) {
@@ -376,7 +371,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
       c.properties.lastmodifieddate = c.updatedAt;
     },
     archive(ids) {
-      // Archiving leaves `lastmodifieddate` alone (api-notes.md), which is why search cannot see it.
+      // Archiving leaves `lastmodifieddate` alone in HubSpot, which is why search cannot see it.
       for (const id of ids) {
         const c = find(id);
         c.archived = true;
@@ -404,26 +399,21 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
       usage.clear();
     },
     setFault(f) {
-      fault = f ? { ...f, left: f.times ?? Number.POSITIVE_INFINITY } : undefined;
+      faults.replace(f ? { ...f } : undefined, f?.times ?? Number.POSITIVE_INFINITY);
     },
     contacts() {
       return store.map(({ seq: _seq, ...c }) => structuredClone(c));
     },
     stats() {
-      return structuredClone(stats);
+      return stats.snapshot();
     },
     log() {
       return structuredClone(requestLog);
     },
     resetStats() {
-      stats = { requests: 0, byRoute: {}, byStatus: {}, rateLimited: {} };
+      stats.reset();
       requestLog = [];
     },
-    close() {
-      return new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      });
-    },
+    close: () => server.close(),
   };
 }

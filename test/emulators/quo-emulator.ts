@@ -10,19 +10,31 @@
  *    of that (see `applyContactPatch`): omitted scalars are cleared too, and `defaultFields.firstName`
  *    is required in every PATCH as on create. The older merge reading is kept as `patchMode: "merge"`
  *    for tests that show a client is right under both readings;
- *  - the OpenAPI document `shared/reference/quo-openapi-v1.json` (request/response schemas, error
- *    bodies and codes, the Kong plugins `x-kong-plugin-key-auth` and `x-kong-plugin-rate-limiting`);
- *  - the docs in `shared/seeds/quo-api-docs.txt` (auth without Bearer, 10 requests/s per key, changelog
- *    1.2.0 for `GET /v1/contacts`, `externalId`, `source` and the "Invalid Custom Field Item" 400);
- *  - the Maton skill in `shared/seeds/quo-maton-skill.txt` (the `/quo` prefix, Bearer key, User-Agent,
- *    list response and page token shape);
- *  - `shared/docs/api-notes.md` for the readings it calls safe where the vendor is silent.
+ *  - Quo's OpenAPI document v1 (https://www.quo.com/docs/mdx/api-reference/introduction): request and
+ *    response schemas, error bodies and codes, the Kong plugins `x-kong-plugin-key-auth` and
+ *    `x-kong-plugin-rate-limiting`;
+ *  - Quo's API docs (https://www.quo.com/docs/mdx/api-reference/authentication, `/rate-limits`,
+ *    `/changelog`): auth without Bearer, 10 requests/s per key, changelog 1.2.0 for
+ *    `GET /v1/contacts`, `externalId`, `source` and the "Invalid Custom Field Item" 400;
+ *  - the Maton gateway's Quo skill (the `/quo` prefix, Bearer key, User-Agent, list response and page
+ *    token shape);
+ *  - docs/quo-api.md for the readings it calls safe where the vendor is silent.
  * Every choice made where all of them are silent is marked "Undocumented:" below. Where a choice was
  * open, the stricter one is taken: a client that passes here should pass against Quo.
+ *
+ * The HTTP server, body reading, stats, random faults and the shared `/__emulator/...` admin routes
+ * come from `./kit/`; what is here is Quo's.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { adminError, createAdminHandler, isAdminPath, type AdminReply, type AdminRequest } from "./kit/admin.js";
+import { RandomFaults, parseRandomFaults, type RandomFaultOptions } from "./kit/faults.js";
+import { BodyError, isObject, readJsonBody, sendJson } from "./kit/http.js";
+import { startEmulatorServer } from "./kit/server.js";
+import { bump, StatsBook } from "./kit/stats.js";
+
+/** The PRNG random faults draw from, for tests and the soak that replay a fault run from its seed. */
+export { mulberry32 } from "./kit/faults.js";
 
 /** The custom field types `GET /v1/contact-custom-fields` can report (OpenAPI enum). */
 export type CustomFieldType = "address" | "boolean" | "date" | "multi-select" | "number" | "string" | "url";
@@ -75,21 +87,11 @@ export type EmulatedMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
 /**
  * Injected failures. Faults are drawn from a seeded PRNG only for requests that passed auth and the
- * rate limit, so a given seed and request sequence always fails the same requests.
+ * rate limit, so a given seed and request sequence always fails the same requests. A 500 carries the
+ * spec error body; a lost response applies to writes (POST/PATCH/DELETE) only, and is lost whatever
+ * it would have been (a 400 as well as a 201). `methods` defaults to all four.
  */
-export interface FaultOptions {
-  /** Probability that a request gets a 500 (spec error body) WITHOUT being applied. */
-  serverErrorRate?: number;
-  /**
-   * Probability that a write (POST/PATCH/DELETE) IS processed and then the socket is destroyed with no
-   * response. The response is lost whatever it would have been (a 400 as well as a 201).
-   */
-  lostResponseRate?: number;
-  /** Which methods faults apply to; default all. */
-  methods?: EmulatedMethod[];
-  /** Seed of the deterministic PRNG (mulberry32); default 1. */
-  seed?: number;
-}
+export type FaultOptions = RandomFaultOptions<EmulatedMethod>;
 
 /** How to start an emulator. Every field is optional. */
 export interface QuoEmulatorOptions {
@@ -211,12 +213,12 @@ const DEFAULT_REQUESTS_PER_SECOND = 10;
 /** `maxResults` bounds of `GET /v1/contacts` (Maton skill: "Results per page (1-50)"). */
 const MAX_RESULTS_MIN = 1;
 const MAX_RESULTS_MAX = 50;
-/** `externalId` length, changelog 1.2.0 / api-notes.md: 1–75 characters. */
+/** `externalId` length, changelog 1.2.0 / docs/quo-api.md: 1–75 characters. */
 const EXTERNAL_ID_MAX_CHARS = 75;
-/** E.164, as api-notes.md and the docs' "Always validate phone numbers are in E.164 format". */
+/** E.164, as docs/quo-api.md and Quo's docs' "Always validate phone numbers are in E.164 format". */
 const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
 const E164_PATTERN_TEXT = "^\\+[1-9]\\d{1,14}$";
-/** Sources Quo reserves for itself (api-notes.md). */
+/** Sources Quo reserves for itself (docs/quo-api.md, "Creating a contact"). */
 const RESERVED_SOURCES = new Set(["openphone", "device", "csv", "zapier", "google-people", "other"]);
 const RESERVED_SOURCE_PREFIXES = ["openphone", "csv"];
 /** The `source` an API-created contact gets (OpenAPI example of the contact `source`). */
@@ -225,8 +227,6 @@ const DEFAULT_API_SOURCE = "public-api";
 const DEFAULT_APP_SOURCE = "openphone";
 const API_USER_ID = "USpublicApi01";
 const APP_USER_ID = "USappUser0001";
-/** Body size cap: far above any contact write, low enough that a runaway client cannot exhaust memory. */
-const MAX_BODY_BYTES = 1024 * 1024;
 /** Rebuild the creation-order array once deleted entries outnumber live ones and exceed this count. */
 const COMPACT_MIN_TOMBSTONES = 1024;
 const SPEC_DOCS_URL = "https://openphone.com/docs";
@@ -234,8 +234,9 @@ const SPEC_DOCS_URL = "https://openphone.com/docs";
 const RATE_LIMIT_BODY = { message: "API rate limit exceeded" };
 const NO_ROUTE_BODY = { message: "no Route matched with those values" };
 const MATON_PREFIX = "/quo";
-const ADMIN_PREFIX = "/__emulator/";
 const ALL_METHODS: readonly EmulatedMethod[] = ["GET", "POST", "PATCH", "DELETE"];
+/** A lost response is a write's: the case where a client cannot know whether its change happened. */
+const LOST_RESPONSE_METHODS: readonly EmulatedMethod[] = ["POST", "PATCH", "DELETE"];
 const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = ["address", "boolean", "date", "multi-select", "number", "string", "url"];
 const PATCH_MODES: readonly PatchMode[] = ["replace", "merge"];
 /** The scalars of `defaultFields` besides the required `firstName`. */
@@ -267,7 +268,6 @@ interface CustomFieldIssue {
   reason: string;
 }
 
-/** A Quo error before it is shaped; codes, titles and messages are the OpenAPI examples. */
 /** The error a refusal rule answers with; see `QuoEmulator.setRefusal`. */
 export interface Refusal {
   status: number;
@@ -275,8 +275,15 @@ export interface Refusal {
   title: string;
   message: string;
 }
+
+/**
+ * Sees each authenticated request that was not rate-limited, given an injected 500 or sent an
+ * unreadable body (its method, route name as in `EmulatorStats.byRoute` and parsed body), and returns
+ * the refusal to answer with instead of processing it, or undefined to process it.
+ */
 export type RefusalRule = (req: { method: string; route: string; body: unknown }) => Refusal | undefined;
 
+/** A Quo error before it is shaped; codes, titles and messages are the OpenAPI examples. */
 interface QuoError {
   status: number;
   code: string;
@@ -406,32 +413,6 @@ type Route =
   | { name: "DELETE /v1/contacts/:id"; resource: "contacts"; id: string }
   | { name: "GET /v1/contact-custom-fields"; resource: "customFields" };
 
-/** Raised while reading a request body that is not acceptable JSON. */
-class BodyError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-/** mulberry32: a tiny deterministic PRNG so fault runs (and the tests and soak that drive them) replay from a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function has(o: Record<string, unknown>, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);
 }
@@ -467,7 +448,7 @@ function matchRoute(method: string, path: string): Route | undefined {
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
- * Checks a custom field value against its type (api-notes.md: boolean → JSON boolean, number → JSON
+ * Checks a custom field value against its type (docs/quo-api.md: boolean → JSON boolean, number → JSON
  * number, date → ISO 8601 date-time, multi-select → array of strings, others → string). Returns the
  * value to store, or a reason. Undocumented: dates are stored as `toISOString()`, the form of the OpenAPI example
  * ("2024-09-11T04:00:00.000Z"), so what a client reads back may differ in form from what it sent.
@@ -882,7 +863,6 @@ function queryArray(params: URLSearchParams, name: string): string[] | undefined
  * Routes: `/v1/...` for raw Quo keys, `/quo/v1/...` for Maton keys, `/__emulator/...` for admin.
  */
 export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<QuoEmulator> {
-  const host = opts.host ?? "127.0.0.1";
   const apiKeys = new Set(opts.apiKeys ?? ["test-quo-key"]);
   const matonKeys = new Set(opts.matonKeys ?? []);
   const rps = opts.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
@@ -890,8 +870,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   let latencyMs = opts.latencyMs ?? 0;
   let patchMode: PatchMode = opts.patchMode ?? "replace";
   let customDefs = new Map<string, CustomFieldDef>();
-  let faults: Required<FaultOptions> | undefined;
-  let rand: () => number = mulberry32(1);
+  const faults = new RandomFaults<EmulatedMethod>({ all: ALL_METHODS, lostResponse: LOST_RESPONSE_METHODS });
 
   const byId = new Map<string, ContactRecord>();
   const byExternalId = new Map<string, Set<ContactRecord>>();
@@ -901,32 +880,14 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   let idCounter = 0;
   const instanceTag = randomBytes(3).toString("hex");
   const windows = new Map<string, { second: number; count: number }>();
-  const sockets = new Set<Socket>();
-  let closed = false;
-  let stats = emptyStats();
-
-  function emptyStats(): EmulatorStats {
-    return { requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 };
-  }
+  const stats = new StatsBook<EmulatorStats>(() => ({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 }));
 
   function setCustomFields(defs: CustomFieldDef[]): void {
     customDefs = new Map(defs.map((d) => [d.key, { ...d }]));
   }
   setCustomFields(opts.customFields ?? []);
 
-  function setFaults(f: FaultOptions | undefined): void {
-    if (!f) {
-      faults = undefined;
-      return;
-    }
-    faults = {
-      serverErrorRate: f.serverErrorRate ?? 0,
-      lostResponseRate: f.lostResponseRate ?? 0,
-      methods: f.methods ? [...f.methods] : [...ALL_METHODS],
-      seed: f.seed ?? 1,
-    };
-    rand = mulberry32(faults.seed);
-  }
+  const setFaults = (f: FaultOptions | undefined): void => faults.set(f);
   setFaults(opts.faults);
   let refusalRule: RefusalRule | undefined;
 
@@ -1167,43 +1128,10 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     return body;
   }
 
-  function count(map: Record<string, number>, key: string): void {
-    map[key] = (map[key] ?? 0) + 1;
-  }
-
-  function send(res: ServerResponse, status: number, body?: unknown, counted = true): void {
-    if (counted) count(stats.byStatus, String(status));
-    if (res.destroyed || res.writableEnded) return;
-    if (body === undefined) {
-      res.writeHead(status);
-      res.end();
-      return;
-    }
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  function readBody(req: IncomingMessage): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      req.on("error", reject);
-      req.on("end", () => {
-        if (size > MAX_BODY_BYTES) return reject(new BodyError("Request body too large", 413));
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (text.trim() === "") return resolve(undefined);
-        try {
-          resolve(JSON.parse(text) as unknown);
-        } catch {
-          reject(new BodyError("Request body is not valid JSON"));
-        }
-      });
-    });
+  /** Answers an API request, counting its status (admin answers go through the kit, uncounted). */
+  function send(res: ServerResponse, status: number, body?: unknown): void {
+    stats.status(status);
+    sendJson(res, status, body);
   }
 
   /** Decides the credential, or the error that stops the request before the rate limit. */
@@ -1250,15 +1178,8 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     return true;
   }
 
-  function decideFault(method: string): "error" | "lost" | undefined {
-    if (!faults || !faults.methods.includes(method as EmulatedMethod)) return undefined;
-    if (faults.serverErrorRate > 0 && rand() < faults.serverErrorRate) return "error";
-    if (method !== "GET" && faults.lostResponseRate > 0 && rand() < faults.lostResponseRate) return "lost";
-    return undefined;
-  }
-
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    stats.requests += 1;
+    stats.request();
     const method = req.method ?? "GET";
     let path = url.pathname;
     const maton = path === MATON_PREFIX || path.startsWith(`${MATON_PREFIX}/`);
@@ -1266,11 +1187,11 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     const route = matchRoute(method, path);
     if (!route) {
       // Kong answers unknown paths itself, before any plugin, so no auth or rate limit applies.
-      count(stats.byRoute, "unmatched");
+      bump(stats.current.byRoute, "unmatched");
       send(res, 404, NO_ROUTE_BODY);
       return;
     }
-    count(stats.byRoute, route.name);
+    bump(stats.current.byRoute, route.name);
 
     const auth = authenticate(req, maton, route.resource);
     if ("status" in auth) {
@@ -1279,21 +1200,21 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     }
     if (!allow(auth.key)) {
       // Docs promise no Retry-After or rate-limit headers, so none are sent; the 429 is immediate.
-      stats.rateLimited += 1;
+      stats.current.rateLimited += 1;
       send(res, 429, RATE_LIMIT_BODY);
       return;
     }
-    const fault = decideFault(method);
+    const fault = faults.decide(method);
 
     let body: unknown;
     let bodyError: BodyError | undefined;
     try {
-      body = method === "POST" || method === "PATCH" ? await readBody(req) : undefined;
+      body = method === "POST" || method === "PATCH" ? await readJsonBody(req) : undefined;
     } catch (e) {
       bodyError = e instanceof BodyError ? e : new BodyError("Request body could not be read");
     }
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
-    if (closed) return;
+    if (server.closed) return;
 
     if (fault === "error") {
       send(res, 500, shapeError(ERR.unknown(route.resource)));
@@ -1313,11 +1234,11 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     } else {
       result = handleRoute(route, url.searchParams, body);
     }
-    if ("applied" in result && result.applied) stats.writesApplied[result.applied] += 1;
+    if ("applied" in result && result.applied) stats.current.writesApplied[result.applied] += 1;
     if (fault === "lost") {
       // The request was processed (a write is applied) but the client never hears back: the case
-      // api-notes.md warns about ("a create whose response was lost may have happened").
-      count(stats.byStatus, "lost");
+      // docs/quo-api.md warns about ("a create whose answer was lost may have happened").
+      stats.status("lost");
       req.socket.destroy();
       return;
     }
@@ -1325,111 +1246,76 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     else send(res, result.status, result.body);
   }
 
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const action = `${req.method ?? "GET"} ${url.pathname.slice(ADMIN_PREFIX.length - 1)}`;
-    let body: unknown;
-    try {
-      body = req.method === "POST" ? await readBody(req) : undefined;
-    } catch (e) {
-      send(res, 400, { message: e instanceof Error ? e.message : "Bad body" }, false);
-      return;
-    }
-    const contactAction = req.method === "POST" ? ADMIN_CONTACT_ACTION.exec(url.pathname.slice(ADMIN_PREFIX.length - 1)) : null;
+  /** Quo's own admin routes; the kit adds stats, reset-stats, faults and latency. */
+  function adminRoute({ method, path, body }: AdminRequest): AdminReply | undefined {
+    const contactAction = method === "POST" ? ADMIN_CONTACT_ACTION.exec(path) : null;
     if (contactAction && contactAction[1] !== undefined) {
       let id: string;
       try {
         id = decodeURIComponent(contactAction[1]);
       } catch {
-        return send(res, 400, { message: "Bad contact id in the path" }, false);
+        return adminError(400, "Bad contact id in the path");
       }
-      if (!byId.has(id)) return send(res, 404, { message: `No contact ${id}` }, false);
+      if (!byId.has(id)) return adminError(404, `No contact ${id}`);
       if (contactAction[2] === "app-delete") {
         api.appDelete(id);
-        return send(res, 204, undefined, false);
+        return { status: 204 };
       }
-      let edited: EmulatedContact;
       try {
-        edited = api.appEdit(id, parseAppEdit(body));
+        return { status: 200, body: { data: api.appEdit(id, parseAppEdit(body)) } };
       } catch (e) {
-        return send(res, 400, { message: e instanceof Error ? e.message : String(e) }, false);
+        return adminError(400, e instanceof Error ? e.message : String(e));
       }
-      return send(res, 200, { data: edited }, false);
     }
-    switch (action) {
+    switch (`${method} ${path}`) {
       case "GET /contacts":
-        return send(res, 200, { data: api.contacts() }, false);
+        return { status: 200, body: { data: api.contacts() } };
       case "POST /contacts": {
         const seed = parseSeedContact(body);
-        if (typeof seed === "string") return send(res, 400, { message: seed }, false);
-        if (seed.id !== undefined && byId.has(seed.id)) return send(res, 409, { message: `Contact ${seed.id} already exists` }, false);
-        return send(res, 201, { data: api.seedContact(seed) }, false);
+        if (typeof seed === "string") return adminError(400, seed);
+        if (seed.id !== undefined && byId.has(seed.id)) return adminError(409, `Contact ${seed.id} already exists`);
+        return { status: 201, body: { data: api.seedContact(seed) } };
       }
       case "POST /patch-mode": {
         const mode = isObject(body) ? body["mode"] : undefined;
-        if (!isPatchMode(mode)) return send(res, 400, { message: `Expected {"mode": ${PATCH_MODES.map((m) => `"${m}"`).join(" | ")}}` }, false);
+        if (!isPatchMode(mode)) return adminError(400, `Expected {"mode": ${PATCH_MODES.map((m) => `"${m}"`).join(" | ")}}`);
         patchMode = mode;
-        return send(res, 204, undefined, false);
-      }
-      case "GET /stats":
-        return send(res, 200, api.stats(), false);
-      case "POST /reset-stats":
-        api.resetStats();
-        return send(res, 204, undefined, false);
-      case "POST /faults": {
-        const f = parseFaults(body);
-        if (typeof f === "string") return send(res, 400, { message: f }, false);
-        setFaults(f);
-        return send(res, 204, undefined, false);
-      }
-      case "POST /latency": {
-        const ms = isObject(body) ? body["ms"] : undefined;
-        if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-          return send(res, 400, { message: 'Expected {"ms": number >= 0}' }, false);
-        }
-        latencyMs = ms;
-        return send(res, 204, undefined, false);
+        return { status: 204 };
       }
       case "POST /custom-fields": {
         const defs = parseCustomFieldDefs(body);
-        if (typeof defs === "string") return send(res, 400, { message: defs }, false);
+        if (typeof defs === "string") return adminError(400, defs);
         setCustomFields(defs);
-        return send(res, 204, undefined, false);
+        return { status: 204 };
       }
       default:
-        return send(res, 404, { message: `Unknown admin route ${action}` }, false);
+        return undefined;
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://emulator.invalid");
-    const handler = url.pathname.startsWith(ADMIN_PREFIX) ? handleAdmin : handleApi;
-    handler(req, res, url).catch((e: unknown) => {
-      if (!res.headersSent && !res.destroyed) send(res, 500, { message: e instanceof Error ? e.message : String(e) }, false);
-    });
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
+  const handleAdmin = createAdminHandler<FaultOptions>({
+    stats: () => api.stats(),
+    resetStats: () => api.resetStats(),
+    parseFaults: (body) => parseRandomFaults(body, ALL_METHODS),
+    setFaults,
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    routes: adminRoute,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const server = await startEmulatorServer({
+    host: opts.host,
+    port: opts.port,
+    handle: (req, res, url) => (isAdminPath(url.pathname) ? handleAdmin(req, res, url) : handleApi(req, res, url)),
   });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
 
   const api: QuoEmulator = {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: server.origin,
+    port: server.port,
     contacts: () => ordered.filter((r) => !r.deleted).map((r) => deepCopy(r.contact)),
-    stats: () => deepCopy(stats),
-    resetStats: () => {
-      stats = emptyStats();
-    },
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
     setFaults,
     setRefusal(rule: RefusalRule | undefined) {
       refusalRule = rule;
@@ -1473,39 +1359,9 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       insert(contact);
       return deepCopy(contact);
     },
-    close: async () => {
-      closed = true;
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-      await done;
-    },
+    close: () => server.close(),
   };
   return api;
-}
-
-function parseFaults(body: unknown): FaultOptions | undefined | string {
-  if (body === undefined || body === null) return undefined;
-  if (!isObject(body)) return "Expected a FaultOptions object or null";
-  const out: FaultOptions = {};
-  for (const k of ["serverErrorRate", "lostResponseRate"] as const) {
-    const v = body[k];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || v < 0 || v > 1) return `${k} must be a number between 0 and 1`;
-    out[k] = v;
-  }
-  if (body["methods"] !== undefined) {
-    const m = body["methods"];
-    if (!Array.isArray(m) || !m.every((x) => ALL_METHODS.includes(x as EmulatedMethod))) {
-      return `methods must be a subset of ${ALL_METHODS.join(", ")}`;
-    }
-    out.methods = m as EmulatedMethod[];
-  }
-  if (body["seed"] !== undefined) {
-    if (!Number.isSafeInteger(body["seed"])) return "seed must be an integer";
-    out.seed = body["seed"] as number;
-  }
-  return out;
 }
 
 function parseCustomFieldDefs(body: unknown): CustomFieldDef[] | string {

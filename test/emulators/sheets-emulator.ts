@@ -7,9 +7,10 @@
  *  - `GET  /v4/spreadsheets/{id}/values/{range}`: A1 ranges with quoted or bare sheet names,
  *    open-ended ranges (`A1:Z`, `A:ZZ`, `A5:Z`), a bare sheet name, or no sheet (the first one).
  *    Trailing empty cells of a row and trailing empty rows are dropped, and `values` is absent when
- *    nothing is left, as api-notes.md records. `majorDimension` ROWS only; `valueRenderOption`
- *    FORMATTED_VALUE (cells as text) or UNFORMATTED_VALUE (numeric text as numbers, TRUE/FALSE as
- *    booleans).
+ *    nothing is left, as Google's ValueRange reference says ("empty trailing rows and columns will not
+ *    be included", https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values).
+ *    `majorDimension` ROWS only; `valueRenderOption` FORMATTED_VALUE (cells as text) or
+ *    UNFORMATTED_VALUE (numeric text as numbers, TRUE/FALSE as booleans).
  *  - `POST /v4/spreadsheets/{id}/values:batchUpdate`: `valueInputOption` RAW or USER_ENTERED (both
  *    store the text as given: the emulator keeps every cell as a string), `data[].range/values`.
  *  - `GET  /v4/spreadsheets/{id}`: metadata, `sheets[].properties` (title, sheetId, index,
@@ -23,10 +24,16 @@
  *
  * Undocumented choices: the per-window quotas count only accepted requests, and a 429 has no
  * Retry-After header (Google's Sheets 429s carry none either).
+ *
+ * The HTTP server, stats, quota windows and counted faults come from `./kit/`.
  */
 import { createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CountedFaults } from "./kit/faults.js";
+import { readBodyText, sendJson } from "./kit/http.js";
+import { SlidingWindowLog } from "./kit/limits.js";
+import { startEmulatorServer } from "./kit/server.js";
+import { StatsBook } from "./kit/stats.js";
 
 /** The scopes that grant reading, and those that grant writing (Sheets API "Authorizing requests"). */
 const READ_SCOPES = new Set([
@@ -46,6 +53,8 @@ const DEFAULT_ROW_COUNT = 1000;
 const DEFAULT_COLUMN_COUNT = 26;
 /** Google's per-minute quotas are counted per minute. */
 const DEFAULT_QUOTA_WINDOW_MS = 60_000;
+/** Google's spelling of the JSON content type. */
+const CONTENT_TYPE = "application/json; charset=UTF-8";
 /** Largest column the API accepts: ZZZ, well beyond Sheets' 18,278-column limit. */
 const MAX_COLUMN = 18_278;
 
@@ -84,6 +93,7 @@ export interface SheetsFault {
   message?: string;
 }
 
+/** Counters since start or the last `resetStats()`; `requests` and `byStatus` count every request, `byKind` only authenticated ones. */
 export interface SheetsEmulatorStats {
   requests: number;
   byKind: Record<SheetsRequestKind, number>;
@@ -107,11 +117,13 @@ export interface GeneratedServiceAccount {
   publicKeyPem: string;
 }
 
+/** How to start an emulator; it always listens on a free port. */
 export interface SheetsEmulatorOptions {
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
 }
 
+/** A running emulator; its methods act on the in-memory spreadsheets synchronously. */
 export interface SheetsEmulator {
   /** The origin with a trailing slash, for `rootUrl` and `GOOGLE_SHEETS_API_URL`. */
   readonly url: string;
@@ -225,31 +237,21 @@ function base64urlJson(part: string): Record<string, unknown> | undefined {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 /** Starts an emulator and resolves once it listens on 127.0.0.1 (an ephemeral port). */
 export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Promise<SheetsEmulator> {
-  const host = opts.host ?? "127.0.0.1";
   const accounts = new Map<string, KeyObject>();
   const spreadsheets = new Map<string, SpreadsheetRecord>();
   let nextSheetId = 0;
   let quota: Required<SheetsQuota> | undefined;
-  const accepted: Record<"read" | "write", number[]> = { read: [], write: [] };
-  const faults: { status: number; left: number; kinds?: SheetsRequestKind[]; message?: string }[] = [];
+  let accepted = { read: new SlidingWindowLog(), write: new SlidingWindowLog() };
+  const faults = new CountedFaults<{ status: number; kinds?: SheetsRequestKind[]; message?: string }>();
   let hook: ((req: SheetsRequestInfo) => void | Promise<void>) | undefined;
-  let stats = emptyStats();
-  const sockets = new Set<Socket>();
-
-  function emptyStats(): SheetsEmulatorStats {
-    return { requests: 0, byKind: { "values.get": 0, "values.batchUpdate": 0, "spreadsheets.get": 0 }, byStatus: {}, cellsWritten: 0 };
-  }
+  const stats = new StatsBook<SheetsEmulatorStats>(() => ({
+    requests: 0,
+    byKind: { "values.get": 0, "values.batchUpdate": 0, "spreadsheets.get": 0 },
+    byStatus: {},
+    cellsWritten: 0,
+  }));
 
   function spreadsheet(id: string): SpreadsheetRecord {
     const s = spreadsheets.get(id);
@@ -353,13 +355,13 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     if (!quota) return;
     const limit = kind === "read" ? quota.readsPerWindow : quota.writesPerWindow;
     const now = Date.now();
-    const list = accepted[kind].filter((t) => now - t < quota!.windowMs);
-    accepted[kind] = list;
-    if (list.length >= limit) {
+    const log = accepted[kind];
+    log.forget(quota.windowMs, now);
+    if (log.within(quota.windowMs, now) >= limit) {
       const metric = kind === "read" ? "Read requests" : "Write requests";
       throw new HttpError(429, "RESOURCE_EXHAUSTED", `Quota exceeded for quota metric '${metric}' and limit '${metric} per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:1'.`);
     }
-    list.push(now);
+    log.record(now);
   }
 
   function valuesGet(s: SpreadsheetRecord, range: string, url: URL): unknown {
@@ -421,7 +423,7 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
       });
       r.sheet.rowCount = Math.max(r.sheet.rowCount, r.sheet.cells.length);
       r.sheet.columnCount = Math.max(r.sheet.columnCount, ...r.sheet.cells.map((c) => c.length));
-      stats.cellsWritten += cells;
+      stats.current.cellsWritten += cells;
       return {
         spreadsheetId,
         updatedRange: formatRange(r, r.startRow + Math.max(values.length, 1) - 1, r.startCol + Math.max(width, 1) - 1),
@@ -470,13 +472,12 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
       throw new HttpError(404, "NOT_FOUND", `the emulator has no route ${req.method} ${path}`);
     }
     const who = authenticate(req);
-    stats.byKind[kind] += 1;
-    const nth = stats.byKind[kind];
-    const body = kind === "values.batchUpdate" ? await readBody(req) : "";
+    stats.current.byKind[kind] += 1;
+    const nth = stats.current.byKind[kind];
+    const body = kind === "values.batchUpdate" ? await readBodyText(req) : "";
     if (hook) await hook({ kind, spreadsheetId, nth, email: who.email, scopes: who.scopes, ...(range !== undefined ? { range } : {}) });
-    const fault = faults.find((f) => f.left > 0 && (!f.kinds || f.kinds.includes(kind)));
+    const fault = faults.take((f) => !f.kinds || f.kinds.includes(kind));
     if (fault) {
-      fault.left -= 1;
       throw new HttpError(fault.status, fault.status === 429 ? "RESOURCE_EXHAUSTED" : fault.status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION", fault.message ?? "Internal error encountered.");
     }
     const s = spreadsheet(spreadsheetId);
@@ -503,32 +504,25 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
   }
 
   function send(res: ServerResponse, status: number, body: unknown): void {
-    stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text) });
-    res.end(text);
+    stats.status(status);
+    sendJson(res, status, body, { contentType: CONTENT_TYPE });
   }
 
-  const server: Server = createServer((req, res) => {
-    stats.requests += 1;
-    const url = new URL(req.url ?? "/", "http://emulator");
-    handle(req, url).then(
-      (body) => send(res, 200, body),
-      (err: unknown) => {
+  const server = await startEmulatorServer({
+    host: opts.host,
+    handle: async (req, res, url) => {
+      stats.request();
+      let body: unknown;
+      try {
+        body = await handle(req, url);
+      } catch (err) {
         if (err instanceof HttpError) send(res, err.code, { error: { code: err.code, message: err.message, status: err.status } });
         else send(res, 500, { error: { code: 500, message: err instanceof Error ? err.message : String(err), status: "INTERNAL" } });
-      },
-    );
+        return;
+      }
+      send(res, 200, body);
+    },
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
 
   function ensureSpreadsheet(id: string): SpreadsheetRecord {
     let s = spreadsheets.get(id);
@@ -537,7 +531,7 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
   }
 
   return {
-    url: `http://${host}:${port}/`,
+    url: `${server.origin}/`,
     addServiceAccount(email, publicKeyPem) {
       accounts.set(email, createPublicKey(publicKeyPem));
     },
@@ -568,28 +562,24 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     },
     setQuota(q) {
       quota = q ? { readsPerWindow: q.readsPerWindow ?? Infinity, writesPerWindow: q.writesPerWindow ?? Infinity, windowMs: q.windowMs ?? DEFAULT_QUOTA_WINDOW_MS } : undefined;
-      accepted.read = [];
-      accepted.write = [];
+      accepted = { read: new SlidingWindowLog(), write: new SlidingWindowLog() };
     },
     failNext(fault) {
-      faults.push({ status: fault.status, left: fault.count ?? 1, ...(fault.kinds ? { kinds: [...fault.kinds] } : {}), ...(fault.message ? { message: fault.message } : {}) });
+      faults.add({ status: fault.status, ...(fault.kinds ? { kinds: [...fault.kinds] } : {}), ...(fault.message ? { message: fault.message } : {}) }, fault.count ?? 1);
     },
     clearFaults() {
-      faults.length = 0;
+      faults.clear();
     },
     onRequest(h) {
       hook = h;
     },
     stats() {
-      return { ...stats, byKind: { ...stats.byKind }, byStatus: { ...stats.byStatus } };
+      return stats.snapshot();
     },
     resetStats() {
-      stats = emptyStats();
+      stats.reset();
     },
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The HubSpot emulator, through real HTTP with `fetch`, so the connector's tests stand on a server
- * that behaves as api-notes.md ("HubSpot CRM v3") describes.
+ * that behaves as HubSpot's CRM v3 API does (docs/hubspot.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
