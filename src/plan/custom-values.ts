@@ -1,6 +1,6 @@
 /**
  * Conversion of one source cell to the value a Quo custom field of a given type accepts.
- * Value types follow api-notes.md, "Value types": boolean → JSON boolean, number → JSON number,
+ * Value types follow Quo's (docs/quo-api.md, "Creating a contact"): boolean → JSON boolean, number → JSON number,
  * date → ISO 8601 date-time string, multi-select → array of strings, the others → string.
  * The accepted spellings follow the custom-field issue text, quoted beside each converter.
  * Pure: no I/O and no clock; the same input always gives the same output.
@@ -8,7 +8,7 @@
 
 import type { CustomFieldValue } from "../model.js";
 
-/** The custom field types Quo defines (api-notes.md, `GET /v1/contact-custom-fields`). */
+/** The custom field types Quo defines (docs/quo-api.md, `GET /v1/contact-custom-fields`). */
 export const customFieldTypes = ["address", "boolean", "date", "multi-select", "number", "string", "url"] as const;
 
 /** One of Quo's custom field types. */
@@ -52,7 +52,7 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "no", "n", "0", "unch
 /**
  * Digits with optional `,` thousands groups (each group exactly three digits), an optional `.`
  * fraction and an optional exponent: `1234`, `1,234.50`, `-3`, `1e3`. A `.` is always the decimal
- * point, as the issue's examples write it; European `1.234,50` is rejected, not misread.
+ * point, as US-style spreadsheets write it; European `1.234,50` is rejected, not misread.
  */
 const NUMBER_RE = /^[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -66,7 +66,7 @@ const SERIAL_RE = /^\d+(?:\.\d+)?$/;
 /**
  * Converts a trimmed, non-empty cell to a value for a custom field of `type`.
  * Never throws. On failure `reason` says what was expected (the caller names the value, field and
- * column). Conversions, from the issue text:
+ * column). Conversions (README.md, "Custom fields"):
  * - boolean: true/false, yes/no, y/n, 1/0, checked/unchecked, and `x` for true (case-insensitive);
  * - number: `1234`, `1,234.50`, `-3`, `1e3`, finite only;
  * - date: ISO dates and date-times, slashed dates in the order `defaultCountry` writes them, and
@@ -203,6 +203,10 @@ function dateResult(
   // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
   d.setUTCFullYear(year, month - 1, day);
   d.setUTCHours(hour, minute - offsetMinutes, second, ms);
+  // A UTC offset can move 0000-01-01 or 9999-12-31 out of the four-digit years, which toISOString
+  // then writes as a signed six-digit year (-000001, +010000) instead of a plain ISO 8601 date-time.
+  const utcYear = d.getUTCFullYear();
+  if (utcYear < 0 || utcYear > 9999) return { ok: false, reason: "in UTC it falls outside the years 0000 to 9999" };
   return { ok: true, value: d.toISOString() };
 }
 

@@ -4,7 +4,7 @@
  * libphonenumber-js and `defaultCountry`; emails validated; blank optional fields left out. A row
  * that cannot be sent as is — no first name (Quo requires it), an invalid phone or email — is
  * rejected, never silently trimmed: the report names key, row number, field, value and reason."
- * Pure (house-style.md, rule 1): no I/O, no clock.
+ * Pure (docs/architecture.md, "Planning is pure"): no I/O, no clock.
  */
 
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
@@ -36,7 +36,7 @@ export interface MapOptions {
 /** The mapped fields, or the one rejection that stops the row (the first problem found). */
 export type MapResult = { ok: true; fields: ContactFields } | { ok: false; rejection: Rejection };
 
-/** Quo's phone number pattern (api-notes.md, "Phone numbers are E.164"). */
+/** Quo's phone number pattern (docs/quo-api.md: phone numbers are E.164). */
 const E164_RE = /^\+[1-9]\d{1,14}$/;
 /**
  * Invisible format characters (bidi marks, zero-width spaces) that spreadsheets and web pages wrap
@@ -67,7 +67,9 @@ export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult
     ok: false,
     rejection: { key, row: row.row, field, value, reason: `${field}: ${reason}` },
   });
-  const cell = (column: string): string => (row.values[column] ?? "").trim();
+  // Own cells only: a missing column named like an object member (`constructor`, `toString`)
+  // would otherwise read that member instead of a blank cell.
+  const cell = (column: string): string => (Object.hasOwn(row.values, column) ? (row.values[column] ?? "") : "").trim();
   const f = opts.sync.fields;
 
   const firstName = collapseSpaces(cell(f.firstName));

@@ -79,6 +79,9 @@ describe("convertCustomValue: date", () => {
     ["2024-01-31T10:20", US, "2024-01-31T10:20:00.000Z"],
     ["2024-01-31 10:20:30", GB, "2024-01-31T10:20:30.000Z"],
     ["0099-03-01", US, "0099-03-01T00:00:00.000Z"],
+    // An offset that keeps the instant inside the years 0000–9999.
+    ["0000-01-01T01:00:00+01:00", US, "0000-01-01T00:00:00.000Z"],
+    ["9999-12-31T22:59:59.999-01:00", US, "9999-12-31T23:59:59.999Z"],
     // Slashed dates: month first for US-style countries, day first elsewhere.
     ["01/02/2024", US, "2024-01-02T00:00:00.000Z"],
     ["01/02/2024", GB, "2024-02-01T00:00:00.000Z"],
@@ -118,6 +121,9 @@ describe("convertCustomValue: date", () => {
     ["01/13/2024", GB, "there is no month 13"],
     ["2024-01-31T24:00:00Z", US, "the time of day is out of range"],
     ["2024-01-31T10:00:00+25:00", US, "the UTC offset is out of range"],
+    // Sent as they are, these would be -000001-12-31T23:59:59.999Z and +010000-01-01T00:00:00.000Z.
+    ["0000-01-01T01:02:59.999+01:03", US, "in UTC it falls outside the years 0000 to 9999"],
+    ["9999-12-31T16:38:00.000-07:22", GB, "in UTC it falls outside the years 0000 to 9999"],
     ["01/02/2024", CA, "in CA it could be day/month or month/day; write it as YYYY-MM-DD"],
     ["2024", US, "a bare four-digit number looks like a year; write a full date such as YYYY-MM-DD"],
     ["0", US, "a Google Sheets serial number must be between 1 and 2958465"],

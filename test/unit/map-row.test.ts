@@ -58,6 +58,19 @@ describe("mapRow: names and blanks", () => {
     expect(mapRow(row(values), "42", opts())).toStrictEqual({ ok: true, fields });
   });
 
+  it.each(["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"])(
+    "treats a missing column named %j, like a member of every object, as blank",
+    (column) => {
+      const o: MapOptions = {
+        sync: sync("US", { lastName: column, phoneNumbers: { mobile: column }, emails: { work: column } }),
+        customFields: [{ configName: "Note", column, key: "cf-note", name: "Note", type: "string" }],
+      };
+      expect(mapRow(row({ "First Name": "Ada" }), "42", o)).toStrictEqual({ ok: true, fields: bare });
+      const first = mapRow(row({ "Last Name": "Lovelace" }), "42", { sync: sync("US", { firstName: column }), customFields: [] });
+      expect(first.ok ? undefined : first.rejection.reason).toBe(`firstName: first name is empty (column '${column}'); Quo requires one`);
+    },
+  );
+
   it.each<Record<string, string>>([{ "First Name": "" }, { "First Name": "   " }, {}])("rejects a blank first name: %j", (values) => {
     expect(mapRow(row({ ...values, "Last Name": "Lovelace" }), "42", opts())).toStrictEqual({
       ok: false,
@@ -152,7 +165,7 @@ describe("mapRow: phone numbers", () => {
     });
   });
 
-  it("gives product.md's example reason", () => {
+  it("gives the README's example reason", () => {
     const result = mapRow(row({ "First Name": "Ada", Phone: "555-12" }), "17", opts());
     expect(result.ok ? undefined : result.rejection.reason).toBe(
       "phoneNumbers.mobile: '555-12' is not a valid phone number for US (column 'Phone')",
