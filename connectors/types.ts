@@ -1,6 +1,6 @@
 /**
  * The source connector contract. A connector only reads: it never imports the Quo client or the
- * state store (house-style rule 4), and every connector passes the suite in `test/contract/`.
+ * state store (docs/architecture.md, "Module map"), and every connector passes the suite in `test/contract/`.
  */
 import type { SourceRow, SourceType } from "../src/model.js";
 

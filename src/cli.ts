@@ -4,6 +4,7 @@
  * options to them and sets the exit status.
  */
 import { Command, Option } from "commander";
+import { checkCommand } from "./commands/check.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { fieldsCommand } from "./commands/fields.js";
 import { statusCommand } from "./commands/status.js";
@@ -63,6 +64,17 @@ program
   .option("--sync <name>", "only this sync")
   .action(async (opts) => {
     exitCode = await fieldsCommand(opts);
+  });
+
+program
+  .command("check")
+  .description("check that each source can be read and that Quo accepts the credentials; writes nothing")
+  .option("--config <file>", "config file", "./quo-sync.config.json")
+  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+  .option("--out <file>", "write to this file instead of stdout")
+  .option("--sync <name>", "only this sync")
+  .action(async (opts) => {
+    exitCode = await checkCommand(opts);
   });
 
 program

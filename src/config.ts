@@ -1,6 +1,6 @@
 /**
  * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
- * and the environment quo-sync reads. Contract: ../shared/docs/product.md, "Config file".
+ * and the environment quo-sync reads. Contract: README.md, "Config" and "Environment".
  */
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { getCountries, type CountryCode } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 
-/** Quo allows 10 requests per second per API key (api-notes.md, "Rate limit"). */
+/** Quo allows 10 requests per second per API key (docs/quo-api.md, "Connecting"). */
 export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
 /** Deletes above this share of a sync's contacts refuse the run unless `--allow-deletes`. */
 export const DEFAULT_MAX_DELETE_PERCENT = 20;
@@ -47,7 +47,7 @@ const googleSheetsSource = z.strictObject({
     .optional(),
 });
 
-/** HubSpot's default request budget: 100 requests per 10 s per app on Free/Starter (api-notes.md). */
+/** HubSpot's default request budget: 100 requests per 10 s per app on Free/Starter (docs/hubspot.md). */
 export const HUBSPOT_DEFAULT_REQUESTS_PER_10S = 100;
 
 const hubspotSource = z.strictObject({

@@ -28,7 +28,7 @@ export interface Snapshot {
   rows: SourceRow[];
 }
 
-/** A value Quo accepts for a custom field: see api-notes.md, "Value types". */
+/** A value Quo accepts for a custom field: see docs/quo-api.md, "Creating a contact". */
 export type CustomFieldValue = string | number | boolean | string[] | null;
 
 /** A labelled phone number or email, as Quo stores it in `defaultFields`. */

@@ -1,7 +1,7 @@
 /**
  * The CSV source connector: a file on disk, streamed through csv-parse.
- * Issue: "CSV connector (`connectors/csv`, csv-parse, streamed): BOM, CRLF, quoted fields with
- * commas, quotes and newlines, configurable delimiter and encoding, blank lines skipped."
+ * It handles a BOM, CRLF, quoted fields with commas, quotes and newlines, a configurable delimiter
+ * and encoding, and skips blank lines.
  * Missing and repeated keys are the planner's to judge; this connector does not know the key column.
  */
 import { open, type FileHandle } from "node:fs/promises";

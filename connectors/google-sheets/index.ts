@@ -1,6 +1,6 @@
 /**
  * The Google Sheets source connector, and the write-back of each record's Quo id and status.
- * Issue: "Google Sheets source, with write-back of Quo ids" (docs/google-sheets.md for users).
+ * docs/google-sheets.md is the user's side of it.
  *
  * The whole range is read with one `values.get`: the API has no paging for values, a sheet of
  * contacts is far below its response limit, and only one read is a snapshot. Reading in pieces
@@ -26,7 +26,7 @@ const DEFAULT_VALUE_RENDER_OPTION = "FORMATTED_VALUE";
 
 /**
  * Value ranges per `values.batchUpdate`. One request carries the whole write-back of any realistic
- * sheet (the issue asks for one batch); the cap keeps a huge one under Google's recommended 2 MB
+ * sheet (one batch, so the sheet changes at once); the cap keeps a huge one under Google's recommended 2 MB
  * payload ("Usage limits": "a 2-MB maximum payload is recommended").
  */
 export const WRITE_BACK_MAX_RANGES_PER_REQUEST = 10_000;

@@ -1,7 +1,7 @@
 /**
  * A `values.get` answer as a table: the header row and the records below it, each at its sheet row.
  * Pure; no I/O. The API drops trailing empty cells and rows and leaves `values` out of an empty
- * range (api-notes.md), so rows arrive ragged and are padded here.
+ * range (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/get), so rows arrive ragged and are padded here.
  */
 import { SourceError } from "../../src/errors.js";
 import type { SourceRow } from "../../src/model.js";

@@ -1,8 +1,7 @@
 /**
  * The start-of-run check of a HubSpot mapping: HubSpot silently leaves out a requested property it
  * does not know, so a misspelt name would read as blank on every contact (and blank a field in Quo).
- * The issue: "an unknown property stops the run before any write, naming it and the closest
- * existing ones."
+ * So an unknown property stops the run before any write, naming it and the closest existing ones.
  */
 import { ConfigError } from "../../src/errors.js";
 import { levenshtein } from "../../src/plan/resolve-custom-fields.js";

@@ -1,14 +1,15 @@
 /**
  * The HubSpot source connector: a full snapshot of the account's contacts on every run.
- * Issue: "A full snapshot each run: `GET /crm/v3/objects/contacts` with `limit=100`, `after` paging
- * and exactly the properties the mapping uses … Contacts archived or purged in HubSpot drop out of
- * the snapshot and so are deleted in `mirror` mode (under the same guards)." api-notes.md says why a
- * full listing and not search: search never returns archived records, archiving does not change
+ * A full snapshot each run: `GET /crm/v3/objects/contacts` with `limit=100`, `after` paging and
+ * exactly the properties the mapping uses. Contacts archived or purged in HubSpot drop out of the
+ * snapshot and so are deleted in `mirror` mode (under the same guards). Why a full listing and not
+ * search (docs/hubspot.md): search never returns archived records, archiving does not change
  * `lastmodifieddate`, and purged contacts simply vanish, so only a full listing of ids sees deletes.
  */
 import type { HubspotSourceConfig } from "../../src/config.js";
 import { HUBSPOT_DEFAULT_REQUESTS_PER_10S } from "../../src/config.js";
 import { ConfigError, SourceError } from "../../src/errors.js";
+import { checkBaseUrl } from "../../src/net/base-url.js";
 import type { SourceRow } from "../../src/model.js";
 import type { CheckResult, ConnectorContext, SourceConnector, SourceItem } from "../types.js";
 import { checkProperties } from "./check-properties.js";
@@ -35,7 +36,7 @@ interface HubspotSettings {
 }
 
 /**
- * `HUBSPOT_ACCESS_TOKEN` and `HUBSPOT_API_URL` (product.md, "Environment"). Throws `ConfigError`
+ * `HUBSPOT_ACCESS_TOKEN` and `HUBSPOT_API_URL` (README.md, "Environment"). Throws `ConfigError`
  * naming the variable, never echoing a value (a mistyped URL may be a pasted secret).
  */
 function resolveSettings(env: NodeJS.ProcessEnv): HubspotSettings {
@@ -45,17 +46,8 @@ function resolveSettings(env: NodeJS.ProcessEnv): HubspotSettings {
       "HUBSPOT_ACCESS_TOKEN is not set: create a private app in HubSpot (Settings → Integrations → Private apps) with the scopes crm.objects.contacts.read and crm.schemas.contacts.read, and set its access token",
     );
   }
-  const raw = env.HUBSPOT_API_URL?.trim() || HUBSPOT_DEFAULT_API_URL;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`HUBSPOT_API_URL is not a URL; expected e.g. ${HUBSPOT_DEFAULT_API_URL}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`HUBSPOT_API_URL must be an http:// or https:// URL, not ${url.protocol}`);
-  if (url.username !== "" || url.password !== "") throw new ConfigError("HUBSPOT_API_URL must not contain a user name or password");
-  if (url.search !== "" || url.hash !== "") throw new ConfigError("HUBSPOT_API_URL must not contain a query string or fragment");
-  return { baseUrl: `${url.origin}${url.pathname}`.replace(/\/+$/, ""), token };
+  const baseUrl = checkBaseUrl(env.HUBSPOT_API_URL?.trim() || HUBSPOT_DEFAULT_API_URL, { variable: "HUBSPOT_API_URL", example: HUBSPOT_DEFAULT_API_URL });
+  return { baseUrl, token };
 }
 
 /** The properties a read asks for: the mapping's (key first), then the config's extra ones, once each. */

@@ -1,17 +1,18 @@
 /**
- * The numbers the HubSpot connector lives by, each with the document that sets it
- * (/work/shared/docs/api-notes.md, "HubSpot CRM v3": "api-notes.md" below).
+ * The numbers the HubSpot connector lives by, each with the document that sets it: HubSpot's
+ * usage guidelines (https://developers.hubspot.com/docs/api/usage-details) and CRM objects API
+ * (https://developers.hubspot.com/docs/api/crm/understanding-the-crm), as summarised in docs/hubspot.md.
  */
 
-/** Where the API lives unless `HUBSPOT_API_URL` says otherwise (product.md, "Environment"). */
+/** Where the API lives unless `HUBSPOT_API_URL` says otherwise (README.md, "Environment"). */
 export const HUBSPOT_DEFAULT_API_URL = "https://api.hubapi.com";
 
-/** `GET /crm/v3/objects/contacts` returns at most 100 records per page (api-notes.md, "Max page size 100"). */
+/** `GET /crm/v3/objects/contacts` returns at most 100 records per page (HubSpot CRM objects API: `limit` at most 100). */
 export const HUBSPOT_MAX_PAGE_SIZE = 100;
 
 /**
- * HubSpot counts its per-app budget over a rolling 10-second window (api-notes.md, "Limits: 100
- * requests / 10 s per app"; the 429 policy is named `TEN_SECONDLY_ROLLING`).
+ * HubSpot counts its per-app budget over a rolling 10-second window (usage guidelines: 100
+ * requests / 10 s per app on Free/Starter; the 429 policy is named `TEN_SECONDLY_ROLLING`).
  */
 export const HUBSPOT_WINDOW_MS = 10_000;
 
@@ -23,7 +24,7 @@ export const HUBSPOT_THROTTLE_MARGIN_MS = 100;
 
 /**
  * Retries of one request after a 5xx, a network error or a `SECONDLY` / `TEN_SECONDLY_ROLLING` 429
- * (api-notes.md: those policies mean "wait and retry"). Every request is a read, so a replay is safe.
+ * (usage guidelines: those policies mean "wait and retry"). Every request is a read, so a replay is safe.
  */
 export const HUBSPOT_DEFAULT_MAX_RETRIES = 6;
 

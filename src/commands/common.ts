@@ -1,12 +1,12 @@
 /**
  * What every command shares: loading config and environment, choosing syncs, writing the report,
  * and turning typed errors into a one-line reason and an exit code (only commands do that:
- * house-style rule 5).
+ * docs/architecture.md).
  */
 import { writeFileSync } from "node:fs";
 import type { LoadedConfig, SyncConfig } from "../config.js";
 import { loadConfig, loadEnv } from "../config.js";
-import { ConfigError, GuardRefused, SourceError, StateError, TransientError } from "../errors.js";
+import { ConfigError, GuardRefused, QuoSyncError, SourceError, StateError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { QuoApiError } from "../quo/errors.js";
 
@@ -50,10 +50,38 @@ export function selectSyncs(loaded: LoadedConfig, name?: string): number[] {
   return [i];
 }
 
-/** Writes a report to `--out` or stdout. */
+/**
+ * Writes a report to `--out` or stdout. When `--out` cannot be written, the report goes to stdout
+ * instead — after a real run its writes are done, and what they were must reach someone — and a
+ * `ConfigError` naming the file is thrown.
+ */
 export function emit(text: string, out?: string): void {
-  if (out) writeFileSync(out, text);
-  else process.stdout.write(text);
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(out, text);
+  } catch (e) {
+    process.stdout.write(text);
+    throw new ConfigError(`--out ${out}: cannot write the report there (${e instanceof Error ? e.message : String(e)}); it was printed to stdout instead`, undefined, { cause: e });
+  }
+}
+
+/** `LOG_LEVEL` as the command saw it: the environment, or the working directory's `.env`. */
+function logLevel(): string | undefined {
+  try {
+    return loadEnv(process.cwd()).LOG_LEVEL;
+  } catch {
+    return process.env.LOG_LEVEL;
+  }
+}
+
+/** The stack of an unexpected error and of each of its causes, for `LOG_LEVEL=debug`. */
+function stacks(e: unknown): string {
+  const out: string[] = [];
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 10; cur = cur.cause, depth++) out.push(`${depth > 0 ? "caused by: " : ""}${cur.stack ?? cur.message}`);
+  return out.join("\n");
 }
 
 /** A one-line reason (plus any detail lines) for an error, never a stack for expected errors. */
@@ -66,15 +94,12 @@ export function describeError(e: unknown): string {
     const hint = e.status === 401 ? " (check that QUO_API_KEY, or MATON_API_KEY, holds a valid key for this workspace)" : "";
     return `Quo API error: ${e.message}${hint}`;
   }
-  if (e instanceof TransientError) return `temporary failure: ${e.message}`;
   if (e instanceof Error) return `unexpected error: ${e.message}`;
   return `unexpected error: ${String(e)}`;
 }
 
 export function fail(e: unknown): number {
   process.stderr.write(`quo-sync: ${describeError(e)}\n`);
-  if (!(e instanceof ConfigError || e instanceof SourceError || e instanceof StateError || e instanceof QuoApiError || e instanceof GuardRefused || e instanceof TransientError) && e instanceof Error && process.env.LOG_LEVEL === "debug") {
-    process.stderr.write(`${e.stack ?? ""}\n`);
-  }
+  if (!(e instanceof QuoSyncError) && e instanceof Error && logLevel() === "debug") process.stderr.write(`${stacks(e)}\n`);
   return e instanceof GuardRefused ? EXIT.refused : EXIT.error;
 }

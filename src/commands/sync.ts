@@ -82,7 +82,11 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
       if (started) bar?.stop();
     }
   }
-  emit(render(format, reports), opts.out);
+  try {
+    emit(render(format, reports), opts.out);
+  } catch (e) {
+    status = Math.max(status, fail(e));
+  }
   if (status === EXIT.ok && opts.detailedExitcode) {
     const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete > 0);
     return pending ? EXIT.changes : EXIT.ok;

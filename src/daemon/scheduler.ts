@@ -1,17 +1,18 @@
 /**
  * The scheduler: one node-cron task per scheduled sync, each tick calling the same `runSync` as the
- * one-shot command, under the same state-database lock (house-style rule 2). One run per sync at a
+ * one-shot command, under the same state-database lock (docs/architecture.md). One run per sync at a
  * time; one sync failing never stops the others; shutdown lets the writes in flight finish.
  */
 import { existsSync } from "node:fs";
 import { schedule, type Logger as CronLogger, type ScheduledTask } from "node-cron";
 import type { LoadedConfig } from "../config.js";
-import { ConfigError, GuardRefused, SourceError, StateError, TransientError } from "../errors.js";
+import { ConfigError, GuardRefused, QuoSyncError, SourceError, StateError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { QuoClient } from "../quo/client.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
-import { LockBusy, runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
+import { runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
+import { LockBusy } from "../state/lock.js";
 import { StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
 import type { DaemonMetrics } from "./metrics.js";
@@ -244,12 +245,13 @@ export class Scheduler {
 
 /** The kind `/healthz` tells for a failed run, from the error's class (its message may name files or hosts). */
 function errorKind(e: unknown): ErrorKind {
+  if (e instanceof QuoApiError && (e.status === 401 || e.status === 403)) return "quo-auth";
+  if (e instanceof QuoSyncError && e.transient) return "temporary";
   if (e instanceof ConfigError) return "config";
   if (e instanceof SourceError) return "source";
   if (e instanceof StateError) return "state";
   if (e instanceof GuardRefused) return "refused";
-  if (e instanceof QuoApiError) return e.status === 401 || e.status === 403 ? "quo-auth" : "quo-api";
-  if (e instanceof TransientError) return "temporary";
+  if (e instanceof QuoApiError) return "quo-api";
   return "unexpected";
 }
 

@@ -5,13 +5,14 @@
  * `recoverJournal` resolves against Quo at the next start.
  */
 import type { SyncConfig } from "../config.js";
-import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, Plan, UpdateAction } from "../model.js";
+import { StateError } from "../errors.js";
+import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, Plan, SyncRow, UpdateAction } from "../model.js";
 import { itemIdsOf, type Managed } from "../plan/from-quo.js";
 import { buildContactUpdate, buildCreateBody, externalIdFor } from "../plan/patch.js";
 import type { QuoClient } from "../quo/client.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { QuoContact } from "../quo/types.js";
-import type { StateStore } from "../state/store.js";
+import type { JournalOp, StateEffect, StateStore } from "../state/store.js";
 
 /** A create whose response was lost is looked up and, if absent, tried again at most this often. */
 export const MAX_CREATE_ATTEMPTS = 3;
@@ -61,6 +62,8 @@ export interface ExecuteContext {
   onProgress?: (done: number, total: number) => void;
   /** When aborted, no new action starts; actions in flight finish. */
   signal?: AbortSignal;
+  /** True once the run has lost its lock: no further write may start (`LockLost`). */
+  lockLost?: () => boolean;
 }
 
 export function errorInfo(e: unknown): ErrorInfo {
@@ -85,8 +88,22 @@ function definitelyRefused(e: unknown): boolean {
  * way, so it ends the run instead of being reported contact by contact.
  */
 export function isFatal(e: unknown): boolean {
-  return e instanceof QuoApiError && (e.status === 401 || e.status === 403);
+  return (e instanceof QuoApiError && (e.status === 401 || e.status === 403)) || isStateFailure(e) || e instanceof LockLost;
 }
+
+/**
+ * The state database failed (a full disk, a lost file): no further write can be recorded, so none
+ * may be sent.
+ */
+function isStateFailure(e: unknown): boolean {
+  return e instanceof StateError || (e instanceof Error && e.name === "SqliteError");
+}
+
+/** The run's lock was lost (taken over as stale, or its heartbeat failed): no further write may start. */
+export class LockLost extends StateError {}
+
+/** Quo no longer has the contact an update was for (read back as 404 after a failed PATCH). */
+class ContactGone extends Error {}
 
 function isNotFound(e: unknown): boolean {
   return e instanceof QuoApiError && e.status === 404;
@@ -94,23 +111,25 @@ function isNotFound(e: unknown): boolean {
 
 /**
  * Runs `run` over `items` with at most `limit` in flight; stops starting new ones when `signal`
- * aborts or one of them throws (the first error is rethrown once the others in flight finish).
+ * aborts or one of them throws. The first error is rethrown only once every run in flight has
+ * finished and recorded its outcome, so nothing in flight is abandoned when the state database
+ * is closed after a fatal error.
  */
 async function pool<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0;
-  let stopped = false;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length && !signal?.aborted && !stopped) {
+    while (next < items.length && !signal?.aborted && !failure) {
       const item = items[next++] as T;
       try {
         await run(item);
       } catch (e) {
-        stopped = true;
-        throw e;
+        failure ??= { error: e };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
 }
 
 /**
@@ -222,6 +241,42 @@ async function writeWhole(ctx: ExecuteContext, current: QuoContact, fields: Cont
   return { contact, itemIds: itemIdsOf(contact, ctx.managed, update.owned), sent: true };
 }
 
+/** What a journaled write records: the write itself and the state it leaves. */
+interface JournalWrite {
+  op: JournalOp;
+  key: string;
+  quoId: string | null;
+  fields: ContactFields | null;
+}
+
+/**
+ * Runs one write under the journal (docs/architecture.md, "Journal"): the entry is committed
+ * before `write` starts, and the state effect `write` returns is committed together with the
+ * entry's resolution right after. When Quo certainly refused the write the entry is dropped;
+ * any other failure leaves it for `recoverJournal`, since the write may have landed. A write never
+ * starts once the run has lost its lock. Throws what `write` throws, and `LockLost`.
+ */
+async function journaled<T>(ctx: ExecuteContext, w: JournalWrite, write: () => Promise<{ effect: StateEffect; result: T }>): Promise<T> {
+  if (ctx.lockLost?.()) throw new LockLost(`sync '${ctx.sync.name}' lost its run lock; no further write is sent`);
+  const jid = ctx.store.journalBegin({ sync: ctx.sync.name, key: w.key, op: w.op, quoId: w.quoId, externalId: externalIdFor(ctx.sync.name, w.key), fields: w.fields, runId: ctx.runId, startedAt: ctx.now() });
+  let done: { effect: StateEffect; result: T };
+  try {
+    done = await write();
+  } catch (e) {
+    if (definitelyRefused(e) || e instanceof ContactGone) ctx.store.journalAbort(jid);
+    throw e;
+  }
+  ctx.store.journalCommit(jid, ctx.sync.name, done.effect, ctx.now());
+  return done.result;
+}
+
+/** A failed action: fatal errors end the run, any other is reported with Quo's message. */
+function failed(ctx: ExecuteContext, a: Action, e: unknown, what: string): ActionOutcome {
+  if (isFatal(e)) throw e;
+  ctx.logger.warn({ key: a.key, error: errorInfo(e) }, `${what} failed`);
+  return { action: a, status: "failed", ...(a.action === "create" ? {} : { quoId: a.quoId }), error: errorInfo(e) };
+}
+
 async function postOrAdopt(ctx: ExecuteContext, a: CreateAction, externalId: string): Promise<Written & { adopted: boolean }> {
   let last: unknown;
   for (let attempt = 1; attempt <= MAX_CREATE_ATTEMPTS; attempt++) {
@@ -242,33 +297,15 @@ async function postOrAdopt(ctx: ExecuteContext, a: CreateAction, externalId: str
 
 async function createOne(ctx: ExecuteContext, a: CreateAction, existing: readonly QuoContact[], note?: string): Promise<ActionOutcome> {
   const externalId = externalIdFor(ctx.sync.name, a.key);
-  const jid = ctx.store.journalBegin({
-    sync: ctx.sync.name,
-    key: a.key,
-    op: "create",
-    quoId: null,
-    externalId,
-    fields: a.fields,
-    runId: ctx.runId,
-    startedAt: ctx.now(),
-  });
   try {
-    const { contact, itemIds, adopted } = existing.length
-      ? { ...(await adopt(ctx, [...existing], a.fields, externalId)), adopted: true }
-      : await postOrAdopt(ctx, a, externalId);
-    ctx.store.journalCommit(
-      jid,
-      ctx.sync.name,
-      { upsert: { key: a.key, quoId: contact.id, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash } },
-      ctx.now(),
-    );
+    const { contact, adopted } = await journaled(ctx, { op: "create", key: a.key, quoId: null, fields: a.fields }, async () => {
+      const w = existing.length ? { ...(await adopt(ctx, [...existing], a.fields, externalId)), adopted: true } : await postOrAdopt(ctx, a, externalId);
+      return { effect: { upsert: { key: a.key, quoId: w.contact.id, hash: a.hash, fields: a.fields, itemIds: w.itemIds, sourceHash: a.sourceHash } }, result: w };
+    });
     const how = note ?? (adopted ? "adopted" : undefined);
     return { action: a, status: "done", quoId: contact.id, ...(how ? { note: how } : {}) };
   } catch (e) {
-    if (definitelyRefused(e)) ctx.store.journalAbort(jid);
-    if (isFatal(e)) throw e;
-    ctx.logger.warn({ key: a.key, error: errorInfo(e) }, "create failed");
-    return { action: a, status: "failed", error: errorInfo(e) };
+    return failed(ctx, a, e, "create");
   }
 }
 
@@ -298,77 +335,46 @@ async function recreate(ctx: ExecuteContext, a: UpdateAction, found?: readonly Q
  */
 async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: readonly QuoContact[]): Promise<ActionOutcome> {
   const externalId = externalIdFor(ctx.sync.name, a.key);
-  let current = found.find((c) => c.id === a.quoId);
+  const current = found.find((c) => c.id === a.quoId);
   if (!current) return recreate(ctx, a, found);
-  const row = (itemIds: ItemIds) => ({ key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash });
+  const row = (itemIds: ItemIds): SyncRow => ({ key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash });
   if (buildContactUpdate(current, a.fields, ctx.managed, a.itemIds, externalId).empty) {
     // Quo holds the merged contact already (set in the app, or by a write whose answer was lost):
     // nothing to send, and no write to journal.
     ctx.store.putRow(ctx.sync.name, row(itemIdsOf(current, ctx.managed, a.itemIds)), ctx.now());
     return { action: a, status: "done", quoId: a.quoId, note: "already in Quo" };
   }
-  const jid = ctx.store.journalBegin({
-    sync: ctx.sync.name,
-    key: a.key,
-    op: "update",
-    quoId: a.quoId,
-    externalId,
-    fields: a.fields,
-    runId: ctx.runId,
-    startedAt: ctx.now(),
-  });
-  let last: unknown;
-  for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-    try {
-      const w = await writeWhole(ctx, current, a.fields, a.itemIds, externalId);
-      ctx.store.journalCommit(jid, ctx.sync.name, { upsert: row(w.itemIds) }, ctx.now());
-      return { action: a, status: "done", quoId: a.quoId };
-    } catch (e) {
-      last = e;
-      if (!isNotFound(e) && (!(e instanceof QuoApiError) || !e.transient)) break;
-      // The PATCH may or may not have landed: read what Quo holds and build the body again from
-      // that, so an added item is never added twice.
-      let again: QuoContact | null = null;
-      if (!isNotFound(e)) {
+  try {
+    await journaled(ctx, { op: "update", key: a.key, quoId: a.quoId, fields: a.fields }, async () => {
+      let contact = current;
+      let last: unknown;
+      for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
         try {
-          again = await ctx.client.getContact(a.quoId);
-        } catch (readError) {
-          last = readError;
-          break;
+          return { effect: { upsert: row((await writeWhole(ctx, contact, a.fields, a.itemIds, externalId)).itemIds) }, result: undefined };
+        } catch (e) {
+          if (!(e instanceof QuoApiError) || !e.transient) throw e;
+          last = e;
+          // The PATCH may or may not have landed: read what Quo holds and build the body again
+          // from that, so an added item is never added twice.
+          const again = await ctx.client.getContact(a.quoId);
+          if (!again) throw new ContactGone();
+          contact = again;
         }
       }
-      if (!again) {
-        ctx.store.journalAbort(jid);
-        return recreate(ctx, a);
-      }
-      current = again;
-    }
+      throw last;
+    });
+    return { action: a, status: "done", quoId: a.quoId };
+  } catch (e) {
+    if (isNotFound(e) || e instanceof ContactGone) return recreate(ctx, a);
+    return failed(ctx, a, e, "update");
   }
-  if (definitelyRefused(last)) ctx.store.journalAbort(jid);
-  if (isFatal(last)) throw last;
-  ctx.logger.warn({ key: a.key, error: errorInfo(last) }, "update failed");
-  return { action: a, status: "failed", quoId: a.quoId, error: errorInfo(last) };
 }
 
 async function deleteOne(ctx: ExecuteContext, a: DeleteAction): Promise<ActionOutcome> {
-  const jid = ctx.store.journalBegin({
-    sync: ctx.sync.name,
-    key: a.key,
-    op: "delete",
-    quoId: a.quoId,
-    externalId: externalIdFor(ctx.sync.name, a.key),
-    fields: null,
-    runId: ctx.runId,
-    startedAt: ctx.now(),
-  });
   try {
-    const r = await ctx.client.deleteContact(a.quoId);
-    ctx.store.journalCommit(jid, ctx.sync.name, { remove: a.key }, ctx.now());
+    const r = await journaled(ctx, { op: "delete", key: a.key, quoId: a.quoId, fields: null }, async () => ({ effect: { remove: a.key }, result: await ctx.client.deleteContact(a.quoId) }));
     return { action: a, status: "done", quoId: a.quoId, ...(r === "not-found" ? { note: "already gone" } : {}) };
   } catch (e) {
-    if (definitelyRefused(e)) ctx.store.journalAbort(jid);
-    if (isFatal(e)) throw e;
-    ctx.logger.warn({ key: a.key, error: errorInfo(e) }, "delete failed");
-    return { action: a, status: "failed", quoId: a.quoId, error: errorInfo(e) };
+    return failed(ctx, a, e, "delete");
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Content hashes of contact fields: the state store keeps one per key so that an unchanged record
- * costs no request (house-style.md, vdirsyncer's "hash per item"). Pure: no I/O.
+ * costs no request (as vdirsyncer's status database keeps a hash per item). Pure: no I/O.
  * Speed matters: the planner hashes every source row on every run, so `hashContact` writes the
  * known shape of ContactFields directly (about half the cost of walking it generically) and the
  * tests hold it to `canonicalJson`'s output.

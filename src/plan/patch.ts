@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import type { ContactFields, CustomFieldValue, ItemIds } from "../model.js";
 import { OPTIONAL_SCALARS, ownedItems, type ItemList, type Managed, type QuoContactLike, type QuoItemLike } from "./from-quo.js";
 
-/** Quo's `source` tag for contacts this tool creates; Quo refuses `openphone*`, `csv*` and a few others (api-notes.md). */
+/** Quo's `source` tag for contacts this tool creates; Quo refuses `openphone*`, `csv*` and a few others (docs/quo-api.md, "Creating a contact"). */
 export const QUO_SOURCE_TAG = "quo-sync";
-/** Quo allows an externalId of 1–75 characters (api-notes.md). */
+/** Quo allows an externalId of 1–75 characters (docs/quo-api.md, "Creating a contact"). */
 export const EXTERNAL_ID_MAX = 75;
 
 /** A list item as Quo's PATCH takes it: with `id` it updates (or with value null removes) that item. */

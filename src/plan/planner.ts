@@ -1,6 +1,6 @@
 /**
  * The planner: a pure function of (source snapshot, state rows, options) → Plan. No I/O, no clock
- * (house-style rule 1), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
+ * (docs/architecture.md, "Planning is pure"), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
  */
 import type { SyncConfig } from "../config.js";
 import type { Action, ContactFields, Drift, GuardResult, ItemIds, Plan, Rejection, Snapshot, SyncRow } from "../model.js";

@@ -1,6 +1,6 @@
 /**
  * Keying a source snapshot: each record's identity is the cell of the sync's `key` column
- * (product.md, "Config file": "the source column … holding a stable unique id"). Pure: no I/O.
+ * (README.md, "Config": `key`, "the column holding a stable unique id"). Pure: no I/O.
  */
 
 import type { Rejection, Snapshot, SourceRow } from "../model.js";

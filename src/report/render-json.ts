@@ -1,5 +1,5 @@
 /**
- * The JSON report: the contract in product.md, one object per sync, one per line.
+ * The JSON report: the contract in README.md ("Commands", `--format json`), one object per sync, one per line.
  */
 import type { SyncReport } from "./report.js";
 

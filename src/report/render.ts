@@ -1,6 +1,6 @@
 /**
  * Renderers of sync reports, one per `--format`: `table` (a person at a terminal), `json` (the
- * contract in product.md), `markdown` (a ticket or a pull request) and `html` (one self-contained
+ * contract in README.md), `markdown` (a ticket or a pull request) and `html` (one self-contained
  * page that opens offline). Dry runs and real runs go through the same renderers.
  */
 import type { SyncReport } from "./report.js";

@@ -1,5 +1,5 @@
 /**
- * The connector contract suite (house-style rule 4): what every tabular source must yield for the
+ * The connector contract suite (docs/architecture.md, "Module map"): what every tabular source must yield for the
  * same table, whatever the source is. A connector's test file calls `describeConnectorContract` with
  * a function that puts a table into its source (a file, an emulated sheet or CRM) and returns the
  * connector and config that read it back.

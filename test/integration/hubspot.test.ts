@@ -1,7 +1,7 @@
 /**
  * HubSpot → Quo end to end through the built CLI (`npm run build` first): the HubSpot and Quo
  * emulators run in this process on 127.0.0.1, the CLI in a child process with a real SQLite file.
- * The issue's "Done when": 10,000 contacts with mixed phone formats sync exactly, archiving 50 in
+ * What a HubSpot sync must do: 10,000 contacts with mixed phone formats sync exactly, archiving 50 in
  * HubSpot deletes exactly those 50 on the next run, and a rerun with no change sends no write.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -4,6 +4,7 @@
  * with no duplicate contact and no duplicate phone or email item.
  */
 import { describe, expect, it } from "vitest";
+import { StateStore } from "../../src/state/store.js";
 import { mulberry32, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes, useQuoEmulator } from "./harness.js";
 
@@ -152,5 +153,32 @@ describe("a faulty Quo", () => {
     emulator.setFaults(undefined);
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
     expect(noDuplicateItems()).toEqual([]);
+  });
+});
+
+describe("a fatal error mid-run", () => {
+  it("waits for the writes in flight and records them before the state database is closed", async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({}, { quo: { requestsPerSecond: 100 } });
+    emulator.setLatency(40);
+    let posts = 0;
+    // The key is revoked mid-run: the 15th create is refused with 401, with 9 others in flight.
+    emulator.setRefusal(({ method }) => (method === "POST" && ++posts === 15 ? { status: 401, code: "0800401", title: "Unauthorized", message: "You are unauthorized to access the contact" } : undefined));
+    const r = await runCli(args(), cliEnv(emulator), ws.dir);
+    emulator.setRefusal(undefined);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Quo API error");
+    // Every contact Quo created is in the state, and no write was left unrecorded in the journal.
+    const created = emulator.contacts().map((c) => c.externalId).sort();
+    expect(created.length).toBeGreaterThan(14);
+    const store = StateStore.open(ws.state, { readonly: true });
+    try {
+      expect(store.pendingJournal("leads")).toEqual([]);
+      expect(store.loadSyncRows("leads").map((row) => `leads:${row.key}`).sort()).toEqual(created);
+      expect(store.recentRuns({ sync: "leads", limit: 1 })[0]).toMatchObject({ outcome: "failed" });
+    } finally {
+      store.close();
+    }
   });
 });

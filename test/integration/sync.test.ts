@@ -2,7 +2,8 @@
  * End to end through the built CLI: a real SQLite file, real HTTP to the Quo emulator on 127.0.0.1.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { API_KEY, CLI, Workspace, byExternalId, cliEnv, compareWithSource, personRow, reports, runCli, writes, useQuoEmulator } from "./harness.js";
@@ -345,3 +346,28 @@ describe("plan", () => {
   });
 });
 
+
+describe("reports and logs", () => {
+  it("a --out that cannot be written after a real run: the report goes to stdout and the error names --out", async () => {
+    ws.writeCsv([personRow(1), personRow(2)]);
+    ws.writeConfig();
+    const out = path.join(ws.dir, "no-such-folder", "report.json");
+    const r = await sync("--out", out);
+    expect(r.status).toBe(1);
+    expect(reports(r.stdout)[0].counts).toMatchObject({ create: 2 });
+    expect(r.stderr).toContain(`--out ${out}: cannot write the report there`);
+    expect(r.stderr).toContain("it was printed to stdout instead");
+    expect(emulator.stats().writesApplied.create).toBe(2);
+  });
+
+  it("LOG_LEVEL from the working directory's .env is honoured", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    writeFileSync(path.join(ws.dir, ".env"), "LOG_LEVEL=debug\n");
+    const { LOG_LEVEL: _level, ...env } = cliEnv(emulator);
+    const r = await runCli(["sync", "--config", ws.config, "--format", "json"], env, ws.dir);
+    expect(r.status).toBe(0);
+    const levels = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).level as number);
+    expect(levels).toContain(20); // pino's debug
+  });
+});

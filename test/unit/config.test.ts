@@ -26,7 +26,7 @@ function errorOf(data: unknown): string {
 }
 
 describe("config", () => {
-  it("accepts product.md's example and fills the documented defaults", () => {
+  it("accepts the README's example and fills the documented defaults", () => {
     const example = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "examples", "quo-sync.config.json"), "utf8"));
     const c = parseConfig(example);
     expect(c.syncs[0]!.deletes).toBe("mirror");

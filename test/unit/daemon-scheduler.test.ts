@@ -12,7 +12,8 @@ import { Scheduler, type RunFn } from "../../src/daemon/scheduler.js";
 import { createLogger } from "../../src/log.js";
 import { QuoClient } from "../../src/quo/client.js";
 import type { SyncReport } from "../../src/report/report.js";
-import { LockBusy, type RunDeps } from "../../src/run.js";
+import type { RunDeps } from "../../src/run.js";
+import { LockBusy } from "../../src/state/lock.js";
 import { SourceError } from "../../src/errors.js";
 import { StateStore } from "../../src/state/store.js";
 

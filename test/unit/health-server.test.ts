@@ -27,7 +27,7 @@ import {
 } from "../../src/daemon/health-server.js";
 import { DaemonMetrics } from "../../src/daemon/metrics.js";
 import { Scheduler } from "../../src/daemon/scheduler.js";
-import { ConfigError, SourceError, StateError, TransientError } from "../../src/errors.js";
+import { ConfigError, SourceError, StateError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { QuoClient, type QuoClientStats } from "../../src/quo/client.js";
 import { QuoApiError } from "../../src/quo/errors.js";
@@ -243,7 +243,7 @@ describe("health server: a scheduler's failures reach /healthz as a kind only", 
     ["source", new SourceError("cannot read /srv/exports/crm.csv: ENOENT")],
     ["quo-auth", new QuoApiError({ method: "GET", path: "/v1/contacts", status: 401, quoMessage: "Unauthorized for ops@example.com" })],
     ["quo-api", new QuoApiError({ method: "PATCH", path: "/v1/contacts/CT123abc", status: 400, quoMessage: "Invalid Custom Field Item", trace: "abc123" })],
-    ["temporary", new TransientError("GET https://db-7.internal/v1/contacts: ECONNRESET after 5 attempts")],
+    ["temporary", new SourceError("GET https://crm.internal/contacts: ECONNRESET after 5 attempts", { transient: true })],
     ["config", new ConfigError("cannot read /etc/quo-sync/quo-sync.config.json")],
     ["state", new StateError("cannot open /var/lib/quo-sync/quo-sync.db: read-only file system")],
     ["unexpected", new Error("boom at /srv/exports/crm.csv for ops@example.com")],

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatPath, syncSchema } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { closest, levenshtein, resolveCustomFields, type CustomFieldDefinition } from "../../src/plan/resolve-custom-fields.js";
-import { checkFieldChanges } from "../../src/run.js";
+import { checkFieldChanges } from "../../src/plan/field-bindings.js";
 
 const DEFS: CustomFieldDefinition[] = [
   { name: "Lead Source", key: "lead-source", type: "string" },

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ContactFields } from "../../src/model.js";
 import { StateStore } from "../../src/state/store.js";
@@ -75,6 +76,42 @@ describe("StateStore", () => {
     expect(b.tryLock("leads", { owner: "D", host: "h1", pid: 400 }, 121_000, 60_000, (pid) => pid !== 300).ok).toBe(true); // same host, pid gone
     a.close();
     b.close();
+  });
+
+  it("locks: a live holder on this host keeps its lock however old its heartbeat (a paused process)", () => {
+    const file = path.join(dir, "state.db");
+    const a = StateStore.open(file);
+    const b = StateStore.open(file);
+    expect(a.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, 1_000, 60_000, () => true).ok).toBe(true);
+    // An hour without a heartbeat, but the process is alive (SIGSTOP, a sleeping laptop).
+    expect(b.tryLock("leads", { owner: "B", host: "h1", pid: 200 }, 3_601_000, 60_000, () => true)).toEqual({ ok: false, holder: expect.objectContaining({ owner: "A" }) });
+    // Once it is gone, the lock is taken over at once, stale or not.
+    expect(b.tryLock("leads", { owner: "B", host: "h1", pid: 200 }, 3_601_001, 60_000, (pid) => pid !== 100).ok).toBe(true);
+    a.close();
+    b.close();
+  });
+
+  it("a read-only open of a state file whose migrations are behind says so and what to run", () => {
+    const file = path.join(dir, "old.db");
+    StateStore.open(file).close();
+    const raw = new Database(file);
+    // Back to the schema of a version before the last migration.
+    raw.exec("DROP TABLE custom_field_bindings; DROP TABLE locks;");
+    raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
+    raw.close();
+    expect(() => StateStore.open(file, { readonly: true })).toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0002_locks_and_custom_field_bindings\)\. Run `quo-sync sync`/);
+    // A real run upgrades it, and read-only opens work again.
+    StateStore.open(file).close();
+    StateStore.open(file, { readonly: true }).close();
+  });
+
+  it("the journal is synced at every commit (synchronous=FULL)", () => {
+    const s = StateStore.open(path.join(dir, "state.db"));
+    // The setting is per connection, so it is read on the store's own (2 = FULL).
+    const own = (s as unknown as { sqlite: Database.Database }).sqlite;
+    expect(own.pragma("synchronous", { simple: true })).toBe(2);
+    expect(own.pragma("journal_mode", { simple: true })).toBe("wal");
+    s.close();
   });
 
   it("custom-field bindings are replaced per sync", () => {

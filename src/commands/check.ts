@@ -1,0 +1,52 @@
+/**
+ * `quo-sync check`: can each source be read, and does Quo accept the credentials? Runs each
+ * connector's `check` (which never throws: it reports) and one read of Quo (`GET /v1/contacts`,
+ * one contact), and writes nothing anywhere — a safe first command after editing the config or the
+ * keys. Exit 0 when everything answers, 1 otherwise.
+ */
+import { mappedColumns, type SyncConfig } from "../config.js";
+import { clientFor } from "../run.js";
+import { connectorFor, describeSource } from "../sources.js";
+import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+
+/** One thing checked: a sync's source, or Quo. */
+export interface CheckLine {
+  what: string;
+  ok: boolean;
+  /** Why not, in one line (never a secret). */
+  message?: string;
+}
+
+/** Checks every selected sync's source and the Quo credentials. Throws only for a config that cannot be loaded. */
+export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]> {
+  const { loaded, env, logger } = setup(opts);
+  const lines: CheckLine[] = [];
+  for (const i of selectSyncs(loaded, opts.sync)) {
+    const sync = loaded.config.syncs[i] as SyncConfig;
+    const ctx = { baseDir: loaded.baseDir, env, wanted: [...new Set(mappedColumns(sync, i).map((m) => m.column))] };
+    const r = await connectorFor(sync.source).check(sync.source, ctx);
+    lines.push({ what: `sync '${sync.name}': source ${describeSource(sync.source)}`, ok: r.ok, ...(r.ok ? {} : { message: r.message }) });
+  }
+  try {
+    const client = clientFor(loaded, env, logger);
+    await client.listContacts({ maxResults: 1 });
+    lines.push({ what: `Quo (${client.authMode === "maton" ? "Maton gateway" : "API key"}, ${client.baseUrl})`, ok: true });
+  } catch (e) {
+    lines.push({ what: "Quo", ok: false, message: describeError(e) });
+  }
+  return lines;
+}
+
+function renderCheckTable(lines: readonly CheckLine[]): string {
+  return lines.map((l) => `${l.ok ? "ok  " : "FAIL"}  ${l.what}${l.message ? `\n      ${l.message}` : ""}`).join("\n") + "\n";
+}
+
+export async function checkCommand(opts: GlobalOptions): Promise<number> {
+  try {
+    const lines = await buildCheckReport(opts);
+    emit(opts.format === "json" ? JSON.stringify({ ok: lines.every((l) => l.ok), checks: lines }, null, 2) + "\n" : renderCheckTable(lines), opts.out);
+    return lines.every((l) => l.ok) ? EXIT.ok : EXIT.error;
+  } catch (e) {
+    return fail(e);
+  }
+}
