@@ -98,6 +98,20 @@ export const syncSchema = z.strictObject({
     .describe("a contact edited or deleted in the Quo app: overwrite it with the source (default), or leave it alone and report it"),
   maxDeletePercent: z.number().min(0).max(100).default(DEFAULT_MAX_DELETE_PERCENT),
   schedule: z.string().min(1).optional(),
+  match: z
+    .strictObject({
+      by: z
+        .array(z.enum(["phone", "email"]))
+        .min(1)
+        .refine((by) => new Set(by).size === by.length, { message: "list each of phone and email at most once" })
+        .describe("what a row that would be created is matched by, in order: its E.164 phones, its case-folded emails"),
+      sources: z
+        .array(z.string().trim().min(1))
+        .default([])
+        .describe("contact sources besides Quo's own (and none) whose contacts may be taken over, e.g. another tool's"),
+    })
+    .optional()
+    .describe("link rows to contacts already in Quo instead of creating twins (off by default)"),
 })
   .superRefine((s, ctx) => {
     if (s.key === undefined && s.source.type !== "hubspot") ctx.addIssue({ code: "custom", path: ["key"], message: "required: the source column holding a stable unique id" });

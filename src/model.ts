@@ -69,6 +69,11 @@ export interface SyncRow {
   fields: ContactFields;
   itemIds: ItemIds;
   /**
+   * True when the contact was already in Quo and the sync linked it (`match`) rather than created
+   * it: such a contact is never deleted by the sync, only forgotten (`unlink`).
+   */
+  linked?: boolean;
+  /**
    * Digest of the raw source cells the mapping read, together with the mapping's fingerprint
    * (`sourceHash` in src/plan/source-hash.ts). Equal digests mean the mapped contact cannot differ,
    * so the planner skips mapping the row. Absent after recovery, which forces a fresh mapping.
@@ -122,8 +127,33 @@ export interface DeleteAction {
   before: ContactFields;
 }
 
+/**
+ * A row that would be created, matched instead to exactly one contact already in Quo that may be
+ * taken over (`match`): the contact is written whole with the sync's fields and externalId and is
+ * managed from then on like one the sync created, except that it is never deleted.
+ */
+export interface LinkAction {
+  action: "link";
+  key: string;
+  row: number;
+  quoId: string;
+  fields: ContactFields;
+  hash: string;
+  sourceHash: string;
+  /** How the contact was found: by which kind of value, and the value. */
+  match: { by: "phone" | "email"; value: string };
+}
+
+/** A linked contact whose row left the source: the sync forgets it; Quo keeps it untouched. */
+export interface UnlinkAction {
+  action: "unlink";
+  key: string;
+  quoId: string;
+  before: ContactFields;
+}
+
 /** A single small decision of the planner; the executor carries each out on its own. */
-export type Action = CreateAction | UpdateAction | DeleteAction;
+export type Action = CreateAction | UpdateAction | DeleteAction | LinkAction | UnlinkAction;
 
 /**
  * A contact that differs in Quo from what this sync last sent: edited or deleted in the Quo app.
@@ -150,6 +180,8 @@ export interface PlanCounts {
   create: number;
   update: number;
   delete: number;
+  link: number;
+  unlink: number;
   unchanged: number;
   rejected: number;
 }

@@ -9,6 +9,7 @@ import { ConfigError } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
 import { recoverJournal, type RecoveryResult } from "./execute/recover.js";
+import { readWorkspace, wantedValues, type WorkspaceRead } from "./execute/workspace-index.js";
 import type { Logger } from "./log.js";
 import { checkFieldChanges, managedOf } from "./plan/field-bindings.js";
 import type { Plan } from "./model.js";
@@ -105,8 +106,15 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const state = store.loadSyncRows(sync.name);
     const readback = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
 
-    // Plan.
-    const p = plan(snapshot, state, { sync, customFields, allowDeletes: opts.allowDeletes, ...(readback ? { observed: readback.observed } : {}) });
+    // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
+    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(readback ? { observed: readback.observed } : {}) };
+    let p = plan(snapshot, state, planOptions);
+    let workspace: WorkspaceRead | undefined;
+    if (sync.match && p.counts.create > 0) {
+      workspace = await readWorkspace(client, wantedValues(p), sync.defaultCountry);
+      log.info({ listed: workspace.listed, requests: workspace.pages, matched: workspace.contacts.size }, "workspace read to match contacts already in Quo");
+      p = plan(snapshot, state, { ...planOptions, workspace: workspace.index });
+    }
     logPlan(log, sync, p);
     const extra = { ...(recovery ? { recovery } : {}) };
     if (opts.dryRun || isRefused(p)) {
@@ -128,6 +136,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       managed,
       // Read back a moment ago: the updates are built on those contacts instead of reading them again.
       ...(readback ? { prefetched: readback.contacts } : {}),
+      ...(workspace ? { workspace: workspace.contacts } : {}),
       concurrency: WRITE_CONCURRENCY,
       now,
       logger: log,

@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import type { Rejection } from "../model.js";
+import { COUNT_NAMES } from "../report/describe.js";
 import { statePath } from "../run.js";
 import { StateStore, type LockHolder, type RunRecord } from "../state/store.js";
 import { ConfigError } from "../errors.js";
@@ -30,6 +31,7 @@ export interface StatusRun {
   endedAt: string | null;
   durationMs: number | null;
   outcome: RunRecord["outcome"];
+  /** Every count of the report (COUNT_NAMES, in that order), or null for a run that ended without a report. */
   counts: Record<string, number> | null;
   error: string | null;
   rejections: Rejection[];
@@ -48,6 +50,16 @@ export interface StatusSync {
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
+/**
+ * A run's stored counts with every count of today's reports: runs recorded before a count existed
+ * (link, unlink) lack its key, and did none of it, so it reads 0.
+ */
+function allCounts(stored: Record<string, number> | null): Record<string, number> | null {
+  if (!stored) return null;
+  const zeros = Object.fromEntries(COUNT_NAMES.map((n) => [n, 0]));
+  return { ...zeros, ...stored };
+}
+
 /** Reads the status of the named syncs from an open store. */
 export function readStatus(store: StateStore, syncs: readonly string[], runs: number): StatusSync[] {
   return syncs.map((sync) => {
@@ -65,7 +77,7 @@ export function readStatus(store: StateStore, syncs: readonly string[], runs: nu
         endedAt: iso(r.endedAt),
         durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
         outcome: r.outcome,
-        counts: r.counts,
+        counts: allCounts(r.counts),
         error: r.error,
         rejections: store.runRejections(r.id, REJECTIONS_PER_RUN),
       })),
@@ -80,9 +92,11 @@ function duration(ms: number | null): string {
   return m < 60 ? `${m}m${Math.round((ms % 60_000) / 1000)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
 }
 
+/** Link and unlink are named only when not zero, as in the report's headline: linking is opt-in. */
 function countsText(c: Record<string, number> | null): string {
   if (!c) return "";
-  return `+${c.create ?? 0} ~${c.update ?? 0} -${c.delete ?? 0} =${c.unchanged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0}`;
+  const linked = (["link", "unlink"] as const).filter((n) => (c[n] ?? 0) > 0).map((n) => ` ${n} ${c[n]}`).join("");
+  return `+${c.create ?? 0} ~${c.update ?? 0} -${c.delete ?? 0}${linked} =${c.unchanged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0}`;
 }
 
 /** Left-aligns columns so a person can scan down them. */

@@ -88,7 +88,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
     status = Math.max(status, fail(e));
   }
   if (status === EXIT.ok && opts.detailedExitcode) {
-    const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete > 0);
+    const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete + r.counts.link + r.counts.unlink > 0);
     return pending ? EXIT.changes : EXIT.ok;
   }
   return status;

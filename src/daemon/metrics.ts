@@ -14,6 +14,13 @@ export type TickOutcome = "ok" | "failed" | "refused" | "interrupted" | "skipped
 export type SkipReason = "busy" | "locked";
 
 /**
+ * The kinds `quo_sync_writes_total{kind}` counts: the report's actions. An unlink sends nothing to
+ * Quo (the sync only forgets the contact) but is counted beside them, so the series add up to
+ * everything a run changed.
+ */
+const WRITE_KINDS = ["create", "update", "delete", "link", "unlink"] as const;
+
+/**
  * Run-duration buckets in seconds: an unchanged rerun takes well under a second, a first load of
  * tens of thousands of contacts at 10 requests/s takes an hour or more.
  */
@@ -41,7 +48,7 @@ export class DaemonMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.runs = new Counter({ name: "quo_sync_runs_total", help: "Scheduled ticks by outcome (ok, failed, refused, interrupted, skipped).", labelNames: ["sync", "outcome"], registers });
     this.ticksSkipped = new Counter({ name: "quo_sync_ticks_skipped_total", help: "Ticks that started no run: the previous run was still busy here (busy), or another process held the sync's lock (locked).", labelNames: ["sync", "reason"], registers });
-    this.writes = new Counter({ name: "quo_sync_writes_total", help: "Contacts written to Quo, by kind (create, update, delete).", labelNames: ["sync", "kind"], registers });
+    this.writes = new Counter({ name: "quo_sync_writes_total", help: "Changes a run carried out, by kind: create, update, delete and link write to Quo; unlink only makes the sync forget a linked contact.", labelNames: ["sync", "kind"], registers });
     this.writesFailed = new Counter({ name: "quo_sync_writes_failed_total", help: "Writes Quo refused after retries.", labelNames: ["sync"], registers });
     this.rejectedTotal = new Counter({ name: "quo_sync_rejected_rows_total", help: "Source rows rejected for bad data, summed over runs (a row still bad is counted at every run).", labelNames: ["sync"], registers });
     this.rejectedLast = new Gauge({ name: "quo_sync_rejected_rows", help: "Source rows the last completed run rejected for bad data.", labelNames: ["sync"], registers });
@@ -55,7 +62,7 @@ export class DaemonMetrics {
     // Every series exists from the start, so a rate() or an absent-series alert works before the first run.
     for (const sync of syncs) {
       for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"] as const) this.runs.inc({ sync, outcome }, 0);
-      for (const kind of ["create", "update", "delete"] as const) this.writes.inc({ sync, kind }, 0);
+      for (const kind of WRITE_KINDS) this.writes.inc({ sync, kind }, 0);
       for (const reason of ["busy", "locked"] as const) this.ticksSkipped.inc({ sync, reason }, 0);
       this.writesFailed.inc({ sync }, 0);
       this.rejectedTotal.inc({ sync }, 0);
@@ -81,7 +88,7 @@ export class DaemonMetrics {
     this.duration.observe({ sync }, durationMs / 1000);
     // A refused run wrote nothing: its counts are what the plan would have done.
     if (outcome !== "refused") {
-      for (const kind of ["create", "update", "delete"] as const) this.writes.inc({ sync, kind }, report.counts[kind]);
+      for (const kind of WRITE_KINDS) this.writes.inc({ sync, kind }, report.counts[kind]);
       this.writesFailed.inc({ sync }, report.counts.failed);
     }
     this.rejectedTotal.inc({ sync }, report.counts.rejected);

@@ -6,7 +6,7 @@
  */
 import type { SyncConfig } from "../config.js";
 import { StateError } from "../errors.js";
-import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, Plan, SyncRow, UpdateAction } from "../model.js";
+import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, LinkAction, Plan, SyncRow, UnlinkAction, UpdateAction } from "../model.js";
 import { itemIdsOf, type Managed } from "../plan/from-quo.js";
 import { buildContactUpdate, buildCreateBody, externalIdFor } from "../plan/patch.js";
 import type { QuoClient } from "../quo/client.js";
@@ -55,6 +55,8 @@ export interface ExecuteContext {
    * externalId Quo does not have: actions whose contacts are here are not looked up again.
    */
   prefetched?: ReadonlyMap<string, QuoContact[]>;
+  /** With `match`: the workspace contacts the plan's links point at, read by this run, by Quo id. */
+  workspace?: ReadonlyMap<string, QuoContact>;
   /** How many writes may be in flight; the client's throttle holds the rate. */
   concurrency: number;
   now: () => number;
@@ -150,13 +152,22 @@ export async function execute(plan: Plan, ctx: ExecuteContext): Promise<ActionOu
   const creates = plan.actions.filter((a): a is CreateAction => a.action === "create");
   const updates = plan.actions.filter((a): a is UpdateAction => a.action === "update");
   const deletes = plan.actions.filter((a): a is DeleteAction => a.action === "delete");
+  const links = plan.actions.filter((a): a is LinkAction => a.action === "link");
+  const unlinks = plan.actions.filter((a): a is UnlinkAction => a.action === "unlink");
 
   // Creates and updates go in batches, each prepared by one look-up by externalId per 50 contacts:
   // a contact that exists already is adopted instead of duplicated, and every update is built on
   // the contact as Quo holds it now, because Quo's PATCH replaces the contact (docs/quo-api.md).
   await inBatches(ctx, creates, record, (a, found) => createOne(ctx, a, found));
   await inBatches(ctx, updates, record, (a, found) => updateOne(ctx, a, found));
+  await pool(links, ctx.concurrency, async (a) => record(await linkOne(ctx, a)), ctx.signal);
   await pool(deletes, ctx.concurrency, async (a) => record(await deleteOne(ctx, a)), ctx.signal);
+  for (const a of unlinks) {
+    if (ctx.signal?.aborted) break;
+    // No request: Quo keeps the contact as it is; the sync only stops managing it.
+    ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now());
+    record({ action: a, status: "done", quoId: a.quoId });
+  }
 
   if (ctx.signal?.aborted) {
     const seen = new Set(outcomes.map((o) => o.action));
@@ -234,8 +245,8 @@ interface Written {
  * them). Only a body of item ids is replayed after a 5xx or a lost response; one that adds items
  * is retried on 429 alone, and its failure reaches the caller, which re-reads before trying again.
  */
-async function writeWhole(ctx: ExecuteContext, current: QuoContact, fields: ContactFields, known: ItemIds, externalId: string): Promise<Written> {
-  const update = buildContactUpdate(current, fields, ctx.managed, known, externalId);
+async function writeWhole(ctx: ExecuteContext, current: QuoContact, fields: ContactFields, known: ItemIds, externalId: string, opts: { claimByValue?: boolean } = {}): Promise<Written> {
+  const update = buildContactUpdate(current, fields, ctx.managed, known, externalId, opts);
   if (update.empty) return { contact: current, itemIds: itemIdsOf(current, ctx.managed, known), sent: false };
   const contact = await ctx.client.updateContact(current.id, update.body, { idempotent: update.idempotent });
   return { contact, itemIds: itemIdsOf(contact, ctx.managed, update.owned), sent: true };
@@ -345,28 +356,62 @@ async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: readonly Q
     return { action: a, status: "done", quoId: a.quoId, note: "already in Quo" };
   }
   try {
-    await journaled(ctx, { op: "update", key: a.key, quoId: a.quoId, fields: a.fields }, async () => {
-      let contact = current;
-      let last: unknown;
-      for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-        try {
-          return { effect: { upsert: row((await writeWhole(ctx, contact, a.fields, a.itemIds, externalId)).itemIds) }, result: undefined };
-        } catch (e) {
-          if (!(e instanceof QuoApiError) || !e.transient) throw e;
-          last = e;
-          // The PATCH may or may not have landed: read what Quo holds and build the body again
-          // from that, so an added item is never added twice.
-          const again = await ctx.client.getContact(a.quoId);
-          if (!again) throw new ContactGone();
-          contact = again;
-        }
-      }
-      throw last;
-    });
+    await journaled(ctx, { op: "update", key: a.key, quoId: a.quoId, fields: a.fields }, async () => ({
+      effect: { upsert: row((await writeRetrying(ctx, current, a.fields, a.itemIds, externalId)).itemIds) },
+      result: undefined,
+    }));
     return { action: a, status: "done", quoId: a.quoId };
   } catch (e) {
     if (isNotFound(e) || e instanceof ContactGone) return recreate(ctx, a);
     return failed(ctx, a, e, "update");
+  }
+}
+
+/**
+ * `writeWhole` with the retries a whole-contact write allows: after a transient failure the PATCH
+ * may or may not have landed, so the contact is read again and the body built anew from what Quo
+ * holds — an added item is never added twice. Throws `ContactGone` when the contact disappeared.
+ */
+async function writeRetrying(ctx: ExecuteContext, current: QuoContact, fields: ContactFields, known: ItemIds, externalId: string, opts: { claimByValue?: boolean } = {}): Promise<Written> {
+  let contact = current;
+  let last: unknown;
+  for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+    try {
+      return await writeWhole(ctx, contact, fields, known, externalId, opts);
+    } catch (e) {
+      if (!(e instanceof QuoApiError) || !e.transient) throw e;
+      last = e;
+      const again = await ctx.client.getContact(contact.id);
+      if (!again) throw new ContactGone();
+      contact = again;
+    }
+  }
+  throw last;
+}
+
+/**
+ * Takes over a contact that was already in Quo (`match`): written whole from the copy this run
+ * listed, with the sync's fields and externalId, an item already holding a mapped value becoming
+ * the sync's item for its label. Recorded as linked: never deleted, only forgotten.
+ */
+async function linkOne(ctx: ExecuteContext, a: LinkAction): Promise<ActionOutcome> {
+  const current = ctx.workspace?.get(a.quoId);
+  if (!current) return { action: a, status: "failed", quoId: a.quoId, error: { message: `Quo contact ${a.quoId} was not read in this run`, status: null } };
+  try {
+    await journaled(ctx, { op: "link", key: a.key, quoId: a.quoId, fields: a.fields }, async () => {
+      const w = await writeRetrying(ctx, current, a.fields, { phoneNumbers: {}, emails: {} }, externalIdFor(ctx.sync.name, a.key), { claimByValue: true });
+      return { effect: { upsert: { key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds: w.itemIds, sourceHash: a.sourceHash, linked: true } }, result: undefined };
+    });
+    return { action: a, status: "done", quoId: a.quoId };
+  } catch (e) {
+    // A contact Quo will not let this key change (a native integration's, read-only) is about that
+    // contact, not the credentials: reported, and the run goes on.
+    if (e instanceof QuoApiError && e.status === 403) {
+      ctx.logger.warn({ key: a.key, quoId: a.quoId, error: errorInfo(e) }, "link refused");
+      return { action: a, status: "failed", quoId: a.quoId, error: { ...errorInfo(e), message: `${e.message}; contacts of Quo's native integrations are read-only: remove their source from match.sources` } };
+    }
+    if (e instanceof ContactGone || isNotFound(e)) return { action: a, status: "failed", quoId: a.quoId, error: { message: `Quo contact ${a.quoId} was deleted before it could be linked; the next run plans the row again`, status: 404 } };
+    return failed(ctx, a, e, "link");
   }
 }
 

@@ -44,6 +44,19 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
     }
     const quoId = last.quoId ?? state.get(last.key)?.quoId;
     const contact = quoId ? await client.getContact(quoId) : null;
+    if (last.op === "link") {
+      // A link landed only if the contact carries this sync's externalId now; otherwise it is
+      // still somebody else's contact and the next plan matches it again.
+      if (contact && contact.externalId === last.externalId) {
+        const fields = fieldsOf(contact, managed);
+        store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed), linked: true } }, now());
+        result.refreshed++;
+      } else {
+        store.resolveJournal(ids, sync, { none: true }, now());
+        result.dropped++;
+      }
+      continue;
+    }
     if (!contact) {
       store.resolveJournal(ids, sync, { remove: last.key }, now());
       result.dropped++;

@@ -52,12 +52,18 @@ function labelsOf(managed: Managed, list: ItemList): ReadonlySet<string> {
 
 /**
  * Which item of `items` is the sync's for each managed label. First the id the state remembers
- * (`known`), wherever the item now stands and whatever its label became; when that id is gone (a
+ * (`known`), wherever the item now stands and whatever its label became; then, when `byValue`
+ * (label → the value the sync maps) is given, an item holding that value; when that id is gone (a
  * person deleted the number and added it again), the first item carrying the label that no other
  * label already owns. A second item with a managed label, added in the app, is not the sync's and
  * is left alone. Items without a value are never owned.
  */
-export function ownedItems(items: readonly QuoItemLike[] | undefined, labels: ReadonlySet<string>, known: Record<string, string>): Map<string, QuoItemLike> {
+export function ownedItems(
+  items: readonly QuoItemLike[] | undefined,
+  labels: ReadonlySet<string>,
+  known: Record<string, string>,
+  byValue?: ReadonlyMap<string, string>,
+): Map<string, QuoItemLike> {
   const owned = new Map<string, QuoItemLike>();
   const claimed = new Set<QuoItemLike>();
   const list = (items ?? []).filter((i) => i.value !== null);
@@ -67,6 +73,16 @@ export function ownedItems(items: readonly QuoItemLike[] | undefined, labels: Re
     if (byId && !claimed.has(byId)) {
       owned.set(label, byId);
       claimed.add(byId);
+    }
+  }
+  // Taking over a contact (a link), an item that already holds the value the sync maps to a label
+  // becomes the sync's item for it, whatever its label: the contact must not get the number twice.
+  for (const [label, value] of byValue ?? []) {
+    if (owned.has(label) || !labels.has(label)) continue;
+    const same = list.find((i) => !claimed.has(i) && (i.value as string).toLowerCase() === value.toLowerCase());
+    if (same) {
+      owned.set(label, same);
+      claimed.add(same);
     }
   }
   for (const label of labels) {

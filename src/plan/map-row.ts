@@ -160,6 +160,17 @@ function normalisePhone(value: string, defaultCountry: string): Normalised {
 }
 
 /**
+ * A phone number as Quo holds it, in the E.164 form the sync maps to, or undefined when it is not a
+ * number of `defaultCountry`'s plan. Quo keeps E.164 already; a number typed in the app another way
+ * is read as the sync would read it from a cell.
+ */
+export function toE164(value: string, defaultCountry: string): string | undefined {
+  if (E164_RE.test(value)) return value;
+  const n = normalisePhone(value, defaultCountry);
+  return n.ok ? n.value : undefined;
+}
+
+/**
  * A pragmatic check rather than RFC 5322's full grammar: one `@`; a local part of 1–64 characters
  * with no spaces, quotes or separators; a domain of at least two dot-separated labels of letters,
  * digits and inner hyphens (Unicode letters allowed for IDNs) with a non-numeric top level; 254

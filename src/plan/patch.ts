@@ -96,9 +96,9 @@ function sameValue(a: unknown, b: unknown): boolean {
  * source has none (which removes it whether Quo replaces or merges lists); everyone else's items as
  * they are. Labels the source fills and the contact lacks are added without an id.
  */
-function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>, known: Record<string, string>, desired: readonly { name: string; value: string }[]) {
+function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>, known: Record<string, string>, desired: readonly { name: string; value: string }[], claimByValue: boolean) {
   const want = new Map(desired.map((i) => [i.name, i.value]));
-  const owned = ownedItems(current, labels, known);
+  const owned = ownedItems(current, labels, known, claimByValue ? want : undefined);
   const ownerOf = new Map([...owned].map(([label, item]) => [item, label]));
   const items: { id?: string; name: string; value: string | null }[] = [];
   const ids: Record<string, string> = {};
@@ -144,9 +144,11 @@ function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>,
  * them), every phone and email item with its id, every custom value (the unmapped ones as Quo holds
  * them; a mapped one the source blanked is cleared with `null`), the sync's `externalId`, and
  * `source`/`sourceUrl` as Quo holds them. Correct whether Quo replaces the contact or merges the
- * body into it. `known`: the item ids the state remembers for the sync's labels.
+ * body into it. `known`: the item ids the state remembers for the sync's labels. `claimByValue`
+ * (taking over a contact that was already in Quo): an item that already holds a value the sync maps
+ * becomes the sync's item for that label instead of the value being added a second time.
  */
-export function buildContactUpdate(current: QuoContactLike, desired: ContactFields, managed: Managed, known: ItemIds, externalId: string): ContactUpdate {
+export function buildContactUpdate(current: QuoContactLike, desired: ContactFields, managed: Managed, known: ItemIds, externalId: string, opts: { claimByValue?: boolean } = {}): ContactUpdate {
   const held = current.defaultFields;
   const d: NonNullable<ContactBody["defaultFields"]> = { firstName: desired.firstName };
   let changed = (held.firstName ?? null) !== desired.firstName;
@@ -159,7 +161,7 @@ export function buildContactUpdate(current: QuoContactLike, desired: ContactFiel
   const owned: ItemIds = { phoneNumbers: {}, emails: {} };
   for (const list of ["phoneNumbers", "emails"] as const satisfies readonly ItemList[]) {
     const labels = list === "phoneNumbers" ? managed.phoneLabels : managed.emailLabels;
-    const w = wholeList(held[list] ?? [], labels, known[list], desired[list]);
+    const w = wholeList(held[list] ?? [], labels, known[list], desired[list], opts.claimByValue ?? false);
     d[list] = w.items;
     owned[list] = w.ids;
     if (w.changed) changed = true;

@@ -3,10 +3,12 @@
  * (docs/architecture.md, "Planning is pure"), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
  */
 import type { SyncConfig } from "../config.js";
-import type { Action, ContactFields, Drift, GuardResult, ItemIds, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
+import type { Action, ContactFields, Drift, GuardResult, ItemIds, LinkAction, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
 import { diffFields } from "./diff.js";
 import { hashContact } from "./hash.js";
 import { mapRow, type ResolvedCustomField } from "./map-row.js";
+import { matchRow, type WorkspaceIndex } from "./match.js";
+import { externalIdFor } from "./patch.js";
 import { keyRows } from "./snapshot.js";
 import { sourceHasher } from "./source-hash.js";
 
@@ -23,6 +25,12 @@ export interface PlanOptions {
    * what was last sent drifted (edited or deleted in the Quo app); `sync.onDrift` decides.
    */
   observed?: ReadonlyMap<string, Observed>;
+  /**
+   * With `match`: the workspace's contacts holding the values the creates carry. Without it the
+   * plan creates as if nothing matched — the run reads the workspace only when a first plan has
+   * creates, then plans again with it.
+   */
+  workspace?: WorkspaceIndex;
 }
 
 /**
@@ -79,6 +87,8 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
       }
     }
   }
+  const links: LinkAction[] = [];
+  const managedIds = new Map(state.map((r) => [r.quoId, r.key]));
   for (const { key, row } of keyed.rows) {
     present.add(key);
     let known = byKey.get(key);
@@ -104,7 +114,14 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     const fields = mapped.fields;
     const hash = hashContact(fields);
     if (!known) {
-      actions.push({ action: "create", key, row: row.row, fields, hash, sourceHash });
+      const verdict = sync.match && opts.workspace ? matchRow(fields, externalIdFor(sync.name, key), sync.match, opts.workspace, managedIds) : { kind: "none" as const };
+      if (verdict.kind === "link") {
+        links.push({ action: "link", key, row: row.row, quoId: verdict.contact.id, fields, hash, sourceHash, match: verdict.matched });
+      } else if (verdict.kind === "reject") {
+        rejected.push({ key, row: row.row, field: `match.${verdict.matched.by}`, value: verdict.matched.value, reason: verdict.reason });
+      } else {
+        actions.push({ action: "create", key, row: row.row, fields, hash, sourceHash });
+      }
     } else if (known.hash !== hash) {
       actions.push({
         action: "update",
@@ -123,8 +140,11 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     }
   }
 
+  actions.push(...linksClaimedOnce(links, rejected));
+
   const guards: GuardResult[] = [];
   const deletes: Action[] = [];
+  const unlinks: Action[] = [];
   if (sync.deletes === "mirror") {
     if (snapshot.rows.length === 0) {
       if (state.length > 0) {
@@ -139,7 +159,9 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
         if (present.has(s.key)) continue;
         const drifted = driftByKey.get(s.key);
         if (drifted && sync.onDrift === "skip") continue;
-        deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });
+        // A contact that was in Quo before the sync linked it is never deleted: only forgotten.
+        if (s.linked) unlinks.push({ action: "unlink", key: s.key, quoId: s.quoId, before: s.fields });
+        else deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });
       }
       if (deletes.length > 0 && state.length > 0) {
         const percent = (deletes.length / state.length) * 100;
@@ -156,15 +178,10 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
       }
     }
   }
-  actions.push(...deletes);
+  actions.push(...deletes, ...unlinks);
   rejected.sort((a, b) => a.row - b.row);
 
-  let create = 0;
-  let update = 0;
-  for (const a of actions) {
-    if (a.action === "create") create++;
-    else if (a.action === "update") update++;
-  }
+  const count = (kind: Action["action"]) => actions.filter((a) => a.action === kind).length;
   return {
     sync: sync.name,
     actions,
@@ -172,8 +189,29 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     rejected,
     guards,
     ...(opts.observed ? { drift: drifts } : {}),
-    counts: { create, update, delete: deletes.length, unchanged, rejected: rejected.length },
+    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: rejected.length },
   };
+}
+
+/**
+ * Links whose Quo contact no other row claims. When several rows match the same contact, none of
+ * them may take it over: each is rejected, naming the contact and the other rows.
+ */
+function linksClaimedOnce(links: readonly LinkAction[], rejected: Rejection[]): LinkAction[] {
+  const byContact = new Map<string, LinkAction[]>();
+  for (const l of links) byContact.set(l.quoId, [...(byContact.get(l.quoId) ?? []), l]);
+  const out: LinkAction[] = [];
+  for (const [quoId, claims] of byContact) {
+    if (claims.length === 1) {
+      out.push(claims[0] as LinkAction);
+      continue;
+    }
+    for (const l of claims) {
+      const others = claims.filter((o) => o !== l).map((o) => `row ${o.row} (key '${o.key}')`);
+      rejected.push({ key: l.key, row: l.row, field: `match.${l.match.by}`, value: l.match.value, reason: `matches Quo contact ${quoId} by ${l.match.by} ${l.match.value}, which ${others.join(", ")} ${others.length === 1 ? "matches" : "match"} too; give each person their own number or email, or merge the rows` });
+    }
+  }
+  return out;
 }
 
 /** True when a guard refuses the run. */

@@ -7,22 +7,28 @@ import type { Drift, FieldChange } from "../model.js";
 import type { ReportChange, SyncReport } from "./report.js";
 
 /**
- * How a report lists one entry: the three actions, a change Quo refused ("failed"), a source row
+ * How a report lists one entry: the five actions, a change Quo refused ("failed"), a source row
  * that could not be sent ("rejected") and a contact edited or deleted in the Quo app ("drift").
  * The html report filters by these.
  */
-export type EntryKind = "create" | "update" | "delete" | "failed" | "rejected" | "drift";
+export type EntryKind = "create" | "update" | "delete" | "link" | "unlink" | "failed" | "rejected" | "drift";
 
 /** Every kind, in the order reports list them. */
-export const ENTRY_KINDS: readonly EntryKind[] = ["create", "update", "delete", "failed", "rejected", "drift"];
+export const ENTRY_KINDS: readonly EntryKind[] = ["create", "update", "delete", "link", "unlink", "failed", "rejected", "drift"];
 
 /** The count names of the JSON contract, in the order every renderer shows them. */
-export const COUNT_NAMES = ["create", "update", "delete", "unchanged", "rejected", "failed"] as const;
+export const COUNT_NAMES = ["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"] as const;
+
+/**
+ * The counts the headline names only when they are not zero: linking is opt-in (`match`), so a
+ * sync that never links keeps the headline it always had.
+ */
+const COUNTS_SHOWN_WHEN_NONZERO = ["link", "unlink"] as const;
 
 /** How many write-back keys a summary names before it just counts the rest. */
 export const MISSING_SHOWN = 10;
 
-/** Shown for an absent value (a field a create fills or a delete clears). */
+/** Shown for an absent value (a field a create or link fills, or a delete clears). */
 export const ABSENT = "—";
 
 /** One field of a change as people read it: the field name, and the value before and after. */
@@ -65,14 +71,30 @@ export function fieldLines(fields: Record<string, FieldChange>): FieldLine[] {
   return Object.entries(fields).map(([field, c]) => ({ field, from: showValue(c.from), to: showValue(c.to) }));
 }
 
+/** Field-by-field lines of a change; none for an unlink, which changes nothing in Quo. */
+export function changeFieldLines(c: ReportChange): FieldLine[] {
+  return c.fields ? fieldLines(c.fields) : [];
+}
+
 /**
- * One field as a single phrase: an update as `before → after`, a create as the value it sets, a
- * delete as the value it removes. Drift reads like an update (last sent → now in Quo).
+ * One field as a single phrase: an update as `before → after`, a create or a link as the value it
+ * sets, a delete as the value it removes. Drift reads like an update (last sent → now in Quo).
  */
 export function describeField(action: ReportChange["action"] | "drift", l: FieldLine): string {
-  if (action === "create") return l.to;
+  if (action === "create" || action === "link") return l.to;
   if (action === "delete") return l.from;
   return `${l.from} → ${l.to}`;
+}
+
+/**
+ * What a link or an unlink means beyond its fields, in one phrase: how the contact already in Quo
+ * was found ("matched by phone +14155550100"), or that the contact stays in Quo as it is.
+ * Undefined for the other actions, whose fields say it all.
+ */
+export function describeChange(c: ReportChange): string | undefined {
+  if (c.action === "link" && c.match) return `matched by ${c.match.by} ${c.match.value}`;
+  if (c.action === "unlink") return "no longer synced; the contact stays in Quo as it is";
+  return undefined;
 }
 
 /** Quo's refusal as one line: status, code, message and the trace id Quo support asks for. */
@@ -96,12 +118,17 @@ export function modeOf(r: SyncReport): string {
   return "run";
 }
 
-/** The one-line summary of a sync, e.g. `leads: would create 2, update 1, delete 0; unchanged 497, …`. */
+/**
+ * The one-line summary of a sync, e.g. `leads: would create 2, update 1, delete 0; unchanged 497, …`,
+ * or with links `leads: would create 2, update 1, delete 0, link 3; unchanged 494, …`: link and
+ * unlink are named only when not zero (COUNTS_SHOWN_WHEN_NONZERO), in every format alike.
+ */
 export function headline(r: SyncReport): string {
   const c = r.counts;
   const verb = r.outcome === "refused" ? "refused, nothing written:" : r.dryRun ? "would" : r.outcome === "interrupted" ? "interrupted after it did" : "did";
+  const linked = COUNTS_SHOWN_WHEN_NONZERO.filter((n) => c[n] > 0).map((n) => `, ${n} ${c[n]}`).join("");
   const drift = r.drift ? `, drifted in Quo ${r.drift.length}` : "";
-  return `${r.sync}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
+  return `${r.sync}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
 }
 
 /** The extra facts of a real run (recovery, write-back, duration), one phrase each; empty for a plan. */

@@ -6,7 +6,7 @@
  * at most ROW_CAP rows at a time, so a 100,000-row plan stays responsive.
  */
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, ENTRY_KINDS, actionLabel, describeDrift, describeError, fieldLines, headline, kindOf, modeOf, runFacts, type EntryKind } from "./describe.js";
+import { COUNT_NAMES, ENTRY_KINDS, actionLabel, changeFieldLines, describeChange, describeDrift, describeError, fieldLines, headline, kindOf, modeOf, runFacts, type EntryKind } from "./describe.js";
 
 /** How many matching rows the page draws; the rest are counted and reached by searching. */
 export const ROW_CAP = 500;
@@ -28,8 +28,8 @@ export interface HtmlEntry {
   sync: string;
   /** What the filter matches. */
   kind: EntryKind;
-  /** How the before/after columns read: a create has no before, a delete no after. */
-  action: "create" | "update" | "delete" | "rejected" | "drift";
+  /** How the before/after columns read: a create or a link has no before, a delete no after. */
+  action: "create" | "update" | "delete" | "link" | "unlink" | "rejected" | "drift";
   /** The action as a person reads it, e.g. "update (failed)", "rejected", "drift: edited". */
   label: string;
   key: string;
@@ -37,6 +37,8 @@ export interface HtmlEntry {
   quoId?: string;
   /** Quo's refusal, a rejection's reason, or what happened in the Quo app. */
   message?: string;
+  /** How a link found its contact ("matched by phone +14155550100"), or what an unlink leaves. */
+  detail?: string;
   note?: string;
   fields: [string, string, string][];
 }
@@ -64,11 +66,13 @@ export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
         action: c.action,
         label: actionLabel(c, r),
         key: c.key,
-        fields: fieldLines(c.fields).map((l) => [l.field, l.from, l.to]),
+        fields: changeFieldLines(c).map((l) => [l.field, l.from, l.to]),
       };
       if (c.row !== undefined) e.row = c.row;
       if (c.quoId) e.quoId = c.quoId;
       if (c.error) e.message = describeError(c.error);
+      const detail = describeChange(c);
+      if (detail) e.detail = detail;
       if (c.note) e.note = c.note;
       (e.kind === "failed" ? failed : changes).push(e);
     }
@@ -151,7 +155,7 @@ function filterOptions(entries: readonly HtmlEntry[]): string {
 }
 
 const STYLE = `
-:root{--create:#1a7f37;--update:#0969da;--delete:#cf222e;--unchanged:#8c959f;--rejected:#bf8700;--failed:#82071e;--drift:#8250df;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff}
+:root{--create:#1a7f37;--update:#0969da;--delete:#cf222e;--link:#1b7c83;--unlink:#9a6700;--unchanged:#8c959f;--rejected:#bf8700;--failed:#82071e;--drift:#8250df;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff}
 body{margin:0 auto;padding:1rem 1.5rem;max-width:80rem}
 h1{font-size:1.4rem;margin:.2rem 0}
 h2{font-size:1.15rem;margin:.2rem 0 .4rem}
@@ -168,7 +172,7 @@ h2{font-size:1.15rem;margin:.2rem 0 .4rem}
 .counts dd{margin:0;font-weight:600}
 .chart text{font-size:12px;fill:#1f2328}
 .chart .count{fill:#59636e}
-.bar-create rect{fill:var(--create)}.bar-update rect{fill:var(--update)}.bar-delete rect{fill:var(--delete)}
+.bar-create rect{fill:var(--create)}.bar-update rect{fill:var(--update)}.bar-delete rect{fill:var(--delete)}.bar-link rect{fill:var(--link)}.bar-unlink rect{fill:var(--unlink)}
 .bar-unchanged rect{fill:var(--unchanged)}.bar-rejected rect{fill:var(--rejected)}.bar-failed rect{fill:var(--failed)}.bar-drift rect{fill:var(--drift)}
 .guards,.facts{padding-left:1.2rem;margin:.5rem 0 0}
 .guard-refused{color:var(--failed)}
@@ -182,9 +186,9 @@ th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px 
 th{background:#f6f8fa;position:sticky;top:0}
 td.key{font-family:ui-monospace,monospace;white-space:nowrap}
 .kind{font-weight:600;white-space:nowrap}
-.kind-create{color:var(--create)}.kind-update{color:var(--update)}.kind-delete{color:var(--delete)}
+.kind-create{color:var(--create)}.kind-update{color:var(--update)}.kind-delete{color:var(--delete)}.kind-link{color:var(--link)}.kind-unlink{color:var(--unlink)}
 .kind-failed{color:var(--failed)}.kind-rejected{color:var(--rejected)}.kind-drift{color:var(--drift)}
-.message{margin-bottom:.2rem}
+.message,.detail{margin-bottom:.2rem}
 .row-failed .message{color:var(--failed)}
 .field{color:#59636e}
 del{color:var(--delete)}ins{color:var(--create);text-decoration:none}
@@ -205,7 +209,7 @@ const SCRIPT = `
   var entries = data.entries;
   var multi = data.syncs.length > 1;
   var hay = entries.map(function (e) {
-    var parts = [e.sync, e.label, e.key, e.quoId || "", e.row === undefined ? "" : String(e.row), e.message || "", e.note || ""];
+    var parts = [e.sync, e.label, e.key, e.quoId || "", e.row === undefined ? "" : String(e.row), e.message || "", e.detail || "", e.note || ""];
     e.fields.forEach(function (f) { parts.push(f[0], f[1], f[2]); });
     return parts.join("\\n").toLowerCase();
   });
@@ -242,6 +246,7 @@ const SCRIPT = `
     tr.appendChild(el("td", "quo-id", e.quoId || ""));
     var d = el("td", "details");
     if (e.message) d.appendChild(el("div", "message", e.message));
+    if (e.detail) d.appendChild(el("div", "detail", e.detail));
     e.fields.forEach(function (f) { d.appendChild(fieldLine(e, f)); });
     if (e.note) d.appendChild(el("div", "note", e.note));
     tr.appendChild(d);

@@ -3,7 +3,7 @@
  * GitHub-flavoured tables, one row per change, fields separated by `<br>` inside the cell.
  */
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, actionLabel, changesTitle, describeDrift, describeError, describeField, fieldLines, headline, modeOf, runFacts } from "./describe.js";
+import { COUNT_NAMES, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, modeOf, runFacts } from "./describe.js";
 
 /** Any character escapeMarkdown changes. */
 const NEEDS_ESCAPE = /[&<>\\`*_[\]|~#\r\n\u2028\u2029]/;
@@ -48,7 +48,9 @@ function countsTable(r: SyncReport): string[] {
 function changesTable(r: SyncReport): string[] {
   const out = tableHead(["action", "key", "Quo id", "fields (before → after)"], ["l", "l", "l", "l"]);
   for (const c of r.changes) {
-    const lines = fieldLines(c.fields).map((l) => `${escapeMarkdown(l.field)}: ${escapeMarkdown(describeField(c.action, l))}`);
+    const lines = changeFieldLines(c).map((l) => `${escapeMarkdown(l.field)}: ${escapeMarkdown(describeField(c.action, l))}`);
+    const detail = describeChange(c);
+    if (detail) lines.unshift(escapeMarkdown(detail));
     if (c.error) lines.unshift(`**failed:** ${escapeMarkdown(describeError(c.error))}`);
     if (c.note) lines.push(`*${escapeMarkdown(c.note)}*`);
     out.push(row([actionLabel(c, r), escapeMarkdown(c.key), escapeMarkdown(c.quoId ?? ""), lines.join(CELL_BREAK)]));

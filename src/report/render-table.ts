@@ -4,7 +4,7 @@
  * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful.
  */
 import type { SyncReport } from "./report.js";
-import { actionLabel, changesTitle, describeDrift, describeError, describeField, fieldLines, headline, kindOf, runFacts } from "./describe.js";
+import { actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, kindOf, runFacts } from "./describe.js";
 import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 
 /** How many changes, rejected rows and drifted contacts (each) the table lists per sync. */
@@ -50,7 +50,10 @@ function changeRows(r: SyncReport): string[][] {
   const ordered = [...r.changes.filter((c) => kindOf(c) === "failed"), ...r.changes.filter((c) => kindOf(c) !== "failed")];
   const rows: string[][] = [];
   for (const c of ordered.slice(0, TABLE_LIMIT)) {
-    const lines: [string, string][] = fieldLines(c.fields).map((l) => [l.field, describeField(c.action, l)]);
+    const lines: [string, string][] = changeFieldLines(c).map((l) => [l.field, describeField(c.action, l)]);
+    // How a link was matched (or what an unlink leaves) reads before the fields, under any error.
+    const detail = describeChange(c);
+    if (detail) lines.unshift(["", detail]);
     if (c.error) lines.unshift(["error", describeError(c.error)]);
     if (c.note) lines.push(["note", c.note]);
     if (lines.length === 0) lines.push(["", ""]);

@@ -1,29 +1,42 @@
 /**
  * The report of one sync: built from a Plan (dry run) or from a Plan and what the executor did
- * (real run). Every renderer (json, table, markdown) renders this one shape.
+ * (real run). Every renderer (json, table, markdown, html) renders this one shape.
  */
 import type { ActionOutcome, ErrorInfo } from "../execute/executor.js";
 import type { RecoveryResult } from "../execute/recover.js";
 import { diffFields } from "../plan/diff.js";
-import type { Action, Drift, FieldChanges, GuardResult, Plan, Rejection } from "../model.js";
+import type { Action, Drift, FieldChanges, GuardResult, LinkAction, Plan, PlanCounts, Rejection } from "../model.js";
 
 export type ReportOutcome = "planned" | "ok" | "refused" | "interrupted";
 
+/**
+ * How many of each action a plan would do or a run did, in the key order of the JSON contract
+ * (`create, update, delete, link, unlink, unchanged, rejected, failed`).
+ */
 export interface ReportCounts {
   create: number;
   update: number;
   delete: number;
+  link: number;
+  unlink: number;
   unchanged: number;
   rejected: number;
   failed: number;
 }
 
+/**
+ * One planned action as reports show it. A link carries `match` and, like a create, the fields it
+ * sets (from null); an unlink carries no `fields`, because it leaves the contact in Quo untouched.
+ */
 export interface ReportChange {
-  action: "create" | "update" | "delete";
+  action: Action["action"];
   key: string;
   row?: number;
   quoId?: string;
-  fields: FieldChanges;
+  /** A link only: how the contact already in Quo was found. */
+  match?: LinkAction["match"];
+  /** Field by field, what the action sets, changes or removes; absent for an unlink. */
+  fields?: FieldChanges;
   /** Real runs only. */
   status?: "done" | "failed" | "skipped";
   note?: string;
@@ -54,7 +67,16 @@ function changeOf(a: Action): ReportChange {
       return { action: "update", key: a.key, row: a.row, quoId: a.quoId, fields: a.changes };
     case "delete":
       return { action: "delete", key: a.key, quoId: a.quoId, fields: diffFields(a.before, null) };
+    case "link":
+      return { action: "link", key: a.key, row: a.row, quoId: a.quoId, match: { by: a.match.by, value: a.match.value }, fields: diffFields(null, a.fields) };
+    case "unlink":
+      return { action: "unlink", key: a.key, quoId: a.quoId };
   }
+}
+
+/** The plan's counts in the contract's key order, with nothing failed (yet). */
+function countsOfPlan(c: PlanCounts): ReportCounts {
+  return { create: c.create, update: c.update, delete: c.delete, link: c.link, unlink: c.unlink, unchanged: c.unchanged, rejected: c.rejected, failed: 0 };
 }
 
 /** The report of a dry run, or of a run a guard refused (nothing written). */
@@ -65,8 +87,8 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
     dryRun,
     outcome: refused ? "refused" : "planned",
     counts: refused
-      ? { create: 0, update: 0, delete: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0 }
-      : { ...plan.counts, failed: 0 },
+      ? { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0 }
+      : countsOfPlan(plan.counts),
     changes: plan.actions.map(changeOf),
     rejected: plan.rejected,
     guards: plan.guards,
@@ -74,9 +96,12 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
   };
 }
 
-/** The report of a real run: counts say what was done; `failed` counts what Quo refused after retries. */
+/**
+ * The report of a real run: counts say what was done; `failed` counts what Quo refused after
+ * retries. An unlink sends nothing to Quo, so it counts once the state has forgotten the contact.
+ */
 export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], interrupted: boolean): SyncReport {
-  const counts: ReportCounts = { create: 0, update: 0, delete: 0, unchanged: plan.unchanged, rejected: plan.rejected.length, failed: 0 };
+  const counts: ReportCounts = { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.rejected.length, failed: 0 };
   const byAction = new Map(outcomes.map((o) => [o.action, o]));
   const changes: ReportChange[] = [];
   for (const a of plan.actions) {

@@ -20,6 +20,8 @@ export const contacts = sqliteTable(
     itemIds: text("item_ids").notNull(),
     /** Digest of the raw source cells last mapped (see SyncRow.sourceHash); null forces a re-map. */
     sourceHash: text("source_hash"),
+    /** 1 when the contact was already in Quo and the sync linked it (`match`): never deleted, only forgotten. */
+    linked: integer("linked").notNull().default(0),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.sync, t.key] }), index("contacts_quo_id").on(t.quoId)],

@@ -15,7 +15,8 @@ import { StateError } from "../errors.js";
 import * as schema from "./schema.js";
 
 export type RunOutcome = "running" | "ok" | "failed" | "refused" | "interrupted";
-export type JournalOp = "create" | "update" | "delete";
+/** `link`: a contact already in Quo being written whole with this sync's fields and externalId. */
+export type JournalOp = "create" | "update" | "delete" | "link";
 
 export interface JournalEntry {
   id: number;
@@ -69,6 +70,7 @@ class LazySyncRow implements SyncRow {
     private readonly fieldsJson: string,
     private readonly itemIdsJson: string,
     readonly sourceHash: string | undefined,
+    readonly linked: true | undefined,
   ) {}
   get fields(): ContactFields {
     return (this.parsedFields ??= JSON.parse(this.fieldsJson) as ContactFields);
@@ -173,10 +175,10 @@ export class StateStore {
    * rows reads `fields` for the few rows that changed, which halves the memory of a large plan.
    */
   loadSyncRows(sync: string): SyncRow[] {
-    const stmt = this.sqlite.prepare("SELECT key, quo_id, hash, fields, item_ids, source_hash FROM contacts WHERE sync = ?").raw(true);
+    const stmt = this.sqlite.prepare("SELECT key, quo_id, hash, fields, item_ids, source_hash, linked FROM contacts WHERE sync = ?").raw(true);
     const out: SyncRow[] = [];
-    for (const r of stmt.iterate(sync) as IterableIterator<[string, string, string, string, string, string | null]>) {
-      out.push(new LazySyncRow(r[0], r[1], r[2], r[3], r[4], r[5] ?? undefined));
+    for (const r of stmt.iterate(sync) as IterableIterator<[string, string, string, string, string, string | null, number]>) {
+      out.push(new LazySyncRow(r[0], r[1], r[2], r[3], r[4], r[5] ?? undefined, r[6] === 1 ? true : undefined));
     }
     return out;
   }
@@ -321,6 +323,8 @@ export class StateStore {
         itemIds: JSON.stringify(r.itemIds),
         sourceHash: r.sourceHash ?? null,
         updatedAt: now,
+        // Only a link or a create says what the contact is; an update keeps what was recorded.
+        ...(r.linked !== undefined ? { linked: r.linked ? 1 : 0 } : {}),
       };
       this.db
         .insert(schema.contacts)
@@ -387,6 +391,11 @@ export class StateStore {
   /** Runs `fn` in one transaction (used by tests and bulk seeding). */
   transaction<T>(fn: () => T): T {
     return this.sqlite.transaction(fn)();
+  }
+
+  /** Forgets a key outside the journal: no write to Quo goes with it (an unlinked contact). */
+  forgetRow(sync: string, key: string, now: number): void {
+    this.applyEffect(sync, { remove: key }, now);
   }
 
   /**

@@ -139,6 +139,11 @@ export interface EmulatorStats {
  */
 export type SeedContactInput = Partial<Omit<EmulatedContact, "defaultFields">> & {
   defaultFields: Partial<EmulatedContact["defaultFields"]>;
+  /**
+   * A contact of one of Quo's native CRM integrations: read-only in Quo, so the API refuses to
+   * change or delete it (403). Not part of the contact the API returns.
+   */
+  readOnly?: boolean;
 };
 
 /** A phone number or email typed in the Quo app. */
@@ -223,8 +228,8 @@ const RESERVED_SOURCES = new Set(["openphone", "device", "csv", "zapier", "googl
 const RESERVED_SOURCE_PREFIXES = ["openphone", "csv"];
 /** The `source` an API-created contact gets (OpenAPI example of the contact `source`). */
 const DEFAULT_API_SOURCE = "public-api";
-/** Undocumented: the source of contacts made in the app; "openphone" is reserved, which suggests Quo uses it itself. */
-const DEFAULT_APP_SOURCE = "openphone";
+/** Contacts made in the Quo app have no `source` (docs/quo-api.md, "Other facts"). */
+const DEFAULT_APP_SOURCE = null;
 const API_USER_ID = "USpublicApi01";
 const APP_USER_ID = "USappUser0001";
 /** Rebuild the creation-order array once deleted entries outnumber live ones and exceed this count. */
@@ -309,6 +314,17 @@ const ERR = {
           key: "unauthorized",
         },
   notFound: (): QuoError => ({ status: 404, code: "0800404", title: "Not Found", message: "Contact not found", key: "not_found" }),
+  /**
+   * Undocumented: the body of the refusal to change a native integration's contact. Quo documents
+   * such contacts as read-only; the code follows the `<resource>00403`-style codes of the others.
+   */
+  readOnly: (): QuoError => ({
+    status: 403,
+    code: "0800403",
+    title: "Forbidden",
+    message: "This contact is managed by an integration and cannot be changed through the API",
+    key: "forbidden",
+  }),
   /**
    * Undocumented: the OpenAPI document lists no generic 400 for contacts; every other resource uses `<resource>00400`
    * "Bad Request" / "The input was invalid." (0100400, 0400400, 0700400...), so contacts get 0800400.
@@ -1073,9 +1089,13 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     return { status: 201, body: { data: contact }, applied: "create" };
   }
 
+  /** Contacts of native integrations, which the API may read but not change (`SeedContactInput.readOnly`). */
+  const readOnlyIds = new Set<string>();
+
   function updateContact(id: string, body: unknown): RouteResult | QuoError {
     const rec = byId.get(id);
     if (!rec) return ERR.notFound();
+    if (readOnlyIds.has(id)) return ERR.readOnly();
     const result = applyContactPatch(rec.contact, body, { customFields: [...customDefs.values()], mode: patchMode, newId });
     if (!result.ok) return quoErrorOf(result);
     indexExternalId(rec, false);
@@ -1099,6 +1119,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       case "DELETE /v1/contacts/:id": {
         const rec = byId.get(route.id);
         if (!rec) return ERR.notFound();
+        if (readOnlyIds.has(route.id)) return ERR.readOnly();
         remove(rec);
         return { status: 204, applied: "delete" };
       }
@@ -1357,6 +1378,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         createdByUserId: c.createdByUserId ?? APP_USER_ID,
       };
       insert(contact);
+      if (c.readOnly) readOnlyIds.add(id);
       return deepCopy(contact);
     },
     close: () => server.close(),
@@ -1451,6 +1473,7 @@ function parseSeedContact(body: unknown): SeedContactInput | string {
     if (body[k] !== undefined && typeof body[k] !== "string") return `${k} must be a string`;
   }
   for (const k of ["firstName", ...OPTIONAL_SCALARS]) if (!stringOrNull(df[k])) return `defaultFields.${k} must be a string or null`;
+  if (body["readOnly"] !== undefined && typeof body["readOnly"] !== "boolean") return "readOnly must be a boolean";
   const seed = deepCopy(body) as SeedContactInput;
   for (const k of ["emails", "phoneNumbers"] as const) {
     const items = df[k];

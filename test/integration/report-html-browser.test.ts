@@ -2,7 +2,8 @@
  * The html report in a real headless Chromium (the one the devDependency `@sparticuz/chromium` ships
  * in its npm tarball, see ./browser.ts; driven by playwright-core; no browser is ever downloaded): a
  * plan made by the built CLI against the Quo emulator, opened from a file:// URL, checked for what a
- * person sees, and checked against what the next real run does.
+ * person sees, and checked against what the next real run does; then the sample reports with links
+ * and unlinks, and a 100,000-change page.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROW_CAP, renderHtml } from "../../src/report/render-html.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { htmlData, statedByHtml, statedByJson } from "../fixtures/reports/parse-reports.js";
-import { HOSTILE_NAME, largeReport } from "../fixtures/reports/sample-reports.js";
+import { HOSTILE_NAME, LINK_EMAIL, dryRunReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
 import { launchChromium } from "./browser.js";
 import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
 
@@ -91,14 +92,15 @@ describe("the html plan of a sync with creates, updates, deletes and rejected ro
     const summary = page.locator("article.sync-summary");
     await expect.poll(() => summary.locator(".headline").innerText()).toBe("leads: would create 3, update 2, delete 1; unchanged 17, rejected 2, failed 0");
     const count = (name: string) => summary.locator(`dd[data-count="${name}"]`).innerText();
-    expect([await count("create"), await count("update"), await count("delete"), await count("unchanged"), await count("rejected"), await count("failed")]).toEqual(["3", "2", "1", "17", "2", "0"]);
+    const names = ["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"];
+    expect(await Promise.all(names.map(count))).toEqual(["3", "2", "1", "0", "0", "17", "2", "0"]);
 
     const chart = summary.locator("svg.chart");
     expect(await chart.isVisible()).toBe(true);
     const bars = await chart.locator("g.bar").evaluateAll((gs) =>
       gs.map((g) => ({ name: g.getAttribute("data-name"), count: Number(g.getAttribute("data-count")), width: g.querySelector("rect")!.getBoundingClientRect().width })),
     );
-    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "unchanged=17", "rejected=2", "failed=0"]);
+    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "link=0", "unlink=0", "unchanged=17", "rejected=2", "failed=0"]);
     const perUnit = bars.find((b) => b.name === "unchanged")!.width / 17;
     expect(perUnit).toBeGreaterThan(5);
     for (const b of bars) expect(Math.abs(b.width - b.count * perUnit), b.name!).toBeLessThan(1.5);
@@ -188,6 +190,68 @@ describe("the html plan after an edit in the Quo app (--verify)", () => {
   });
 });
 
+describe("the html report of links and unlinks", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-html-links-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function write(name: string, html: string): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, html);
+    return file;
+  }
+
+  it("counts them in the summary and the chart, and the filter shows each link with how it was matched", async () => {
+    const file = write("plan.html", renderHtml(dryRunReports()));
+    const { page, watch } = await open(file);
+    const leads = page.locator('article.sync-summary[data-sync="leads"]');
+    expect(await leads.locator(".headline").innerText()).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    expect(await leads.locator('dd[data-count="link"]').innerText()).toBe("2");
+    expect(await leads.locator('dd[data-count="unlink"]').innerText()).toBe("1");
+    const bars = await leads.locator("svg.chart g.bar").evaluateAll((gs) =>
+      gs.map((g) => ({ name: g.getAttribute("data-name"), count: Number(g.getAttribute("data-count")), width: g.querySelector("rect")!.getBoundingClientRect().width })),
+    );
+    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "drift=2"]);
+    const perUnit = bars.find((b) => b.name === "unchanged")!.width / 14;
+    for (const b of bars) expect(Math.abs(b.width - b.count * perUnit), b.name!).toBeLessThan(1.5);
+
+    expect(await page.locator('#filter option[value="link"]').innerText()).toBe("link (2)");
+    await page.selectOption("#filter", "link");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K40", "K41"]);
+    expect(await page.locator("#entries-body tr:visible td.kind").allInnerTexts()).toEqual(["link", "link"]);
+    const details = await page.locator("#entries-body tr:visible td.details").allInnerTexts();
+    expect(details[0]).toBe("matched by phone +14155550100\nfirstName: Lin\nlastName: Ked\nphoneNumbers.mobile: +14155550100");
+    expect(details[1]).toContain(`matched by email ${LINK_EMAIL}`);
+    expect(await page.locator("#entries-body tr:visible td.quo-id").allInnerTexts()).toEqual(["QX40", "QX41"]);
+
+    await page.selectOption("#filter", "unlink");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K50"]);
+    expect(await page.locator("#entries-body tr:visible td.details").innerText()).toBe("no longer synced; the contact stays in Quo as it is");
+
+    // The matched value is searchable like any other.
+    await page.selectOption("#filter", "");
+    await page.fill("#search", LINK_EMAIL);
+    await expect.poll(() => visibleKeys(page)).toEqual(["K41"]);
+    expect(watch.requests).toEqual([pathToFileURL(file).href]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it("lists a link Quo refused under failed, with Quo's message and how it was matched", async () => {
+    const file = write("run.html", renderHtml(realRunReports()));
+    const { page, watch } = await open(file);
+    expect(await page.locator("article.sync-summary .headline").innerText()).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, drifted in Quo 2");
+    await page.selectOption("#filter", "failed");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K32", "K41"]);
+    const row = page.locator('#entries-body tr[data-key="K41"]');
+    expect(await row.locator("td.kind").innerText()).toBe("link (failed)");
+    expect(await row.locator("td.details").innerText()).toMatch(/^HTTP 422 0800422: Contact cannot be edited\nmatched by email ann_lee@example\.com\nfirstName: Ann/);
+    await page.selectOption("#filter", "link");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K40"]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("the html page of a 100,000-change plan", () => {
   const N = 100_000;
   const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-html-"));
@@ -210,6 +274,10 @@ describe("the html page of a 100,000-change plan", () => {
     await page.fill("#search", "");
     await page.selectOption("#filter", "rejected");
     await expect.poll(() => page.locator("#shown").innerText()).toBe(`showing ${ROW_CAP} of ${(N / 100).toLocaleString("en-US")} matching`);
+
+    await page.selectOption("#filter", "link");
+    await expect.poll(() => page.locator("#shown").innerText()).toBe(`showing ${ROW_CAP} of ${(N / 5).toLocaleString("en-US")} matching`);
+    expect(await page.locator("#entries-body tr td.details").first().innerText()).toMatch(/^matched by phone \+14152000003\n/);
     expect(watch.errors).toEqual([]);
     await page.close();
   });

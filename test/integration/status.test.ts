@@ -2,6 +2,7 @@
  * `quo-sync status` through the built CLI, on a state file written by real runs.
  */
 import { describe, expect, it } from "vitest";
+import { StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { Workspace, cliEnv, personRow, runCli, startCli, useQuoEmulator } from "./harness.js";
 
@@ -41,7 +42,7 @@ describe("quo-sync status", () => {
     expect(s.runs.map((r: any) => r.outcome)).toEqual(["failed", "ok"]);
     expect(s.runs[0].error).toMatch(/401|Unauthorized|key/i);
     expect(s.runs[0].error).not.toContain("wrong-key");
-    expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, unchanged: 0, rejected: 1, failed: 0 });
+    expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 1, failed: 0 });
     expect(s.runs[1].rejections).toEqual([expect.objectContaining({ key: "B1", row: 7, reason: expect.stringContaining("'555-12' is not a valid phone number") })]);
     expect(typeof s.runs[1].durationMs).toBe("number");
 
@@ -53,6 +54,31 @@ describe("quo-sync status", () => {
     const unknown = await status("--sync", "nope");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain("--sync nope: no such sync");
+  });
+
+  it("shows link and unlink as 0 for a run recorded before they were counted", async () => {
+    ws.writeCsv([personRow(1), personRow(2)]);
+    ws.writeConfig();
+    expect((await runCli(["sync", "--config", ws.config], cliEnv(emulator), ws.dir)).status).toBe(0);
+    // A run as an earlier version recorded it: its counts have no link or unlink key.
+    const store = StateStore.open(ws.state);
+    try {
+      const old = store.startRun("leads", Date.UTC(2024, 0, 1));
+      store.finishRun(old, "ok", Date.UTC(2024, 0, 1, 0, 0, 2), { create: 0, update: 3, delete: 1, unchanged: 1, rejected: 0, failed: 0 });
+    } finally {
+      store.close();
+    }
+
+    const j = await status("--format", "json");
+    expect(j.status, j.stderr).toBe(0);
+    const [s] = JSON.parse(j.stdout);
+    expect(s.runs.map((r: any) => r.counts)).toEqual([
+      { create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0, failed: 0 },
+      { create: 2, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 },
+    ]);
+    expect(Object.keys(s.runs[0].counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
+    const t = await status();
+    expect(t.stdout).toMatch(/#2 .* ok +\+0 ~3 -1 =1 rejected 0 failed 0\n/);
   });
 
   it("reads the database while the daemon is running, and shows the run holding the lock", async () => {

@@ -48,6 +48,9 @@ describe("config", () => {
     [{ ...base, syncs: [] }, "syncs: configure at least one sync"],
     [{ ...base, quo: { requestsPerSecond: 0 } }, "quo.requestsPerSecond:"],
     [{ ...base, syncs: [{ ...base.syncs[0], key: undefined }] }, "syncs[0].key: required"],
+    [{ ...base, syncs: [{ ...base.syncs[0], match: { by: ["phone", "phone"] } }] }, "syncs[0].match.by: list each of phone and email at most once"],
+    [{ ...base, syncs: [{ ...base.syncs[0], match: { by: [] } }] }, "syncs[0].match.by:"],
+    [{ ...base, syncs: [{ ...base.syncs[0], match: { by: ["name"] } }] }, "syncs[0].match.by[0]:"],
     [
       { ...base, syncs: [{ ...base.syncs[0], source: { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", writeBack: { idColumn: "Phone" } } }] },
       "syncs[0].source.writeBack.idColumn: 'Phone' is the key or a mapped column",

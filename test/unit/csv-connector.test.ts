@@ -14,9 +14,8 @@ import { SourceError } from "../../src/errors.js";
 import type { SourceRow } from "../../src/model.js";
 import type { ConnectorContext, SourceItem } from "../../connectors/types.js";
 
-/** The connector's performance target: 100,000 rows of 8 columns read well inside this. */
+/** A large file: how fast it is read is measured by `npm run bench` ("CSV read"), not asserted here. */
 const LARGE_FILE_ROWS = 100_000;
-const LARGE_FILE_BUDGET_MS = 2_000;
 
 const root = mkdtempSync(path.join(tmpdir(), "quo-sync-csv-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -490,14 +489,10 @@ describe("csv connector: large files", () => {
     return { text: parts.join(""), lines };
   }
 
-  it(`reads ${LARGE_FILE_ROWS.toLocaleString("en-US")} rows of 8 columns in under ${LARGE_FILE_BUDGET_MS} ms, every row on its line`, async () => {
+  it(`reads ${LARGE_FILE_ROWS.toLocaleString("en-US")} rows of 8 columns, every row on its line`, async () => {
     const { text, lines } = largeFile(LARGE_FILE_ROWS);
     const { ctx, file } = writeCsv(text);
-    // CPU time rather than wall time: other test files running beside this one must not fail it.
-    const started = process.cpuUsage();
     const items = await readItems(csvConfig(file), ctx);
-    const used = process.cpuUsage(started);
-    expect((used.user + used.system) / 1_000).toBeLessThan(LARGE_FILE_BUDGET_MS);
     expect(items).toHaveLength(LARGE_FILE_ROWS + 1);
     const rows = items.flatMap((item) => (item.type === "row" ? [item.row] : []));
     expect(rows.map((row) => row.row)).toEqual(lines);

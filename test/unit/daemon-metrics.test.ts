@@ -16,7 +16,7 @@ const report = (outcome: SyncReport["outcome"], counts: Partial<SyncReport["coun
   sync: "a",
   dryRun: false,
   outcome,
-  counts: { create: 0, update: 0, delete: 0, unchanged: 0, rejected: 0, failed: 0, ...counts },
+  counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, ...counts },
   changes: [],
   rejected: [],
   guards: [],
@@ -26,7 +26,7 @@ describe("DaemonMetrics", () => {
   it("exposes every series at zero before the first run", async () => {
     const text = await new DaemonMetrics(["a", "b"], () => stats).render();
     for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"]) expect(value(text, `quo_sync_runs_total{sync="b",outcome="${outcome}"}`)).toBe(0);
-    expect(value(text, 'quo_sync_writes_total{sync="a",kind="delete"}')).toBe(0);
+    for (const kind of ["create", "update", "delete", "link", "unlink"]) expect(value(text, `quo_sync_writes_total{sync="a",kind="${kind}"}`)).toBe(0);
     expect(value(text, "quo_sync_quo_rate_limited_total")).toBe(0);
     // A fresh registry each time: two daemons in one process do not collide.
     expect(() => new DaemonMetrics(["a"], () => stats)).not.toThrow();
@@ -40,15 +40,25 @@ describe("DaemonMetrics", () => {
   ] as const)("counts a run that ended %s", async (outcome, label, writes, successes) => {
     const m = new DaemonMetrics(["a"], () => stats);
     m.runStarted("a");
-    m.runFinished("a", report(outcome, { create: 2, rejected: 3, failed: 1 }), 1500, 1_700_000_000_000);
+    m.runFinished("a", report(outcome, { create: 2, link: 2, unlink: 2, rejected: 3, failed: 1 }), 1500, 1_700_000_000_000);
     const text = await m.render();
     expect(value(text, `quo_sync_runs_total{sync="a",outcome="${label}"}`)).toBe(1);
-    expect(value(text, 'quo_sync_writes_total{sync="a",kind="create"}')).toBe(writes);
+    for (const kind of ["create", "link", "unlink"]) expect(value(text, `quo_sync_writes_total{sync="a",kind="${kind}"}`), kind).toBe(writes);
     expect(value(text, 'quo_sync_rejected_rows{sync="a"}')).toBe(3);
     expect(value(text, 'quo_sync_rejected_rows_total{sync="a"}')).toBe(3);
     expect(value(text, 'quo_sync_running{sync="a"}')).toBe(0);
     expect(value(text, 'quo_sync_run_duration_seconds_sum{sync="a"}')).toBe(1.5);
     expect(value(text, 'quo_sync_last_success_timestamp_seconds{sync="a"}')).toBe(successes ? 1_700_000_000 : undefined);
+  });
+
+  it("adds up links and unlinks over runs, in the totals logged at shutdown too", async () => {
+    const m = new DaemonMetrics(["a"], () => stats);
+    m.runFinished("a", report("ok", { create: 1, link: 3, unlink: 1 }), 100, 1_700_000_000_000);
+    m.runFinished("a", report("ok", { link: 2 }), 100, 1_700_000_060_000);
+    const text = await m.render();
+    expect(value(text, 'quo_sync_writes_total{sync="a",kind="link"}')).toBe(5);
+    expect(value(text, 'quo_sync_writes_total{sync="a",kind="unlink"}')).toBe(1);
+    expect((await m.totals()).a).toMatchObject({ ok: 2, create: 1, update: 0, delete: 0, link: 5, unlink: 1 });
   });
 
   it("mirrors the client's 429 and request counters as true counters", async () => {

@@ -1155,7 +1155,7 @@ describe("in-process helpers and admin routes", () => {
   it("seeds, edits and deletes as the Quo app would, uncounted", async () => {
     emu.resetStats();
     const seeded = emu.seedContact({ externalId: "app-1", defaultFields: { firstName: "Sam", emails: [{ id: "", name: "w", value: "sam@x.test" }] } });
-    expect(seeded.source).toBe("openphone");
+    expect(seeded.source).toBeNull(); // made in the app: no source
     expect(seeded.defaultFields.emails[0]?.id).toMatch(/^EM/);
     await sleep(5);
     emu.appEdit(seeded.id, { firstName: "Samuel", company: "Y" });
@@ -1317,7 +1317,7 @@ describe("acting as a person in the Quo app", () => {
     });
     expect(seeded.status).toBe(201);
     const c = seeded.json.data as EmulatedContact;
-    expect(c).toMatchObject({ externalId: "http-seed", source: "openphone", sourceUrl: "https://crm.example/1", defaultFields: { firstName: "Http", lastName: null } });
+    expect(c).toMatchObject({ externalId: "http-seed", source: null, sourceUrl: "https://crm.example/1", defaultFields: { firstName: "Http", lastName: null } });
     expect(c.defaultFields.phoneNumbers).toEqual([{ id: expect.stringMatching(/^PH/), name: "mobile", value: "+15555550101" }]);
     expect(emu.contacts().find((x) => x.id === c.id)).toEqual(c);
 
@@ -1379,5 +1379,24 @@ describe("scale: 100,000 contacts", () => {
     expect(seen).toBe(2000);
     expect(token).not.toBeNull();
     expect(Date.now() - start).toBeLessThan(5000);
+  });
+});
+
+describe("contacts of native integrations", () => {
+  it("are listed and read, but PATCH and DELETE are refused with 403 and change nothing", async () => {
+    const emu = await startQuoEmulator({ requestsPerSecond: 0 });
+    try {
+      const c = emu.seedContact({ source: "hubspot", readOnly: true, defaultFields: { firstName: "Int", phoneNumbers: [{ id: "", name: "main", value: "+15555550111" }] } });
+      const headers = { Authorization: "test-quo-key", "content-type": "application/json" };
+      const patch = await fetch(`${emu.url}/v1/contacts/${c.id}`, { method: "PATCH", headers, body: JSON.stringify({ defaultFields: { firstName: "Changed" } }) });
+      expect(patch.status).toBe(403);
+      expect(((await patch.json()) as { code: string }).code).toBe("0800403");
+      const del = await fetch(`${emu.url}/v1/contacts/${c.id}`, { method: "DELETE", headers });
+      expect(del.status).toBe(403);
+      const list = await fetch(`${emu.url}/v1/contacts?maxResults=50`, { headers });
+      expect(((await list.json()) as { data: EmulatedContact[] }).data).toEqual([c]);
+    } finally {
+      await emu.close();
+    }
   });
 });

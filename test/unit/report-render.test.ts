@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ENTRY_KINDS } from "../../src/report/describe.js";
+import { COUNT_NAMES, ENTRY_KINDS, headline } from "../../src/report/describe.js";
 import { DATA_ELEMENT_ID, HTML_CSP, embedJson, htmlEntries } from "../../src/report/render-html.js";
 import { escapeMarkdown } from "../../src/report/render-markdown.js";
 import { FORMATS, TABLE_LIMIT, render, renderHtml, renderMarkdown, renderTable } from "../../src/report/render.js";
-import type { SyncReport } from "../../src/report/report.js";
+import { reportFromPlan, type SyncReport } from "../../src/report/report.js";
 import { textWidth } from "../../src/report/text-width.js";
-import { HOSTILE_NAME, dryRunReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
+import { HOSTILE_NAME, LINK_EMAIL, contact, dryRunReports, largeReport, realRunReports, refusedPlan } from "../fixtures/reports/sample-reports.js";
 import { htmlData, markdownCells, statedByHtml, statedByJson, statedByMarkdown, statedByModel, statedByTable, unescapeMarkdown } from "../fixtures/reports/parse-reports.js";
 
 const cases: [string, () => SyncReport[]][] = [
@@ -28,6 +28,17 @@ describe("the four formats agree", () => {
     expect([...kinds].sort()).toEqual([...ENTRY_KINDS].sort());
   });
 
+  it("every format states how each link was matched, a failed link too", () => {
+    for (const reports of [dryRunReports(), realRunReports()]) {
+      const truth = statedByModel(reports).get("leads")!.match;
+      expect(truth).toEqual(["K40 by phone +14155550100", `K41 by email ${LINK_EMAIL}`]);
+      for (const f of FORMATS) {
+        const parse = { json: statedByJson, table: statedByTable, markdown: statedByMarkdown, html: statedByHtml }[f];
+        expect(parse(render(f, reports)).get("leads")!.match, f).toEqual(truth);
+      }
+    }
+  });
+
   it("html is one of the formats, and every format ends with a newline", () => {
     expect(FORMATS).toEqual(["table", "json", "markdown", "html"]);
     for (const f of FORMATS) expect(render(f, dryRunReports()).endsWith("\n")).toBe(true);
@@ -40,9 +51,52 @@ describe("json", () => {
     expect(lines).toHaveLength(2);
     const leads = JSON.parse(lines[0]!);
     expect(Object.keys(leads)).toEqual(expect.arrayContaining(["sync", "dryRun", "counts", "changes", "rejected", "guards", "drift"]));
-    expect(Object.keys(leads.counts)).toEqual(["create", "update", "delete", "unchanged", "rejected", "failed"]);
+    expect(Object.keys(leads.counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
+    expect(leads.counts).toEqual({ create: 3, update: 2, delete: 1, link: 2, unlink: 1, unchanged: 14, rejected: 2, failed: 0 });
     expect(leads.changes.find((c: { key: string }) => c.key === "K5")).toEqual({ action: "update", key: "K5", row: 6, quoId: "QK5", fields: { lastName: { from: "Last5", to: "Renamed" } } });
+    const link = leads.changes.find((c: { key: string }) => c.key === "K40");
+    expect(Object.keys(link)).toEqual(["action", "key", "row", "quoId", "match", "fields"]);
+    expect(link).toEqual({
+      action: "link",
+      key: "K40",
+      row: 41,
+      quoId: "QX40",
+      match: { by: "phone", value: "+14155550100" },
+      fields: { firstName: { from: null, to: "Lin" }, lastName: { from: null, to: "Ked" }, "phoneNumbers.mobile": { from: null, to: "+14155550100" } },
+    });
+    // An unlink changes nothing in Quo, so it lists no fields.
+    expect(leads.changes.find((c: { key: string }) => c.key === "K50")).toEqual({ action: "unlink", key: "K50", quoId: "QX50" });
     expect(leads.rejected[0]).toMatchObject({ key: "B2", row: 40, reason: expect.stringContaining("not a valid phone number") });
+  });
+
+  it("a real run gives links and unlinks their outcome like any change", () => {
+    const [leads] = render("json", realRunReports()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(leads.counts).toEqual({ create: 2, update: 2, delete: 1, link: 1, unlink: 1, unchanged: 14, rejected: 2, failed: 2 });
+    expect(leads.changes.find((c: { key: string }) => c.key === "K40")).toMatchObject({ action: "link", quoId: "QX40", status: "done" });
+    expect(leads.changes.find((c: { key: string }) => c.key === "K41")).toMatchObject({ action: "link", status: "failed", match: { by: "email", value: LINK_EMAIL }, error: { status: 422 } });
+    expect(leads.changes.find((c: { key: string }) => c.key === "K50")).toEqual({ action: "unlink", key: "K50", quoId: "QX50", status: "done" });
+  });
+
+  it("a refused run counts no link or unlink either, and lists them as refused", () => {
+    const p = refusedPlan();
+    p.actions.push({ action: "link", key: "P9", row: 10, quoId: "QX9", fields: contact("Partner9"), hash: "h", sourceHash: "s", match: { by: "phone", value: "+14155550109" } });
+    p.actions.push({ action: "unlink", key: "P8", quoId: "QX8", before: contact("Partner8") });
+    p.counts = { ...p.counts, link: 1, unlink: 1 };
+    const [partners] = render("json", [reportFromPlan(p, false)]).trim().split("\n").map((l) => JSON.parse(l));
+    expect(Object.keys(partners.counts)).toEqual([...COUNT_NAMES]);
+    expect(partners.counts).toMatchObject({ delete: 0, link: 0, unlink: 0 });
+    expect(renderMarkdown([reportFromPlan(p, false)])).toMatch(/\| link \(refused\) \| P9 \| QX9 \| matched by phone \+14155550109<br>firstName: Partner9 \|\n\| unlink \(refused\) \| P8 \|/);
+  });
+});
+
+describe("the headline", () => {
+  it("names link and unlink only when they are not zero, the same in every format", () => {
+    const [leads, partners] = dryRunReports();
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    expect(headline(partners!)).toBe("partners: refused, nothing written: create 0, update 0, delete 0; unchanged 2, rejected 0, failed 0");
+    leads!.counts.link = 0;
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    for (const f of ["table", "markdown", "html"] as const) expect(render(f, [leads!]), f).toContain("would create 3, update 2, delete 1, unlink 1; unchanged 14");
   });
 });
 
@@ -51,12 +105,18 @@ describe("table", () => {
 
   it("puts the summary first, guards marked, then updates field by field and failures with Quo's message and trace", () => {
     const lines = table.split("\n");
-    expect(lines[0]).toBe("leads: did create 2, update 2, delete 1; unchanged 14, rejected 2, failed 1, drifted in Quo 2");
+    expect(lines[0]).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, drifted in Quo 2");
     expect(lines[1]).toMatch(/^ {2}note: a note guard/);
     expect(table).toMatch(/update +K6 +QK6 +company +— → New Co\n +phoneNumbers\.mobile +\+14152000006 → \+14159990006/);
     expect(table).toMatch(/create \(failed\) +K32 +error +HTTP 400 0800400: Invalid email \(trace trace-abc123\)/);
     expect(table).toMatch(/40 +B2 +phoneNumbers\.mobile +555-12 +phoneNumbers\.mobile: '555-12' is not a valid phone number for US/);
     expect(table).toMatch(/K7 +QK7 +edited in Quo.* +lastName +Last7 → Edited In App/);
+  });
+
+  it("shows how each link was matched and the values it sets, and what an unlink leaves", () => {
+    expect(table).toMatch(/\n {2}link +K40 +QX40 +matched by phone \+14155550100\n +firstName +Lin\n +lastName +Ked\n +phoneNumbers\.mobile +\+14155550100\n/);
+    expect(table).toMatch(/\n {2}link \(failed\) +K41 +QX41 +error +HTTP 422 0800422: Contact cannot be edited\n +matched by email ann_lee@example\.com\n/);
+    expect(table).toMatch(/\n {2}unlink +K50 +QX50 +no longer synced; the contact stays in Quo as it is\n/);
   });
 
   it("lists the changes a refused run would have made as refused", () => {
@@ -67,12 +127,13 @@ describe("table", () => {
 
   it("cuts each list at TABLE_LIMIT, lists failures first, and says how to get the rest", () => {
     const big = largeReport(TABLE_LIMIT * 3);
-    big.changes[big.changes.length - 1]!.status = "failed";
-    big.changes[big.changes.length - 1]!.error = { message: "boom", status: 500 };
+    const last = big.changes.findLast((c) => c.action === "link")!;
+    last.status = "failed";
+    last.error = { message: "boom", status: 500 };
     const t = renderTable([big]);
     expect(t).toContain(`big: changes (${TABLE_LIMIT} of ${TABLE_LIMIT * 3})`);
     expect(t).toContain("  … and 100 more changes not shown; for the full list: --format markdown|json|html --out FILE");
-    expect(t.split("\n").find((l) => /^ {2}(create|update|delete)/.test(l))).toMatch(/^ {2}delete \(failed\) +K149 /);
+    expect(t.split("\n").find((l) => /^ {2}(create|update|delete|link|unlink)/.test(l))).toMatch(/^ {2}link \(failed\) +K148 /);
   });
 
   it("clips long cells with … and never passes control characters to the terminal", () => {
@@ -132,6 +193,13 @@ describe("markdown", () => {
     expect(md).toContain("| 40 | B2 | phoneNumbers.mobile | 555-12 | phoneNumbers.mobile: '555-12' is not a valid phone number for US |");
     expect(md).toContain("| K8 | QK8 | deleted in Quo; left as it is in Quo (onDrift: skip) | firstName: First8 → — |");
   });
+
+  it("counts links and unlinks, and shows how each link was matched before the values it sets", () => {
+    expect(md).toContain("| create | update | delete | link | unlink | unchanged | rejected | failed | drifted in Quo |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| 3 | 2 | 1 | 2 | 1 | 14 | 2 | 0 | 2 |");
+    expect(md).toContain("| link | K40 | QX40 | matched by phone +14155550100<br>firstName: Lin<br>lastName: Ked<br>phoneNumbers.mobile: +14155550100 |");
+    expect(md).toContain("| link (failed) | K41 | QX41 | **failed:** HTTP 422 0800422: Contact cannot be edited<br>matched by email ann\\_lee@example.com<br>");
+    expect(md).toContain("| unlink | K50 | QX50 | no longer synced; the contact stays in Quo as it is |");
+  });
 });
 
 describe("html", () => {
@@ -163,15 +231,27 @@ describe("html", () => {
 
   it("draws one bar per count, widths proportional to the counts", () => {
     const bars = [...html.matchAll(/data-name="(\w+)" data-count="(\d+)">.*?<rect [^>]*width="([\d.]+)"/g)].map((m) => ({ name: m[1], count: Number(m[2]), width: Number(m[3]) }));
-    const leads = bars.slice(0, 7);
-    expect(leads.map((b) => b.name)).toEqual(["create", "update", "delete", "unchanged", "rejected", "failed", "drift"]);
-    expect(leads.map((b) => b.count)).toEqual([3, 2, 1, 14, 2, 0, 2]);
-    const perUnit = leads[3]!.width / 14;
+    const leads = bars.slice(0, 9);
+    expect(leads.map((b) => b.name)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "drift"]);
+    expect(leads.map((b) => b.count)).toEqual([3, 2, 1, 2, 1, 14, 2, 0, 2]);
+    const perUnit = leads[5]!.width / 14;
     for (const b of leads) expect(b.width).toBeCloseTo(b.count * perUnit, 1);
   });
 
   it("orders entries by what needs a person first: failed, rejected, drift, then the plan", () => {
     const kinds = htmlEntries(realRunReports()).map((e) => e.kind);
-    expect(kinds).toEqual(["failed", "rejected", "rejected", "drift", "drift", "create", "create", "update", "update", "delete"]);
+    expect(kinds).toEqual(["failed", "failed", "rejected", "rejected", "drift", "drift", "create", "create", "update", "update", "delete", "link", "unlink"]);
+  });
+
+  it("counts links and unlinks in the summary and the filter, and says how each link was matched", () => {
+    const counts = [...html.matchAll(/<dd data-count="(\w+)">(\d+)<\/dd>/g)].slice(0, 9).map((m) => `${m[1]}=${m[2]}`);
+    expect(counts).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "drift=2"]);
+    expect(html).toContain('<option value="link">link (2)</option><option value="unlink">unlink (1)</option>');
+    const entries = htmlData(html).entries;
+    expect(entries.find((e) => e.key === "K40")).toMatchObject({ kind: "link", action: "link", label: "link", row: 41, quoId: "QX40", detail: "matched by phone +14155550100" });
+    expect(entries.find((e) => e.key === "K40")!.fields[0]).toEqual(["firstName", "—", "Lin"]);
+    expect(entries.find((e) => e.key === "K50")).toEqual({ sync: "leads", kind: "unlink", action: "unlink", label: "unlink", key: "K50", quoId: "QX50", detail: "no longer synced; the contact stays in Quo as it is", fields: [] });
+    const failed = htmlEntries(realRunReports()).find((e) => e.key === "K41")!;
+    expect(failed).toMatchObject({ kind: "failed", label: "link (failed)", message: "HTTP 422 0800422: Contact cannot be edited", detail: `matched by email ${LINK_EMAIL}` });
   });
 });

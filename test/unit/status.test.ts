@@ -44,6 +44,18 @@ describe("readStatus", () => {
     expect(readStatus(store, ["leads"], 1)[0]!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
   });
 
+  it("gives every run every count, in the report's order: 0 for link and unlink of runs stored before they existed", () => {
+    seed();
+    const c = store.startRun("leads", T0 + 180_000);
+    store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
+    const runs = readStatus(store, ["leads"], 10)[0]!.runs;
+    expect(runs[0]!.counts).toEqual({ create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
+    expect(Object.keys(runs[3]!.counts!)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
+    expect(runs[3]!.counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 4, failed: 0 });
+    // A run that ended without a report has no counts at all.
+    expect(runs[2]!.counts).toBeNull();
+  });
+
   it("shows who holds the lock", () => {
     store.tryLock("leads", { owner: "me", host: "box", pid: 77 }, T0, 60_000, () => true);
     expect(readStatus(store, ["leads"], 10)[0]!.runningNow).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
@@ -64,5 +76,14 @@ describe("renderStatusTable", () => {
     expect(text).toContain("      rejected row 2 (key B1): phoneNumbers.mobile: bad 1");
     expect(text).toContain("      … and 1 more rejected rows (see the run's report)");
     expect(text).toContain("crm: 0 contacts in Quo from this sync; last success never\n  no runs yet");
+  });
+
+  it("names link and unlink in a run's counts only when it did some, as the report's headline does", () => {
+    seed();
+    const c = store.startRun("leads", T0 + 180_000);
+    store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 0, unchanged: 10, rejected: 0, failed: 0 });
+    const text = renderStatusTable(readStatus(store, ["leads"], 10));
+    expect(text).toMatch(/#4 +2025-01-02T03:07:05.000Z +1.0s +ok +\+0 ~1 -0 link 2 =10 rejected 0 failed 0\n/);
+    expect(text).toMatch(/#1 +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0\n/);
   });
 });

@@ -96,10 +96,10 @@ describe("StateStore", () => {
     StateStore.open(file).close();
     const raw = new Database(file);
     // Back to the schema of a version before the last migration.
-    raw.exec("DROP TABLE custom_field_bindings; DROP TABLE locks;");
+    raw.exec("ALTER TABLE contacts DROP COLUMN linked;");
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
     raw.close();
-    expect(() => StateStore.open(file, { readonly: true })).toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0002_locks_and_custom_field_bindings\)\. Run `quo-sync sync`/);
+    expect(() => StateStore.open(file, { readonly: true })).toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0003_linked_contacts\)\. Run `quo-sync sync`/);
     // A real run upgrades it, and read-only opens work again.
     StateStore.open(file).close();
     StateStore.open(file, { readonly: true }).close();

@@ -1,0 +1,1 @@
+ALTER TABLE `contacts` ADD `linked` integer DEFAULT 0 NOT NULL;
