@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       const until = Date.now() + MID_RUN_WAIT_MS;
       while (midRun && !(await health(d)).syncs.some((s) => s.running) && Date.now() < until) await sleep(20);
       const text = await fetch(`${await d.base}/metrics`).then((r) => r.text());
-      rateLimitedScraped += Number(/^quo_sync_quo_rate_limited_total (\S+)$/m.exec(text)?.[1] ?? 0);
+      for (const m of text.matchAll(/^quo_sync_quo_rate_limited_total\{[^}]*\} (\S+)$/gm)) rateLimitedScraped += Number(m[1]);
       const busy = (await health(d)).syncs.filter((s) => s.running).map((s) => s.name);
       const t = Date.now();
       d.child.kill("SIGTERM");

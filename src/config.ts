@@ -8,6 +8,8 @@ import { parse as parseDotenv } from "dotenv";
 import { getCountries, type CountryCode } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { checkBaseUrl } from "./net/base-url.js";
+import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
 
 /** Quo allows 10 requests per second per API key (docs/quo-api.md, "Connecting"). */
 export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
@@ -76,8 +78,46 @@ const syncName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, "use 1–40 letters, digits, '.', '_' or '-', starting with a letter or digit");
 
+/**
+ * The workspace of a sync that names none: its key comes from `QUO_API_KEY` or `MATON_API_KEY`, its
+ * origin from `QUO_BASE_URL`, its rate from `quo.requestsPerSecond`. Logs and metrics call it by
+ * this name; `workspaces` may not define it.
+ */
+export const DEFAULT_WORKSPACE = "default";
+
+/**
+ * An environment variable's name. Upper case only: a lower-case or mixed-case value is more likely
+ * a key pasted where its variable's name belongs, and a name is quoted in messages.
+ */
+const envVarName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "the name of an environment variable: capital letters, digits and '_', starting with a letter (e.g. WEST_QUO_API_KEY), never the key itself");
+
+/**
+ * One entry of the top-level `workspaces`: where a client workspace's key is (`apiKeyEnv`, read when
+ * a sync of it runs), how it authenticates, its origin and rate. `baseUrl` is checked like
+ * `QUO_BASE_URL` (`checkBaseUrl`); every problem is an issue on its own path.
+ */
+export const workspaceSchema = z
+  .strictObject({
+    apiKeyEnv: envVarName.describe("the environment variable holding this workspace's key (checked when a sync of the workspace runs)"),
+    baseUrl: z.string().min(1).optional().describe("origin of the API for this workspace; default https://api.openphone.com (with auth maton https://gateway.maton.ai/quo)"),
+    auth: z.enum(["quo", "maton"]).default("quo").describe("quo: a Quo API key sent raw; maton: a Maton key, through the Maton gateway (Bearer, paths under /quo)"),
+    requestsPerSecond: z.number().positive().max(100).optional().describe("Quo's limit for this key; default quo.requestsPerSecond. Workspaces that share a key share one throttle at the lowest rate set for it"),
+  })
+  .superRefine((w, ctx) => {
+    if (w.baseUrl === undefined) return;
+    try {
+      checkBaseUrl(w.baseUrl, { variable: "baseUrl", example: w.auth === "maton" ? MATON_DEFAULT_BASE_URL : QUO_DEFAULT_BASE_URL });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: e.message });
+    }
+  });
+
 export const syncSchema = z.strictObject({
   name: syncName,
+  workspace: syncName.optional().describe("the Quo workspace this sync writes to: a name under the top-level workspaces; default the workspace of QUO_API_KEY / MATON_API_KEY"),
   source: sourceSchema,
   key: columnName.optional().describe("the source column holding a stable unique id (HubSpot: default hs_object_id)"),
   fields: fieldsSchema,
@@ -136,6 +176,10 @@ export const configSchema = z.strictObject({
       requestsPerSecond: z.number().positive().max(100).default(QUO_DEFAULT_REQUESTS_PER_SECOND),
     })
     .default({ requestsPerSecond: QUO_DEFAULT_REQUESTS_PER_SECOND }),
+  workspaces: z
+    .record(syncName, workspaceSchema)
+    .default({})
+    .describe("Quo workspaces besides the default one, each with its own key, by name (1–40 letters, digits, '.', '_', '-'); a sync picks one with 'workspace'"),
   syncs: z
     .array(syncSchema)
     .min(1, "configure at least one sync")
@@ -148,10 +192,23 @@ export const configSchema = z.strictObject({
         } else seen.set(s.name, i);
       });
     }),
-});
+})
+  .superRefine((c, ctx) => {
+    if (Object.hasOwn(c.workspaces, DEFAULT_WORKSPACE)) {
+      ctx.addIssue({ code: "custom", path: ["workspaces", DEFAULT_WORKSPACE], message: `'${DEFAULT_WORKSPACE}' is the name of the workspace of QUO_API_KEY / MATON_API_KEY, used by syncs without a 'workspace'; choose another name` });
+    }
+    const known = Object.keys(c.workspaces);
+    c.syncs.forEach((s, i) => {
+      if (s.workspace === undefined || s.workspace === DEFAULT_WORKSPACE || Object.hasOwn(c.workspaces, s.workspace)) return;
+      const list = known.length ? `the workspaces are: ${known.join(", ")}` : "the config defines no workspaces (add it under the top-level 'workspaces')";
+      ctx.addIssue({ code: "custom", path: ["syncs", i, "workspace"], message: `no workspace named '${s.workspace}'; ${list}` });
+    });
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
+/** A validated entry of `workspaces` (defaults filled). */
+export type WorkspaceConfig = z.infer<typeof workspaceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type CsvSourceConfig = z.infer<typeof csvSource>;
 export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
@@ -185,8 +242,24 @@ export function formatPath(parts: readonly PropertyKey[]): string {
 export function parseConfig(data: unknown, file = "config"): Config {
   const result = configSchema.safeParse(data);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
+  const message = (i: z.core.$ZodIssue): string => (i.code === "invalid_key" ? `not a valid name: ${i.issues.map((k) => k.message).join("; ")}` : i.message);
+  const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${message(i)}`);
   throw new ConfigError(`${file} is not valid:\n  ${lines.join("\n  ")}`);
+}
+
+/** The name of the workspace a sync writes to: its `workspace`, or `DEFAULT_WORKSPACE`. Never throws. */
+export function workspaceOf(sync: SyncConfig): string {
+  return sync.workspace ?? DEFAULT_WORKSPACE;
+}
+
+/**
+ * Whether the config defines workspaces of its own. Without any, messages, `check`, `fields` and
+ * `status` read exactly as they did before workspaces existed; with some, they name the workspace
+ * of each sync, the default one included. Never throws.
+ */
+export function hasWorkspaces(config: Config): boolean {
+  return Object.keys(config.workspaces).length > 0;
 }
 
 /** Reads and validates a config file. Throws `ConfigError` naming the file. */

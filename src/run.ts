@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
-import { checkColumns, mappedColumns, type LoadedConfig, type SyncConfig } from "./config.js";
+import { checkColumns, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
@@ -15,7 +15,8 @@ import { checkFieldChanges, managedOf } from "./plan/field-bindings.js";
 import type { Plan } from "./model.js";
 import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
-import { QuoClient, quoClientOptionsFromEnv } from "./quo/client.js";
+import type { QuoClient } from "./quo/client.js";
+import { QuoClients } from "./quo/clients.js";
 import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
@@ -41,7 +42,12 @@ export interface RunDeps {
   /** Aborting stops new writes from starting; the write in flight finishes and the run is recorded as interrupted. */
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** Shared client (one throttle per API key across syncs of one process). */
+  /**
+   * The process's clients, one per workspace with one throttle per API key, shared by every sync
+   * of the process; without it the run builds its own (`clientsFor`).
+   */
+  clients?: QuoClients;
+  /** One client for this run whatever the sync's workspace (tests and benchmarks); wins over `clients`. */
   client?: QuoClient;
   /** The run lock's heartbeat and stale times (default `LOCK_HEARTBEAT_MS`, `LOCK_STALE_MS`). */
   lockTiming?: { heartbeatMs?: number; staleMs?: number };
@@ -55,9 +61,12 @@ export function statePath(loaded: LoadedConfig): string {
   return path.resolve(loaded.baseDir, loaded.config.state);
 }
 
-/** Builds the Quo client from the environment. Throws `ConfigError` without a key. */
-export function clientFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: Logger): QuoClient {
-  return new QuoClient({ ...quoClientOptionsFromEnv(env, loaded.config.quo.requestsPerSecond), logger });
+/**
+ * The registry of Quo clients for a config: build one per process and hand it to every run. Never
+ * throws; a workspace whose key is missing throws `ConfigError` when its client is asked for.
+ */
+export function clientsFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: Logger): QuoClients {
+  return new QuoClients({ config: loaded.config, env, logger });
 }
 
 /**
@@ -71,7 +80,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   const now = deps.now ?? Date.now;
   const sync = loaded.config.syncs[syncIndex];
   if (!sync) throw new ConfigError(`there is no syncs[${syncIndex}]`);
-  const log = deps.logger.child({ sync: sync.name });
+  const log = deps.logger.child({ sync: sync.name, workspace: workspaceOf(sync) });
   const started = now();
 
   const store = StateStore.open(statePath(loaded), { readonly: opts.dryRun });
@@ -91,7 +100,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const snapshot = await readSnapshot(sync.source, ctx);
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
     log.info({ rows: snapshot.rows.length }, "source read");
-    const client = deps.client ?? clientFor(loaded, deps.env, log);
+    const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger)).forSync(sync);
     const customFields = Object.keys(sync.fields.customFields).length ? resolveCustomFields(sync, syncIndex, await client.listCustomFields()) : [];
     if (!opts.acceptFieldChanges) checkFieldChanges(sync, syncIndex, store.customFieldBindings(sync.name), customFields);
     const managed = managedOf(sync, customFields);

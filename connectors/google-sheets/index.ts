@@ -65,7 +65,7 @@ async function openSession(config: GoogleSheetsSourceConfig, ctx: ConnectorConte
 
 /**
  * Write-back columns must not be read by the mapping: writing them would change the next run's
- * source and so trigger updates forever (issue: "write-back must never trigger a change").
+ * source and so trigger updates forever (write-back must never trigger a change).
  */
 function checkWriteBackColumns(config: GoogleSheetsSourceConfig, ctx: ConnectorContext): void {
   const wb = config.writeBack;

@@ -2,7 +2,7 @@
  * Which cells a write-back changes, from a fresh read of the sheet. Pure; no I/O.
  *
  * Rows are found by their key, never by position: people sort, insert and delete rows between the
- * run's read and the write-back (issue: "matched by the row's key — never by row index"). Only cells
+ * run's read and the write-back (matched by the row's key, never by row index). Only cells
  * whose text differs are written, so a rerun with nothing new writes nothing.
  */
 import { SourceError } from "../../src/errors.js";

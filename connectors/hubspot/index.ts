@@ -89,7 +89,7 @@ function newClient(settings: HubspotSettings, config: HubspotSourceConfig, opts:
  *
  * Rows are streamed page by page; a page that fails after retries throws `SourceError`, and the run
  * collects the whole snapshot before planning, so a partial listing never reaches the planner
- * (issue: "either the snapshot is complete or the run stops").
+ * (either the snapshot is complete or the run stops).
  */
 async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, opts: HubspotConnectorOptions): AsyncGenerator<SourceItem> {
   const settings = resolveSettings(ctx.env);

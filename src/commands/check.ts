@@ -1,13 +1,13 @@
 /**
  * `quo-sync check`: can each source be read, and does Quo accept the credentials? Runs each
  * connector's `check` (which never throws: it reports) and one read of Quo (`GET /v1/contacts`,
- * one contact), and writes nothing anywhere — a safe first command after editing the config or the
- * keys. Exit 0 when everything answers, 1 otherwise.
+ * one contact) per workspace the selected syncs use, and writes nothing anywhere — a safe first
+ * command after editing the config or the keys. Exit 0 when everything answers, 1 otherwise.
  */
-import { mappedColumns, type SyncConfig } from "../config.js";
-import { clientFor } from "../run.js";
+import { mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
+import { clientsFor } from "../run.js";
 import { connectorFor, describeSource } from "../sources.js";
-import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+import { EXIT, describeError, emit, fail, selectSyncs, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
 /** One thing checked: a sync's source, or Quo. */
 export interface CheckLine {
@@ -17,22 +17,31 @@ export interface CheckLine {
   message?: string;
 }
 
-/** Checks every selected sync's source and the Quo credentials. Throws only for a config that cannot be loaded. */
+/**
+ * Checks every selected sync's source and the credentials of each workspace they use (one line per
+ * workspace). Throws only for a config that cannot be loaded.
+ */
 export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]> {
   const { loaded, env, logger } = setup(opts);
+  const clients = clientsFor(loaded, env, logger);
+  const indexes = selectSyncs(loaded, opts.sync);
   const lines: CheckLine[] = [];
-  for (const i of selectSyncs(loaded, opts.sync)) {
+  for (const i of indexes) {
     const sync = loaded.config.syncs[i] as SyncConfig;
     const ctx = { baseDir: loaded.baseDir, env, wanted: [...new Set(mappedColumns(sync, i).map((m) => m.column))] };
     const r = await connectorFor(sync.source).check(sync.source, ctx);
-    lines.push({ what: `sync '${sync.name}': source ${describeSource(sync.source)}`, ok: r.ok, ...(r.ok ? {} : { message: r.message }) });
+    const workspace = clients.named(workspaceOf(sync)) ? ` (workspace '${workspaceOf(sync)}')` : "";
+    lines.push({ what: `sync '${sync.name}'${workspace}: source ${describeSource(sync.source)}`, ok: r.ok, ...(r.ok ? {} : { message: r.message }) });
   }
-  try {
-    const client = clientFor(loaded, env, logger);
-    await client.listContacts({ maxResults: 1 });
-    lines.push({ what: `Quo (${client.authMode === "maton" ? "Maton gateway" : "API key"}, ${client.baseUrl})`, ok: true });
-  } catch (e) {
-    lines.push({ what: "Quo", ok: false, message: describeError(e) });
+  for (const workspace of workspacesOf(loaded, indexes)) {
+    const label = clients.named(workspace) ? `Quo workspace '${workspace}'` : "Quo";
+    try {
+      const client = clients.forWorkspace(workspace);
+      await client.listContacts({ maxResults: 1 });
+      lines.push({ what: `${label} (${client.authMode === "maton" ? "Maton gateway" : "API key"}, ${client.baseUrl})`, ok: true });
+    } catch (e) {
+      lines.push({ what: label, ok: false, message: describeError(e) });
+    }
   }
   return lines;
 }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { LoadedConfig, SyncConfig } from "../config.js";
-import { loadConfig, loadEnv } from "../config.js";
+import { loadConfig, loadEnv, workspaceOf } from "../config.js";
 import { ConfigError, GuardRefused, QuoSyncError, SourceError, StateError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { QuoApiError } from "../quo/errors.js";
@@ -50,6 +50,11 @@ export function selectSyncs(loaded: LoadedConfig, name?: string): number[] {
   return [i];
 }
 
+/** The workspaces the given syncs write to, each once, in the order the syncs first name them. Never throws. */
+export function workspacesOf(loaded: LoadedConfig, indexes: readonly number[]): string[] {
+  return [...new Set(indexes.map((i) => workspaceOf(loaded.config.syncs[i] as SyncConfig)))];
+}
+
 /**
  * Writes a report to `--out` or stdout. When `--out` cannot be written, the report goes to stdout
  * instead — after a real run its writes are done, and what they were must reach someone — and a
@@ -91,8 +96,16 @@ export function describeError(e: unknown): string {
   if (e instanceof StateError) return `state error: ${e.message}`;
   if (e instanceof GuardRefused) return `refused: ${e.message}`;
   if (e instanceof QuoApiError) {
-    const hint = e.status === 401 ? " (check that QUO_API_KEY, or MATON_API_KEY, holds a valid key for this workspace)" : "";
-    return `Quo API error: ${e.message}${hint}`;
+    // A client that names its workspace names the one variable to check; one that does not is the
+    // only workspace there is, whose key is in one of the two.
+    const where = e.workspace !== undefined ? ` (workspace '${e.workspace}')` : "";
+    const hint =
+      e.status !== 401
+        ? ""
+        : e.workspace !== undefined && e.keyVariable !== undefined
+          ? ` (check that ${e.keyVariable} holds a valid key for workspace '${e.workspace}')`
+          : " (check that QUO_API_KEY, or MATON_API_KEY, holds a valid key for this workspace)";
+    return `Quo API error${where}: ${e.summary}${hint}`;
   }
   if (e instanceof Error) return `unexpected error: ${e.message}`;
   return `unexpected error: ${String(e)}`;

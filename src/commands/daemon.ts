@@ -1,8 +1,8 @@
 /**
  * `quo-sync daemon`: runs each sync on its cron `schedule` until SIGTERM/SIGINT, optionally serving
- * `/healthz` and `/metrics`. Everything is checked before the first tick (schedules, the API key,
- * the state database, the HTTP address), so a bad deployment fails at once with exit 1 instead of
- * at 3 a.m.
+ * `/healthz` and `/metrics`. Everything is checked before the first tick (schedules, the API key
+ * of each workspace a scheduled sync uses, the state database, the HTTP address), so a bad
+ * deployment fails at once with exit 1 instead of at 3 a.m.
  */
 import { ConfigError } from "../errors.js";
 import { startHealthServer, type HealthServer } from "../daemon/health-server.js";
@@ -10,9 +10,10 @@ import { DaemonMetrics } from "../daemon/metrics.js";
 import { Scheduler } from "../daemon/scheduler.js";
 import { parseHttpAddress, planSchedules } from "../daemon/schedules.js";
 import { onStopSignals } from "../daemon/shutdown.js";
-import { clientFor, statePath } from "../run.js";
+import type { QuoClients } from "../quo/clients.js";
+import { clientsFor, statePath } from "../run.js";
 import { StateStore } from "../state/store.js";
-import { EXIT, describeError, fail, setup, type GlobalOptions } from "./common.js";
+import { EXIT, describeError, fail, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
 /**
  * How long a stop waits for the writes in flight, by default. Below systemd's and docker's default
@@ -29,7 +30,8 @@ export interface DaemonOptions extends GlobalOptions {
 export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   let ctx;
   let schedules;
-  let client;
+  let clients: QuoClients;
+  let workspaces: string[];
   let timeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S;
   let http;
   try {
@@ -40,7 +42,11 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
       timeoutS = Number(opts.shutdownTimeout);
       if (!(timeoutS >= 0)) throw new ConfigError(`--shutdown-timeout ${opts.shutdownTimeout}: give a number of seconds`);
     }
-    client = clientFor(ctx.loaded, ctx.env, ctx.logger);
+    clients = clientsFor(ctx.loaded, ctx.env, ctx.logger);
+    // Every workspace a scheduled sync uses gets its client now: a key that is not set fails the
+    // start, naming its variable, instead of every tick of that workspace's syncs.
+    workspaces = workspacesOf(ctx.loaded, schedules.scheduled.map((s) => s.index));
+    for (const w of workspaces) clients.forWorkspace(w);
     // Opening creates and migrates the file: a path that cannot be written fails here, not at the first tick.
     StateStore.open(statePath(ctx.loaded)).close();
   } catch (e) {
@@ -49,9 +55,9 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   const { logger } = ctx;
   const metrics = new DaemonMetrics(
     schedules.scheduled.map((s) => s.name),
-    () => client.stats,
+    () => clients.stats(workspaces),
   );
-  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, client, metrics, syncs: schedules.scheduled, describe: describeError });
+  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, describe: describeError });
   const signals = onStopSignals((signal) => logger.error({ signal, busy: scheduler.busy() }, "second stop signal: exiting now; the next start resolves the writes left in flight"));
 
   let server: HealthServer | undefined;
@@ -72,7 +78,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   }
   for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
   scheduler.start();
-  logger.info({ syncs: schedules.scheduled.map((s) => s.name), pid: process.pid }, "daemon started");
+  logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid }, "daemon started");
 
   const signal = await signals.signalled;
   const busy = scheduler.busy();

@@ -1,19 +1,26 @@
 /**
- * `quo-sync fields`: the workspace's Quo custom fields (name, key, type), which source column maps
- * to each, and each source's unmapped columns with a suggested mapping where the names are close.
- * Reads Quo and the sources; writes nothing.
+ * `quo-sync fields`: the Quo custom fields (name, key, type) of each workspace the selected syncs
+ * use, which source column maps to each, and each source's unmapped columns with a suggested
+ * mapping where the names are close. Reads Quo and the sources; writes nothing.
  */
-import { mappedColumns, type SyncConfig } from "../config.js";
+import { hasWorkspaces, mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { closest, resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
-import { clientFor } from "../run.js";
+import { clientsFor } from "../run.js";
 import { readSnapshot } from "../sources.js";
-import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+import { EXIT, emit, fail, selectSyncs, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
+/**
+ * What `fields` prints. A config without `workspaces` gets `fields` and `syncs` only, as before
+ * workspaces existed; one with workspaces gets `workspaces` (each with its fields) and each sync's
+ * `workspace` too, and `fields` only when the selected syncs all use one workspace.
+ */
 export interface FieldsReport {
-  fields: CustomFieldDefinition[];
+  fields?: CustomFieldDefinition[];
+  workspaces?: { workspace: string; fields: CustomFieldDefinition[] }[];
   syncs: {
     sync: string;
+    workspace?: string;
     mappings: { configName: string; column: string; key: string; name: string; type: string }[];
     unresolved: { configName: string; column: string; problem: string }[];
     unmappedColumns: { column: string; suggestion?: CustomFieldDefinition }[];
@@ -36,15 +43,28 @@ function resolveEach(sync: SyncConfig, index: number, defs: CustomFieldDefinitio
   return { mappings, unresolved };
 }
 
-/** Builds the report: one Quo read, one read of each selected source. */
+/**
+ * Builds the report: one Quo read per workspace the selected syncs use, one read of each selected
+ * source. Throws `ConfigError` for a config or a workspace key that is missing, `QuoApiError` (naming
+ * the workspace when there are several) when Quo refuses; a source that cannot be read is reported
+ * in its sync's entry instead.
+ */
 export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsReport> {
   const { loaded, env, logger } = setup(opts);
-  const client = clientFor(loaded, env, logger);
-  const defs = await client.listCustomFields();
-  const report: FieldsReport = { fields: defs, syncs: [] };
-  for (const i of selectSyncs(loaded, opts.sync)) {
+  const clients = clientsFor(loaded, env, logger);
+  const indexes = selectSyncs(loaded, opts.sync);
+  const named = hasWorkspaces(loaded.config);
+  const defsBy = new Map<string, CustomFieldDefinition[]>();
+  for (const workspace of workspacesOf(loaded, indexes)) defsBy.set(workspace, await clients.forWorkspace(workspace).listCustomFields());
+  const report: FieldsReport = {
+    ...(defsBy.size === 1 ? { fields: [...defsBy.values()][0] as CustomFieldDefinition[] } : {}),
+    ...(named ? { workspaces: [...defsBy].map(([workspace, fields]) => ({ workspace, fields })) } : {}),
+    syncs: [],
+  };
+  for (const i of indexes) {
     const sync = loaded.config.syncs[i] as SyncConfig;
-    const entry: FieldsReport["syncs"][number] = { sync: sync.name, ...resolveEach(sync, i, defs), unmappedColumns: [] };
+    const defs = defsBy.get(workspaceOf(sync)) as CustomFieldDefinition[];
+    const entry: FieldsReport["syncs"][number] = { sync: sync.name, ...(named ? { workspace: workspaceOf(sync) } : {}), ...resolveEach(sync, i, defs), unmappedColumns: [] };
     try {
       const used = mappedColumns(sync, i).map((m) => m.column);
       const snapshot = await readSnapshot(sync.source, { baseDir: loaded.baseDir, env, wanted: used });
@@ -63,15 +83,22 @@ export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsRepo
   return report;
 }
 
+function renderFieldList(out: string[], heading: string, fields: readonly CustomFieldDefinition[]): void {
+  out.push(heading);
+  if (!fields.length) out.push("  (none: create them in the Quo app under workspace settings)");
+  const w = Math.max(4, ...fields.map((f) => f.name.length));
+  const k = Math.max(3, ...fields.map((f) => f.key.length));
+  if (fields.length) out.push(`  ${"name".padEnd(w)}  ${"key".padEnd(k)}  type`);
+  for (const f of fields) out.push(`  ${f.name.padEnd(w)}  ${f.key.padEnd(k)}  ${f.type}`);
+}
+
+/** The table `fields` prints by default. Never throws. */
 export function renderFieldsTable(r: FieldsReport): string {
-  const out: string[] = ["Quo custom fields in this workspace:"];
-  if (!r.fields.length) out.push("  (none: create them in the Quo app under workspace settings)");
-  const w = Math.max(4, ...r.fields.map((f) => f.name.length));
-  const k = Math.max(3, ...r.fields.map((f) => f.key.length));
-  if (r.fields.length) out.push(`  ${"name".padEnd(w)}  ${"key".padEnd(k)}  type`);
-  for (const f of r.fields) out.push(`  ${f.name.padEnd(w)}  ${f.key.padEnd(k)}  ${f.type}`);
+  const out: string[] = [];
+  if (r.workspaces) r.workspaces.forEach((w, i) => renderFieldList(out, `${i > 0 ? "\n" : ""}Quo custom fields in workspace '${w.workspace}':`, w.fields));
+  else renderFieldList(out, "Quo custom fields in this workspace:", r.fields ?? []);
   for (const s of r.syncs) {
-    out.push("", `sync '${s.sync}':`);
+    out.push("", `sync '${s.sync}'${s.workspace !== undefined ? ` (workspace '${s.workspace}')` : ""}:`);
     if (!s.mappings.length && !s.unresolved.length) out.push("  no customFields mapped");
     for (const m of s.mappings) out.push(`  column '${m.column}' → '${m.name}' (${m.key}, ${m.type})`);
     for (const u of s.unresolved) out.push(`  column '${u.column}' → '${u.configName}': ${u.problem}`);

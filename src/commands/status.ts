@@ -5,6 +5,7 @@
  * readers and the writer proceed together).
  */
 import { existsSync } from "node:fs";
+import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
 import { COUNT_NAMES } from "../report/describe.js";
 import { statePath } from "../run.js";
@@ -40,6 +41,8 @@ export interface StatusRun {
 /** One sync as `status --format json` prints it. */
 export interface StatusSync {
   sync: string;
+  /** The Quo workspace the sync writes to; only when the config defines workspaces. */
+  workspace?: string;
   /** Contacts in Quo that this sync created and still manages. */
   contacts: number;
   /** The process holding the sync's run lock now, if any. */
@@ -60,14 +63,19 @@ function allCounts(stored: Record<string, number> | null): Record<string, number
   return { ...zeros, ...stored };
 }
 
-/** Reads the status of the named syncs from an open store. */
-export function readStatus(store: StateStore, syncs: readonly string[], runs: number): StatusSync[] {
+/**
+ * Reads the status of the named syncs from an open store. `workspaces` (sync name → workspace) adds
+ * each listed sync's `workspace`. Throws `StateError` when the database cannot be read.
+ */
+export function readStatus(store: StateStore, syncs: readonly string[], runs: number, workspaces: Readonly<Record<string, string>> = {}): StatusSync[] {
   return syncs.map((sync) => {
     const recent = store.recentRuns({ sync, limit: runs });
     const lastOk = recent.find((r) => r.outcome === "ok") ?? store.recentRuns({ sync, limit: SUCCESS_LOOKBACK }).find((r) => r.outcome === "ok");
     const holder: LockHolder | null = store.lockHolder(sync);
+    const workspace = Object.hasOwn(workspaces, sync) ? workspaces[sync] : undefined;
     return {
       sync,
+      ...(workspace !== undefined ? { workspace } : {}),
       contacts: store.countSyncRows(sync),
       runningNow: holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null,
       lastSuccessAt: iso(lastOk?.endedAt ?? null),
@@ -109,7 +117,8 @@ function columns(rows: string[][]): string[] {
 export function renderStatusTable(data: readonly StatusSync[]): string {
   const lines: string[] = [];
   for (const s of data) {
-    const head = [`${s.sync}: ${s.contacts} contacts in Quo from this sync`, `last success ${s.lastSuccessAt ?? "never"}`];
+    const where = s.workspace !== undefined ? ` (workspace '${s.workspace}')` : "";
+    const head = [`${s.sync}${where}: ${s.contacts} contacts in Quo from this sync`, `last success ${s.lastSuccessAt ?? "never"}`];
     if (s.runningNow) head.push(`running now (pid ${s.runningNow.pid} on ${s.runningNow.host}, since ${s.runningNow.since})`);
     lines.push(head.join("; "));
     if (!s.runs.length) {
@@ -139,18 +148,21 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
 export async function statusCommand(opts: StatusOptions): Promise<number> {
   try {
     const { loaded } = setup(opts);
-    const names = selectSyncs(loaded, opts.sync).map((i) => loaded.config.syncs[i]!.name);
+    const selected = selectSyncs(loaded, opts.sync).map((i) => loaded.config.syncs[i]!);
+    const names = selected.map((s) => s.name);
+    // Without workspaces in the config every sync is in the one workspace: nothing to show.
+    const workspaces: Record<string, string> = hasWorkspaces(loaded.config) ? Object.fromEntries(selected.map((s) => [s.name, workspaceOf(s)])) : {};
     const runs = opts.runs === undefined ? DEFAULT_RUNS : Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs ${opts.runs}: give a whole number of runs, 1 or more`);
     const file = statePath(loaded);
     if (!existsSync(file)) {
-      const empty: StatusSync[] = names.map((sync) => ({ sync, contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));
+      const empty: StatusSync[] = names.map((sync) => ({ sync, ...(Object.hasOwn(workspaces, sync) ? { workspace: workspaces[sync] as string } : {}), contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));
       emit(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : `no runs yet (${file} does not exist)\n`, opts.out);
       return EXIT.ok;
     }
     const store = StateStore.open(file, { readonly: true });
     try {
-      const data = readStatus(store, names, runs);
+      const data = readStatus(store, names, runs, workspaces);
       emit(opts.format === "json" ? JSON.stringify(data, null, 2) + "\n" : renderStatusTable(data), opts.out);
       return EXIT.ok;
     } finally {

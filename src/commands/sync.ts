@@ -4,10 +4,11 @@
  * reports the worst outcome.
  */
 import cliProgress from "cli-progress";
+import { workspaceOf } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { FORMATS, render, type Format } from "../report/render.js";
 import type { SyncReport } from "../report/report.js";
-import { runSync } from "../run.js";
+import { clientsFor, runSync } from "../run.js";
 import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
 /** Below this many writes the progress bar is not worth drawing. */
@@ -40,8 +41,12 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   }
   const reports: SyncReport[] = [];
   let status: number = EXIT.ok;
+  // One registry for every sync of this command: syncs on one API key share its client and throttle.
+  const clients = clientsFor(ctx.loaded, ctx.env, ctx.logger);
   for (const i of indexes) {
-    const name = ctx.loaded.config.syncs[i]?.name ?? String(i);
+    const sync = ctx.loaded.config.syncs[i];
+    const name = sync?.name ?? String(i);
+    const workspace = sync ? workspaceOf(sync) : undefined;
     const bar = process.stderr.isTTY && !opts.dryRun ? new cliProgress.SingleBar({ stream: process.stderr, format: `${name} [{bar}] {value}/{total} writes`, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
     let started = false;
     try {
@@ -50,6 +55,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
           loaded: ctx.loaded,
           env: ctx.env,
           logger: ctx.logger,
+          clients,
           onProgress: (done, total) => {
             if (!bar || total < PROGRESS_MIN) return;
             if (!started) {
@@ -73,10 +79,10 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
         process.stderr.write(`quo-sync: refused: ${report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run"}\n`);
         status = Math.max(status, EXIT.refused);
       } else if (report.counts.failed > 0) {
-        ctx.logger.warn({ sync: name, failed: report.counts.failed }, "some changes failed; see the report");
+        ctx.logger.warn({ sync: name, workspace, failed: report.counts.failed }, "some changes failed; see the report");
       }
     } catch (e) {
-      ctx.logger.error({ sync: name }, describeError(e));
+      ctx.logger.error({ sync: name, workspace }, describeError(e));
       status = Math.max(status, fail(e));
     } finally {
       if (started) bar?.stop();

@@ -40,10 +40,11 @@ export class DaemonMetrics {
   private readonly running: Gauge<"sync">;
 
   /**
-   * `quoStats` is the shared client's live counters; they are read at each scrape so 429s that
-   * happen in the middle of a long run show up before it ends.
+   * `quoStats` is the live counters of each workspace's client, by workspace name; they are read at
+   * each scrape, so 429s that happen in the middle of a long run show up before it ends. A workspace
+   * it names gets its series from the first scrape on, at zero until its client sends a request.
    */
-  constructor(syncs: readonly string[], quoStats: () => QuoClientStats) {
+  constructor(syncs: readonly string[], quoStats: () => Readonly<Record<string, QuoClientStats>>) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.runs = new Counter({ name: "quo_sync_runs_total", help: "Scheduled ticks by outcome (ok, failed, refused, interrupted, skipped).", labelNames: ["sync", "outcome"], registers });
@@ -55,10 +56,10 @@ export class DaemonMetrics {
     this.duration = new Histogram({ name: "quo_sync_run_duration_seconds", help: "Duration of runs that started (skipped ticks excluded).", labelNames: ["sync"], buckets: DURATION_BUCKETS, registers });
     this.lastSuccess = new Gauge({ name: "quo_sync_last_success_timestamp_seconds", help: "Unix time of the sync's last run that ended ok (from the state database at start, then live).", labelNames: ["sync"], registers });
     this.running = new Gauge({ name: "quo_sync_running", help: "1 while a run of the sync is in progress in this daemon.", labelNames: ["sync"], registers });
-    quoCounter(registers, "quo_sync_quo_requests_total", "HTTP requests sent to Quo, retries included.", () => quoStats().requests);
-    quoCounter(registers, "quo_sync_quo_retries_total", "Requests to Quo that were retried.", () => quoStats().retries);
-    quoCounter(registers, "quo_sync_quo_rate_limited_total", "429 (rate limited) answers from Quo.", () => quoStats().rateLimited);
-    quoCounter(registers, "quo_sync_quo_server_errors_total", "5xx answers from Quo.", () => quoStats().serverErrors);
+    quoCounter(registers, "quo_sync_quo_requests_total", "HTTP requests sent to Quo, retries included, by workspace.", quoStats, (s) => s.requests);
+    quoCounter(registers, "quo_sync_quo_retries_total", "Requests to Quo that were retried, by workspace.", quoStats, (s) => s.retries);
+    quoCounter(registers, "quo_sync_quo_rate_limited_total", "429 (rate limited) answers from Quo, by workspace.", quoStats, (s) => s.rateLimited);
+    quoCounter(registers, "quo_sync_quo_server_errors_total", "5xx answers from Quo, by workspace.", quoStats, (s) => s.serverErrors);
     // Every series exists from the start, so a rate() or an absent-series alert works before the first run.
     for (const sync of syncs) {
       for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"] as const) this.runs.inc({ sync, outcome }, 0);
@@ -136,20 +137,30 @@ export class DaemonMetrics {
 }
 
 /**
- * A counter that mirrors a monotonic number kept elsewhere (the client's stats): at each scrape it
- * adds what grew since the last one, so it stays a true counter (`rate()` works) without the
- * client knowing about Prometheus.
+ * A counter per workspace that mirrors a monotonic number kept elsewhere (each client's stats): at
+ * each scrape it adds what grew since the last one, so it stays a true counter (`rate()` works)
+ * without the clients knowing about Prometheus.
  */
-function quoCounter(registers: Registry[], name: string, help: string, read: () => number): void {
-  let seen = 0;
+function quoCounter(
+  registers: Registry[],
+  name: string,
+  help: string,
+  stats: () => Readonly<Record<string, QuoClientStats>>,
+  pick: (s: QuoClientStats) => number,
+): void {
+  const seen = new Map<string, number>();
   new Counter({
     name,
     help,
+    labelNames: ["workspace"],
     registers,
     collect() {
-      const now = read();
-      if (now > seen) this.inc(now - seen);
-      seen = now;
+      for (const [workspace, s] of Object.entries(stats())) {
+        const now = pick(s);
+        const before = seen.get(workspace) ?? 0;
+        this.inc({ workspace }, Math.max(0, now - before));
+        seen.set(workspace, Math.max(now, before));
+      }
     },
   });
 }

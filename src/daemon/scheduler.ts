@@ -5,10 +5,10 @@
  */
 import { existsSync } from "node:fs";
 import { schedule, type Logger as CronLogger, type ScheduledTask } from "node-cron";
-import type { LoadedConfig } from "../config.js";
+import { workspaceOf, type LoadedConfig } from "../config.js";
 import { ConfigError, GuardRefused, QuoSyncError, SourceError, StateError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { QuoClient } from "../quo/client.js";
+import type { QuoClients } from "../quo/clients.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
 import { runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
@@ -26,8 +26,8 @@ export interface SchedulerOptions {
   loaded: LoadedConfig;
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  /** One client for every sync, so they share one throttle per API key. */
-  client: QuoClient;
+  /** The process's clients: one per workspace, one throttle per API key, shared by every sync. */
+  clients: QuoClients;
   metrics: DaemonMetrics;
   syncs: readonly ScheduledSync[];
   /** Turns an error into the one-line reason logged and kept for `status` (the command's `describeError`). */
@@ -71,7 +71,7 @@ export class Scheduler {
     this.loadHistory();
     const cronLogger = cronLoggerFor(this.opts.logger);
     for (const s of this.opts.syncs) {
-      const log = this.opts.logger.child({ sync: s.name });
+      const log = this.logFor(s);
       // Overlap is handled in tick() (not node-cron's noOverlap) so a skipped tick is logged and counted.
       const task = schedule(s.schedule, () => void this.tick(s), { name: s.name, logger: cronLogger });
       // A blocked event loop (a large plan) makes node-cron skip slots; they are not replayed.
@@ -88,7 +88,7 @@ export class Scheduler {
   async tick(s: ScheduledSync): Promise<void> {
     const state = this.states.get(s.name);
     if (!state || this.stopping) return;
-    const log = this.opts.logger.child({ sync: s.name });
+    const log = this.logFor(s);
     if (state.running) {
       log.warn("tick skipped: previous run still busy");
       this.opts.metrics.skipped(s.name, "busy");
@@ -106,9 +106,9 @@ export class Scheduler {
 
   private async runOnce(s: ScheduledSync, state: SyncState, log: Logger): Promise<void> {
     const started = this.now();
-    const { loaded, env, logger, client } = this.opts;
+    const { loaded, env, logger, clients } = this.opts;
     try {
-      const report = await this.run({ loaded, env, logger, client, signal: this.abort.signal, now: this.now }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;
@@ -142,6 +142,12 @@ export class Scheduler {
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
       this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
     }
+  }
+
+  /** The logger of one sync's lines: bound to its name and its workspace. */
+  private logFor(s: ScheduledSync): Logger {
+    const sync = this.opts.loaded.config.syncs[s.index];
+    return this.opts.logger.child({ sync: s.name, ...(sync ? { workspace: workspaceOf(sync) } : {}) });
   }
 
   /**

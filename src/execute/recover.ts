@@ -9,6 +9,15 @@ import { hashContact } from "../plan/hash.js";
 import type { QuoClient } from "../quo/client.js";
 import type { QuoContact } from "../quo/types.js";
 
+/**
+ * A create sent just before the process died may still be applied by Quo a moment later: the
+ * request was on its way, and the server finishes it without us. So a create that is not found is
+ * taken to have never landed only once its journal entry is this old; until then the look-up is
+ * repeated (every `CREATE_SETTLE_POLL_MS`). Creating it again any sooner could make a twin.
+ */
+export const CREATE_SETTLE_MS = 5_000;
+const CREATE_SETTLE_POLL_MS = 500;
+
 export interface RecoveryResult {
   /** Creates that had landed: their contacts are now in the state. */
   adopted: number;
@@ -69,9 +78,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
   }
 
   if (creates.length) {
-    const found = await client.findByExternalIds(creates.map((c) => c.externalId));
-    const byExt = new Map<string, QuoContact[]>();
-    for (const c of found) if (c.externalId) byExt.set(c.externalId, [...(byExt.get(c.externalId) ?? []), c]);
+    const byExt = await settledCreates(client, creates, now);
     for (const entry of creates) {
       const ids = (byKey.get(entry.key) ?? []).map((e) => e.id);
       const [keep, ...extra] = byExt.get(entry.externalId) ?? [];
@@ -93,4 +100,23 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
     }
   }
   return result;
+}
+
+/**
+ * The contacts carrying the externalIds of `creates`, looked up until every create is found or the
+ * newest missing one is `CREATE_SETTLE_MS` old. One `GET /v1/contacts?externalIds=…` per 50 per look.
+ */
+async function settledCreates(client: QuoClient, creates: readonly JournalEntry[], now: () => number): Promise<Map<string, QuoContact[]>> {
+  const byExt = new Map<string, QuoContact[]>();
+  let wanted = creates;
+  // Bounded by the poll count too, so an injected clock that stands still cannot hold a run forever.
+  for (let look = 0; ; look++) {
+    for (const c of await client.findByExternalIds(wanted.map((e) => e.externalId))) {
+      if (c.externalId && !(byExt.get(c.externalId) ?? []).some((x) => x.id === c.id)) byExt.set(c.externalId, [...(byExt.get(c.externalId) ?? []), c]);
+    }
+    wanted = wanted.filter((e) => !byExt.has(e.externalId));
+    const settleAt = Math.max(...wanted.map((e) => e.startedAt + CREATE_SETTLE_MS));
+    if (wanted.length === 0 || now() >= settleAt || look >= CREATE_SETTLE_MS / CREATE_SETTLE_POLL_MS) return byExt;
+    await new Promise((r) => setTimeout(r, Math.min(CREATE_SETTLE_POLL_MS, settleAt - now())));
+  }
 }

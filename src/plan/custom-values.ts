@@ -2,7 +2,7 @@
  * Conversion of one source cell to the value a Quo custom field of a given type accepts.
  * Value types follow Quo's (docs/quo-api.md, "Creating a contact"): boolean → JSON boolean, number → JSON number,
  * date → ISO 8601 date-time string, multi-select → array of strings, the others → string.
- * The accepted spellings follow the custom-field issue text, quoted beside each converter.
+ * The accepted spellings are the README's ("Custom fields"), restated beside each converter.
  * Pure: no I/O and no clock; the same input always gives the same output.
  */
 
@@ -235,12 +235,15 @@ function num(digits: string | undefined): number {
 }
 
 /**
- * Issue text: "multi-select from `a; b` or `a, b` (configurable separator), trimmed, duplicates
- * removed". Without a configured separator a `;` wins over `,` so that options containing commas
- * (`Sales, EMEA; Support`) survive when the cell uses semicolons.
+ * Multi-select from `a; b` or `a, b` (or the configured separator), trimmed, duplicates removed.
+ * Without a configured separator a `;` wins over `,` so that options containing commas
+ * (`Sales, EMEA; Support`) survive when the cell uses semicolons. A configured separator is used
+ * without its surrounding spaces (`"; "` splits on `;`): cells arrive trimmed, so a trailing
+ * `"a; b; "` is `"a; b;"` by now, and the items are trimmed anyway.
  */
 function convertMultiSelect(raw: string, separator: string | undefined): ConvertResult {
-  const sep = separator !== undefined && separator !== "" ? separator : raw.includes(";") ? ";" : ",";
+  const configured = separator !== undefined && separator !== "" ? separator.trim() || separator : undefined;
+  const sep = configured ?? (raw.includes(";") ? ";" : ",");
   const seen = new Set<string>();
   const items: string[] = [];
   for (const part of raw.split(sep)) {
@@ -249,11 +252,11 @@ function convertMultiSelect(raw: string, separator: string | undefined): Convert
     seen.add(item);
     items.push(item);
   }
-  if (items.length === 0) return { ok: false, reason: `it has no options between the '${sep}' separators` };
+  if (items.length === 0) return { ok: false, reason: `it has no options between the '${separator || sep}' separators` };
   return { ok: true, value: items };
 }
 
-/** Issue text: "url only http(s)". The trimmed text is sent as written, not as URL re-serialises it. */
+/** URLs: http(s) only. The trimmed text is sent as written, not as URL re-serialises it. */
 function convertUrl(raw: string): ConvertResult {
   if (/\s/.test(raw)) return { ok: false, reason: "a URL cannot contain spaces" };
   let url: URL;

@@ -1,9 +1,9 @@
 /**
  * The mapping stage of the planner: one source row → the normalised Quo contact fields, or the
- * reason it cannot be sent. Issue text: "names trimmed; phone numbers to E.164 with
- * libphonenumber-js and `defaultCountry`; emails validated; blank optional fields left out. A row
- * that cannot be sent as is — no first name (Quo requires it), an invalid phone or email — is
- * rejected, never silently trimmed: the report names key, row number, field, value and reason."
+ * reason it cannot be sent: names trimmed; phone numbers to E.164 with libphonenumber-js and
+ * `defaultCountry`; emails validated; blank optional fields left out. A row that cannot be sent as
+ * it is — no first name (Quo requires it), an invalid phone or email — is rejected, never silently
+ * trimmed: the report names key, row number, field, value and reason.
  * Pure (docs/architecture.md, "Planning is pure"): no I/O, no clock.
  */
 

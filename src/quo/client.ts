@@ -47,6 +47,8 @@ export class QuoClient {
   readonly authMode: QuoAuthMode;
   /** The API root requests go to (`https://api.openphone.com`, or the gateway's `…/quo`). */
   readonly baseUrl: string;
+  /** The workspace named in this client's errors (`QuoClientOptions.workspace`), if any. */
+  readonly workspace: string | undefined;
 
   readonly #transport: QuoTransport;
 
@@ -56,6 +58,7 @@ export class QuoClient {
     this.stats = this.#transport.stats;
     this.authMode = this.#transport.authMode;
     this.baseUrl = this.#transport.baseUrl;
+    this.workspace = opts.workspace;
   }
 
   /**
@@ -84,7 +87,7 @@ export class QuoClient {
     });
     const body = res.data;
     if (!isRecord(body) || !Array.isArray(body.data) || !body.data.every(isContact)) {
-      throw unexpectedBody("GET", path, res.status, "expected {data: contact[]}");
+      throw unexpectedBody(this.#transport, "GET", path, res.status, "expected {data: contact[]}");
     }
     const token = body.nextPageToken;
     return { data: body.data.map(withDefaults), nextPageToken: typeof token === "string" && token !== "" ? token : null };
@@ -134,7 +137,7 @@ export class QuoClient {
     const path = contactPath(id);
     try {
       const res = await this.#transport.request({ method: "GET", path });
-      return contactOf(res, "GET", path);
+      return contactOf(this.#transport, res, "GET", path);
     } catch (error) {
       if (error instanceof QuoApiError && error.status === 404) return null;
       throw error;
@@ -150,7 +153,7 @@ export class QuoClient {
   async createContact(body: QuoContactWrite): Promise<QuoContact> {
     const path = "/v1/contacts";
     const res = await this.#transport.request({ method: "POST", path, body, retry: "rate-limit-only" });
-    return contactOf(res, "POST", path);
+    return contactOf(this.#transport, res, "POST", path);
   }
 
   /**
@@ -162,7 +165,7 @@ export class QuoClient {
   async updateContact(id: string, body: QuoContactWrite, opts: { idempotent?: boolean } = {}): Promise<QuoContact> {
     const path = contactPath(id);
     const res = await this.#transport.request({ method: "PATCH", path, body, retry: opts.idempotent === false ? "rate-limit-only" : "transient" });
-    return contactOf(res, "PATCH", path);
+    return contactOf(this.#transport, res, "PATCH", path);
   }
 
   /**
@@ -185,7 +188,7 @@ export class QuoClient {
     const res = await this.#transport.request({ method: "GET", path });
     const body = res.data;
     if (!isRecord(body) || !Array.isArray(body.data) || !body.data.every(isCustomFieldDef)) {
-      throw unexpectedBody("GET", path, res.status, "expected {data: [{name, key, type}]}");
+      throw unexpectedBody(this.#transport, "GET", path, res.status, "expected {data: [{name, key, type}]}");
     }
     return body.data;
   }
@@ -199,7 +202,7 @@ export class QuoClient {
       contacts.push(...page.data);
       if (page.nextPageToken === null) return contacts;
       if (tokens.has(page.nextPageToken)) {
-        throw unexpectedBody("GET", "/v1/contacts", 200, "the same nextPageToken came back twice; paging stopped");
+        throw unexpectedBody(this.#transport, "GET", "/v1/contacts", 200, "the same nextPageToken came back twice; paging stopped");
       }
       tokens.add(page.nextPageToken);
       pageToken = page.nextPageToken;
@@ -211,10 +214,10 @@ function contactPath(id: string): string {
   return `/v1/contacts/${encodeURIComponent(id)}`;
 }
 
-function contactOf(res: QuoResponse, method: string, path: string): QuoContact {
+function contactOf(transport: QuoTransport, res: QuoResponse, method: string, path: string): QuoContact {
   const body = res.data;
   if (!isRecord(body) || !isContact(body.data)) {
-    throw unexpectedBody(method, path, res.status, "expected {data: contact}");
+    throw unexpectedBody(transport, method, path, res.status, "expected {data: contact}");
   }
   return withDefaults(body.data);
 }
@@ -237,8 +240,8 @@ function withDefaults(contact: QuoContact): QuoContact {
   };
 }
 
-function unexpectedBody(method: string, path: string, status: number, what: string): QuoApiError {
-  return new QuoApiError({ method, path, status, quoMessage: `unexpected response: ${what}` });
+function unexpectedBody(transport: QuoTransport, method: string, path: string, status: number, what: string): QuoApiError {
+  return new QuoApiError({ method, path, status, quoMessage: `unexpected response: ${what}`, ...transport.names });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

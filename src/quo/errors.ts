@@ -39,13 +39,17 @@ export interface QuoApiErrorInit {
   attempts?: number;
   /** What failed underneath, already scrubbed of secrets and of the request (`redactError`). */
   cause?: unknown;
+  /** The workspace the client serves, when messages name it (see `QuoClientOptions.workspace`). */
+  workspace?: string;
+  /** The environment variable holding the client's key, for the hint on a 401; a name, never a value. */
+  keyVariable?: string;
 }
 
 /**
  * A failed call to the Quo API: an HTTP error status, a network failure or lost response, or a
  * response that is not what the API documents. Its message reads like
- * `PATCH /v1/contacts/CT1 → 400 Invalid Custom Field Item: Request contained invalid custom field item(s) (trace abc123)`
- * and, like every property, never contains an API key or the `Authorization` header. Its `kind`
+ * `PATCH /v1/contacts/CT1 → 400 Invalid Custom Field Item: Request contained invalid custom field item(s) (trace abc123)`,
+ * prefixed `workspace 'west': ` when the client names its workspace, and, like every property, never contains an API key or the `Authorization` header. Its `kind`
  * is "quo"; `transient` (from `QuoSyncError`) is true for 429, 5xx and network errors: trying again
  * later may succeed, and for 5xx and network errors on a write, the write may or may not have
  * happened (docs/quo-api.md, "Creating a contact").
@@ -67,10 +71,17 @@ export class QuoApiError extends QuoSyncError {
   readonly method: string;
   readonly path: string;
   readonly attempts: number;
+  /** The workspace whose client failed, when messages name it; the message then starts `workspace 'west': `. */
+  declare readonly workspace?: string;
+  /** The variable holding that client's key (`WEST_QUO_API_KEY`); never the key. */
+  declare readonly keyVariable?: string;
+  /** The message without the workspace: `GET /v1/contacts → 401 Unauthorized`. */
+  readonly summary: string;
 
   /** Never throws. */
   constructor(init: QuoApiErrorInit) {
-    super(formatMessage(init), {
+    const summary = formatMessage(init);
+    super(init.workspace !== undefined ? `workspace '${init.workspace}': ${summary}` : summary, {
       transient: init.status === null || isTransientStatus(init.status),
       ...(init.cause !== undefined ? { cause: init.cause } : {}),
     });
@@ -79,6 +90,9 @@ export class QuoApiError extends QuoSyncError {
     this.method = init.method;
     this.path = init.path;
     this.attempts = init.attempts ?? 1;
+    this.summary = summary;
+    if (init.workspace !== undefined) this.workspace = init.workspace;
+    if (init.keyVariable !== undefined) this.keyVariable = init.keyVariable;
     if (init.code !== undefined) this.code = init.code;
     if (init.title !== undefined) this.title = init.title;
     if (init.trace !== undefined) this.trace = init.trace;
@@ -150,6 +164,10 @@ export interface FailureContext {
   /** Keys to scrub from every text taken from the failure. */
   secrets: readonly string[];
   timeoutMs?: number;
+  /** Copied to the error: see `QuoApiErrorInit.workspace`. */
+  workspace?: string;
+  /** Copied to the error: see `QuoApiErrorInit.keyVariable`. */
+  keyVariable?: string;
 }
 
 /**
@@ -162,6 +180,8 @@ export function toQuoApiError(error: unknown, ctx: FailureContext): QuoApiError 
     text === undefined ? undefined : redactSecrets(text, ctx.secrets);
   const failure = describeHttpFailure(error, ctx.secrets);
   const init: QuoApiErrorInit = { method: ctx.method, path: ctx.path, status: failure.status, quoMessage: "", attempts: failure.attempts };
+  if (ctx.workspace !== undefined) init.workspace = ctx.workspace;
+  if (ctx.keyVariable !== undefined) init.keyVariable = ctx.keyVariable;
   if (failure.status !== null) {
     const body = parseQuoErrorBody(failure.data);
     init.quoMessage = scrub(body.message) ?? "";

@@ -49,6 +49,13 @@ export interface QuoClientOptions {
   rateLimitPenaltyMs?: number;
   /** A throttle shared with other clients that use the same key in this process. */
   throttle?: Throttle;
+  /**
+   * The workspace this client serves, named in every `QuoApiError` it throws (`workspace 'west': …`)
+   * and in its logs; leave it out to keep messages as they read with a single workspace.
+   */
+  workspace?: string;
+  /** The environment variable the key came from, for the hint on a 401; a name, never a value. */
+  keyVariable?: string;
 }
 
 /** Counters for reports, metrics and benchmarks. */
@@ -123,6 +130,7 @@ export class QuoTransport {
   readonly #timeoutMs: number;
   readonly #retryBaseDelayMs: number;
   readonly #penaltyMs: number;
+  readonly #names: { workspace?: string; keyVariable?: string };
   readonly #startedAt = new WeakMap<InternalAxiosRequestConfig, number>();
 
   /** Throws `ConfigError` when no key is given or a number or URL option is out of range. */
@@ -156,6 +164,10 @@ export class QuoTransport {
     }
     this.#throttle = opts.throttle ?? new Throttle(requestsPerSecond);
     this.#logger = opts.logger ?? NO_LOG;
+    this.#names = {
+      ...(opts.workspace !== undefined ? { workspace: opts.workspace } : {}),
+      ...(opts.keyVariable !== undefined ? { keyVariable: opts.keyVariable } : {}),
+    };
 
     this.#http = createHttpClient({
       baseUrl: this.baseUrl,
@@ -206,8 +218,13 @@ export class QuoTransport {
       });
       return { status: res.status, data: res.data };
     } catch (error) {
-      throw toQuoApiError(error, { method: req.method, path: req.path, secrets: this.#secrets, timeoutMs: this.#timeoutMs });
+      throw toQuoApiError(error, { method: req.method, path: req.path, secrets: this.#secrets, timeoutMs: this.#timeoutMs, ...this.#names });
     }
+  }
+
+  /** What every `QuoApiError` of this transport carries besides the failure: the workspace's names. */
+  get names(): { workspace?: string; keyVariable?: string } {
+    return { ...this.#names };
   }
 
   #countFailure(error: AxiosError): void {

@@ -129,6 +129,17 @@ export interface EmulatorStats {
   writesApplied: { create: number; update: number; delete: number };
   /** Count of 429s. */
   rateLimited: number;
+  /**
+   * Per accepted key, as given in `apiKeys` or `matonKeys`: the requests that passed auth with it,
+   * and how many of those were answered 429. A key appears once it has been used.
+   */
+  byKey: Record<string, KeyCounts>;
+}
+
+/** One key's share of the counters. */
+export interface KeyCounts {
+  requests: number;
+  rateLimited: number;
 }
 
 /**
@@ -896,7 +907,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   let idCounter = 0;
   const instanceTag = randomBytes(3).toString("hex");
   const windows = new Map<string, { second: number; count: number }>();
-  const stats = new StatsBook<EmulatorStats>(() => ({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 }));
+  const stats = new StatsBook<EmulatorStats>(() => ({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0, byKey: {} }));
 
   function setCustomFields(defs: CustomFieldDef[]): void {
     customDefs = new Map(defs.map((d) => [d.key, { ...d }]));
@@ -1219,9 +1230,13 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       send(res, auth.status, auth.body);
       return;
     }
+    // `auth.key` is "quo:KEY" or "maton:KEY"; tests know their keys by the key alone.
+    const perKey = (stats.current.byKey[auth.key.slice(auth.key.indexOf(":") + 1)] ??= { requests: 0, rateLimited: 0 });
+    perKey.requests += 1;
     if (!allow(auth.key)) {
       // Docs promise no Retry-After or rate-limit headers, so none are sent; the 429 is immediate.
       stats.current.rateLimited += 1;
+      perKey.rateLimited += 1;
       send(res, 429, RATE_LIMIT_BODY);
       return;
     }

@@ -2,7 +2,7 @@
  * End to end through the built CLI: a real SQLite file, real HTTP to the Quo emulator on 127.0.0.1.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
@@ -34,7 +34,7 @@ describe("first sync and reruns", () => {
     const [rep] = reports(r1.stdout);
     expect(rep.sync).toBe("leads");
     expect(rep.dryRun).toBe(false);
-    expect(rep.counts).toEqual({ create: 30, update: 0, delete: 0, unchanged: 0, rejected: 3, failed: 0 });
+    expect(rep.counts).toEqual({ create: 30, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, failed: 0 });
     expect(rep.rejected).toEqual([
       expect.objectContaining({ key: "B1", row: 32, field: "firstName" }),
       expect.objectContaining({ key: "B2", row: 33, field: "phoneNumbers.mobile", value: "555-12" }),
@@ -50,7 +50,7 @@ describe("first sync and reruns", () => {
     emulator.resetStats();
     const r2 = await sync();
     expect(r2.status).toBe(0);
-    expect(reports(r2.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, unchanged: 30, rejected: 3, failed: 0 });
+    expect(reports(r2.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 30, rejected: 3, failed: 0 });
     // An unchanged rerun costs no API call at all.
     expect(emulator.stats().requests).toBe(0);
   });
@@ -70,7 +70,7 @@ describe("first sync and reruns", () => {
     const r = await sync();
     expect(r.status).toBe(0);
     const rep = reports(r.stdout)[0];
-    expect(rep.counts).toEqual({ create: 0, update: 3, delete: 1, unchanged: 16, rejected: 0, failed: 0 });
+    expect(rep.counts).toEqual({ create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 16, rejected: 0, failed: 0 });
     const stats = emulator.stats();
     expect(stats.byRoute["PATCH /v1/contacts/:id"]).toBe(3);
     expect(stats.byRoute["DELETE /v1/contacts/:id"]).toBe(1);
@@ -278,6 +278,81 @@ describe("auth modes and secrets", () => {
     const db = readFileSync(ws.state);
     expect(db.includes(API_KEY)).toBe(false);
     expect(db.includes("WRONG_SECRET_KEY_123")).toBe(false);
+  });
+
+  it("with two workspaces and two keys, neither key appears in output, reports, the state file or errors, even on a 401", async () => {
+    const EAST_KEY = "qk_east_SECRET_d41c9e";
+    const WRONG_KEY = "qk_wrong_SECRET_8a8a8a";
+    const secrets = [API_KEY, EAST_KEY, WRONG_KEY];
+    const east = await startQuoEmulator({ apiKeys: [EAST_KEY], requestsPerSecond: 0 });
+    try {
+      const rows = Array.from({ length: 3 }, (_, i) => personRow(i + 1));
+      ws.writeCsv(rows);
+      const sync = (name: string, workspace: string) => ({
+        name,
+        workspace,
+        source: { type: "csv", path: "contacts.csv" },
+        key: "id",
+        fields: { firstName: "First Name", lastName: "Last Name", phoneNumbers: { mobile: "Phone", work: "Work Phone" }, emails: { work: "Email" } },
+      });
+      writeFileSync(
+        ws.config,
+        JSON.stringify({
+          state: ws.state,
+          quo: { requestsPerSecond: 50 },
+          workspaces: { west: { apiKeyEnv: "WEST_QUO_API_KEY", baseUrl: emulator.url }, east: { apiKeyEnv: "EAST_QUO_API_KEY", baseUrl: east.url } },
+          syncs: [sync("west-leads", "west"), sync("east-leads", "east")],
+        }),
+      );
+      const good = { PATH: process.env.PATH, WEST_QUO_API_KEY: API_KEY, EAST_QUO_API_KEY: EAST_KEY, LOG_LEVEL: "trace" };
+      const bad = { ...good, EAST_QUO_API_KEY: WRONG_KEY };
+      const cli = (args: string[], env: NodeJS.ProcessEnv) => runCli([...args, "--config", ws.config], env, ws.dir);
+      const outputs: string[] = [];
+      const files: string[] = [];
+      const keep = (r: { stdout: string; stderr: string }) => outputs.push(r.stdout, r.stderr);
+
+      const first = await cli(["sync", "--format", "json"], good);
+      expect(first.status, first.stderr).toBe(0);
+      expect(compareWithSource(emulator.contacts(), rows, "west-leads")).toEqual([]);
+      expect(compareWithSource(east.contacts(), rows, "east-leads")).toEqual([]);
+      keep(first);
+      ws.writeCsv([...rows.slice(1), personRow(1, 1), personRow(9)]);
+      for (const format of ["table", "json", "markdown", "html"]) {
+        const file = path.join(ws.dir, `plan.${format}`);
+        keep(await cli(["plan", "--format", format, "--out", file], good));
+        files.push(file);
+      }
+      keep(await cli(["plan", "--format", "json"], good));
+      // East's key is refused: its sync fails with a 401 in every format; west's still syncs.
+      for (const format of ["table", "json", "markdown", "html"]) {
+        const file = path.join(ws.dir, `sync.${format}`);
+        const r = await cli(["sync", "--format", format, "--out", file], bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("Quo API error (workspace 'east'): ");
+        expect(r.stderr).toMatch(/401/);
+        keep(r);
+        files.push(file);
+      }
+      for (const args of [["status"], ["status", "--format", "json"], ["check"], ["check", "--format", "json"], ["fields"], ["fields", "--format", "json"]]) {
+        keep(await cli(args, bad));
+      }
+      const last = await cli(["sync", "--format", "json"], good);
+      expect(last.status).toBe(0);
+      keep(last);
+
+      // At trace level every request is logged (method, URL, status): what a leak would ride on.
+      expect(outputs.join("\n")).toContain('"msg":"Quo request"');
+      for (const out of [...outputs, ...files.map((f) => readFileSync(f, "utf8"))]) {
+        for (const key of secrets) expect(out).not.toContain(key);
+      }
+      for (const f of [ws.state, `${ws.state}-wal`, `${ws.state}-shm`]) {
+        if (!existsSync(f)) continue;
+        const db = readFileSync(f);
+        for (const key of secrets) expect(db.includes(key), `${path.basename(f)} holds a key`).toBe(false);
+      }
+    } finally {
+      await east.close();
+    }
   });
 
   it("without a key it says which variable to set", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkColumns, configJsonSchema, parseConfig } from "../../src/config.js";
+import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, hasWorkspaces, parseConfig, workspaceOf } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const base = {
@@ -55,10 +55,53 @@ describe("config", () => {
       { ...base, syncs: [{ ...base.syncs[0], source: { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", writeBack: { idColumn: "Phone" } } }] },
       "syncs[0].source.writeBack.idColumn: 'Phone' is the key or a mapped column",
     ],
+    [{ ...base, syncs: [{ ...base.syncs[0], workspace: "west" }] }, "syncs[0].workspace: no workspace named 'west'; the config defines no workspaces"],
   ])("names the path of each problem (%#)", (data, expected) => {
     const msg = errorOf(data);
     expect(msg).toContain("quo-sync.config.json is not valid");
     expect(msg).toContain(expected);
+  });
+
+  const workspaces = { west: { apiKeyEnv: "WEST_QUO_API_KEY" }, east: { apiKeyEnv: "EAST_MATON_KEY", auth: "maton", baseUrl: "https://gateway.example/quo", requestsPerSecond: 5 } };
+  const withWorkspaces = (top: Record<string, unknown>, workspace?: string) => ({ ...base, ...top, syncs: [{ ...base.syncs[0], ...(workspace !== undefined ? { workspace } : {}) }] });
+
+  it("accepts workspaces and a sync's workspace; without them every sync is in the default workspace", () => {
+    const c = parseConfig(withWorkspaces({ workspaces }, "east"));
+    expect(c.workspaces.west).toEqual({ apiKeyEnv: "WEST_QUO_API_KEY", auth: "quo" });
+    expect(c.workspaces.east).toEqual({ apiKeyEnv: "EAST_MATON_KEY", auth: "maton", baseUrl: "https://gateway.example/quo", requestsPerSecond: 5 });
+    expect(workspaceOf(c.syncs[0]!)).toBe("east");
+    expect(hasWorkspaces(c)).toBe(true);
+    const plain = parseConfig(base);
+    expect(plain.workspaces).toEqual({});
+    expect(hasWorkspaces(plain)).toBe(false);
+    expect(workspaceOf(plain.syncs[0]!)).toBe(DEFAULT_WORKSPACE);
+    // The default workspace may be named explicitly.
+    expect(workspaceOf(parseConfig(withWorkspaces({ workspaces }, "default")).syncs[0]!)).toBe("default");
+  });
+
+  it.each([
+    [withWorkspaces({ workspaces }, "north"), "syncs[0].workspace: no workspace named 'north'; the workspaces are: west, east"],
+    [withWorkspaces({ workspaces: { "bad name": { apiKeyEnv: "K" } } }), `workspaces["bad name"]: not a valid name: use 1–40 letters, digits`],
+    [withWorkspaces({ workspaces: { ["w".repeat(41)]: { apiKeyEnv: "K" } } }), `workspaces.${"w".repeat(41)}: not a valid name`],
+    [withWorkspaces({ workspaces: { default: { apiKeyEnv: "K" } } }), "workspaces.default: 'default' is the name of the workspace of QUO_API_KEY / MATON_API_KEY"],
+    [withWorkspaces({ workspaces: { west: {} } }), "workspaces.west.apiKeyEnv:"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "" } } }), "workspaces.west.apiKeyEnv: the name of an environment variable"],
+    // Lower case reads like a key pasted where its variable's name belongs; the message never echoes it.
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "qk_live_pasted_key_9f8e" } } }), "workspaces.west.apiKeyEnv: the name of an environment variable"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", baseUrl: "not a url" } } }), "workspaces.west.baseUrl: baseUrl is not a URL; expected e.g. https://api.openphone.com"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", baseUrl: "ftp://quo.example" } } }), "workspaces.west.baseUrl: baseUrl must be an http:// or https:// URL, not ftp:"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", baseUrl: "https://user:pass@quo.example" } } }), "workspaces.west.baseUrl: baseUrl must not contain a user name or password"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", auth: "maton", baseUrl: "gateway" } } }), "workspaces.west.baseUrl: baseUrl is not a URL; expected e.g. https://gateway.maton.ai/quo"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", auth: "bearer" } } }), "workspaces.west.auth:"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", requestsPerSecond: 0 } } }), "workspaces.west.requestsPerSecond:"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", apiKey: "k" } } }), "workspaces.west: Unrecognized key"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST" } } }, "bad name"), "syncs[0].workspace: use 1–40 letters"],
+  ])("names the path of each workspace problem (%#)", (data, expected) => {
+    const msg = errorOf(data);
+    expect(msg).toContain("quo-sync.config.json is not valid");
+    expect(msg).toContain(expected);
+    expect(msg).not.toContain("qk_live_pasted_key_9f8e");
+    expect(msg).not.toContain("user:pass");
   });
 
   it("a HubSpot sync's key defaults to hs_object_id", () => {

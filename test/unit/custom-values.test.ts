@@ -157,6 +157,10 @@ describe("convertCustomValue: multi-select", () => {
     ["a|b, c|a", "|", ["a", "b, c"]],
     ["a; b", "|", ["a; b"]],
     ["A, a", undefined, ["A", "a"]],
+    // A configured separator with spaces around it: the cell arrives trimmed, its trailing one too.
+    ["a; b;", "; ", ["a", "b"]],
+    ["Sales /", " / ", ["Sales"]],
+    ["a  b", " ", ["a", "b"]],
   ])("%j split on %j → %j", (raw, separator, value) => {
     const opts = separator === undefined ? US : { defaultCountry: "US", multiSelectSeparator: separator };
     expect(convert(raw, "multi-select", opts)).toEqual({ ok: true, value });

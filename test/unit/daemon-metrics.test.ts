@@ -24,12 +24,12 @@ const report = (outcome: SyncReport["outcome"], counts: Partial<SyncReport["coun
 
 describe("DaemonMetrics", () => {
   it("exposes every series at zero before the first run", async () => {
-    const text = await new DaemonMetrics(["a", "b"], () => stats).render();
+    const text = await new DaemonMetrics(["a", "b"], () => ({ default: stats })).render();
     for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"]) expect(value(text, `quo_sync_runs_total{sync="b",outcome="${outcome}"}`)).toBe(0);
     for (const kind of ["create", "update", "delete", "link", "unlink"]) expect(value(text, `quo_sync_writes_total{sync="a",kind="${kind}"}`)).toBe(0);
-    expect(value(text, "quo_sync_quo_rate_limited_total")).toBe(0);
+    expect(value(text, 'quo_sync_quo_rate_limited_total{workspace="default"}')).toBe(0);
     // A fresh registry each time: two daemons in one process do not collide.
-    expect(() => new DaemonMetrics(["a"], () => stats)).not.toThrow();
+    expect(() => new DaemonMetrics(["a"], () => ({ default: stats }))).not.toThrow();
   });
 
   it.each([
@@ -38,7 +38,7 @@ describe("DaemonMetrics", () => {
     // A refused run wrote nothing: its counts are what the plan would have done.
     ["refused", "refused", 0, 0],
   ] as const)("counts a run that ended %s", async (outcome, label, writes, successes) => {
-    const m = new DaemonMetrics(["a"], () => stats);
+    const m = new DaemonMetrics(["a"], () => ({ default: stats }));
     m.runStarted("a");
     m.runFinished("a", report(outcome, { create: 2, link: 2, unlink: 2, rejected: 3, failed: 1 }), 1500, 1_700_000_000_000);
     const text = await m.render();
@@ -52,7 +52,7 @@ describe("DaemonMetrics", () => {
   });
 
   it("adds up links and unlinks over runs, in the totals logged at shutdown too", async () => {
-    const m = new DaemonMetrics(["a"], () => stats);
+    const m = new DaemonMetrics(["a"], () => ({ default: stats }));
     m.runFinished("a", report("ok", { create: 1, link: 3, unlink: 1 }), 100, 1_700_000_000_000);
     m.runFinished("a", report("ok", { link: 2 }), 100, 1_700_000_060_000);
     const text = await m.render();
@@ -63,15 +63,34 @@ describe("DaemonMetrics", () => {
 
   it("mirrors the client's 429 and request counters as true counters", async () => {
     const live = { ...stats };
-    const m = new DaemonMetrics(["a"], () => live);
+    const m = new DaemonMetrics(["a"], () => ({ default: live }));
     live.requests = 10;
     live.rateLimited = 2;
-    expect(value(await m.render(), "quo_sync_quo_rate_limited_total")).toBe(2);
+    expect(value(await m.render(), 'quo_sync_quo_rate_limited_total{workspace="default"}')).toBe(2);
     live.requests = 25;
     live.rateLimited = 5;
     const text = await m.render();
-    expect(value(text, "quo_sync_quo_rate_limited_total")).toBe(5);
-    expect(value(text, "quo_sync_quo_requests_total")).toBe(25);
+    expect(value(text, 'quo_sync_quo_rate_limited_total{workspace="default"}')).toBe(5);
+    expect(value(text, 'quo_sync_quo_requests_total{workspace="default"}')).toBe(25);
+  });
+
+  it("labels each workspace's client counters with its workspace, from zero before its first request", async () => {
+    const west = { ...stats };
+    const east = { ...stats };
+    const m = new DaemonMetrics(["a", "b"], () => ({ west, east }));
+    let text = await m.render();
+    for (const w of ["west", "east"]) {
+      for (const name of ["requests", "retries", "rate_limited", "server_errors"]) expect(value(text, `quo_sync_quo_${name}_total{workspace="${w}"}`), `${name} ${w}`).toBe(0);
+    }
+    west.requests = 7;
+    east.requests = 3;
+    east.rateLimited = 1;
+    text = await m.render();
+    expect(value(text, 'quo_sync_quo_requests_total{workspace="west"}')).toBe(7);
+    expect(value(text, 'quo_sync_quo_requests_total{workspace="east"}')).toBe(3);
+    expect(value(text, 'quo_sync_quo_rate_limited_total{workspace="west"}')).toBe(0);
+    expect(value(text, 'quo_sync_quo_rate_limited_total{workspace="east"}')).toBe(1);
+    expect(value(text, "quo_sync_quo_requests_total")).toBeUndefined();
   });
 });
 
@@ -84,7 +103,7 @@ describe("startHealthServer", () => {
 
   it("serves /healthz (200, then 503 once stopping) and /metrics; 404 elsewhere", async () => {
     const body: HealthBody = { status: "ok", syncs: [{ name: "a", schedule: "* * * * *", lastOutcome: null, lastRunAt: null, lastSuccessAt: null, running: false, nextRunAt: null }] };
-    const metrics = new DaemonMetrics(["a"], () => stats);
+    const metrics = new DaemonMetrics(["a"], () => ({ default: stats }));
     server = await startHealthServer({ host: "127.0.0.1", port: 0 }, { health: () => body, metrics: () => metrics.render(), metricsContentType: metrics.contentType });
     const base = `http://127.0.0.1:${server.address.port}`;
     const h = await fetch(`${base}/healthz`);

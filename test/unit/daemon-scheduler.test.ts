@@ -10,7 +10,7 @@ import { parseConfig, type LoadedConfig } from "../../src/config.js";
 import { DaemonMetrics } from "../../src/daemon/metrics.js";
 import { Scheduler, type RunFn } from "../../src/daemon/scheduler.js";
 import { createLogger } from "../../src/log.js";
-import { QuoClient } from "../../src/quo/client.js";
+import { QuoClients } from "../../src/quo/clients.js";
 import type { SyncReport } from "../../src/report/report.js";
 import type { RunDeps } from "../../src/run.js";
 import { LockBusy } from "../../src/state/lock.js";
@@ -20,7 +20,6 @@ import { StateStore } from "../../src/state/store.js";
 let dir: string;
 let loaded: LoadedConfig;
 const logger = createLogger({ LOG_LEVEL: "silent" }, { pretty: false });
-const client = new QuoClient({ apiKey: "unit-test-key", baseUrl: "http://127.0.0.1:9" });
 const SYNC = { index: 0, name: "leads", schedule: "0 0 1 1 *" };
 
 beforeEach(() => {
@@ -38,8 +37,9 @@ function report(outcome: SyncReport["outcome"], counts: Partial<SyncReport["coun
 }
 
 function make(run: RunFn) {
-  const metrics = new DaemonMetrics(["leads"], () => client.stats);
-  const scheduler = new Scheduler({ loaded, env: {}, logger, client, metrics, syncs: [SYNC], describe: (e) => (e instanceof Error ? e.message : String(e)), run });
+  const clients = new QuoClients({ config: loaded.config, env: { QUO_API_KEY: "unit-test-key", QUO_BASE_URL: "http://127.0.0.1:9" } });
+  const metrics = new DaemonMetrics(["leads"], () => clients.stats(["default"]));
+  const scheduler = new Scheduler({ loaded, env: {}, logger, clients, metrics, syncs: [SYNC], describe: (e) => (e instanceof Error ? e.message : String(e)), run });
   return { metrics, scheduler };
 }
 

@@ -29,7 +29,8 @@ import { DaemonMetrics } from "../../src/daemon/metrics.js";
 import { Scheduler } from "../../src/daemon/scheduler.js";
 import { ConfigError, SourceError, StateError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
-import { QuoClient, type QuoClientStats } from "../../src/quo/client.js";
+import type { QuoClientStats } from "../../src/quo/client.js";
+import { QuoClients } from "../../src/quo/clients.js";
 import { QuoApiError } from "../../src/quo/errors.js";
 import type { SyncReport } from "../../src/report/report.js";
 
@@ -87,7 +88,7 @@ afterEach(async () => {
 });
 
 async function start(options: HealthServerOptions = {}): Promise<Harness> {
-  const metrics = new DaemonMetrics(["leads", "crm"], () => stats);
+  const metrics = new DaemonMetrics(["leads", "crm"], () => ({ default: stats }));
   const h: Harness = { server: undefined as unknown as HealthServer, port: 0, errors: [], failHealth: false, failMetrics: false };
   const source: HealthSource = {
     health: () => {
@@ -250,14 +251,15 @@ describe("health server: a scheduler's failures reach /healthz as a kind only", 
     ["refused", refused],
   ] as const)("%s", async (kind, outcome) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-health-"));
-    const client = new QuoClient({ apiKey: "unit-test-key", baseUrl: "http://127.0.0.1:9" });
-    const metrics = new DaemonMetrics(["leads"], () => client.stats);
     const sync = { index: 0, name: "leads", schedule: "0 0 1 1 *" };
+    const config = parseConfig({ state: path.join(dir, "state.db"), syncs: [{ name: "leads", source: { type: "csv", path: "c.csv" }, key: "id", fields: { firstName: "First" }, schedule: sync.schedule }] });
+    const clients = new QuoClients({ config, env: { QUO_API_KEY: "unit-test-key", QUO_BASE_URL: "http://127.0.0.1:9" } });
+    const metrics = new DaemonMetrics(["leads"], () => clients.stats(["default"]));
     const scheduler = new Scheduler({
-      loaded: { config: parseConfig({ state: path.join(dir, "state.db"), syncs: [{ name: "leads", source: { type: "csv", path: "c.csv" }, key: "id", fields: { firstName: "First" }, schedule: sync.schedule }] }), file: path.join(dir, "config.json"), baseDir: dir },
+      loaded: { config, file: path.join(dir, "config.json"), baseDir: dir },
       env: {},
       logger: createLogger({ LOG_LEVEL: "silent" }, { pretty: false }),
-      client,
+      clients,
       metrics,
       syncs: [sync],
       describe: (e) => (e instanceof Error ? e.message : String(e)),

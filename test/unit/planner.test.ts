@@ -51,7 +51,7 @@ describe("plan", () => {
       state,
       opts,
     );
-    expect(p.counts).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, rejected: 0 });
+    expect(p.counts).toEqual({ create: 1, update: 1, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0 });
     expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:2", "create:4", "delete:3"]);
     const upd = p.actions[0]!;
     expect(upd.action === "update" && upd.changes).toEqual({ lastName: { from: null, to: "Stone" } });
@@ -87,7 +87,7 @@ describe("plan", () => {
 
   it("a rejected row is reported and keeps its contact", () => {
     const p = plan(snapshot([{ id: "1", first: "A", last: "", phone: "12" }, { id: "", first: "B", last: "", phone: "" }, { id: "1", first: "C", last: "", phone: "" }]), [stateRow("1", fields("A"))], opts);
-    expect(p.counts).toEqual({ create: 0, update: 0, delete: 0, unchanged: 0, rejected: 3 });
+    expect(p.counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3 });
     expect(p.rejected.map((r) => [r.row, r.field])).toEqual([
       [2, "phoneNumbers.mobile"],
       [3, "key"],

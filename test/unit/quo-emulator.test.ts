@@ -185,7 +185,8 @@ describe("rate limit: 10 requests per wall-clock second per key", () => {
   });
 
   it("counts each key separately", async () => {
-    const { result } = await inOneWindow(async (key) => {
+    const { key, result } = await inOneWindow(async (key) => {
+      emu.resetStats();
       const burst = await Promise.all(Array.from({ length: 12 }, () => call(emu.url, "GET", "/v1/contacts?maxResults=1", { auth: key })));
       const other = keys[keys.length - 1] as string;
       const otherReply = await call(emu.url, "GET", "/v1/contacts?maxResults=1", { auth: other });
@@ -193,16 +194,20 @@ describe("rate limit: 10 requests per wall-clock second per key", () => {
     });
     expect(result.burst.filter((r) => r.status === 429)).toHaveLength(2);
     expect(result.otherReply.status).toBe(200);
+    // ...and its stats say so, per key.
+    expect(emu.stats().byKey).toEqual({ [key]: { requests: 12, rateLimited: 2 }, [keys[keys.length - 1] as string]: { requests: 1, rateLimited: 0 } });
   });
 
   it("does not count 401s against the limit", async () => {
-    const { result } = await inOneWindow(async (key) => {
+    const { key, result } = await inOneWindow(async (key) => {
+      emu.resetStats();
       const refused = await Promise.all(Array.from({ length: 12 }, () => call(emu.url, "GET", "/v1/contacts?maxResults=1", { auth: `Bearer ${key}` })));
       const allowed = await Promise.all(Array.from({ length: 10 }, () => call(emu.url, "GET", "/v1/contacts?maxResults=1", { auth: key })));
       return { refused, allowed };
     });
     expect(result.refused.every((r) => r.status === 401)).toBe(true);
     expect(result.allowed.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(emu.stats().byKey).toEqual({ [key]: { requests: 10, rateLimited: 0 } });
   });
 
   it("does not apply a rate-limited write", async () => {
@@ -1202,7 +1207,7 @@ describe("in-process helpers and admin routes", () => {
 
     expect((await call(emu.url, "GET", "/__emulator/stats", { auth: null })).json.requests).toBe(5);
     expect((await call(emu.url, "POST", "/__emulator/reset-stats", { auth: null })).status).toBe(204);
-    expect(emu.stats()).toEqual({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0 });
+    expect(emu.stats()).toEqual({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0, byKey: {} });
   });
 });
 

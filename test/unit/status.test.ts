@@ -78,6 +78,16 @@ describe("renderStatusTable", () => {
     expect(text).toContain("crm: 0 contacts in Quo from this sync; last success never\n  no runs yet");
   });
 
+  it("names each sync's workspace when it is given, and only then", () => {
+    seed();
+    const data = readStatus(store, ["leads", "crm"], 10, { leads: "west", crm: "default" });
+    expect(data.map((s) => [s.sync, s.workspace])).toEqual([["leads", "west"], ["crm", "default"]]);
+    const text = renderStatusTable(data);
+    expect(text.split("\n")[0]).toBe("leads (workspace 'west'): 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
+    expect(text).toContain("crm (workspace 'default'): 0 contacts in Quo from this sync; last success never");
+    expect(readStatus(store, ["leads"], 10)[0]).not.toHaveProperty("workspace");
+  });
+
   it("names link and unlink in a run's counts only when it did some, as the report's headline does", () => {
     seed();
     const c = store.startRun("leads", T0 + 180_000);

@@ -1,0 +1,185 @@
+/**
+ * The Quo clients of one process, one per workspace (README.md, "Several workspaces"). Quo limits
+ * requests per API key, not per workspace name, so every client whose key is the same — two
+ * workspaces configured with one key, or a named workspace with the default workspace's key —
+ * shares one `Throttle`, and a 429 slows them all. Keys are read from the environment when a
+ * workspace's client is first asked for, so a variable that is not set fails only the syncs of
+ * that workspace.
+ */
+import { DEFAULT_WORKSPACE, formatPath, hasWorkspaces, workspaceOf, type Config, type SyncConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { checkBaseUrl } from "../net/base-url.js";
+import { Throttle } from "../net/throttle.js";
+import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL, quoConnectionFromEnv, withMatonPrefix, type QuoAuthMode } from "./auth.js";
+import { QuoClient, type QuoClientOptions, type QuoClientStats } from "./client.js";
+
+/** Client settings the registry does not decide (timeouts, retries); tests and benchmarks tune them. */
+export type QuoClientTuning = Omit<QuoClientOptions, "apiKey" | "matonApiKey" | "baseUrl" | "requestsPerSecond" | "throttle" | "logger" | "workspace" | "keyVariable">;
+
+/** How to build a `QuoClients`. */
+export interface QuoClientsOptions {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  /** Each client logs through a child of it bound to `{workspace}`; default silent. */
+  logger?: Logger;
+  tuning?: QuoClientTuning;
+}
+
+/** Where a workspace's requests go and how they are authenticated; never the key itself. */
+export interface WorkspaceConnection {
+  workspace: string;
+  auth: QuoAuthMode;
+  baseUrl: string;
+  /** The variable the key is read from (`QUO_API_KEY`, `MATON_API_KEY`, or the workspace's `apiKeyEnv`). */
+  keyVariable: string;
+  /** The limit this workspace asks for; the shared throttle runs at the lowest one set for its key. */
+  requestsPerSecond: number;
+}
+
+interface Resolved extends WorkspaceConnection {
+  key: string;
+}
+
+const ZERO_STATS: QuoClientStats = { requests: 0, retries: 0, rateLimited: 0, serverErrors: 0, networkErrors: 0 };
+
+/** The registry: `forSync` hands every sync of one workspace the same client. */
+export class QuoClients {
+  readonly #config: Config;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #logger: Logger | undefined;
+  readonly #tuning: QuoClientTuning;
+  readonly #clients = new Map<string, QuoClient>();
+  /** By the key's value: held only here, in memory, and never listed, logged or returned. */
+  readonly #throttles = new Map<string, { throttle: Throttle; perSecond: number }>();
+
+  /** Never throws: nothing is read from the environment until a client is asked for. */
+  constructor(opts: QuoClientsOptions) {
+    this.#config = opts.config;
+    this.#env = opts.env;
+    this.#logger = opts.logger;
+    this.#tuning = opts.tuning ?? {};
+  }
+
+  /**
+   * The client of the sync's workspace, built on first use and then shared. Throws `ConfigError`
+   * when the workspace's key variable is not set (naming the variable and the config path, never a
+   * value), when `QUO_BASE_URL` is not a URL (default workspace), or for a workspace the config
+   * does not define.
+   */
+  forSync(sync: SyncConfig): QuoClient {
+    return this.forWorkspace(workspaceOf(sync));
+  }
+
+  /** The client of the named workspace (`DEFAULT_WORKSPACE` for the environment's). Throws as `forSync`. */
+  forWorkspace(workspace: string): QuoClient {
+    const built = this.#clients.get(workspace);
+    if (built) return built;
+    const r = this.#resolve(workspace);
+    const named = this.#named(workspace);
+    const shared = this.#throttleFor(r.key);
+    const client = new QuoClient({
+      ...this.#tuning,
+      baseUrl: r.baseUrl,
+      ...(r.auth === "maton" ? { matonApiKey: r.key } : { apiKey: r.key }),
+      // The throttle decides the rate; the number is what the client's start-up log reports.
+      throttle: shared.throttle,
+      requestsPerSecond: shared.perSecond,
+      ...(this.#logger ? { logger: this.#logger.child({ workspace }) } : {}),
+      ...(named ? { workspace, keyVariable: r.keyVariable } : {}),
+    });
+    this.#clients.set(workspace, client);
+    return client;
+  }
+
+  /** How the named workspace is reached, without building its client. Throws as `forSync`. */
+  connection(workspace: string): WorkspaceConnection {
+    const { key: _key, ...connection } = this.#resolve(workspace);
+    return connection;
+  }
+
+  /**
+   * Whether messages name `workspace`: always for a named one; for the default one only when the
+   * config defines workspaces, so a config without any reads as it always did. Never throws.
+   */
+  named(workspace: string): boolean {
+    return this.#named(workspace);
+  }
+
+  /**
+   * The live counters of each named workspace's client, zero for one whose client is not built
+   * yet, so metrics can show every workspace from the start. Never throws.
+   */
+  stats(workspaces: readonly string[]): Record<string, QuoClientStats> {
+    const out: Record<string, QuoClientStats> = {};
+    for (const w of workspaces) out[w] = this.#clients.get(w)?.stats ?? { ...ZERO_STATS };
+    return out;
+  }
+
+  #named(workspace: string): boolean {
+    return workspace !== DEFAULT_WORKSPACE || hasWorkspaces(this.#config);
+  }
+
+  /** One throttle per key, at the lowest rate any workspace with that key asks for. */
+  #throttleFor(key: string): { throttle: Throttle; perSecond: number } {
+    let shared = this.#throttles.get(key);
+    if (!shared) {
+      const rates = [DEFAULT_WORKSPACE, ...Object.keys(this.#config.workspaces)]
+        .map((w) => this.#tryResolve(w))
+        .filter((r): r is Resolved => r !== undefined && r.key === key)
+        .map((r) => r.requestsPerSecond);
+      const perSecond = Math.min(...rates);
+      shared = { throttle: new Throttle(perSecond), perSecond };
+      this.#throttles.set(key, shared);
+    }
+    return shared;
+  }
+
+  #tryResolve(workspace: string): Resolved | undefined {
+    try {
+      return this.#resolve(workspace);
+    } catch {
+      // A workspace whose key is missing shares no throttle; its own syncs report the problem.
+      return undefined;
+    }
+  }
+
+  #resolve(workspace: string): Resolved {
+    if (workspace === DEFAULT_WORKSPACE) {
+      const c = quoConnectionFromEnv(this.#env);
+      const maton = c.mode === "maton";
+      return {
+        workspace,
+        auth: c.mode,
+        baseUrl: c.baseUrl,
+        key: (maton ? c.matonApiKey : c.apiKey) as string,
+        keyVariable: maton ? "MATON_API_KEY" : "QUO_API_KEY",
+        requestsPerSecond: this.#config.quo.requestsPerSecond,
+      };
+    }
+    const w = Object.hasOwn(this.#config.workspaces, workspace) ? this.#config.workspaces[workspace] : undefined;
+    if (!w) {
+      const known = Object.keys(this.#config.workspaces);
+      throw new ConfigError(`no workspace named '${workspace}'; ${known.length ? `the workspaces are: ${known.join(", ")}` : "the config defines no workspaces"}`);
+    }
+    const path = (leaf: string) => formatPath(["workspaces", workspace, leaf]);
+    const maton = w.auth === "maton";
+    const key = this.#env[w.apiKeyEnv]?.trim();
+    if (!key) {
+      throw new ConfigError(`${w.apiKeyEnv} is not set; it holds the ${maton ? "Maton" : "Quo API"} key of workspace '${workspace}'`, path("apiKeyEnv"));
+    }
+    let baseUrl = maton ? MATON_DEFAULT_BASE_URL : QUO_DEFAULT_BASE_URL;
+    if (w.baseUrl !== undefined) {
+      const checked = checkBaseUrl(w.baseUrl, { variable: path("baseUrl"), example: baseUrl });
+      baseUrl = maton ? withMatonPrefix(checked) : checked;
+    }
+    return {
+      workspace,
+      auth: maton ? "maton" : "quo-api-key",
+      baseUrl,
+      key,
+      keyVariable: w.apiKeyEnv,
+      requestsPerSecond: w.requestsPerSecond ?? this.#config.quo.requestsPerSecond,
+    };
+  }
+}
