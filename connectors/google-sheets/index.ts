@@ -122,12 +122,14 @@ async function sourceErrorFor(failure: SheetsCallFailed, session: Session, doing
   }
 }
 
-/** Runs a call, turning its failure into a `SourceError`. */
+/** Runs a call, turning its failure into a `SourceError` whose `cause` is the Sheets API's answer (no secret in it). */
 async function guarded<T>(session: Session, doing: "read" | "write", call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    throw err instanceof SheetsCallFailed ? await sourceErrorFor(err, session, doing) : err;
+    if (!(err instanceof SheetsCallFailed)) throw err;
+    const e = await sourceErrorFor(err, session, doing);
+    throw new SourceError(e.message, { transient: e.transient, cause: err });
   }
 }
 

@@ -158,6 +158,8 @@ describe("errors a user can act on", () => {
   it("404: names the spreadsheet id", async () => {
     const err = await readError(config({ spreadsheetId: "no-such-sheet" }));
     expect(err.message).toContain("spreadsheet no-such-sheet not found; check spreadsheetId");
+    // The Sheets API's own answer is kept as the cause, for a person debugging.
+    expect(err.cause).toMatchObject({ name: "SheetsCallFailed", status: 404 });
   });
 
   it("unknown sheet: lists the spreadsheet's sheets", async () => {
