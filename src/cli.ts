@@ -19,6 +19,15 @@ function common(cmd: Command): Command {
     .option("--sync <name>", "only this sync");
 }
 
+/** The options of the commands whose output is a table or JSON (`fields`, `check`, `status`). */
+function listing(cmd: Command): Command {
+  return cmd
+    .option("--config <file>", "config file", "./quo-sync.config.json")
+    .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+    .option("--out <file>", "write to this file instead of stdout")
+    .option("--sync <name>", "only this sync");
+}
+
 const program = new Command()
   .name("quo-sync")
   .description("Keep a Quo workspace's contacts in step with a CSV file, a Google Sheet or HubSpot.")
@@ -55,35 +64,17 @@ program
     exitCode = await daemonCommand({ format: "json", ...opts });
   });
 
-program
-  .command("fields")
-  .description("the workspace's Quo custom fields, how the config maps them, and unmapped source columns")
-  .option("--config <file>", "config file", "./quo-sync.config.json")
-  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
-  .option("--out <file>", "write to this file instead of stdout")
-  .option("--sync <name>", "only this sync")
+listing(program.command("fields").description("the workspace's Quo custom fields, how the config maps them, and unmapped source columns"))
   .action(async (opts) => {
     exitCode = await fieldsCommand(opts);
   });
 
-program
-  .command("check")
-  .description("check that each source can be read and that Quo accepts the credentials; writes nothing")
-  .option("--config <file>", "config file", "./quo-sync.config.json")
-  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
-  .option("--out <file>", "write to this file instead of stdout")
-  .option("--sync <name>", "only this sync")
+listing(program.command("check").description("check that each source can be read and that Quo accepts the credentials; writes nothing"))
   .action(async (opts) => {
     exitCode = await checkCommand(opts);
   });
 
-program
-  .command("status")
-  .description("recent runs per sync from the state database")
-  .option("--config <file>", "config file", "./quo-sync.config.json")
-  .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
-  .option("--out <file>", "write to this file instead of stdout")
-  .option("--sync <name>", "only this sync")
+listing(program.command("status").description("recent runs per sync from the state database"))
   .option("--runs <n>", "runs listed per sync (default 10)")
   .action(async (opts) => {
     exitCode = await statusCommand(opts);
