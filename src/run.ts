@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
-import { checkColumns, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
+import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
@@ -125,6 +125,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       p = plan(snapshot, state, { ...planOptions, workspace: workspace.index });
     }
     logPlan(log, sync, p);
+    // With workspaces configured, each report says which one, right after the sync's name.
+    const named = (r: SyncReport): SyncReport => {
+      if (!hasWorkspaces(loaded.config)) return r;
+      const { sync: name, ...rest } = r;
+      return { sync: name, workspace: workspaceOf(sync), ...rest };
+    };
     const extra = { ...(recovery ? { recovery } : {}) };
     if (opts.dryRun || isRefused(p)) {
       const report = reportFromPlan(p, opts.dryRun);
@@ -132,7 +138,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
         store.finishRun(runId, "refused", now(), report.counts, p.guards.find((g) => g.refused)?.message);
         store.addRejections(runId, p.rejected);
       }
-      return { ...report, ...extra, durationMs: now() - started };
+      return { ...named(report), ...extra, durationMs: now() - started };
     }
 
     // Execute.
@@ -160,7 +166,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined);
     store.addRejections(runId as number, p.rejected);
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");
-    return { ...report, ...extra, durationMs: now() - started };
+    return { ...named(report), ...extra, durationMs: now() - started };
   } catch (e) {
     if (runId !== null) recordFailure(store, runId, e, lock, now(), log);
     throw e;

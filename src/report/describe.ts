@@ -128,7 +128,8 @@ export function headline(r: SyncReport): string {
   const verb = r.outcome === "refused" ? "refused, nothing written:" : r.dryRun ? "would" : r.outcome === "interrupted" ? "interrupted after it did" : "did";
   const linked = COUNTS_SHOWN_WHEN_NONZERO.filter((n) => c[n] > 0).map((n) => `, ${n} ${c[n]}`).join("");
   const drift = r.drift ? `, drifted in Quo ${r.drift.length}` : "";
-  return `${r.sync}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
+  const where = r.workspace ? ` (workspace ${r.workspace})` : "";
+  return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
 }
 
 /** The extra facts of a real run (recovery, write-back, duration), one phrase each; empty for a plan. */

@@ -45,6 +45,8 @@ export interface ReportChange {
 
 export interface SyncReport {
   sync: string;
+  /** The Quo workspace the sync writes to, when the config names workspaces. */
+  workspace?: string;
   dryRun: boolean;
   outcome: ReportOutcome;
   counts: ReportCounts;

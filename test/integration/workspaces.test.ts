@@ -66,7 +66,8 @@ describe("several workspaces", () => {
     setup();
     const r = await cli(["sync", "--format", "json"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(reports(r.stdout).map((x) => [x.sync, x.counts.create])).toEqual([["west-leads", 6], ["east-leads", 4]]);
+    expect(reports(r.stdout).map((x) => [x.sync, x.workspace, x.counts.create])).toEqual([["west-leads", "west", 6], ["east-leads", "east", 4]]);
+    expect(Object.keys(reports(r.stdout)[0]).slice(0, 2)).toEqual(["sync", "workspace"]);
     expect(compareWithSource(west.contacts(), westRows, "west-leads")).toEqual([]);
     expect(compareWithSource(east.contacts(), eastRows, "east-leads")).toEqual([]);
     // Nothing crossed over: each workspace holds its own sync's contacts only, sent with its own key.
@@ -74,6 +75,11 @@ describe("several workspaces", () => {
     expect(east.contacts().every((c) => c.externalId?.startsWith("east-leads:"))).toBe(true);
     expect(Object.keys(west.stats().byKey)).toEqual([WEST_KEY]);
     expect(Object.keys(east.stats().byKey)).toEqual([EAST_KEY]);
+
+    // The table names the workspace in each sync's headline.
+    const table = await cli(["plan"]);
+    expect(table.stdout).toContain("west-leads (workspace west): would create 0");
+    expect(table.stdout).toContain("east-leads (workspace east): would create 0");
 
     const again = await cli(["sync", "--format", "json"]);
     expect(again.status).toBe(0);
