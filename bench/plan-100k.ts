@@ -8,7 +8,7 @@
 import path from "node:path";
 import { plan } from "../src/plan/planner.js";
 import { readSnapshot } from "../src/sources.js";
-import { StateStore } from "../src/state/store.js";
+import { openStore } from "../src/state/store.js";
 import { benchConfig } from "./bench-config.js";
 
 const [, , mode, dir, csvName, dbName] = process.argv;
@@ -18,21 +18,18 @@ const sync = benchConfig(dbName, csvName).syncs[0]!;
 const t0 = performance.now();
 const snapshot = await readSnapshot(sync.source, { baseDir: dir, env: process.env, wanted: [] });
 const t1 = performance.now();
-const store = StateStore.open(path.join(dir, dbName));
-const state = mode === "first" ? [] : store.loadSyncRows("bench");
+const store = await openStore(path.join(dir, dbName));
+const state = mode === "first" ? [] : await store.loadSyncRows("bench");
 const t2 = performance.now();
 const p = plan(snapshot, state, { sync, customFields: [], allowDeletes: true });
 const t3 = performance.now();
 
 if (mode === "first") {
   const now = Date.now();
-  store.transaction(() => {
-    for (const a of p.actions) {
-      if (a.action === "create") store.putRow("bench", { key: a.key, quoId: `CT${a.key}`, hash: a.hash, fields: a.fields, itemIds: { phoneNumbers: {}, emails: {} }, sourceHash: a.sourceHash }, now);
-    }
-  });
+  const rows = p.actions.flatMap((a) => (a.action === "create" ? [{ key: a.key, quoId: `CT${a.key}`, hash: a.hash, fields: a.fields, itemIds: { phoneNumbers: {}, emails: {} }, sourceHash: a.sourceHash }] : []));
+  await store.putRows("bench", rows, now);
 }
-store.close();
+await store.close();
 
 process.stdout.write(
   JSON.stringify({

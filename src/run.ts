@@ -20,7 +20,7 @@ import { QuoClients } from "./quo/clients.js";
 import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
-import { StateStore } from "./state/store.js";
+import { isPostgresUrl, openStore, type StateStore } from "./state/store.js";
 import { writeBackIds } from "./write-back.js";
 
 export interface RunOptions {
@@ -56,9 +56,19 @@ export interface RunDeps {
 /** How many writes may be in flight at once; the throttle, not this, holds the rate. */
 export const WRITE_CONCURRENCY = 10;
 
-/** The state file's path: relative paths resolve against the config file's folder. */
-export function statePath(loaded: LoadedConfig): string {
-  return path.resolve(loaded.baseDir, loaded.config.state);
+/**
+ * Where the state lives: `QUO_SYNC_DATABASE_URL` when set (so the URL and its password can stay
+ * out of the config file), else the config's `state`: a `postgres://` URL as it is, a file path
+ * resolved against the config file's folder.
+ */
+export function stateLocation(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  const url = env.QUO_SYNC_DATABASE_URL?.trim();
+  if (url) {
+    if (!isPostgresUrl(url)) throw new ConfigError("QUO_SYNC_DATABASE_URL: give a postgres:// or postgresql:// URL (or unset it to use the config's `state`)");
+    return url;
+  }
+  const { state } = loaded.config;
+  return isPostgresUrl(state) ? state : path.resolve(loaded.baseDir, state);
 }
 
 /**
@@ -83,7 +93,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   const log = deps.logger.child({ sync: sync.name, workspace: workspaceOf(sync) });
   const started = now();
 
-  const store = StateStore.open(statePath(loaded), { readonly: opts.dryRun });
+  const store = await openStore(stateLocation(loaded, deps.env), { readonly: opts.dryRun });
   let lock: RunLock | undefined;
   let runId: number | null = null;
   try {
@@ -91,8 +101,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     if (!opts.dryRun) {
       lock = await acquireLock(store, sync.name, { waitMs: opts.waitForLockMs ?? 0, now, ...deps.lockTiming, onLost: (reason) => log.error(`${reason}; no further write is sent`) });
       // Recorded from here on, so a source that is down shows as a failed run in `status`.
-      store.closeAbandonedRuns(sync.name, now());
-      runId = store.startRun(sync.name, started);
+      await store.closeAbandonedRuns(sync.name, now());
+      runId = await store.startRun(sync.name, started);
     }
 
     // Read.
@@ -102,17 +112,17 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     log.info({ rows: snapshot.rows.length }, "source read");
     const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger)).forSync(sync);
     const customFields = Object.keys(sync.fields.customFields).length ? resolveCustomFields(sync, syncIndex, await client.listCustomFields()) : [];
-    if (!opts.acceptFieldChanges) checkFieldChanges(sync, syncIndex, store.customFieldBindings(sync.name), customFields);
+    if (!opts.acceptFieldChanges) checkFieldChanges(sync, syncIndex, await store.customFieldBindings(sync.name), customFields);
     const managed = managedOf(sync, customFields);
     let recovery: RecoveryResult | undefined;
     if (!opts.dryRun) {
-      store.saveCustomFieldBindings(sync.name, customFields.map((c) => ({ configName: c.configName, key: c.key, name: c.name, type: c.type })), now());
+      await store.saveCustomFieldBindings(sync.name, customFields.map((c) => ({ configName: c.configName, key: c.key, name: c.name, type: c.type })), now());
       recovery = await recoverJournal(store, client, sync.name, managed, now);
       if (recovery.adopted + recovery.refreshed + recovery.dropped > 0) log.info(recovery, "resolved writes left in flight by an earlier run");
-    } else if (store.pendingJournal(sync.name).length > 0) {
+    } else if ((await store.pendingJournal(sync.name)).length > 0) {
       log.warn("an earlier run was stopped mid-write; the next real run re-reads those contacts from Quo first, so this plan may show a few changes that are already done");
     }
-    const state = store.loadSyncRows(sync.name);
+    const state = await store.loadSyncRows(sync.name);
     const readback = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
@@ -135,8 +145,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     if (opts.dryRun || isRefused(p)) {
       const report = reportFromPlan(p, opts.dryRun);
       if (runId !== null) {
-        store.finishRun(runId, "refused", now(), report.counts, p.guards.find((g) => g.refused)?.message);
-        store.addRejections(runId, p.rejected);
+        await store.finishRun(runId, "refused", now(), report.counts, p.guards.find((g) => g.refused)?.message);
+        await store.addRejections(runId, p.rejected);
       }
       return { ...named(report), ...extra, durationMs: now() - started };
     }
@@ -161,18 +171,18 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     });
     const interrupted = Boolean(deps.signal?.aborted || lock?.lost());
     const report = reportFromRun(p, outcomes, interrupted);
-    const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, store.loadSyncRows(sync.name), log);
+    const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, await store.loadSyncRows(sync.name), log);
     if (writeBack) report.writeBack = writeBack;
-    store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined);
-    store.addRejections(runId as number, p.rejected);
+    await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined);
+    await store.addRejections(runId as number, p.rejected);
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");
     return { ...named(report), ...extra, durationMs: now() - started };
   } catch (e) {
-    if (runId !== null) recordFailure(store, runId, e, lock, now(), log);
+    if (runId !== null) await recordFailure(store, runId, e, lock, now(), log);
     throw e;
   } finally {
-    lock?.release();
-    store.close();
+    await lock?.release();
+    await store.close();
   }
 }
 
@@ -190,11 +200,11 @@ function interruptedBecause(lock: RunLock | undefined): string {
  * Records a run that threw: interrupted when it lost its lock, failed otherwise. A failure to
  * record it (the state database is what failed, say) is logged and never hides the run's own error.
  */
-function recordFailure(store: StateStore, runId: number, e: unknown, lock: RunLock | undefined, at: number, log: Logger): void {
+async function recordFailure(store: StateStore, runId: number, e: unknown, lock: RunLock | undefined, at: number, log: Logger): Promise<void> {
   const message = e instanceof Error ? e.message : String(e);
   try {
-    if (lock?.lost()) store.finishRun(runId, "interrupted", at, undefined, interruptedBecause(lock));
-    else store.finishRun(runId, "failed", at, undefined, message);
+    if (lock?.lost()) await store.finishRun(runId, "interrupted", at, undefined, interruptedBecause(lock));
+    else await store.finishRun(runId, "failed", at, undefined, message);
   } catch (recordError) {
     log.error({ error: recordError instanceof Error ? recordError.message : String(recordError) }, "could not record the failed run in the state database");
   }

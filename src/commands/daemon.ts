@@ -11,8 +11,8 @@ import { Scheduler } from "../daemon/scheduler.js";
 import { parseHttpAddress, planSchedules } from "../daemon/schedules.js";
 import { onStopSignals } from "../daemon/shutdown.js";
 import type { QuoClients } from "../quo/clients.js";
-import { clientsFor, statePath } from "../run.js";
-import { StateStore } from "../state/store.js";
+import { clientsFor, stateLocation } from "../run.js";
+import { openStore } from "../state/store.js";
 import { EXIT, describeError, fail, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
 /**
@@ -48,7 +48,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     workspaces = workspacesOf(ctx.loaded, schedules.scheduled.map((s) => s.index));
     for (const w of workspaces) clients.forWorkspace(w);
     // Opening creates and migrates the file: a path that cannot be written fails here, not at the first tick.
-    StateStore.open(statePath(ctx.loaded)).close();
+    await (await openStore(stateLocation(ctx.loaded, ctx.env))).close();
   } catch (e) {
     return fail(e);
   }
@@ -77,7 +77,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     logger.info({ http: `${server.address.host}:${server.address.port}` }, "serving /healthz and /metrics");
   }
   for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
-  scheduler.start();
+  await scheduler.start();
   logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid }, "daemon started");
 
   const signal = await signals.signalled;

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
 import { COUNT_NAMES } from "../report/describe.js";
-import { statePath } from "../run.js";
-import { StateStore, type LockHolder, type RunRecord } from "../state/store.js";
+import { stateLocation } from "../run.js";
+import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type StateStore } from "../state/store.js";
 import { ConfigError } from "../errors.js";
 import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
@@ -67,19 +67,16 @@ function allCounts(stored: Record<string, number> | null): Record<string, number
  * Reads the status of the named syncs from an open store. `workspaces` (sync name → workspace) adds
  * each listed sync's `workspace`. Throws `StateError` when the database cannot be read.
  */
-export function readStatus(store: StateStore, syncs: readonly string[], runs: number, workspaces: Readonly<Record<string, string>> = {}): StatusSync[] {
-  return syncs.map((sync) => {
-    const recent = store.recentRuns({ sync, limit: runs });
-    const lastOk = recent.find((r) => r.outcome === "ok") ?? store.recentRuns({ sync, limit: SUCCESS_LOOKBACK }).find((r) => r.outcome === "ok");
-    const holder: LockHolder | null = store.lockHolder(sync);
+export async function readStatus(store: StateStore, syncs: readonly string[], runs: number, workspaces: Readonly<Record<string, string>> = {}): Promise<StatusSync[]> {
+  const out: StatusSync[] = [];
+  for (const sync of syncs) {
+    const recent = await store.recentRuns({ sync, limit: runs });
+    const lastOk = recent.find((r) => r.outcome === "ok") ?? (await store.recentRuns({ sync, limit: SUCCESS_LOOKBACK })).find((r) => r.outcome === "ok");
+    const holder: LockHolder | null = await store.lockHolder(sync);
     const workspace = Object.hasOwn(workspaces, sync) ? workspaces[sync] : undefined;
-    return {
-      sync,
-      ...(workspace !== undefined ? { workspace } : {}),
-      contacts: store.countSyncRows(sync),
-      runningNow: holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null,
-      lastSuccessAt: iso(lastOk?.endedAt ?? null),
-      runs: recent.map((r) => ({
+    const history = [];
+    for (const r of recent) {
+      history.push({
         id: r.id,
         startedAt: new Date(r.startedAt).toISOString(),
         endedAt: iso(r.endedAt),
@@ -87,10 +84,19 @@ export function readStatus(store: StateStore, syncs: readonly string[], runs: nu
         outcome: r.outcome,
         counts: allCounts(r.counts),
         error: r.error,
-        rejections: store.runRejections(r.id, REJECTIONS_PER_RUN),
-      })),
-    };
-  });
+        rejections: await store.runRejections(r.id, REJECTIONS_PER_RUN),
+      });
+    }
+    out.push({
+      sync,
+      ...(workspace !== undefined ? { workspace } : {}),
+      contacts: await store.countSyncRows(sync),
+      runningNow: holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null,
+      lastSuccessAt: iso(lastOk?.endedAt ?? null),
+      runs: history,
+    });
+  }
+  return out;
 }
 
 function duration(ms: number | null): string {
@@ -147,26 +153,26 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
 
 export async function statusCommand(opts: StatusOptions): Promise<number> {
   try {
-    const { loaded } = setup(opts);
+    const { loaded, env } = setup(opts);
     const selected = selectSyncs(loaded, opts.sync).map((i) => loaded.config.syncs[i]!);
     const names = selected.map((s) => s.name);
     // Without workspaces in the config every sync is in the one workspace: nothing to show.
     const workspaces: Record<string, string> = hasWorkspaces(loaded.config) ? Object.fromEntries(selected.map((s) => [s.name, workspaceOf(s)])) : {};
     const runs = opts.runs === undefined ? DEFAULT_RUNS : Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs ${opts.runs}: give a whole number of runs, 1 or more`);
-    const file = statePath(loaded);
-    if (!existsSync(file)) {
+    const file = stateLocation(loaded, env);
+    if (!isPostgresUrl(file) && !existsSync(file)) {
       const empty: StatusSync[] = names.map((sync) => ({ sync, ...(Object.hasOwn(workspaces, sync) ? { workspace: workspaces[sync] as string } : {}), contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));
       emit(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : `no runs yet (${file} does not exist)\n`, opts.out);
       return EXIT.ok;
     }
-    const store = StateStore.open(file, { readonly: true });
+    const store = await openStore(file, { readonly: true });
     try {
-      const data = readStatus(store, names, runs, workspaces);
+      const data = await readStatus(store, names, runs, workspaces);
       emit(opts.format === "json" ? JSON.stringify(data, null, 2) + "\n" : renderStatusTable(data), opts.out);
       return EXIT.ok;
     } finally {
-      store.close();
+      await store.close();
     }
   } catch (e) {
     return fail(e);

@@ -11,9 +11,9 @@ import type { Logger } from "../log.js";
 import type { QuoClients } from "../quo/clients.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
-import { runSync, statePath, type RunDeps, type RunOptions } from "../run.js";
+import { runSync, stateLocation, type RunDeps, type RunOptions } from "../run.js";
 import { LockBusy } from "../state/lock.js";
-import { StateStore } from "../state/store.js";
+import { isPostgresUrl, openStore, type StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledSync } from "./schedules.js";
@@ -67,8 +67,8 @@ export class Scheduler {
   }
 
   /** Loads each sync's last outcome from the state database, then schedules every sync. */
-  start(): void {
-    this.loadHistory();
+  async start(): Promise<void> {
+    await this.loadHistory();
     const cronLogger = cronLoggerFor(this.opts.logger);
     for (const s of this.opts.syncs) {
       const log = this.logFor(s);
@@ -140,7 +140,7 @@ export class Scheduler {
       state.lastError = reason;
       state.lastErrorKind = errorKind(e);
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
-      this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
+      await this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
     }
   }
 
@@ -155,31 +155,31 @@ export class Scheduler {
    * be opened, say) leaves no trace in it, and `status` must still show it. Writes the failed run
    * when (and only when) `runSync` did not.
    */
-  private recordUnrecordedFailure(sync: string, started: number, ended: number, message: string, log: Logger): void {
+  private async recordUnrecordedFailure(sync: string, started: number, ended: number, message: string, log: Logger): Promise<void> {
     let store: StateStore | undefined;
     try {
-      store = StateStore.open(statePath(this.opts.loaded));
-      const [last] = store.recentRuns({ sync, limit: 1 });
+      store = await openStore(stateLocation(this.opts.loaded, this.opts.env));
+      const [last] = await store.recentRuns({ sync, limit: 1 });
       if (last && last.startedAt >= started) return;
-      const id = store.startRun(sync, started);
+      const id = await store.startRun(sync, started);
       // The raw message, as runSync records its own failures.
-      store.finishRun(id, "failed", ended, undefined, message);
+      await store.finishRun(id, "failed", ended, undefined, message);
     } catch (e) {
       log.warn(`could not record the failed run in the state database: ${this.opts.describe(e)}`);
     } finally {
-      store?.close();
+      await store?.close();
     }
   }
 
   /** Each sync's last outcome and success from earlier processes, so `/healthz` and the gauge survive restarts. */
-  private loadHistory(): void {
-    const file = statePath(this.opts.loaded);
-    if (!existsSync(file)) return;
+  private async loadHistory(): Promise<void> {
     let store: StateStore | undefined;
     try {
-      store = StateStore.open(file, { readonly: true });
+      const location = stateLocation(this.opts.loaded, this.opts.env);
+      if (!isPostgresUrl(location) && !existsSync(location)) return;
+      store = await openStore(location, { readonly: true });
       for (const [name, state] of this.states) {
-        const runs = store.recentRuns({ sync: name, limit: HISTORY_AT_START }).filter((r) => r.outcome !== "running");
+        const runs = (await store.recentRuns({ sync: name, limit: HISTORY_AT_START })).filter((r) => r.outcome !== "running");
         const last = runs[0];
         if (last) {
           state.lastOutcome = last.outcome;
@@ -198,7 +198,7 @@ export class Scheduler {
     } catch (e) {
       this.opts.logger.warn(`could not read earlier runs from the state database: ${this.opts.describe(e)}`);
     } finally {
-      store?.close();
+      await store?.close();
     }
   }
 

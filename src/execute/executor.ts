@@ -165,7 +165,7 @@ export async function execute(plan: Plan, ctx: ExecuteContext): Promise<ActionOu
   for (const a of unlinks) {
     if (ctx.signal?.aborted) break;
     // No request: Quo keeps the contact as it is; the sync only stops managing it.
-    ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now());
+    await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now());
     record({ action: a, status: "done", quoId: a.quoId });
   }
 
@@ -269,15 +269,15 @@ interface JournalWrite {
  */
 async function journaled<T>(ctx: ExecuteContext, w: JournalWrite, write: () => Promise<{ effect: StateEffect; result: T }>): Promise<T> {
   if (ctx.lockLost?.()) throw new LockLost(`sync '${ctx.sync.name}' lost its run lock; no further write is sent`);
-  const jid = ctx.store.journalBegin({ sync: ctx.sync.name, key: w.key, op: w.op, quoId: w.quoId, externalId: externalIdFor(ctx.sync.name, w.key), fields: w.fields, runId: ctx.runId, startedAt: ctx.now() });
+  const jid = await ctx.store.journalBegin({ sync: ctx.sync.name, key: w.key, op: w.op, quoId: w.quoId, externalId: externalIdFor(ctx.sync.name, w.key), fields: w.fields, runId: ctx.runId, startedAt: ctx.now() });
   let done: { effect: StateEffect; result: T };
   try {
     done = await write();
   } catch (e) {
-    if (definitelyRefused(e) || e instanceof ContactGone) ctx.store.journalAbort(jid);
+    if (definitelyRefused(e) || e instanceof ContactGone) await ctx.store.journalAbort(jid);
     throw e;
   }
-  ctx.store.journalCommit(jid, ctx.sync.name, done.effect, ctx.now());
+  await ctx.store.journalCommit(jid, ctx.sync.name, done.effect, ctx.now());
   return done.result;
 }
 
@@ -352,7 +352,7 @@ async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: readonly Q
   if (buildContactUpdate(current, a.fields, ctx.managed, a.itemIds, externalId).empty) {
     // Quo holds the merged contact already (set in the app, or by a write whose answer was lost):
     // nothing to send, and no write to journal.
-    ctx.store.putRow(ctx.sync.name, row(itemIdsOf(current, ctx.managed, a.itemIds)), ctx.now());
+    await ctx.store.putRows(ctx.sync.name, [row(itemIdsOf(current, ctx.managed, a.itemIds))], ctx.now());
     return { action: a, status: "done", quoId: a.quoId, note: "already in Quo" };
   }
   try {

@@ -35,13 +35,13 @@ export interface RecoveryResult {
  */
 export async function recoverJournal(store: StateStore, client: QuoClient, sync: string, managed: Managed, now: () => number): Promise<RecoveryResult> {
   const result: RecoveryResult = { adopted: 0, refreshed: 0, dropped: 0, duplicatesRemoved: 0 };
-  const pending = store.pendingJournal(sync);
+  const pending = await store.pendingJournal(sync);
   if (pending.length === 0) return result;
 
   // The newest entry of a key decides; older ones of the same key are resolved with it.
   const byKey = new Map<string, JournalEntry[]>();
   for (const e of pending) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e]);
-  const state = new Map(store.loadSyncRows(sync).map((r) => [r.key, r]));
+  const state = new Map((await store.loadSyncRows(sync)).map((r) => [r.key, r]));
 
   const creates: JournalEntry[] = [];
   for (const entries of byKey.values()) {
@@ -58,21 +58,21 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       // still somebody else's contact and the next plan matches it again.
       if (contact && contact.externalId === last.externalId) {
         const fields = fieldsOf(contact, managed);
-        store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed), linked: true } }, now());
+        await store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed), linked: true } }, now());
         result.refreshed++;
       } else {
-        store.resolveJournal(ids, sync, { none: true }, now());
+        await store.resolveJournal(ids, sync, { none: true }, now());
         result.dropped++;
       }
       continue;
     }
     if (!contact) {
-      store.resolveJournal(ids, sync, { remove: last.key }, now());
+      await store.resolveJournal(ids, sync, { remove: last.key }, now());
       result.dropped++;
     } else {
       const known = state.get(last.key)?.itemIds;
       const fields = fieldsOf(contact, managed, known);
-      store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed, known) } }, now());
+      await store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed, known) } }, now());
       result.refreshed++;
     }
   }
@@ -83,7 +83,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       const ids = (byKey.get(entry.key) ?? []).map((e) => e.id);
       const [keep, ...extra] = byExt.get(entry.externalId) ?? [];
       if (!keep) {
-        store.resolveJournal(ids, sync, { none: true }, now());
+        await store.resolveJournal(ids, sync, { none: true }, now());
         result.dropped++;
         continue;
       }
@@ -95,7 +95,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       // executor writes the contact whole from what Quo holds then.
       const known = state.get(entry.key)?.itemIds;
       const fields = fieldsOf(keep, managed, known);
-      store.resolveJournal(ids, sync, { upsert: { key: entry.key, quoId: keep.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(keep, managed, known) } }, now());
+      await store.resolveJournal(ids, sync, { upsert: { key: entry.key, quoId: keep.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(keep, managed, known) } }, now());
       result.adopted++;
     }
   }

@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { QuoClient } from "../../src/quo/client.js";
 import { runSync } from "../../src/run.js";
-import { StateStore } from "../../src/state/store.js";
+import { openStore, type StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, useQuoEmulator, writes } from "./harness.js";
 
@@ -77,8 +77,8 @@ describe("run lock", () => {
 
     await waitFor(() => writes(emulator) >= 10);
     // Another host judged the lock stale and took it.
-    const other = StateStore.open(ws.state);
-    expect(other.tryLock("leads", { owner: "elsewhere", host: "another-host", pid: 1 }, Date.now() + 1, 0, () => true).ok).toBe(true);
+    const other = await openStore(ws.state);
+    expect((await other.tryLock("leads", { owner: "elsewhere", host: "another-host", pid: 1 }, Date.now() + 1, () => true)).ok).toBe(true);
     const atTakeover = writes(emulator);
     const report = await running;
     expect(report.outcome).toBe("interrupted");
@@ -86,13 +86,13 @@ describe("run lock", () => {
     // next heartbeat land after the takeover; the run did not go on to the end.
     expect(writes(emulator)).toBeLessThan(200);
     expect(writes(emulator) - atTakeover).toBeLessThan(60);
-    const [run] = other.recentRuns({ sync: "leads", limit: 1 });
+    const [run] = await other.recentRuns({ sync: "leads", limit: 1 });
     expect(run).toMatchObject({ outcome: "interrupted", error: "the run lock of sync 'leads' was taken over by another process" });
-    expect(other.lockHolder("leads")?.owner).toBe("elsewhere");
+    expect((await other.lockHolder("leads"))?.owner).toBe("elsewhere");
 
     // The other holder finishes; the next run converges with no duplicate.
-    other.unlock("leads", "elsewhere");
-    other.close();
+    await other.unlock("leads", "elsewhere");
+    await other.close();
     emulator.setLatency(0);
     const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
     expect(again.status, again.stderr).toBe(0);

@@ -4,7 +4,8 @@
  * with no duplicate contact and no duplicate phone or email item.
  */
 import { describe, expect, it } from "vitest";
-import { StateStore } from "../../src/state/store.js";
+import { openStore } from "../../src/state/store.js";
+import { ENGINES, type EngineFixture } from "./engines.js";
 import { mulberry32, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes, useQuoEmulator } from "./harness.js";
 
@@ -42,10 +43,10 @@ const writesApplied = (): number => {
  * 10), so callers keep `writeKills × (maxWrites + 10)` below the writes the phase needs: then every
  * write kill lands mid-run. Returns how many of them did.
  */
-async function crashLoop(writeKills: number, maxWrites: number, random: () => number): Promise<number> {
+async function crashLoop(writeKills: number, maxWrites: number, random: () => number, env: NodeJS.ProcessEnv): Promise<number> {
   let landed = 0;
   for (let i = 0; i <= writeKills; i++) {
-    const { child, done } = startCli(args(), cliEnv(emulator), ws.dir);
+    const { child, done } = startCli(args(), env, ws.dir);
     const byWrites = i < writeKills;
     const target = writesApplied() + 1 + Math.floor(random() * maxWrites);
     const timer = byWrites
@@ -59,21 +60,29 @@ async function crashLoop(writeKills: number, maxWrites: number, random: () => nu
       if (byWrites) landed++;
     } else expect(r.status).toBe(0);
   }
-  const final = await runCli(args(), cliEnv(emulator), ws.dir);
+  const final = await runCli(args(), env, ws.dir);
   expect(final.stderr).not.toMatch(/error/i);
   expect(final.status).toBe(0);
   return landed;
 }
 
-describe("kill -9 at any instant", () => {
+/** The CLI's environment with the state on `fx`'s engine: PostgreSQL through QUO_SYNC_DATABASE_URL, else the config's file. */
+async function stateEnv(fx: EngineFixture): Promise<{ env: NodeJS.ProcessEnv; state: string }> {
+  if (fx.engine === "sqlite") return { env: cliEnv(emulator), state: ws.state };
+  const url = await fx.fresh();
+  return { env: cliEnv(emulator, { QUO_SYNC_DATABASE_URL: url }), state: url };
+}
+
+describe.each(ENGINES)("kill -9 at any instant (%s state)", (_name, fx) => {
   it("converges with no duplicate after repeated crashes during creates, updates and deletes", async () => {
+    const { env } = await stateEnv(fx);
     const random = mulberry32(42);
     emulator.setLatency(8);
     ws.writeConfig({ maxDeletePercent: 100 }, { quo: { requestsPerSecond: 100 } });
 
     let rows = Array.from({ length: 150 }, (_, i) => personRow(i + 1));
     ws.writeCsv(rows);
-    const killedCreates = await crashLoop(5, 10, random); // 150 creates > 5 × 20
+    const killedCreates = await crashLoop(5, 10, random, env); // 150 creates > 5 × 20
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
 
     // A person adds a number, an email and a role in the Quo app to every fifth contact: each
@@ -104,14 +113,14 @@ describe("kill -9 at any instant", () => {
     rows = rows.map((r, i) => (i % 2 === 0 ? personRow(i + 1, 1).map((v, j) => (j === 5 && !v ? `646-555-${String(1000 + i).slice(-4)}` : v)) : r));
     rows = rows.map((r) => r.map((v, j) => (j === 5 && v.startsWith("646-555") ? v.replace("646-555", "646-700") : v)));
     ws.writeCsv(rows);
-    const killedUpdates = await crashLoop(4, 6, random); // 75 updates > 4 × 16
+    const killedUpdates = await crashLoop(4, 6, random, env); // 75 updates > 4 × 16
     expect(compareWithSource(emulator.contacts(), rows, "leads", PERSONAL_LABELS)).toEqual([]);
     expect(noDuplicateItems()).toEqual([]);
     expect(survivors()).toEqual([]);
 
     rows = rows.filter((_, i) => i % 3 !== 0);
     ws.writeCsv(rows);
-    const killedDeletes = await crashLoop(2, 8, random); // 50 deletes > 2 × 18
+    const killedDeletes = await crashLoop(2, 8, random, env); // 50 deletes > 2 × 18
     expect(compareWithSource(emulator.contacts(), rows, "leads", PERSONAL_LABELS)).toEqual([]);
     expect(survivors()).toEqual([]);
 
@@ -119,7 +128,7 @@ describe("kill -9 at any instant", () => {
     // and a last rerun has nothing left to do.
     expect([killedCreates, killedUpdates, killedDeletes]).toEqual([5, 4, 2]);
     emulator.resetStats();
-    const last = await runCli(args(), cliEnv(emulator), ws.dir);
+    const last = await runCli(args(), env, ws.dir);
     expect(reports(last.stdout)[0].counts).toMatchObject({ create: 0, update: 0, delete: 0, failed: 0 });
     expect(writes(emulator)).toBe(0);
   });
@@ -156,8 +165,9 @@ describe("a faulty Quo", () => {
   });
 });
 
-describe("a fatal error mid-run", () => {
+describe.each(ENGINES)("a fatal error mid-run (%s state)", (_name, fx) => {
   it("waits for the writes in flight and records them before the state database is closed", async () => {
+    const { env, state } = await stateEnv(fx);
     const rows = Array.from({ length: 60 }, (_, i) => personRow(i + 1));
     ws.writeCsv(rows);
     ws.writeConfig({}, { quo: { requestsPerSecond: 100 } });
@@ -165,20 +175,20 @@ describe("a fatal error mid-run", () => {
     let posts = 0;
     // The key is revoked mid-run: the 15th create is refused with 401, with 9 others in flight.
     emulator.setRefusal(({ method }) => (method === "POST" && ++posts === 15 ? { status: 401, code: "0800401", title: "Unauthorized", message: "You are unauthorized to access the contact" } : undefined));
-    const r = await runCli(args(), cliEnv(emulator), ws.dir);
+    const r = await runCli(args(), env, ws.dir);
     emulator.setRefusal(undefined);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("Quo API error");
     // Every contact Quo created is in the state, and no write was left unrecorded in the journal.
     const created = emulator.contacts().map((c) => c.externalId).sort();
     expect(created.length).toBeGreaterThan(14);
-    const store = StateStore.open(ws.state, { readonly: true });
+    const store = await openStore(state, { readonly: true });
     try {
-      expect(store.pendingJournal("leads")).toEqual([]);
-      expect(store.loadSyncRows("leads").map((row) => `leads:${row.key}`).sort()).toEqual(created);
-      expect(store.recentRuns({ sync: "leads", limit: 1 })[0]).toMatchObject({ outcome: "failed" });
+      expect(await store.pendingJournal("leads")).toEqual([]);
+      expect((await store.loadSyncRows("leads")).map((row) => `leads:${row.key}`).sort()).toEqual(created);
+      expect((await store.recentRuns({ sync: "leads", limit: 1 }))[0]).toMatchObject({ outcome: "failed" });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -2,7 +2,7 @@
  * `quo-sync status` through the built CLI, on a state file written by real runs.
  */
 import { describe, expect, it } from "vitest";
-import { StateStore } from "../../src/state/store.js";
+import { openStore, type StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { Workspace, cliEnv, personRow, runCli, startCli, useQuoEmulator } from "./harness.js";
 
@@ -61,12 +61,12 @@ describe("quo-sync status", () => {
     ws.writeConfig();
     expect((await runCli(["sync", "--config", ws.config], cliEnv(emulator), ws.dir)).status).toBe(0);
     // A run as an earlier version recorded it: its counts have no link or unlink key.
-    const store = StateStore.open(ws.state);
+    const store = await openStore(ws.state);
     try {
-      const old = store.startRun("leads", Date.UTC(2024, 0, 1));
-      store.finishRun(old, "ok", Date.UTC(2024, 0, 1, 0, 0, 2), { create: 0, update: 3, delete: 1, unchanged: 1, rejected: 0, failed: 0 });
+      const old = await store.startRun("leads", Date.UTC(2024, 0, 1));
+      await store.finishRun(old, "ok", Date.UTC(2024, 0, 1, 0, 0, 2), { create: 0, update: 3, delete: 1, unchanged: 1, rejected: 0, failed: 0 });
     } finally {
-      store.close();
+      await store.close();
     }
 
     const j = await status("--format", "json");

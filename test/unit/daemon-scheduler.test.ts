@@ -15,7 +15,7 @@ import type { SyncReport } from "../../src/report/report.js";
 import type { RunDeps } from "../../src/run.js";
 import { LockBusy } from "../../src/state/lock.js";
 import { SourceError } from "../../src/errors.js";
-import { StateStore } from "../../src/state/store.js";
+import { openStore, type StateStore } from "../../src/state/store.js";
 
 let dir: string;
 let loaded: LoadedConfig;
@@ -87,9 +87,9 @@ describe("Scheduler.tick", () => {
     await scheduler.tick(SYNC);
     expect(scheduler.health().syncs[0]).toMatchObject({ lastOutcome: "failed", lastError: "cannot read c.csv: ENOENT" });
     expect(await series(metrics, 'quo_sync_runs_total{sync="leads",outcome="failed"}')).toBe(1);
-    const store = StateStore.open(path.join(dir, "state.db"), { readonly: true });
-    expect(store.recentRuns({ sync: "leads", limit: 5 })).toEqual([expect.objectContaining({ outcome: "failed", error: "cannot read c.csv: ENOENT" })]);
-    store.close();
+    const store = await openStore(path.join(dir, "state.db"), { readonly: true });
+    expect(await store.recentRuns({ sync: "leads", limit: 5 })).toEqual([expect.objectContaining({ outcome: "failed", error: "cannot read c.csv: ENOENT" })]);
+    await store.close();
 
     await scheduler.tick(SYNC);
     expect(scheduler.health().syncs[0]).toMatchObject({ lastOutcome: "ok" });
@@ -98,16 +98,16 @@ describe("Scheduler.tick", () => {
 
   it("does not record a failure twice when the run already recorded it", async () => {
     const { scheduler } = make(async (deps: RunDeps) => {
-      const store = StateStore.open(path.join(deps.loaded.baseDir, "state.db"));
-      const id = store.startRun("leads", Date.now());
-      store.finishRun(id, "failed", Date.now(), undefined, "Quo said 401");
-      store.close();
+      const store = await openStore(path.join(deps.loaded.baseDir, "state.db"));
+      const id = await store.startRun("leads", Date.now());
+      await store.finishRun(id, "failed", Date.now(), undefined, "Quo said 401");
+      await store.close();
       throw new Error("Quo said 401");
     });
     await scheduler.tick(SYNC);
-    const store = StateStore.open(path.join(dir, "state.db"), { readonly: true });
-    expect(store.recentRuns({ sync: "leads", limit: 5 })).toHaveLength(1);
-    store.close();
+    const store = await openStore(path.join(dir, "state.db"), { readonly: true });
+    expect(await store.recentRuns({ sync: "leads", limit: 5 })).toHaveLength(1);
+    await store.close();
   });
 
   it("skips a tick when another process holds the lock, and says who", async () => {
@@ -132,7 +132,7 @@ describe("Scheduler.stop", () => {
       await new Promise<void>((r) => deps.signal!.addEventListener("abort", () => setTimeout(r, 20)));
       return report("interrupted", { create: 1 });
     });
-    scheduler.start();
+    await scheduler.start();
     const running = scheduler.tick(SYNC);
     expect(scheduler.busy()).toEqual(["leads"]);
     expect(await scheduler.stop(5_000)).toBe(true);
@@ -161,14 +161,14 @@ describe("Scheduler.stop", () => {
 
 describe("Scheduler.start", () => {
   it("reports the last outcome and last success found in the state database", async () => {
-    const store = StateStore.open(path.join(dir, "state.db"));
-    const ok = store.startRun("leads", 1_000);
-    store.finishRun(ok, "ok", 2_000, { create: 1 });
-    const bad = store.startRun("leads", 3_000);
-    store.finishRun(bad, "interrupted", 4_000, { create: 0 }, "stopped by a signal");
-    store.close();
+    const store = await openStore(path.join(dir, "state.db"));
+    const ok = await store.startRun("leads", 1_000);
+    await store.finishRun(ok, "ok", 2_000, { create: 1 });
+    const bad = await store.startRun("leads", 3_000);
+    await store.finishRun(bad, "interrupted", 4_000, { create: 0 }, "stopped by a signal");
+    await store.close();
     const { scheduler, metrics } = make(async () => report("ok"));
-    scheduler.start();
+    await scheduler.start();
     const h = scheduler.health();
     expect(h.status).toBe("ok");
     expect(h.syncs[0]).toMatchObject({ name: "leads", schedule: SYNC.schedule, lastOutcome: "interrupted", lastRunAt: new Date(4_000).toISOString(), lastSuccessAt: new Date(2_000).toISOString(), lastError: "stopped by a signal" });

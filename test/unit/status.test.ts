@@ -3,34 +3,34 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readStatus, renderStatusTable } from "../../src/commands/status.js";
-import { StateStore } from "../../src/state/store.js";
+import { openStore, type StateStore } from "../../src/state/store.js";
 
 let dir: string;
 let store: StateStore;
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-status-"));
-  store = StateStore.open(path.join(dir, "state.db"));
+  store = await openStore(path.join(dir, "state.db"));
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function seed(): void {
-  const a = store.startRun("leads", T0);
-  store.finishRun(a, "ok", T0 + 2_500, { create: 5, update: 0, delete: 0, unchanged: 0, rejected: 4, failed: 0 });
-  store.addRejections(a, [1, 2, 3, 4].map((i) => ({ row: i + 1, key: `B${i}`, reason: `phoneNumbers.mobile: bad ${i}` })));
-  const b = store.startRun("leads", T0 + 60_000);
-  store.finishRun(b, "failed", T0 + 61_000, undefined, "cannot read contacts.csv: ENOENT\nmore detail");
-  store.startRun("leads", T0 + 120_000);
+async function seed(): Promise<void> {
+  const a = await store.startRun("leads", T0);
+  await store.finishRun(a, "ok", T0 + 2_500, { create: 5, update: 0, delete: 0, unchanged: 0, rejected: 4, failed: 0 });
+  await store.addRejections(a, [1, 2, 3, 4].map((i) => ({ row: i + 1, key: `B${i}`, reason: `phoneNumbers.mobile: bad ${i}` })));
+  const b = await store.startRun("leads", T0 + 60_000);
+  await store.finishRun(b, "failed", T0 + 61_000, undefined, "cannot read contacts.csv: ENOENT\nmore detail");
+  await store.startRun("leads", T0 + 120_000);
 }
 
 describe("readStatus", () => {
-  it("lists the newest run first with duration, counts, the first rejections and the error", () => {
-    seed();
-    const [s] = readStatus(store, ["leads"], 10);
+  it("lists the newest run first with duration, counts, the first rejections and the error", async () => {
+    await seed();
+    const [s] = await readStatus(store, ["leads"], 10);
     expect(s!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
     expect(s!.runs.map((r) => [r.outcome, r.durationMs])).toEqual([
       ["running", null],
@@ -39,16 +39,16 @@ describe("readStatus", () => {
     ]);
     expect(s!.runs[2]!.rejections).toHaveLength(3);
     expect(s!.runs[1]!.error).toContain("ENOENT");
-    expect(readStatus(store, ["leads"], 1)[0]!.runs).toHaveLength(1);
+    expect((await readStatus(store, ["leads"], 1))[0]!.runs).toHaveLength(1);
     // The last success is found even when it is older than the runs listed.
-    expect(readStatus(store, ["leads"], 1)[0]!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
+    expect((await readStatus(store, ["leads"], 1))[0]!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
   });
 
-  it("gives every run every count, in the report's order: 0 for link and unlink of runs stored before they existed", () => {
-    seed();
-    const c = store.startRun("leads", T0 + 180_000);
-    store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
-    const runs = readStatus(store, ["leads"], 10)[0]!.runs;
+  it("gives every run every count, in the report's order: 0 for link and unlink of runs stored before they existed", async () => {
+    await seed();
+    const c = await store.startRun("leads", T0 + 180_000);
+    await store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
+    const runs = (await readStatus(store, ["leads"], 10))[0]!.runs;
     expect(runs[0]!.counts).toEqual({ create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
     expect(Object.keys(runs[3]!.counts!)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
     expect(runs[3]!.counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 4, failed: 0 });
@@ -56,16 +56,16 @@ describe("readStatus", () => {
     expect(runs[2]!.counts).toBeNull();
   });
 
-  it("shows who holds the lock", () => {
-    store.tryLock("leads", { owner: "me", host: "box", pid: 77 }, T0, 60_000, () => true);
-    expect(readStatus(store, ["leads"], 10)[0]!.runningNow).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
+  it("shows who holds the lock", async () => {
+    await store.tryLock("leads", { owner: "me", host: "box", pid: 77 }, T0, () => false);
+    expect((await readStatus(store, ["leads"], 10))[0]!.runningNow).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
   });
 });
 
 describe("renderStatusTable", () => {
-  it("a block per sync: aligned runs, the error's first line, rejections of the latest run that has some", () => {
-    seed();
-    const text = renderStatusTable(readStatus(store, ["leads", "crm"], 10));
+  it("a block per sync: aligned runs, the error's first line, rejections of the latest run that has some", async () => {
+    await seed();
+    const text = renderStatusTable(await readStatus(store, ["leads", "crm"], 10));
     const lines = text.split("\n");
     expect(lines[0]).toBe("leads: 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
     expect(text).toMatch(/#3 +2025-01-02T03:06:05.000Z +running +running/);
@@ -78,21 +78,21 @@ describe("renderStatusTable", () => {
     expect(text).toContain("crm: 0 contacts in Quo from this sync; last success never\n  no runs yet");
   });
 
-  it("names each sync's workspace when it is given, and only then", () => {
-    seed();
-    const data = readStatus(store, ["leads", "crm"], 10, { leads: "west", crm: "default" });
+  it("names each sync's workspace when it is given, and only then", async () => {
+    await seed();
+    const data = await readStatus(store, ["leads", "crm"], 10, { leads: "west", crm: "default" });
     expect(data.map((s) => [s.sync, s.workspace])).toEqual([["leads", "west"], ["crm", "default"]]);
     const text = renderStatusTable(data);
     expect(text.split("\n")[0]).toBe("leads (workspace 'west'): 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
     expect(text).toContain("crm (workspace 'default'): 0 contacts in Quo from this sync; last success never");
-    expect(readStatus(store, ["leads"], 10)[0]).not.toHaveProperty("workspace");
+    expect((await readStatus(store, ["leads"], 10))[0]).not.toHaveProperty("workspace");
   });
 
-  it("names link and unlink in a run's counts only when it did some, as the report's headline does", () => {
-    seed();
-    const c = store.startRun("leads", T0 + 180_000);
-    store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 0, unchanged: 10, rejected: 0, failed: 0 });
-    const text = renderStatusTable(readStatus(store, ["leads"], 10));
+  it("names link and unlink in a run's counts only when it did some, as the report's headline does", async () => {
+    await seed();
+    const c = await store.startRun("leads", T0 + 180_000);
+    await store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 0, unchanged: 10, rejected: 0, failed: 0 });
+    const text = renderStatusTable(await readStatus(store, ["leads"], 10));
     expect(text).toMatch(/#4 +2025-01-02T03:07:05.000Z +1.0s +ok +\+0 ~1 -0 link 2 =10 rejected 0 failed 0\n/);
     expect(text).toMatch(/#1 +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0\n/);
   });

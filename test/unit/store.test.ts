@@ -3,122 +3,199 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ContactFields } from "../../src/model.js";
-import { StateStore } from "../../src/state/store.js";
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-store-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+import type { ContactFields, SyncRow } from "../../src/model.js";
+import { openStore, type LockHolder } from "../../src/state/store.js";
+import { ENGINES } from "../integration/engines.js";
 
 const fields: ContactFields = { firstName: "Ann", phoneNumbers: [{ name: "mobile", value: "+14155550100" }], emails: [], customFields: {} };
 const row = { key: "1", quoId: "CT1", hash: "h1", fields, itemIds: { phoneNumbers: { mobile: "PH1" }, emails: {} }, sourceHash: "s1" };
+const plain = (r: SyncRow) => ({ key: r.key, quoId: r.quoId, hash: r.hash, fields: r.fields, itemIds: r.itemIds, sourceHash: r.sourceHash, linked: r.linked });
 
-describe("StateStore", () => {
-  it("applies the migrations and round-trips sync rows (JSON columns parsed lazily)", () => {
-    const s = StateStore.open(path.join(dir, "a", "state.db"));
-    s.putRow("leads", row, 1);
-    s.putRow("other", { ...row, quoId: "CT9" }, 1);
-    const rows = s.loadSyncRows("leads");
-    expect(rows).toHaveLength(1);
-    expect({ key: rows[0]!.key, quoId: rows[0]!.quoId, hash: rows[0]!.hash, fields: rows[0]!.fields, itemIds: rows[0]!.itemIds, sourceHash: rows[0]!.sourceHash }).toEqual(row);
-    s.close();
+/** Takeover rules as `lock.ts` builds them, spelled out for the store alone. */
+const staleAfter = (now: number, staleMs: number) => (h: LockHolder) => h.heartbeatAt < now - staleMs;
+const never = () => false;
+
+describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
+  it("applies the migrations and round-trips sync rows (JSON columns parsed lazily)", async () => {
+    const s = await openStore(await fx.fresh());
+    expect(s.engine).toBe(fx.engine);
+    await s.putRows("leads", [row, { ...row, key: "2", quoId: "CT2", linked: true }], 1);
+    await s.putRows("other", [{ ...row, quoId: "CT9" }], 1);
+    const rows = (await s.loadSyncRows("leads")).sort((a, b) => a.key.localeCompare(b.key));
+    expect(rows.map(plain)).toEqual([
+      { ...row, linked: undefined },
+      { ...row, key: "2", quoId: "CT2", linked: true },
+    ]);
+    expect(await s.countSyncRows("leads")).toBe(2);
+    expect(await s.countSyncRows("nobody")).toBe(0);
+    // An update (linked not said) keeps what was recorded; a null source hash reads as undefined.
+    await s.putRows("leads", [{ ...row, key: "2", quoId: "CT2", hash: "h2", sourceHash: undefined }], 2);
+    const two = (await s.loadSyncRows("leads")).find((r) => r.key === "2");
+    expect(two && plain(two)).toEqual({ ...row, key: "2", quoId: "CT2", hash: "h2", sourceHash: undefined, linked: true });
+    await s.forgetRow("leads", "1", 3);
+    expect((await s.loadSyncRows("leads")).map((r) => r.key)).toEqual(["2"]);
+    await s.close();
   });
 
-  it("a read-only open of a missing file creates nothing", () => {
+  it("a second open of the same state migrates nothing and sees the same data", async () => {
+    const at = await fx.fresh();
+    const [a, b] = await Promise.all([openStore(at), openStore(at)]);
+    await a.putRows("leads", [row], 1);
+    expect((await b.loadSyncRows("leads")).map((r) => r.quoId)).toEqual(["CT1"]);
+    const ro = await openStore(at, { readonly: true });
+    expect(ro.readonly).toBe(true);
+    expect(await ro.countSyncRows("leads")).toBe(1);
+    await Promise.all([a.close(), b.close(), ro.close()]);
+  });
+
+  it("journal: commit applies the effect and clears the entry in one step; abort only clears", async () => {
+    const s = await openStore(await fx.fresh());
+    const j1 = await s.journalBegin({ sync: "leads", key: "1", op: "create", quoId: null, externalId: "leads:1", fields, runId: 1, startedAt: 1_764_000_000_001 });
+    const j2 = await s.journalBegin({ sync: "leads", key: "2", op: "create", quoId: null, externalId: "leads:2", fields, runId: 1, startedAt: 1 });
+    expect(await s.pendingJournal("leads")).toEqual([
+      { id: j1, sync: "leads", key: "1", op: "create", quoId: null, externalId: "leads:1", fields, runId: 1, startedAt: 1_764_000_000_001 },
+      { id: j2, sync: "leads", key: "2", op: "create", quoId: null, externalId: "leads:2", fields, runId: 1, startedAt: 1 },
+    ]);
+    await s.journalCommit(j1, "leads", { upsert: row }, 2);
+    await s.journalAbort(j2);
+    expect(await s.pendingJournal("leads")).toEqual([]);
+    expect((await s.loadSyncRows("leads")).map((r) => r.quoId)).toEqual(["CT1"]);
+    const j3 = await s.journalBegin({ sync: "leads", key: "1", op: "delete", quoId: "CT1", externalId: "leads:1", fields: null, runId: 2, startedAt: 3 });
+    await s.journalCommit(j3, "leads", { remove: "1" }, 4);
+    expect(await s.loadSyncRows("leads")).toEqual([]);
+    await s.close();
+  });
+
+  it("journal: recovery resolves several entries of a key with one effect, atomically", async () => {
+    const s = await openStore(await fx.fresh());
+    const ids = [];
+    for (const op of ["create", "update", "link"] as const) ids.push(await s.journalBegin({ sync: "leads", key: "1", op, quoId: op === "create" ? null : "CT1", externalId: "leads:1", fields, runId: 1, startedAt: 5 }));
+    const other = await s.journalBegin({ sync: "crm", key: "1", op: "delete", quoId: "CT7", externalId: "crm:1", fields: null, runId: 2, startedAt: 5 });
+    expect((await s.pendingJournal("leads")).map((e) => e.op)).toEqual(["create", "update", "link"]);
+    await s.resolveJournal(ids, "leads", { upsert: { ...row, linked: true } }, 6);
+    expect(await s.pendingJournal("leads")).toEqual([]);
+    expect((await s.pendingJournal("crm")).map((e) => e.id)).toEqual([other]);
+    expect((await s.loadSyncRows("leads")).map(plain)).toEqual([{ ...row, linked: true }]);
+    await s.resolveJournal([other], "crm", { none: true }, 7);
+    expect(await s.pendingJournal("crm")).toEqual([]);
+    await s.close();
+  });
+
+  it("runs: recorded with counts, rejections kept in order; an abandoned 'running' run is marked interrupted", async () => {
+    const s = await openStore(await fx.fresh());
+    const started = Date.now();
+    const first = await s.startRun("leads", started);
+    await s.finishRun(first, "ok", started + 1234, { create: 2, update: 0 });
+    await s.addRejections(first, [
+      { row: 3, key: "7", field: "phoneNumbers.mobile", value: "555-12", reason: "not a valid phone number" },
+      { row: 4, reason: "no key" },
+    ]);
+    const second = await s.startRun("leads", started + 2000);
+    await s.startRun("crm", started + 2000);
+    expect(await s.closeAbandonedRuns("leads", started + 3000)).toBe(1);
+    expect(await s.recentRuns({ sync: "leads", limit: 5 })).toEqual([
+      { id: second, sync: "leads", startedAt: started + 2000, endedAt: started + 3000, outcome: "interrupted", counts: null, error: "the process stopped before the run finished" },
+      { id: first, sync: "leads", startedAt: started, endedAt: started + 1234, outcome: "ok", counts: { create: 2, update: 0 }, error: null },
+    ]);
+    expect((await s.recentRuns({ limit: 10 })).map((r) => r.sync)).toEqual(["crm", "leads", "leads"]);
+    expect(await s.runRejections(first, 10)).toEqual([
+      { row: 3, key: "7", field: "phoneNumbers.mobile", value: "555-12", reason: "not a valid phone number" },
+      { row: 4, reason: "no key" },
+    ]);
+    expect(await s.runRejections(first, 1)).toHaveLength(1);
+    await s.close();
+  });
+
+  it("locks: one holder at a time across connections; taken over only when the rule says the holder is gone", async () => {
+    const at = await fx.fresh();
+    const a = await openStore(at);
+    const b = await openStore(at);
+    const me = { owner: "A", host: "h1", pid: 100 };
+    const other = { owner: "B", host: "h2", pid: 200 };
+    expect(await a.tryLock("leads", me, 1_000, never)).toEqual({ ok: true });
+    expect(await b.tryLock("leads", other, 2_000, never)).toEqual({ ok: false, holder: { owner: "A", host: "h1", pid: 100, acquiredAt: 1_000, heartbeatAt: 1_000 } });
+    expect(await b.tryLock("crm", other, 2_000, never)).toEqual({ ok: true });
+    expect(await a.heartbeat("leads", "A", 50_000)).toBe(true);
+    expect((await b.tryLock("leads", other, 100_000, staleAfter(100_000, 60_000))).ok).toBe(false);
+    expect((await b.tryLock("leads", other, 111_000, staleAfter(111_000, 60_000))).ok).toBe(true); // heartbeat 61 s old
+    expect(await a.heartbeat("leads", "A", 112_000)).toBe(false);
+    expect(await a.lockHolder("leads")).toEqual({ owner: "B", host: "h2", pid: 200, acquiredAt: 111_000, heartbeatAt: 111_000 });
+    await a.unlock("leads", "A"); // not the holder: nothing happens
+    expect((await a.lockHolder("leads"))?.owner).toBe("B");
+    await b.unlock("leads", "B");
+    expect(await a.lockHolder("leads")).toBeNull();
+    // The holder may take its own lock again (a retry after a lost answer).
+    expect((await a.tryLock("leads", me, 120_000, never)).ok).toBe(true);
+    expect((await a.tryLock("leads", me, 120_001, never)).ok).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it("locks: of many processes trying at the same instant, exactly one gets the lock", async () => {
+    const at = await fx.fresh();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(at)));
+    const tries = Array.from({ length: 20 }, (_, i) => (stores[i % stores.length] as (typeof stores)[number]).tryLock("leads", { owner: `o${i}`, host: `h${i}`, pid: i }, 1_000, never));
+    const results = await Promise.all(tries);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const winner = results.findIndex((r) => r.ok);
+    expect((await stores[0]!.lockHolder("leads"))?.owner).toBe(`o${winner}`);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it("custom-field bindings are replaced per sync", async () => {
+    const s = await openStore(await fx.fresh());
+    await s.saveCustomFieldBindings("leads", [{ configName: "VIP", key: "vip", name: "VIP", type: "boolean" }], 1);
+    await s.saveCustomFieldBindings("leads", [{ configName: "Seats", key: "seats", name: "Seats", type: "number" }], 2);
+    await s.saveCustomFieldBindings("crm", [{ configName: "VIP", key: "vip", name: "VIP", type: "boolean" }], 2);
+    expect(await s.customFieldBindings("leads")).toEqual([{ configName: "Seats", key: "seats", name: "Seats", type: "number" }]);
+    await s.saveCustomFieldBindings("leads", [], 3);
+    expect(await s.customFieldBindings("leads")).toEqual([]);
+    expect(await s.customFieldBindings("crm")).toHaveLength(1);
+    await s.close();
+  });
+});
+
+describe("StateStore (sqlite only)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-store-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a read-only open of a missing file creates nothing", async () => {
     const file = path.join(dir, "missing.db");
-    const s = StateStore.open(file, { readonly: true });
-    expect(s.loadSyncRows("leads")).toEqual([]);
-    s.close();
+    const s = await openStore(file, { readonly: true });
+    expect(await s.loadSyncRows("leads")).toEqual([]);
+    await s.close();
     expect(existsSync(file)).toBe(false);
   });
 
-  it("journal: commit applies the effect and clears the entry in one step; abort only clears", () => {
-    const s = StateStore.open(path.join(dir, "state.db"));
-    const j1 = s.journalBegin({ sync: "leads", key: "1", op: "create", quoId: null, externalId: "leads:1", fields, runId: 1, startedAt: 1 });
-    const j2 = s.journalBegin({ sync: "leads", key: "2", op: "create", quoId: null, externalId: "leads:2", fields, runId: 1, startedAt: 1 });
-    expect(s.pendingJournal("leads").map((e) => e.key)).toEqual(["1", "2"]);
-    s.journalCommit(j1, "leads", { upsert: row }, 2);
-    s.journalAbort(j2);
-    expect(s.pendingJournal("leads")).toEqual([]);
-    expect(s.loadSyncRows("leads").map((r) => r.quoId)).toEqual(["CT1"]);
-    const j3 = s.journalBegin({ sync: "leads", key: "1", op: "delete", quoId: "CT1", externalId: "leads:1", fields: null, runId: 2, startedAt: 3 });
-    s.journalCommit(j3, "leads", { remove: "1" }, 4);
-    expect(s.loadSyncRows("leads")).toEqual([]);
-    s.close();
+  it("creates the file's folder", async () => {
+    const s = await openStore(path.join(dir, "a", "b", "state.db"));
+    await s.close();
+    expect(existsSync(path.join(dir, "a", "b", "state.db"))).toBe(true);
   });
 
-  it("runs: an abandoned 'running' run is marked interrupted", () => {
-    const s = StateStore.open(path.join(dir, "state.db"));
-    const id = s.startRun("leads", 10);
-    expect(s.closeAbandonedRuns("leads", 20)).toBe(1);
-    expect(s.recentRuns({ sync: "leads", limit: 5 })[0]).toMatchObject({ id, outcome: "interrupted", endedAt: 20 });
-    s.close();
-  });
-
-  it("locks: one holder at a time across connections; stale or dead holders are taken over", () => {
-    const file = path.join(dir, "state.db");
-    const a = StateStore.open(file);
-    const b = StateStore.open(file);
-    const alive = () => true;
-    const me = { owner: "A", host: "h1", pid: 100 };
-    const other = { owner: "B", host: "h2", pid: 200 };
-    expect(a.tryLock("leads", me, 1_000, 60_000, alive)).toEqual({ ok: true });
-    expect(b.tryLock("leads", other, 2_000, 60_000, alive)).toEqual({ ok: false, holder: expect.objectContaining({ owner: "A", pid: 100 }) });
-    expect(b.tryLock("crm", other, 2_000, 60_000, alive)).toEqual({ ok: true });
-    expect(a.heartbeat("leads", "A", 50_000)).toBe(true);
-    expect(b.tryLock("leads", other, 100_000, 60_000, alive).ok).toBe(false);
-    expect(b.tryLock("leads", other, 111_000, 60_000, alive).ok).toBe(true); // heartbeat 61 s old
-    expect(a.heartbeat("leads", "A", 112_000)).toBe(false);
-    b.unlock("leads", "B");
-    expect(a.tryLock("leads", { owner: "C", host: "h1", pid: 300 }, 120_000, 60_000, alive).ok).toBe(true);
-    expect(b.tryLock("leads", { owner: "D", host: "h1", pid: 400 }, 121_000, 60_000, (pid) => pid !== 300).ok).toBe(true); // same host, pid gone
-    a.close();
-    b.close();
-  });
-
-  it("locks: a live holder on this host keeps its lock however old its heartbeat (a paused process)", () => {
-    const file = path.join(dir, "state.db");
-    const a = StateStore.open(file);
-    const b = StateStore.open(file);
-    expect(a.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, 1_000, 60_000, () => true).ok).toBe(true);
-    // An hour without a heartbeat, but the process is alive (SIGSTOP, a sleeping laptop).
-    expect(b.tryLock("leads", { owner: "B", host: "h1", pid: 200 }, 3_601_000, 60_000, () => true)).toEqual({ ok: false, holder: expect.objectContaining({ owner: "A" }) });
-    // Once it is gone, the lock is taken over at once, stale or not.
-    expect(b.tryLock("leads", { owner: "B", host: "h1", pid: 200 }, 3_601_001, 60_000, (pid) => pid !== 100).ok).toBe(true);
-    a.close();
-    b.close();
-  });
-
-  it("a read-only open of a state file whose migrations are behind says so and what to run", () => {
+  it("a read-only open of a state file whose migrations are behind says so and what to run", async () => {
     const file = path.join(dir, "old.db");
-    StateStore.open(file).close();
+    await (await openStore(file)).close();
     const raw = new Database(file);
     // Back to the schema of a version before the last migration.
     raw.exec("ALTER TABLE contacts DROP COLUMN linked;");
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
     raw.close();
-    expect(() => StateStore.open(file, { readonly: true })).toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0003_linked_contacts\)\. Run `quo-sync sync`/);
+    await expect(openStore(file, { readonly: true })).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0003_linked_contacts\)\. Run `quo-sync sync`/);
     // A real run upgrades it, and read-only opens work again.
-    StateStore.open(file).close();
-    StateStore.open(file, { readonly: true }).close();
+    await (await openStore(file)).close();
+    await (await openStore(file, { readonly: true })).close();
   });
 
-  it("the journal is synced at every commit (synchronous=FULL)", () => {
-    const s = StateStore.open(path.join(dir, "state.db"));
+  it("the journal is synced at every commit (synchronous=FULL)", async () => {
+    const s = await openStore(path.join(dir, "state.db"));
     // The setting is per connection, so it is read on the store's own (2 = FULL).
     const own = (s as unknown as { sqlite: Database.Database }).sqlite;
     expect(own.pragma("synchronous", { simple: true })).toBe(2);
     expect(own.pragma("journal_mode", { simple: true })).toBe("wal");
-    s.close();
-  });
-
-  it("custom-field bindings are replaced per sync", () => {
-    const s = StateStore.open(path.join(dir, "state.db"));
-    s.saveCustomFieldBindings("leads", [{ configName: "VIP", key: "vip", name: "VIP", type: "boolean" }], 1);
-    s.saveCustomFieldBindings("leads", [{ configName: "Seats", key: "seats", name: "Seats", type: "number" }], 2);
-    expect(s.customFieldBindings("leads")).toEqual([{ configName: "Seats", key: "seats", name: "Seats", type: "number" }]);
-    s.close();
+    await s.close();
   });
 });
