@@ -7,7 +7,11 @@
  *  2. requests/s achieved against a 10/s limit at 150 ms latency over 300 creates, and 429s
  *     (goal ≥ 9.5/s, ≤ 0.5% 429s);
  *  3. plan time and peak memory for 100,000 rows (goal ≤ 2 s, ≤ 300 MB);
- *  4. `match` on a first run of 10,000 rows against 20,000 contacts: requests listing, plan time, memory.
+ *  4. `match` on a first run of 10,000 rows against 20,000 contacts: requests listing, plan time, memory;
+ *  5. the state store's own work per run of a sync of 10,000 contacts, SQLite and PostgreSQL side by
+ *     side: an unchanged rerun, and the journal's cost per write (state-overhead.ts).
+ *
+ * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, state) runs only those, after `npm run build`.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -21,6 +25,7 @@ import { QuoClient } from "../src/quo/client.js";
 import { runSync } from "../src/run.js";
 import { startQuoEmulator } from "../test/emulators/quo-emulator.js";
 import { benchConfig } from "./bench-config.js";
+import type { EngineFigures, StateOverhead, WriteFigures } from "./state-overhead.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY = "bench-key";
@@ -43,6 +48,8 @@ function loaded(dir: string, csvName: string): LoadedConfig {
 
 const logger = createLogger({ LOG_LEVEL: "error" }, { pretty: false });
 const results: [string, string, string][] = [];
+/** Said under the table: where the state figures were measured. */
+const notes: string[] = [];
 
 async function writesBench(): Promise<void> {
   const emulator = await startQuoEmulator({ apiKeys: [KEY], requestsPerSecond: 0 });
@@ -150,11 +157,45 @@ async function matchBench(): Promise<void> {
   }
 }
 
-await writesBench();
-await throughputBench();
-planBench();
-await matchBench();
+/**
+ * The state store's own work in a run of 10,000 contacts, measured in a child process on both
+ * engines: an unchanged rerun (median of 5), then 100 updates and 1,000 creates journaled one at a
+ * time and with the executor's concurrency. Quo is not involved.
+ */
+function stateBench(): void {
+  const r = JSON.parse(execFileSync(process.execPath, [path.join(here, "state-overhead.js")], { encoding: "utf8" })) as StateOverhead;
+  const pg = "error" in r.postgres ? undefined : r.postgres;
+  const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`;
+  const perWrite = (w: WriteFigures) => `${w.msPerWrite.toFixed(2)} ms/write (${ms(w.totalMs)})`;
+  const rows: [string, (e: EngineFigures) => string][] = [
+    ["state*: seed 10,000 contacts (putRows; no run does this)", (e) => ms(e.seedMs)],
+    ["state*: unchanged rerun of 10,000 contacts, median of 5", (e) => ms(e.rerun.totalMs)],
+    ["  loadSyncRows before the plan (+ .fields of 1% read)", (e) => ms(e.rerun.loadMs)],
+    ["  loadSyncRows again after executing (for write-back)", (e) => ms(e.rerun.reloadMs)],
+    ["  the rest (open, lock, run record, journal, close)", (e) => ms(e.rerun.otherMs)],
+    ["state*: 100 updates journaled, one at a time", (e) => perWrite(e.updates.sequential)],
+    [`  the same, ${r.concurrency} in flight`, (e) => perWrite(e.updates.concurrent)],
+    ["state*: 1,000 creates journaled, one at a time", (e) => perWrite(e.creates.sequential)],
+    [`  the same, ${r.concurrency} in flight`, (e) => perWrite(e.creates.concurrent)],
+  ];
+  const width = Math.max(...rows.map(([, f]) => f(r.sqlite).length));
+  for (const [name, f] of rows) results.push([name, `SQLite ${f(r.sqlite).padEnd(width)}  PostgreSQL ${pg ? f(pg) : "n/a"}`, "—"]);
+  notes.push(
+    `* state store work only (no Quo requests); journaled = journalBegin before the write + journalCommit with its upsert after. ` +
+      `SQLite: ${r.sqlite.journalMode} with synchronous=${r.sqlite.synchronous} on the local disk (${r.sqlite.filesystem}). ` +
+      (pg
+        ? `PostgreSQL ${pg.version}: the local test server on 127.0.0.1 with fsync=${pg.fsync}, synchronous_commit=${pg.synchronousCommit}: not a managed database over a network, where every round trip adds its latency.`
+        : `PostgreSQL not measured: ${"error" in r.postgres ? r.postgres.error : ""}`),
+  );
+}
+
+// `node dist/bench/run.js state plan` runs only those; no names, all of them.
+const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, state: stateBench };
+const only = process.argv.slice(2);
+for (const name of only) if (!(name in benches)) throw new Error(`unknown benchmark '${name}': one of ${Object.keys(benches).join(", ")}`);
+for (const [name, bench] of Object.entries(benches)) if (only.length === 0 || only.includes(name)) await bench();
 
 const w = [Math.max(...results.map((r) => r[0].length)), Math.max(...results.map((r) => r[1].length))];
 process.stdout.write(`\nquo-sync benchmark (node ${process.version}, ${os.cpus().length} cores)\n\n`);
 for (const [name, value, goal] of results) process.stdout.write(`${name.padEnd(w[0]!)}  ${value.padEnd(w[1]!)}  goal ${goal}\n`);
+for (const note of notes) process.stdout.write(`\n${note}\n`);

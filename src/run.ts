@@ -16,7 +16,7 @@ import type { Plan } from "./model.js";
 import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import type { QuoClient } from "./quo/client.js";
-import { QuoClients } from "./quo/clients.js";
+import { QuoClients, type SharedRate } from "./quo/clients.js";
 import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
@@ -75,8 +75,17 @@ export function stateLocation(loaded: LoadedConfig, env: NodeJS.ProcessEnv): str
  * The registry of Quo clients for a config: build one per process and hand it to every run. Never
  * throws; a workspace whose key is missing throws `ConfigError` when its client is asked for.
  */
-export function clientsFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: Logger): QuoClients {
-  return new QuoClients({ config: loaded.config, env, logger });
+export function clientsFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: Logger, sharedRate?: SharedRate): QuoClients {
+  return new QuoClients({ config: loaded.config, env, logger, ...(sharedRate ? { sharedRate } : {}) });
+}
+
+/**
+ * The request rate a store shares between processes: PostgreSQL's, opened for writing. A SQLite
+ * state, or a read-only open (`plan`, `status`), has none: the process's own throttle holds the rate.
+ */
+export function sharedRateOf(store: StateStore): SharedRate | undefined {
+  const reserve = store.reserveStart?.bind(store);
+  return reserve && !store.readonly ? { reserve } : undefined;
 }
 
 /**
@@ -110,7 +119,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const snapshot = await readSnapshot(sync.source, ctx);
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
     log.info({ rows: snapshot.rows.length }, "source read");
-    const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger)).forSync(sync);
+    const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger, sharedRateOf(store))).forSync(sync);
     const customFields = Object.keys(sync.fields.customFields).length ? resolveCustomFields(sync, syncIndex, await client.listCustomFields()) : [];
     if (!opts.acceptFieldChanges) checkFieldChanges(sync, syncIndex, await store.customFieldBindings(sync.name), customFields);
     const managed = managedOf(sync, customFields);

@@ -11,8 +11,8 @@ import { Scheduler } from "../daemon/scheduler.js";
 import { parseHttpAddress, planSchedules } from "../daemon/schedules.js";
 import { onStopSignals } from "../daemon/shutdown.js";
 import type { QuoClients } from "../quo/clients.js";
-import { clientsFor, stateLocation } from "../run.js";
-import { openStore } from "../state/store.js";
+import { clientsFor, sharedRateOf, stateLocation } from "../run.js";
+import { openStore, type StateStore } from "../state/store.js";
 import { EXIT, describeError, fail, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
 /**
@@ -34,6 +34,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   let workspaces: string[];
   let timeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S;
   let http;
+  let rateStore: StateStore | undefined;
   try {
     ctx = setup(opts);
     schedules = planSchedules(ctx.loaded.config);
@@ -42,14 +43,20 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
       timeoutS = Number(opts.shutdownTimeout);
       if (!(timeoutS >= 0)) throw new ConfigError(`--shutdown-timeout ${opts.shutdownTimeout}: give a number of seconds`);
     }
-    clients = clientsFor(ctx.loaded, ctx.env, ctx.logger);
+    // Opening creates and migrates the state: a path that cannot be written, or a database that
+    // cannot be reached, fails here, not at the first tick. A shared state (PostgreSQL) stays open
+    // for the daemon's life: every request start of every key is reserved in it.
+    const store = await openStore(stateLocation(ctx.loaded, ctx.env));
+    const sharedRate = sharedRateOf(store);
+    if (sharedRate) rateStore = store;
+    else await store.close();
+    clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, sharedRate);
     // Every workspace a scheduled sync uses gets its client now: a key that is not set fails the
     // start, naming its variable, instead of every tick of that workspace's syncs.
     workspaces = workspacesOf(ctx.loaded, schedules.scheduled.map((s) => s.index));
     for (const w of workspaces) clients.forWorkspace(w);
-    // Opening creates and migrates the file: a path that cannot be written fails here, not at the first tick.
-    await (await openStore(stateLocation(ctx.loaded, ctx.env))).close();
   } catch (e) {
+    await rateStore?.close().catch(() => {});
     return fail(e);
   }
   const { logger } = ctx;
@@ -85,6 +92,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   logger.info({ signal, busy }, busy.length ? `stopping: waiting up to ${timeoutS}s for the writes in flight` : "stopping");
   const drained = await scheduler.stop(timeoutS * 1000);
   await server?.close();
+  await rateStore?.close().catch(() => {});
   signals.dispose();
   if (!drained) {
     logger.error({ totals: await metrics.totals() }, "daemon stopped with runs in progress");

@@ -28,6 +28,11 @@ export interface ThrottleOptions {
   now?: () => number;
   /** Waits `ms` milliseconds; default a `setTimeout`. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Awaited before each start is granted, after the window has room: the rate shared with other
+   * processes (`SharedRate`). It must never reject; the window still holds this process's starts.
+   */
+  gate?: () => Promise<void>;
 }
 
 /**
@@ -81,6 +86,7 @@ export class Throttle {
   readonly #maxPendingMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #gate: (() => Promise<void>) | undefined;
   /** Starts that may still count: settled ones inside the window, and every unsettled one. */
   #slots: Slot[] = [];
   readonly #waiters: ((slot: Slot) => void)[] = [];
@@ -104,6 +110,7 @@ export class Throttle {
     if (!(this.#recoveryMs > 0)) throw new RangeError("recoveryMs must be > 0");
     this.#now = opts.now ?? (() => performance.now());
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#gate = opts.gate;
   }
 
   /** Resolves when the caller may start one request, counted from that moment. Never rejects. */
@@ -175,7 +182,17 @@ export class Throttle {
           }
           continue;
         }
-        const slot: Slot = { t: now, settled: false };
+        if (this.#gate) {
+          try {
+            await this.#gate();
+          } catch {
+            // A gate must not reject; if one does, this process's own window still holds.
+          }
+          // Time passed in the gate: the window is checked again (it can only have more room,
+          // unless a 429 paused it meanwhile).
+          if (this.#waitMs(this.#now()) > 0) continue;
+        }
+        const slot: Slot = { t: this.#now(), settled: false };
         this.#slots.push(slot);
         this.#waiters.shift()?.(slot);
       }

@@ -2,7 +2,9 @@
  * The Quo clients of one process, one per workspace (README.md, "Several workspaces"). Quo limits
  * requests per API key, not per workspace name, so every client whose key is the same — two
  * workspaces configured with one key, or a named workspace with the default workspace's key —
- * shares one `Throttle`, and a 429 slows them all. Keys are read from the environment when a
+ * shares one `Throttle`, and a 429 slows them all. With a `SharedRate` (the state in PostgreSQL),
+ * every process sharing the state also shares each key's rate: each start is reserved in the
+ * database first (docs/daemon.md, "Several daemons"). Keys are read from the environment when a
  * workspace's client is first asked for, so a variable that is not set fails only the syncs of
  * that workspace.
  */
@@ -10,17 +12,39 @@ import { DEFAULT_WORKSPACE, formatPath, hasWorkspaces, workspaceOf, type Config,
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { checkBaseUrl } from "../net/base-url.js";
-import { Throttle } from "../net/throttle.js";
+import { createHash } from "node:crypto";
+import { DEFAULT_THROTTLE_MARGIN_MS, Throttle } from "../net/throttle.js";
 import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL, quoConnectionFromEnv, withMatonPrefix, type QuoAuthMode } from "./auth.js";
 import { QuoClient, type QuoClientOptions, type QuoClientStats } from "./client.js";
 
 /** Client settings the registry does not decide (timeouts, retries); tests and benchmarks tune them. */
 export type QuoClientTuning = Omit<QuoClientOptions, "apiKey" | "matonApiKey" | "baseUrl" | "requestsPerSecond" | "throttle" | "logger" | "workspace" | "keyVariable">;
 
+/** A request rate shared with the other processes using the same state (PostgreSQL's `reserveStart`). */
+export interface SharedRate {
+  /** Reserves the next start of `rate`, `spacingMs` after the one before; resolves with how long to wait. */
+  reserve(rate: string, spacingMs: number): Promise<number>;
+}
+
+/**
+ * The name a key's shared rate goes by in the state database: a digest, from which the key
+ * cannot be recovered, the same in every process that holds the key. Never the key itself.
+ */
+export function rateName(key: string): string {
+  return `quo:${createHash("sha256").update("quo-sync request rate\n").update(key).digest("hex").slice(0, 16)}`;
+}
+
+/** Time between two starts of a shared rate: the throttle's window (plus margin) over its limit. */
+export function startSpacingMs(perSecond: number): number {
+  return perSecond >= 1 ? (1000 + DEFAULT_THROTTLE_MARGIN_MS) / Math.floor(perSecond) : 1000 / perSecond + DEFAULT_THROTTLE_MARGIN_MS;
+}
+
 /** How to build a `QuoClients`. */
 export interface QuoClientsOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
+  /** Share each key's rate with the other processes on the same state; without it, this process's throttle alone. */
+  sharedRate?: SharedRate;
   /** Each client logs through a child of it bound to `{workspace}`; default silent. */
   logger?: Logger;
   tuning?: QuoClientTuning;
@@ -49,6 +73,8 @@ export class QuoClients {
   readonly #env: NodeJS.ProcessEnv;
   readonly #logger: Logger | undefined;
   readonly #tuning: QuoClientTuning;
+  readonly #sharedRate: SharedRate | undefined;
+  #sharedRateFailed = false;
   readonly #clients = new Map<string, QuoClient>();
   /** By the key's value: held only here, in memory, and never listed, logged or returned. */
   readonly #throttles = new Map<string, { throttle: Throttle; perSecond: number }>();
@@ -59,6 +85,7 @@ export class QuoClients {
     this.#env = opts.env;
     this.#logger = opts.logger;
     this.#tuning = opts.tuning ?? {};
+    this.#sharedRate = opts.sharedRate;
   }
 
   /**
@@ -129,10 +156,32 @@ export class QuoClients {
         .filter((r): r is Resolved => r !== undefined && r.key === key)
         .map((r) => r.requestsPerSecond);
       const perSecond = Math.min(...rates);
-      shared = { throttle: new Throttle(perSecond), perSecond };
+      shared = { throttle: new Throttle(perSecond, this.#gateFor(key, perSecond)), perSecond };
       this.#throttles.set(key, shared);
     }
     return shared;
+  }
+
+  /** The throttle's gate through the shared rate, if there is one. */
+  #gateFor(key: string, perSecond: number): { gate?: () => Promise<void> } {
+    const shared = this.#sharedRate;
+    if (!shared) return {};
+    const name = rateName(key);
+    const spacing = startSpacingMs(perSecond);
+    return {
+      gate: async () => {
+        try {
+          const wait = await shared.reserve(name, spacing);
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          this.#sharedRateFailed = false;
+        } catch (e) {
+          // The state database is unreachable: this process goes on within its own throttle (a
+          // 429 still slows it), and the run's next journal write reports the database itself.
+          if (!this.#sharedRateFailed) this.#logger?.warn(`the request rate shared through the state database is unavailable; holding this process's own rate: ${e instanceof Error ? e.message : String(e)}`);
+          this.#sharedRateFailed = true;
+        }
+      },
+    };
   }
 
   #tryResolve(workspace: string): Resolved | undefined {

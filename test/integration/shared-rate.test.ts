@@ -1,0 +1,79 @@
+/**
+ * A key's request rate shared by processes through the PostgreSQL state: two registries, each with
+ * its own store (as two daemons on two hosts have), call one key as fast as they can against a Quo
+ * that allows 5 requests per second per key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+import { QuoClients, rateName, startSpacingMs } from "../../src/quo/clients.js";
+import { sharedRateOf } from "../../src/run.js";
+import { openStore, type StateStore } from "../../src/state/store.js";
+import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { postgresEngine } from "./engines.js";
+
+const KEY = "qk_shared_rate_SECRET_7788";
+const PER_SECOND = 5;
+let quo: QuoEmulator;
+beforeAll(async () => {
+  quo = await startQuoEmulator({ apiKeys: [KEY], requestsPerSecond: PER_SECOND });
+});
+afterAll(() => quo.close());
+
+function registry(store: StateStore | undefined): QuoClients {
+  const config = parseConfig({ quo: { requestsPerSecond: PER_SECOND }, syncs: [{ name: "a", source: { type: "csv", path: "a.csv" }, key: "id", fields: { firstName: "First" } }] });
+  const sharedRate = store && sharedRateOf(store);
+  // No retries: a 429 is counted, not hidden.
+  return new QuoClients({ config, env: { QUO_API_KEY: KEY, QUO_BASE_URL: quo.url }, tuning: { maxRetries: 0 }, ...(sharedRate ? { sharedRate } : {}) });
+}
+
+/** Two processes' worth of requests at once; resolves with the key's requests and 429s. */
+async function burst(a: QuoClients, b: QuoClients, each: number): Promise<{ requests: number; rateLimited: number }> {
+  quo.resetStats();
+  const call = (c: QuoClients) => c.forWorkspace("default").listCustomFields().then(() => "ok", () => "failed");
+  await Promise.all([...Array.from({ length: each }, () => call(a)), ...Array.from({ length: each }, () => call(b))]);
+  return quo.stats().byKey[KEY] as { requests: number; rateLimited: number };
+}
+
+describe("a key's rate shared through the PostgreSQL state", () => {
+  it("two processes together stay within the key's limit: no 429 (each alone at the limit meets 429s)", async () => {
+    const url = await postgresEngine.fresh();
+    const [s1, s2] = await Promise.all([openStore(url), openStore(url)]);
+    try {
+      const shared = await burst(registry(s1), registry(s2), 12);
+      expect(shared).toEqual({ requests: 24, rateLimited: 0 });
+
+      // Quo counts per wall-clock second: the next burst starts in a second of its own.
+      await new Promise((r) => setTimeout(r, 1100));
+      // Each process alone holds 5/s; together they ask for 10/s and Quo refuses some.
+      const alone = await burst(registry(undefined), registry(undefined), 12);
+      expect(alone.requests).toBe(24);
+      expect(alone.rateLimited).toBeGreaterThan(0);
+      // The database holds the key's rate under a digest, never the key.
+      const rows = await readRates(url);
+      expect(rows).toEqual([{ name: rateName(KEY) }]);
+      expect(JSON.stringify(rows)).not.toContain(KEY);
+      expect(startSpacingMs(PER_SECOND)).toBe(202);
+    } finally {
+      await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
+  it("a read-only store shares nothing, and a SQLite state has no shared rate", async () => {
+    const url = await postgresEngine.fresh();
+    await (await openStore(url)).close();
+    const ro = await openStore(url, { readonly: true });
+    expect(sharedRateOf(ro)).toBeUndefined();
+    await ro.close();
+  });
+});
+
+async function readRates(url: string): Promise<{ name: string }[]> {
+  const pg = (await import("pg")).default;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ name: string }>("select name from rate_slots")).rows;
+  } finally {
+    await c.end();
+  }
+}
