@@ -109,9 +109,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     // One run per sync at a time, across processes; a dry run reads only and takes no lock.
     if (!opts.dryRun) {
       lock = await acquireLock(store, sync.name, { waitMs: opts.waitForLockMs ?? 0, now, ...deps.lockTiming, onLost: (reason) => log.error(`${reason}; no further write is sent`) });
-      // Recorded from here on, so a source that is down shows as a failed run in `status`.
-      await store.closeAbandonedRuns(sync.name, now());
-      runId = await store.startRun(sync.name, started);
+      // Recorded from here on, so a source that is down shows as a failed run in `status`. The
+      // run starts when it holds the lock: recorded runs of one sync never overlap, and a run left
+      // `running` by a process that died ends (is marked interrupted) no later than the next begins.
+      const locked = now();
+      await store.closeAbandonedRuns(sync.name, locked);
+      runId = await store.startRun(sync.name, locked);
     }
 
     // Read.

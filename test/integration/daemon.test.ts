@@ -3,23 +3,19 @@
  * 127.0.0.1, a real SQLite state file, real signals. Waits poll for outcomes rather than sleeping
  * for fixed times, so the file stays fast on a quiet machine and correct on a busy one.
  */
-import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, toCsv, writes, type CliResult, useQuoEmulator } from "./harness.js";
+import { spawnDaemon, getJson, metric, stop, until, type Daemon } from "./daemons.js";
+import { HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, toCsv, writes, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
-const daemons: ChildProcess[] = [];
 useQuoEmulator((e, w) => {
   emulator = e;
   ws = w;
-});
-afterEach(() => {
-  for (const d of daemons.splice(0)) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
 });
 
 const EVERY_SECOND = "*/1 * * * * *";
@@ -60,69 +56,10 @@ function rowsFor(offset: number, n: number, edit = 0): string[][] {
   return Array.from({ length: n }, (_, i) => personRow(offset + i + 1, edit));
 }
 
-interface Daemon {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  /** Log lines so far, parsed. */
-  logs: Record<string, unknown>[];
-  /** Resolves with the first log line matching, within `ms`. */
-  waitForLog(match: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-  /** `http://host:port` of `--http`. */
-  url(): Promise<string>;
-}
-
 function startDaemon(extra: string[] = [], env: NodeJS.ProcessEnv = cliEnv(emulator, { LOG_LEVEL: "debug" })): Daemon {
-  const { child, done } = startCli(["daemon", "--config", ws.config, "--http", "127.0.0.1:0", ...extra], env, ws.dir);
-  daemons.push(child);
-  const logs: Record<string, unknown>[] = [];
-  let partial = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    partial += d.toString();
-    const lines = partial.split("\n");
-    partial = lines.pop() ?? "";
-    for (const l of lines) {
-      try {
-        logs.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: l });
-      }
-    }
-  });
-  const waitForLog = (match: (l: Record<string, unknown>) => boolean, ms = 30_000) =>
-    until(() => logs.find(match), ms, `a log line matching ${match.toString()}; logs:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`);
-  return {
-    child,
-    done,
-    logs,
-    waitForLog,
-    url: async () => `http://${String((await waitForLog((l) => typeof l.http === "string")).http)}`,
-  };
+  return spawnDaemon(ws.config, ws.dir, env, extra);
 }
 
-/** Polls `probe` until it returns something truthy; fails with `what` after `ms`. */
-async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(url);
-  return { status: r.status, body: await r.json() };
-}
-
-/** The value of one Prometheus series, 0 when absent. */
-async function metric(base: string, series: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(series + " "));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-/** Sends raw bytes to `--http` and returns what comes back before the daemon closes the connection. */
 async function raw(base: string, data: string): Promise<string> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
@@ -141,10 +78,6 @@ async function status(): Promise<any[]> {
   return JSON.parse(r.stdout);
 }
 
-async function stop(d: Daemon, signal: NodeJS.Signals = "SIGTERM"): Promise<CliResult> {
-  d.child.kill(signal);
-  return d.done;
-}
 
 describe("quo-sync daemon", () => {
   it("syncs on schedule, picks up a source change at the next tick, and serves /healthz and /metrics", async () => {

@@ -124,8 +124,9 @@ export function cliEnv(emulator: QuoEmulator, extra: Record<string, string> = {}
 }
 
 /** Starts the CLI; the emulator runs in this process, so the child must never be awaited synchronously. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, wrapper: readonly string[] = []): { child: ChildProcess; done: Promise<CliResult> } {
+  const [cmd, ...pre] = [...wrapper, process.execPath];
+  const child = spawn(cmd as string, [...pre, CLI, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d) => (stdout += d));

@@ -52,7 +52,7 @@ describe("a key's rate shared through the PostgreSQL state", () => {
       const rows = await readRates(url);
       expect(rows).toEqual([{ name: rateName(KEY) }]);
       expect(JSON.stringify(rows)).not.toContain(KEY);
-      expect(startSpacingMs(PER_SECOND)).toBe(202);
+      expect(startSpacingMs(PER_SECOND)).toBe(210);
     } finally {
       await Promise.all([s1.close(), s2.close()]);
     }
