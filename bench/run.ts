@@ -159,8 +159,8 @@ async function matchBench(): Promise<void> {
 
 /**
  * The state store's own work in a run of 10,000 contacts, measured in a child process on both
- * engines: an unchanged rerun (median of 5), then 100 updates and 1,000 creates journaled one at a
- * time and with the executor's concurrency. Quo is not involved.
+ * engines: an unchanged rerun, 100 updates and 1,000 creates journaled one at a time and with the
+ * executor's concurrency (the rerun and the updates: medians of 5 runs). Quo is not involved.
  */
 function stateBench(): void {
   const r = JSON.parse(execFileSync(process.execPath, [path.join(here, "state-overhead.js")], { encoding: "utf8" })) as StateOverhead;
@@ -171,21 +171,23 @@ function stateBench(): void {
     ["state*: seed 10,000 contacts (putRows; no run does this)", (e) => ms(e.seedMs)],
     ["state*: unchanged rerun of 10,000 contacts, median of 5", (e) => ms(e.rerun.totalMs)],
     ["  loadSyncRows before the plan (+ .fields of 1% read)", (e) => ms(e.rerun.loadMs)],
-    ["  loadSyncRows again after executing (for write-back)", (e) => ms(e.rerun.reloadMs)],
     ["  the rest (open, lock, run record, journal, close)", (e) => ms(e.rerun.otherMs)],
-    ["state*: 100 updates journaled, one at a time", (e) => perWrite(e.updates.sequential)],
+    ["state*: 100 updates journaled, one at a time, median of 5", (e) => perWrite(e.updates.sequential)],
     [`  the same, ${r.concurrency} in flight`, (e) => perWrite(e.updates.concurrent)],
     ["state*: 1,000 creates journaled, one at a time", (e) => perWrite(e.creates.sequential)],
     [`  the same, ${r.concurrency} in flight`, (e) => perWrite(e.creates.concurrent)],
+    ["state*: reserveStart before each Quo request, per call", (e) => (e.reserveStartMs === undefined ? "— (not shared)" : `${e.reserveStartMs.toFixed(2)} ms`)],
   ];
   const width = Math.max(...rows.map(([, f]) => f(r.sqlite).length));
   for (const [name, f] of rows) results.push([name, `SQLite ${f(r.sqlite).padEnd(width)}  PostgreSQL ${pg ? f(pg) : "n/a"}`, "—"]);
   notes.push(
-    `* state store work only (no Quo requests); journaled = journalBegin before the write + journalCommit with its upsert after. ` +
-      `SQLite: ${r.sqlite.journalMode} with synchronous=${r.sqlite.synchronous} on the local disk (${r.sqlite.filesystem}). ` +
-      (pg
-        ? `PostgreSQL ${pg.version}: the local test server on 127.0.0.1 with fsync=${pg.fsync}, synchronous_commit=${pg.synchronousCommit}: not a managed database over a network, where every round trip adds its latency.`
-        : `PostgreSQL not measured: ${"error" in r.postgres ? r.postgres.error : ""}`),
+    [
+      "* the state store's own work only: no Quo request is sent. Journaled: journalBegin before the write, journalCommit with its upsert after.",
+      `  SQLite: ${r.sqlite.journalMode} with synchronous=${r.sqlite.synchronous}, a file ${/^(tmpfs|ramfs)\b/.test(r.sqlite.filesystem) ? "in memory" : "on the local disk"} (${r.sqlite.filesystem}).`,
+      pg
+        ? `  PostgreSQL ${pg.version}: the local test server on 127.0.0.1, fsync=${pg.fsync}, synchronous_commit=${pg.synchronousCommit}; not a managed database over a network, where every round trip adds its latency.`
+        : `  PostgreSQL not measured: ${"error" in r.postgres ? r.postgres.error : ""}`,
+    ].join("\n"),
   );
 }
 

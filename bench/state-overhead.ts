@@ -8,11 +8,13 @@
  *  2. an unchanged rerun, median of 5 after one warm-up: open (migrations check), run lock,
  *     closeAbandonedRuns, startRun, custom-field bindings read and saved, pendingJournal,
  *     loadSyncRows with `.fields` read on 1% of the rows (as the planner does for changed rows),
- *     loadSyncRows again (the rows `runSync` hands to write-back after executing), finishRun,
- *     addRejections, lock release, close;
- *  3. the same run with writes: 100 updates (1%), then 1,000 creates, each write journaled as the
- *     executor does (journalBegin before it, journalCommit with its upsert after), one at a time
- *     and with WRITE_CONCURRENCY in flight in batches of LOOKUP_BATCH.
+ *     finishRun, addRejections, lock release, close (a Google Sheets source that writes ids back
+ *     reads the rows once more after executing; CSV and HubSpot do not);
+ *  3. the same run with writes: 100 updates (1%; median of 5 runs), then 1,000 creates (one run),
+ *     each write journaled as the executor does (journalBegin before it, journalCommit with its
+ *     upsert after), one at a time and with WRITE_CONCURRENCY in flight in batches of LOOKUP_BATCH;
+ *  4. PostgreSQL only: `reserveStart`, which a run on a shared engine calls before every Quo
+ *     request (the shared request rate), per call.
  *
  * PostgreSQL is the test server of test/integration/postgres.ts (127.0.0.1, durability off); SQLite
  * is a file in the system temp folder. Quo is not involved: the writes' requests are not sent.
@@ -25,6 +27,7 @@ import { LOOKUP_BATCH } from "../src/execute/executor.js";
 import type { ContactFields, CreateAction, ItemIds, Rejection, Snapshot, SourceRow, SyncRow, UpdateAction } from "../src/model.js";
 import { externalIdFor } from "../src/plan/patch.js";
 import { plan } from "../src/plan/planner.js";
+import { rateName, startSpacingMs } from "../src/quo/clients.js";
 import { WRITE_CONCURRENCY } from "../src/run.js";
 import { acquireLock } from "../src/state/lock.js";
 import { openStore, type JournalOp } from "../src/state/store.js";
@@ -33,6 +36,8 @@ import { benchConfig } from "./bench-config.js";
 
 const N = 10_000;
 const RERUNS = 5;
+/** Request starts reserved to time `reserveStart` (PostgreSQL). */
+const RESERVES = 200;
 const sync = benchConfig("state.db", "c.csv").syncs[0]!;
 const SYNC = sync.name;
 const COLUMNS = ["id", "First Name", "Last Name", "Company", "Phone", "Work Phone", "Email"];
@@ -47,9 +52,11 @@ export interface WriteFigures {
 /** One engine's figures, in milliseconds. */
 export interface EngineFigures {
   seedMs: number;
-  rerun: { totalMs: number; loadMs: number; reloadMs: number; otherMs: number };
+  rerun: { totalMs: number; loadMs: number; otherMs: number };
   updates: { sequential: WriteFigures; concurrent: WriteFigures };
   creates: { sequential: WriteFigures; concurrent: WriteFigures };
+  /** PostgreSQL: the reservation of the shared request rate made before every Quo request, per call. */
+  reserveStartMs?: number;
 }
 
 /** What this process prints. */
@@ -120,7 +127,7 @@ async function pool<T>(items: readonly T[], limit: number, run: (item: T) => Pro
  * The state work of one real run of the sync at `location`, with the writes of `phase` (none: an
  * unchanged rerun). Returns how long it took in all, each load of the rows, and the writes.
  */
-async function stateRun(location: string, phase?: WritePhase): Promise<{ totalMs: number; loadMs: number; reloadMs: number; writesMs: number }> {
+async function stateRun(location: string, phase?: WritePhase): Promise<{ totalMs: number; loadMs: number; writesMs: number }> {
   const now = Date.now;
   const t0 = performance.now();
   const store = await openStore(location);
@@ -151,15 +158,12 @@ async function stateRun(location: string, phase?: WritePhase): Promise<{ totalMs
     writesMs = performance.now() - w0;
   }
 
-  const r0 = performance.now();
-  await store.loadSyncRows(SYNC);
-  const r1 = performance.now();
   const written = (action: string) => phase?.actions.filter((a) => a.action === action).length ?? 0;
   await store.finishRun(runId, "ok", now(), { create: written("create"), update: written("update"), delete: 0, unchanged: rows.length - written("update"), rejected: REJECTIONS.length });
   await store.addRejections(runId, REJECTIONS);
   await lock.release();
   await store.close();
-  return { totalMs: performance.now() - t0, loadMs: l1 - l0, reloadMs: r1 - r0, writesMs };
+  return { totalMs: performance.now() - t0, loadMs: l1 - l0, writesMs };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -193,17 +197,34 @@ async function measure(location: string): Promise<EngineFigures> {
   for (let i = 0; i < RERUNS; i++) reruns.push(await stateRun(location));
   const totalMs = median(reruns.map((r) => r.totalMs));
   const loadMs = median(reruns.map((r) => r.loadMs));
-  const reloadMs = median(reruns.map((r) => r.reloadMs));
 
-  const u1 = await stateRun(location, { actions: updates1, concurrency: 1 });
-  const u2 = await stateRun(location, { actions: updates2, concurrency: WRITE_CONCURRENCY });
+  // 100 writes are few: each way, the median of 5 runs (the two edits in turn: each run changes every row it writes).
+  const updateMs = async (concurrency: number): Promise<number> => {
+    const ms: number[] = [];
+    for (let i = 0; i < RERUNS; i++) ms.push((await stateRun(location, { actions: i % 2 === 0 ? updates1 : updates2, concurrency })).writesMs);
+    return median(ms);
+  };
+  const u1 = await updateMs(1);
+  const u2 = await updateMs(WRITE_CONCURRENCY);
   const c1 = await stateRun(location, { actions: creates1, concurrency: 1 });
   const c2 = await stateRun(location, { actions: creates2, concurrency: WRITE_CONCURRENCY });
+
+  // With a shared engine every request start is reserved first (one per write, one per look-up of 50).
+  let reserveStartMs: number | undefined;
+  const shared = await openStore(location);
+  if (shared.reserveStart) {
+    const [name, spacing] = [rateName("bench-key"), startSpacingMs(10)];
+    const r0 = performance.now();
+    for (let i = 0; i < RESERVES; i++) await shared.reserveStart(name, spacing);
+    reserveStartMs = round((performance.now() - r0) / RESERVES);
+  }
+  await shared.close();
   return {
     seedMs: round(seedMs),
-    rerun: { totalMs: round(totalMs), loadMs: round(loadMs), reloadMs: round(reloadMs), otherMs: round(median(reruns.map((r) => r.totalMs - r.loadMs - r.reloadMs))) },
-    updates: { sequential: writeFigures(updates1.length, u1.writesMs), concurrent: writeFigures(updates2.length, u2.writesMs) },
+    rerun: { totalMs: round(totalMs), loadMs: round(loadMs), otherMs: round(median(reruns.map((r) => r.totalMs - r.loadMs))) },
+    updates: { sequential: writeFigures(updates1.length, u1), concurrent: writeFigures(updates2.length, u2) },
     creates: { sequential: writeFigures(creates1.length, c1.writesMs), concurrent: writeFigures(creates2.length, c2.writesMs) },
+    ...(reserveStartMs !== undefined ? { reserveStartMs } : {}),
   };
 }
 

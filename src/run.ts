@@ -183,7 +183,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     });
     const interrupted = Boolean(deps.signal?.aborted || lock?.lost());
     const report = reportFromRun(p, outcomes, interrupted);
-    const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, await store.loadSyncRows(sync.name), log);
+    const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, () => store.loadSyncRows(sync.name), log);
     if (writeBack) report.writeBack = writeBack;
     await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined);
     await store.addRejections(runId as number, p.rejected);

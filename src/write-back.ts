@@ -36,11 +36,11 @@ export function writeBackEntries(snapshot: Snapshot, keyColumn: string, p: Plan,
  * here, so a failed write-back is reported (and retried by the next run, which writes only cells
  * that differ), not a failed run.
  */
-export async function writeBackIds(sync: SyncConfig, ctx: ConnectorContext, snapshot: Snapshot, p: Plan, outcomes: readonly ActionOutcome[], state: readonly SyncRow[], log: Logger): Promise<SyncReport["writeBack"]> {
+export async function writeBackIds(sync: SyncConfig, ctx: ConnectorContext, snapshot: Snapshot, p: Plan, outcomes: readonly ActionOutcome[], state: () => Promise<readonly SyncRow[]>, log: Logger): Promise<SyncReport["writeBack"]> {
   const target = writeBackFor(sync.source);
   if (!target) return undefined;
   try {
-    const wb = await target.writeBack(sync.source, ctx, writeBackEntries(snapshot, sync.key, p, outcomes, state));
+    const wb = await target.writeBack(sync.source, ctx, writeBackEntries(snapshot, sync.key, p, outcomes, await state()));
     log.info({ cells: wb.updated, missing: wb.missing.length }, "wrote Quo ids back to the source");
     return wb;
   } catch (e) {

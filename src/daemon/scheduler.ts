@@ -128,7 +128,9 @@ export class Scheduler {
       const ended = this.now();
       if (e instanceof LockBusy) {
         const h = e.holder;
-        log.warn({ holder: { host: h.host, pid: h.pid, since: new Date(h.acquiredAt).toISOString() } }, `tick skipped: another process holds the lock (pid ${h.pid} on ${h.host})`);
+        // With a shared (PostgreSQL) state, replicas take turns: another one holding the lock is the
+        // normal case. With SQLite it is a one-shot run or a second daemon on the same file.
+        (this.sharedState() ? log.info.bind(log) : log.warn.bind(log))({ holder: { host: h.host, pid: h.pid, since: new Date(h.acquiredAt).toISOString() } }, `tick skipped: another process holds the lock (pid ${h.pid} on ${h.host})`);
         this.opts.metrics.skipped(s.name, "locked");
         this.opts.metrics.runEnded(s.name);
         return;
@@ -141,6 +143,15 @@ export class Scheduler {
       state.lastErrorKind = errorKind(e);
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
       await this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
+    }
+  }
+
+  /** Whether the state is shared by replicas (PostgreSQL). */
+  private sharedState(): boolean {
+    try {
+      return isPostgresUrl(stateLocation(this.opts.loaded, this.opts.env));
+    } catch {
+      return false;
     }
   }
 

@@ -10,6 +10,7 @@ import { QuoClient } from "../../src/quo/client.js";
 import { runSync } from "../../src/run.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
+import { ENGINES } from "./engines.js";
 import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, runCli, startCli, useQuoEmulator, writes } from "./harness.js";
 
 let emulator: QuoEmulator;
@@ -65,6 +66,9 @@ describe("run lock", () => {
     expect(emulator.stats().writesApplied).toEqual({ create: 60, update: 0, delete: 0 });
   });
 
+});
+
+describe.each(ENGINES)("run lock taken over (%s state)", (_name, fx) => {
   it("a run whose lock is taken over stops before its next write and is recorded as interrupted", async () => {
     const rows = Array.from({ length: 200 }, (_, i) => personRow(i + 1));
     ws.writeCsv(rows);
@@ -72,12 +76,14 @@ describe("run lock", () => {
     emulator.setLatency(20);
     const loaded = loadConfig(ws.config);
     const client = new QuoClient({ baseUrl: emulator.url, apiKey: API_KEY, requestsPerSecond: 1000 });
-    const deps = { loaded, env: {}, logger: createLogger({ LOG_LEVEL: "silent" }, { pretty: false }), client, lockTiming: { heartbeatMs: 20 } };
+    const url = fx.engine === "postgres" ? await fx.fresh() : undefined;
+    const env: Record<string, string> = url ? { QUO_SYNC_DATABASE_URL: url } : {};
+    const deps = { loaded, env, logger: createLogger({ LOG_LEVEL: "silent" }, { pretty: false }), client, lockTiming: { heartbeatMs: 20 } };
     const running = runSync(deps, 0, { dryRun: false, allowDeletes: false });
 
     await waitFor(() => writes(emulator) >= 10);
     // Another host judged the lock stale and took it.
-    const other = await openStore(ws.state);
+    const other = await openStore(url ?? ws.state);
     expect((await other.tryLock("leads", { owner: "elsewhere", host: "another-host", pid: 1 }, Date.now() + 1, () => true)).ok).toBe(true);
     const atTakeover = writes(emulator);
     const report = await running;
@@ -94,8 +100,7 @@ describe("run lock", () => {
     await other.unlock("leads", "elsewhere");
     await other.close();
     emulator.setLatency(0);
-    const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator, env), ws.dir);
     expect(again.status, again.stderr).toBe(0);
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
-  });
-});
+  });});
