@@ -78,8 +78,13 @@ const writesOf = (q: QuoEmulator) => {
 
 const MODES = [
   { where: "on the same machine", wrapper: [] as string[], takeoverMs: [0, 10_000] },
-  // --kill-child: the daemon (pid 1 of the new namespace) dies with `unshare`, as a host that is lost.
-  { where: "on another machine (a pid namespace of its own)", wrapper: ["unshare", "--pid", "--fork", "--kill-child"], takeoverMs: [LOCK_STALE_MS - 2 * LOCK_HEARTBEAT_MS, 60_000] },
+  // --kill-child: the daemon (pid 1 of the new namespace) dies with `unshare`, as a host that is
+  // lost. Without root, a user namespace makes the pid namespace possible.
+  {
+    where: "on another machine (a pid namespace of its own)",
+    wrapper: ["unshare", ...(process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"]), "--pid", "--fork", "--kill-child"],
+    takeoverMs: [LOCK_STALE_MS - 2 * LOCK_HEARTBEAT_MS, 60_000],
+  },
 ] as const;
 
 describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where", ({ wrapper, takeoverMs }) => {
