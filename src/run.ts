@@ -89,6 +89,18 @@ export function sharedRateOf(store: StateStore): SharedRate | undefined {
 }
 
 /**
+ * The shared request rate for a command that sends writes, held open until `close`: with a
+ * PostgreSQL state, a store kept open for it; with SQLite, none. Throws `StateError` when the
+ * database cannot be opened.
+ */
+export async function sharedRateFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<{ sharedRate: SharedRate | undefined; close: () => Promise<void> }> {
+  const location = stateLocation(loaded, env);
+  if (!isPostgresUrl(location)) return { sharedRate: undefined, close: async () => {} };
+  const store = await openStore(location);
+  return { sharedRate: sharedRateOf(store), close: () => store.close().catch(() => {}) };
+}
+
+/**
  * Runs one sync. Returns the report (outcome `refused` when a guard refused it). Throws
  * `ConfigError`, `SourceError`, `StateError` or `QuoApiError` when the run cannot complete; a
  * real run is then recorded as failed (or interrupted, when it lost its lock), and nothing was

@@ -8,12 +8,12 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, processTable } from "../../src/state/lock.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { spawnDaemon, stop, until } from "./daemons.js";
 import { postgresEngine, postgresServer } from "./engines.js";
+import { queryDatabase } from "./postgres.js";
 import { HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, toCsv } from "./harness.js";
 
 const WEST_KEY = "qk_west_SECRET_1a2b3c";
@@ -59,15 +59,6 @@ function writeConfig(state: string, specs: readonly Spec[]): void {
   writeFileSync(ws.config, JSON.stringify(config, null, 2));
 }
 
-async function query<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 const env = () => ({ ...cliEnv(west, { LOG_LEVEL: "info" }), WEST_QUO_API_KEY: WEST_KEY, EAST_QUO_API_KEY: EAST_KEY });
 const quoOf = (s: Spec) => (s.workspace === "west" ? west : east);
@@ -106,7 +97,7 @@ describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where
     const victim = await until(
       async () => {
         if (writesOf(west) + writesOf(east) < 10) return false;
-        const held = await query<{ sync: string; pid: number; owner: string }>(url, "select sync, pid, owner from locks");
+        const held = await queryDatabase<{ sync: string; pid: number; owner: string }>(url, "select sync, pid, owner from locks");
         const mine = `${processTable()}|`;
         return held.find((l) => (wrapper.length ? !l.owner.startsWith(mine) : l.pid === a.child.pid))?.sync;
       },
@@ -130,7 +121,7 @@ describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where
     // B keeps every sync running: each has an ok run that started after the kill.
     await until(
       async () => {
-        const runs = await query<{ sync: string; started_at: string; outcome: string }>(url, "select sync, started_at, outcome from runs where outcome = 'ok'");
+        const runs = await queryDatabase<{ sync: string; started_at: string; outcome: string }>(url, "select sync, started_at, outcome from runs where outcome = 'ok'");
         return specs.every((s) => runs.some((r) => r.sync === s.name && Number(r.started_at) > killedAt));
       },
       60_000,

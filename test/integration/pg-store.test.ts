@@ -1,10 +1,9 @@
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
 import { PgStore } from "../../src/state/pg-store.js";
 import { openStore, redactDatabaseUrl, type OpenOptions, type StateStore } from "../../src/state/store.js";
-import { startPostgres, type PgServer } from "./postgres.js";
+import { queryDatabase, startPostgres, type PgServer } from "./postgres.js";
 
 let server: PgServer;
 let url: string;
@@ -29,16 +28,6 @@ async function open(opts: OpenOptions = {}, at = url): Promise<StateStore> {
   return s;
 }
 
-/** Runs a statement on the database directly (for checks and for setting up old states). */
-async function query<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, at = url): Promise<T[]> {
-  const c = new pg.Client({ connectionString: at });
-  await c.connect();
-  try {
-    return (await c.query<T>(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 const fields: ContactFields = { firstName: "Ann", lastName: "Lee", phoneNumbers: [{ name: "mobile", value: "+14155550100" }], emails: [{ name: "work", value: "ann@example.com" }], customFields: { vip: true } };
 const row: SyncRow = { key: "1", quoId: "CT1", hash: "h1", fields, itemIds: { phoneNumbers: { mobile: "PH1" }, emails: { work: "EM1" } }, sourceHash: "s1" };
@@ -53,7 +42,7 @@ describe("PgStore", () => {
     expect(a.readonly).toBe(false);
     expect(a.location).toBe(redactDatabaseUrl(url));
     expect(a.location).not.toContain(server.password);
-    const migrations = async (at: string) => (await query<{ n: string }>("select count(*) as n from drizzle.__drizzle_migrations", at))[0]!.n;
+    const migrations = async (at: string) => (await queryDatabase<{ n: string }>(at, "select count(*) as n from drizzle.__drizzle_migrations"))[0]!.n;
     expect(await migrations(url)).toBe("1");
     await open();
     expect(await migrations(url)).toBe("1");
@@ -63,7 +52,7 @@ describe("PgStore", () => {
     const stores = await Promise.all([1, 2, 3, 4].map(() => open({}, fresh)));
     expect(await migrations(fresh)).toBe("1");
     expect(await stores[3]!.countSyncRows("leads")).toBe(0);
-    const tables = await query<{ t: string }>("select table_name as t from information_schema.tables where table_schema = 'public' order by 1", fresh);
+    const tables = await queryDatabase<{ t: string }>(fresh, "select table_name as t from information_schema.tables where table_schema = 'public' order by 1");
     expect(tables.map((t) => t.t)).toEqual(["contacts", "custom_field_bindings", "journal", "locks", "rate_slots", "rejections", "runs"]);
   });
 
@@ -102,7 +91,7 @@ describe("PgStore", () => {
       expect(w).toBeLessThanOrEqual(k * 100 + 2);
     });
     // The slots themselves: the next free one is exactly 30 spacings after the first.
-    const [slot] = await query<{ next_at: string }>("select next_at from rate_slots where name = 'key-1'");
+    const [slot] = await queryDatabase<{ next_at: string }>(url, "select next_at from rate_slots where name = 'key-1'");
     const first = Number(slot!.next_at) - 30 * 100;
     expect(first).toBeGreaterThanOrEqual(t0 - 50);
     expect(first).toBeLessThanOrEqual(t1 + 50);
@@ -128,7 +117,7 @@ describe("PgStore", () => {
     await s.heartbeat("leads", "A", now + 4);
     expect(await s.lockHolder("leads")).toEqual({ owner: "A", host: "h", pid: 4_194_304, acquiredAt: now + 3, heartbeatAt: now + 4 });
     await s.putRows("leads", [row], now + 5);
-    const [r] = await query<{ updated_at: string }>("select updated_at from contacts");
+    const [r] = await queryDatabase<{ updated_at: string }>(url, "select updated_at from contacts");
     expect(Number(r!.updated_at)).toBe(now + 5);
   });
 
@@ -137,8 +126,8 @@ describe("PgStore", () => {
     expect(await empty.loadSyncRows("leads")).toEqual([]);
     expect(await empty.recentRuns({ limit: 5 })).toEqual([]);
     await empty.close();
-    expect(await query("select 1 from information_schema.schemata where schema_name = 'drizzle'")).toEqual([]);
-    expect(await query("select 1 from information_schema.tables where table_schema = 'public'")).toEqual([]);
+    expect(await queryDatabase(url, "select 1 from information_schema.schemata where schema_name = 'drizzle'")).toEqual([]);
+    expect(await queryDatabase(url, "select 1 from information_schema.tables where table_schema = 'public'")).toEqual([]);
 
     const w = await open();
     await w.putRows("leads", [row], 1);
@@ -149,7 +138,7 @@ describe("PgStore", () => {
     await expect(r.startRun("leads", 1)).rejects.toThrow(/read-only transaction/);
 
     // As if written by a version from before this one's first migration.
-    await query("update drizzle.__drizzle_migrations set created_at = 1");
+    await queryDatabase(url, "update drizzle.__drizzle_migrations set created_at = 1");
     const behind = PgStore.open(url, { readonly: true });
     await expect(behind).rejects.toBeInstanceOf(StateError);
     await expect(behind).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0000_init\)/);

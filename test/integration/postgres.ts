@@ -295,3 +295,14 @@ export async function startPostgres(): Promise<PgServer> {
     },
   };
 }
+
+/** Runs one statement on the database at `url` on a connection of its own (checks and set-ups in tests). */
+export async function queryDatabase<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text)).rows;
+  } finally {
+    await c.end();
+  }
+}

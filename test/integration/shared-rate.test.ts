@@ -10,6 +10,8 @@ import { sharedRateOf } from "../../src/run.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { postgresEngine } from "./engines.js";
+import { queryDatabase } from "./postgres.js";
+import { Workspace, cliEnv, compareWithSource, personRow, runCli } from "./harness.js";
 
 const KEY = "qk_shared_rate_SECRET_7788";
 const PER_SECOND = 5;
@@ -49,12 +51,35 @@ describe("a key's rate shared through the PostgreSQL state", () => {
       expect(alone.requests).toBe(24);
       expect(alone.rateLimited).toBeGreaterThan(0);
       // The database holds the key's rate under a digest, never the key.
-      const rows = await readRates(url);
+      const rows = await queryDatabase(url, "select name from rate_slots");
       expect(rows).toEqual([{ name: rateName(KEY) }]);
       expect(JSON.stringify(rows)).not.toContain(KEY);
       expect(startSpacingMs(PER_SECOND)).toBe(210);
     } finally {
       await Promise.all([s1.close(), s2.close()]);
+    }
+  });
+
+  it("a one-shot sync on a PostgreSQL state reserves its requests there; a dry run does not", async () => {
+    const url = await postgresEngine.fresh();
+    const ws = new Workspace();
+    try {
+      const rows = [personRow(1), personRow(2), personRow(3)];
+      ws.writeCsv(rows);
+      ws.writeConfig({}, { quo: { requestsPerSecond: PER_SECOND } });
+      const env = { ...cliEnv(quo), QUO_API_KEY: KEY, QUO_SYNC_DATABASE_URL: url };
+      const dry = await runCli(["plan", "--config", ws.config], env, ws.dir);
+      expect(dry.status, dry.stderr).toBe(0);
+      // A database no quo-sync used reads as empty, and the dry run created nothing in it.
+      expect(await queryDatabase(url, "select table_name from information_schema.tables where table_schema = 'public'")).toEqual([]);
+      const before = quo.stats().byKey[KEY]?.requests ?? 0;
+      const r = await runCli(["sync", "--config", ws.config], env, ws.dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(compareWithSource(quo.contacts(), rows)).toEqual([]);
+      expect((quo.stats().byKey[KEY]?.requests ?? 0) - before).toBeGreaterThanOrEqual(3);
+      expect(await queryDatabase(url, "select name from rate_slots")).toEqual([{ name: rateName(KEY) }]);
+    } finally {
+      ws.cleanup();
     }
   });
 
@@ -66,14 +91,3 @@ describe("a key's rate shared through the PostgreSQL state", () => {
     await ro.close();
   });
 });
-
-async function readRates(url: string): Promise<{ name: string }[]> {
-  const pg = (await import("pg")).default;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<{ name: string }>("select name from rate_slots")).rows;
-  } finally {
-    await c.end();
-  }
-}
