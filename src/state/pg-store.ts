@@ -110,6 +110,10 @@ export class PgStore implements StateStore {
         max: 4,
         application_name: "quo-sync",
         connectionTimeoutMillis: 10_000,
+        // A database that stops answering (a partition without a reset) fails the call after 30 s
+        // instead of holding the run forever; keep-alives find a dead connection sooner.
+        query_timeout: 30_000,
+        keepAlive: true,
         // An idle pool does not keep the process alive (as an open SQLite file does not).
         allowExitOnIdle: true,
         ...(readonly ? { options: "-c default_transaction_read_only=on" } : {}),

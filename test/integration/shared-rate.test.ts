@@ -9,7 +9,7 @@ import { QuoClients, rateName, startSpacingMs } from "../../src/quo/clients.js";
 import { sharedRateOf } from "../../src/run.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { postgresEngine } from "./engines.js";
+import { postgresEngine, postgresServer } from "./engines.js";
 import { queryDatabase } from "./postgres.js";
 import { Workspace, cliEnv, compareWithSource, personRow, runCli } from "./harness.js";
 
@@ -78,6 +78,42 @@ describe("a key's rate shared through the PostgreSQL state", () => {
       expect(compareWithSource(quo.contacts(), rows)).toEqual([]);
       expect((quo.stats().byKey[KEY]?.requests ?? 0) - before).toBeGreaterThanOrEqual(3);
       expect(await queryDatabase(url, "select name from rate_slots")).toEqual([{ name: rateName(KEY) }]);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it("neither the API key nor the database password appears in output, logs, errors or the database, even with a wrong password", async () => {
+    const url = await postgresEngine.fresh();
+    const password = (await postgresServer()).password;
+    const wrong = url.replace(`:${password}@`, ":db-WRONG-secret-77@");
+    expect(wrong).not.toBe(url);
+    const ws = new Workspace();
+    try {
+      ws.writeCsv([personRow(1), personRow(2)]);
+      ws.writeConfig({}, { quo: { requestsPerSecond: PER_SECOND } });
+      const env = (db: string) => ({ ...cliEnv(quo), QUO_API_KEY: KEY, QUO_SYNC_DATABASE_URL: db, LOG_LEVEL: "trace" });
+      const outputs: string[] = [];
+      for (const args of [["sync"], ["plan"], ["status"]]) {
+        const r = await runCli([...args, "--config", ws.config], env(wrong), ws.dir);
+        expect(r.status, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toContain("cannot open the state database postgres://postgres:***@127.0.0.1:");
+        outputs.push(r.stdout, r.stderr);
+      }
+      const daemon = await runCli(["daemon", "--config", ws.config], env(wrong), ws.dir);
+      expect(daemon.status).toBe(1);
+      outputs.push(daemon.stdout, daemon.stderr);
+      for (const args of [["sync", "--format", "json"], ["plan"], ["status", "--format", "json"]]) {
+        const r = await runCli([...args, "--config", ws.config], env(url), ws.dir);
+        expect(r.status, r.stderr).toBe(0);
+        outputs.push(r.stdout, r.stderr);
+      }
+      const stored: unknown[] = [];
+      for (const table of ["contacts", "runs", "rejections", "journal", "locks", "custom_field_bindings", "rate_slots"]) stored.push(await queryDatabase(url, `select * from ${table}`));
+      for (const secret of [KEY, password, "db-WRONG-secret-77"]) {
+        for (const out of outputs) expect(out).not.toContain(secret);
+        expect(JSON.stringify(stored)).not.toContain(secret);
+      }
     } finally {
       ws.cleanup();
     }
