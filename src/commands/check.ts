@@ -1,11 +1,13 @@
 /**
  * `quo-sync check`: can each source be read, and does Quo accept the credentials? Runs each
  * connector's `check` (which never throws: it reports) and one read of Quo (`GET /v1/contacts`,
- * one contact) per workspace the selected syncs use, and writes nothing anywhere — a safe first
- * command after editing the config or the keys. Exit 0 when everything answers, 1 otherwise.
+ * one contact) per workspace the selected syncs use, and, with a PostgreSQL state, a read-only
+ * connection to the database; it writes nothing anywhere — a safe first command after editing the
+ * config or the keys. Exit 0 when everything answers, 1 otherwise.
  */
 import { mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
-import { clientsFor } from "../run.js";
+import { clientsFor, stateLocation } from "../run.js";
+import { isPostgresUrl, openStore, redactDatabaseUrl } from "../state/store.js";
 import { connectorFor, describeSource } from "../sources.js";
 import { EXIT, describeError, emit, fail, selectSyncs, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
@@ -41,6 +43,17 @@ export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]
       lines.push({ what: `${label} (${client.authMode === "maton" ? "Maton gateway" : "API key"}, ${client.baseUrl})`, ok: true });
     } catch (e) {
       lines.push({ what: label, ok: false, message: describeError(e) });
+    }
+  }
+  // A SQLite file is created by the first sync; a PostgreSQL database must be reachable already.
+  const state = stateLocation(loaded, env);
+  if (isPostgresUrl(state)) {
+    const what = `state database ${redactDatabaseUrl(state)}`;
+    try {
+      await (await openStore(state, { readonly: true })).close();
+      lines.push({ what, ok: true });
+    } catch (e) {
+      lines.push({ what, ok: false, message: describeError(e) });
     }
   }
   return lines;

@@ -4,7 +4,10 @@
 import { existsSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
+import { redactDatabaseUrl } from "../../src/state/store.js";
+import { postgresEngine, postgresServer } from "./engines.js";
 import { API_KEY, Workspace, cliEnv, personRow, runCli, useQuoEmulator } from "./harness.js";
+import { queryDatabase } from "./postgres.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -43,5 +46,23 @@ describe("quo-sync check", () => {
     expect(r.stdout + r.stderr).not.toContain(wrongKey);
     expect(r.stdout + r.stderr).not.toContain(API_KEY);
     expect(emulator.stats().writesApplied).toEqual({ create: 0, update: 0, delete: 0 });
+  });
+
+  it("with a PostgreSQL state, connects to it read-only: ok for a reachable database (creating nothing), FAIL naming it without its password", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    const url = await postgresEngine.fresh();
+    const password = (await postgresServer()).password;
+    const ok = await check({ ...cliEnv(emulator), QUO_SYNC_DATABASE_URL: url }, "--format", "json");
+    expect(ok.status, ok.stderr).toBe(0);
+    const last = JSON.parse(ok.stdout).checks.at(-1);
+    expect(last).toEqual({ what: `state database ${redactDatabaseUrl(url)}`, ok: true });
+    expect(await queryDatabase(url, "select table_name from information_schema.tables where table_schema = 'public'")).toEqual([]);
+
+    const bad = await check({ ...cliEnv(emulator), QUO_SYNC_DATABASE_URL: url.replace(`:${password}@`, ":not-the-password@") });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL {2}state database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+\n.*password authentication failed/);
+    expect(bad.stdout + bad.stderr).not.toContain("not-the-password");
+    expect(bad.stdout + bad.stderr).not.toContain(password);
   });
 });
