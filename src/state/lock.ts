@@ -119,10 +119,14 @@ export async function acquireLock(store: StateStore, sync: string, opts: LockOpt
   const staleMs = opts.staleMs ?? LOCK_STALE_MS;
   const me = { owner: ownerId(), host: os.hostname(), pid: process.pid };
   const deadline = now() + opts.waitMs;
+  let takenAt: number;
   for (;;) {
     const at = now();
     const r = await store.tryLock(sync, me, at, takeoverRule(store, me, at, staleMs));
-    if (r.ok) break;
+    if (r.ok) {
+      takenAt = at;
+      break;
+    }
     if (now() >= deadline) throw new LockBusy(sync, r.holder);
     await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - now())));
   }
@@ -132,8 +136,9 @@ export async function acquireLock(store: StateStore, sync: string, opts: LockOpt
     controller.abort(new StateError(reason));
     opts.onLost?.(reason);
   };
-  // The lease as the holder counts it: from the last heartbeat written (PostgreSQL only).
-  let beatAt = now();
+  // The lease as the holder counts it: from the time written with the last heartbeat, as others
+  // read it (PostgreSQL only).
+  let beatAt = takenAt;
   const leaseExpired = (): boolean => {
     if (store.engine !== "postgres" || now() - beatAt <= staleMs / 2) return false;
     lose(`the run lock of sync '${sync}' was not refreshed for ${Math.round((now() - beatAt) / 1000)} s (paused, or cut off from the database); another daemon may take it over`);
