@@ -135,6 +135,22 @@ describe("Throttle on a fake clock", () => {
     expect(throttle.limit).toBe(1);
   });
 
+  it("a gate (the rate shared with other processes) is passed once per start, before it is granted, and a failing gate holds nothing up", async () => {
+    const clock = fakeClock();
+    let calls = 0;
+    // Another process holds every other slot: each start waits 150 ms in the gate.
+    const gate = async () => {
+      calls++;
+      if (calls === 3) throw new Error("the database is gone");
+      await clock.sleep(150);
+    };
+    const throttle = new Throttle(10, { marginMs: 0, now: clock.now, sleep: clock.sleep, gate });
+    const times = await grantTimes(throttle, 5, clock.now);
+    expect(calls).toBe(5);
+    // Granted one after another as the gate lets them through; the third, whose gate failed, at once.
+    expect(times).toEqual([150, 300, 300, 450, 600]);
+  });
+
   it("spreads a rate below 1 per second over a longer window", async () => {
     const clock = fakeClock();
     const throttle = new Throttle(0.5, { marginMs: 0, now: clock.now, sleep: clock.sleep });
