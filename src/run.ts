@@ -49,6 +49,12 @@ export interface RunDeps {
   clients?: QuoClients;
   /** One client for this run whatever the sync's workspace (tests and benchmarks); wins over `clients`. */
   client?: QuoClient;
+  /**
+   * A state store opened for writing that the process's runs share (a PostgreSQL pool kept by the
+   * daemon or a `sync` command); a real run uses it and neither opens nor closes it. Without it, and
+   * for a dry run, the run opens its own.
+   */
+  store?: StateStore;
   /** The run lock's heartbeat and stale times (default `LOCK_HEARTBEAT_MS`, `LOCK_STALE_MS`). */
   lockTiming?: { heartbeatMs?: number; staleMs?: number };
 }
@@ -89,15 +95,24 @@ export function sharedRateOf(store: StateStore): SharedRate | undefined {
 }
 
 /**
- * The shared request rate for a command that sends writes, held open until `close`: with a
- * PostgreSQL state, a store kept open for it; with SQLite, none. Throws `StateError` when the
- * database cannot be opened.
+ * For a command that sends writes, held open until `close`: with a PostgreSQL state, one store (its
+ * connection pool) for every run of the command and the keys' shared rate; with SQLite, nothing —
+ * each run opens the file. Throws `StateError` when the database cannot be opened.
  */
-export async function sharedRateFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<{ sharedRate: SharedRate | undefined; close: () => Promise<void> }> {
+export async function sharedStateFor(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<SharedState> {
   const location = stateLocation(loaded, env);
-  if (!isPostgresUrl(location)) return { sharedRate: undefined, close: async () => {} };
+  if (!isPostgresUrl(location)) return { close: async () => {} };
   const store = await openStore(location);
-  return { sharedRate: sharedRateOf(store), close: () => store.close().catch(() => {}) };
+  const sharedRate = sharedRateOf(store);
+  return { store, ...(sharedRate ? { sharedRate } : {}), close: () => store.close().catch(() => {}) };
+}
+
+/** What a PostgreSQL state lets a process share: one open store for all its runs, and each key's rate. */
+export interface SharedState {
+  store?: StateStore;
+  sharedRate?: SharedRate;
+  /** Closes the store; never rejects. */
+  close(): Promise<void>;
 }
 
 /**
@@ -114,7 +129,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   const log = deps.logger.child({ sync: sync.name, workspace: workspaceOf(sync) });
   const started = now();
 
-  const store = await openStore(stateLocation(loaded, deps.env), { readonly: opts.dryRun });
+  const shared = opts.dryRun ? undefined : deps.store;
+  const store = shared ?? (await openStore(stateLocation(loaded, deps.env), { readonly: opts.dryRun }));
   let lock: RunLock | undefined;
   let runId: number | null = null;
   try {
@@ -206,7 +222,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     throw e;
   } finally {
     await lock?.release();
-    await store.close();
+    if (!shared) await store.close();
   }
 }
 

@@ -34,7 +34,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   let workspaces: string[];
   let timeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S;
   let http;
-  let rateStore: StateStore | undefined;
+  let shared: StateStore | undefined;
   try {
     ctx = setup(opts);
     schedules = planSchedules(ctx.loaded.config);
@@ -45,10 +45,11 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     }
     // Opening creates and migrates the state: a path that cannot be written, or a database that
     // cannot be reached, fails here, not at the first tick. A shared state (PostgreSQL) stays open
-    // for the daemon's life: every request start of every key is reserved in it.
+    // for the daemon's life: every run uses its pool, and every request start of every key is
+    // reserved in it. A SQLite file is opened by each run, as always.
     const store = await openStore(stateLocation(ctx.loaded, ctx.env));
     const sharedRate = sharedRateOf(store);
-    if (sharedRate) rateStore = store;
+    if (sharedRate) shared = store;
     else await store.close();
     clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, sharedRate);
     // Every workspace a scheduled sync uses gets its client now: a key that is not set fails the
@@ -56,7 +57,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     workspaces = workspacesOf(ctx.loaded, schedules.scheduled.map((s) => s.index));
     for (const w of workspaces) clients.forWorkspace(w);
   } catch (e) {
-    await rateStore?.close().catch(() => {});
+    await shared?.close().catch(() => {});
     return fail(e);
   }
   const { logger } = ctx;
@@ -64,7 +65,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     schedules.scheduled.map((s) => s.name),
     () => clients.stats(workspaces),
   );
-  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, describe: describeError });
+  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, describe: describeError, ...(shared ? { store: shared } : {}) });
   const signals = onStopSignals((signal) => logger.error({ signal, busy: scheduler.busy() }, "second stop signal: exiting now; the next start resolves the writes left in flight"));
 
   let server: HealthServer | undefined;
@@ -92,7 +93,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   logger.info({ signal, busy }, busy.length ? `stopping: waiting up to ${timeoutS}s for the writes in flight` : "stopping");
   const drained = await scheduler.stop(timeoutS * 1000);
   await server?.close();
-  await rateStore?.close().catch(() => {});
+  await shared?.close().catch(() => {});
   signals.dispose();
   if (!drained) {
     logger.error({ totals: await metrics.totals() }, "daemon stopped with runs in progress");

@@ -8,7 +8,7 @@ import { workspaceOf } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { FORMATS, render, type Format } from "../report/render.js";
 import type { SyncReport } from "../report/report.js";
-import { clientsFor, runSync, sharedRateFor } from "../run.js";
+import { clientsFor, runSync, sharedStateFor, type SharedState } from "../run.js";
 import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
 /** Below this many writes the progress bar is not worth drawing. */
@@ -43,14 +43,14 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   let status: number = EXIT.ok;
   // With a PostgreSQL state, the writes of this command share each key's rate with every daemon
   // and run on the same database (a dry run sends reads only and takes no part).
-  let rate: Awaited<ReturnType<typeof sharedRateFor>>;
+  let shared: SharedState;
   try {
-    rate = opts.dryRun ? { sharedRate: undefined, close: async () => {} } : await sharedRateFor(ctx.loaded, ctx.env);
+    shared = opts.dryRun ? { close: async () => {} } : await sharedStateFor(ctx.loaded, ctx.env);
   } catch (e) {
     return fail(e);
   }
   // One registry for every sync of this command: syncs on one API key share its client and throttle.
-  const clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, rate.sharedRate);
+  const clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, shared.sharedRate);
   for (const i of indexes) {
     const sync = ctx.loaded.config.syncs[i];
     const name = sync?.name ?? String(i);
@@ -64,6 +64,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
           env: ctx.env,
           logger: ctx.logger,
           clients,
+          ...(shared.store ? { store: shared.store } : {}),
           onProgress: (done, total) => {
             if (!bar || total < PROGRESS_MIN) return;
             if (!started) {
@@ -96,7 +97,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
       if (started) bar?.stop();
     }
   }
-  await rate.close();
+  await shared.close();
   try {
     emit(render(format, reports), opts.out);
   } catch (e) {

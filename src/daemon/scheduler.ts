@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   logger: Logger;
   /** The process's clients: one per workspace, one throttle per API key, shared by every sync. */
   clients: QuoClients;
+  /** A state store every run shares (PostgreSQL); without it each run opens the state itself. */
+  store?: StateStore;
   metrics: DaemonMetrics;
   syncs: readonly ScheduledSync[];
   /** Turns an error into the one-line reason logged and kept for `status` (the command's `describeError`). */
@@ -108,7 +110,8 @@ export class Scheduler {
     const started = this.now();
     const { loaded, env, logger, clients } = this.opts;
     try {
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
+      const shared = this.opts.store ? { store: this.opts.store } : {};
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, ...shared }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;

@@ -107,7 +107,8 @@ export class PgStore implements StateStore {
     try {
       pool = new pg.Pool({
         connectionString: url,
-        max: 4,
+        // A daemon's runs share one store: up to 10 writes in flight per run, each one short.
+        max: 10,
         application_name: "quo-sync",
         connectionTimeoutMillis: 10_000,
         // A database that stops answering (a partition without a reset) fails the call after 30 s
