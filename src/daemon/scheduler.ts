@@ -170,9 +170,9 @@ export class Scheduler {
    * when (and only when) `runSync` did not.
    */
   private async recordUnrecordedFailure(sync: string, started: number, ended: number, message: string, log: Logger): Promise<void> {
-    let store: StateStore | undefined;
+    let own: StateStore | undefined;
     try {
-      store = await openStore(stateLocation(this.opts.loaded, this.opts.env));
+      const store = this.opts.store ?? (own = await openStore(stateLocation(this.opts.loaded, this.opts.env)));
       const [last] = await store.recentRuns({ sync, limit: 1 });
       if (last && last.startedAt >= started) return;
       const id = await store.startRun(sync, started);
@@ -181,17 +181,17 @@ export class Scheduler {
     } catch (e) {
       log.warn(`could not record the failed run in the state database: ${this.opts.describe(e)}`);
     } finally {
-      await store?.close();
+      await own?.close();
     }
   }
 
   /** Each sync's last outcome and success from earlier processes, so `/healthz` and the gauge survive restarts. */
   private async loadHistory(): Promise<void> {
-    let store: StateStore | undefined;
+    let own: StateStore | undefined;
     try {
       const location = stateLocation(this.opts.loaded, this.opts.env);
-      if (!isPostgresUrl(location) && !existsSync(location)) return;
-      store = await openStore(location, { readonly: true });
+      if (!this.opts.store && !isPostgresUrl(location) && !existsSync(location)) return;
+      const store = this.opts.store ?? (own = await openStore(location, { readonly: true }));
       for (const [name, state] of this.states) {
         const runs = (await store.recentRuns({ sync: name, limit: HISTORY_AT_START })).filter((r) => r.outcome !== "running");
         const last = runs[0];
@@ -212,7 +212,7 @@ export class Scheduler {
     } catch (e) {
       this.opts.logger.warn(`could not read earlier runs from the state database: ${this.opts.describe(e)}`);
     } finally {
-      await store?.close();
+      await own?.close();
     }
   }
 
