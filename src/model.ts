@@ -197,3 +197,44 @@ export interface Plan {
   drift?: Drift[];
   counts: PlanCounts;
 }
+
+/** A custom field as the sync resolved it on its last real run: config name → Quo key, name and type. */
+export interface CustomFieldBinding {
+  configName: string;
+  key: string;
+  name: string;
+  type: string;
+}
+
+/** Quo's answer to a write that failed, as reports show it (never a key or header). */
+export interface ErrorInfo {
+  message: string;
+  status: number | null;
+  code?: string;
+  trace?: string;
+}
+
+/** What happened to one planned action. */
+export interface ActionOutcome {
+  action: Action;
+  status: "done" | "failed" | "skipped";
+  quoId?: string;
+  /**
+   * How it was done when not the plain way: "adopted" (found by externalId), "recreated" (was
+   * deleted in Quo), "already gone", "already in Quo" (an update whose merged contact Quo already held).
+   */
+  note?: string;
+  error?: ErrorInfo;
+}
+
+/** What resolving the writes an earlier run left in flight did (`recoverJournal`). */
+export interface RecoveryResult {
+  /** Creates that had landed: their contacts are now in the state. */
+  adopted: number;
+  /** Updates/deletes whose contact was re-read from Quo. */
+  refreshed: number;
+  /** Writes that never reached Quo (or contacts that are gone): nothing to keep. */
+  dropped: number;
+  /** Extra contacts with the same externalId, deleted. */
+  duplicatesRemoved: number;
+}

@@ -8,11 +8,11 @@ import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedCon
 import { ConfigError } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
-import { recoverJournal, type RecoveryResult } from "./execute/recover.js";
+import { recoverJournal } from "./execute/recover.js";
 import { readWorkspace, wantedValues, type WorkspaceRead } from "./execute/workspace-index.js";
 import type { Logger } from "./log.js";
 import { checkFieldChanges, managedOf } from "./plan/field-bindings.js";
-import type { Plan } from "./model.js";
+import type { Plan, RecoveryResult } from "./model.js";
 import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import type { QuoClient } from "./quo/client.js";

@@ -4,7 +4,7 @@
  */
 import type { ConnectorContext, WriteBackEntry } from "../connectors/types.js";
 import type { SyncConfig } from "./config.js";
-import type { ActionOutcome } from "./execute/executor.js";
+import type { ActionOutcome } from "./model.js";
 import type { Logger } from "./log.js";
 import type { Plan, Snapshot, SyncRow } from "./model.js";
 import type { SyncReport } from "./report/report.js";

@@ -6,7 +6,7 @@
  */
 import type { SyncConfig } from "../config.js";
 import { StateError } from "../errors.js";
-import type { Action, ContactFields, CreateAction, DeleteAction, ItemIds, LinkAction, Plan, SyncRow, UnlinkAction, UpdateAction } from "../model.js";
+import type { Action, ActionOutcome, ContactFields, ErrorInfo, CreateAction, DeleteAction, ItemIds, LinkAction, Plan, SyncRow, UnlinkAction, UpdateAction } from "../model.js";
 import { itemIdsOf, type Managed } from "../plan/from-quo.js";
 import { buildContactUpdate, buildCreateBody, externalIdFor } from "../plan/patch.js";
 import type { QuoClient } from "../quo/client.js";
@@ -23,26 +23,6 @@ export const MAX_UPDATE_ATTEMPTS = 3;
  * per batch, the most Quo's filter answers in one page (maxResults 1–50, docs/quo-api.md).
  */
 export const LOOKUP_BATCH = 50;
-
-export interface ErrorInfo {
-  message: string;
-  status: number | null;
-  code?: string;
-  trace?: string;
-}
-
-/** What happened to one planned action. */
-export interface ActionOutcome {
-  action: Action;
-  status: "done" | "failed" | "skipped";
-  quoId?: string;
-  /**
-   * How it was done when not the plain way: "adopted" (found by externalId), "recreated" (was
-   * deleted in Quo), "already gone", "already in Quo" (an update whose merged contact Quo already held).
-   */
-  note?: string;
-  error?: ErrorInfo;
-}
 
 export interface ExecuteContext {
   sync: SyncConfig;

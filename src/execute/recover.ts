@@ -3,6 +3,7 @@
  * before the next plan is made. Afterwards the state says exactly what Quo has for those keys, so
  * the planner sends only what is still missing: no duplicate contact, no duplicate list item.
  */
+import type { RecoveryResult } from "../model.js";
 import type { JournalEntry, StateStore } from "../state/store.js";
 import { fieldsOf, itemIdsOf, type Managed } from "../plan/from-quo.js";
 import { hashContact } from "../plan/hash.js";
@@ -17,17 +18,6 @@ import type { QuoContact } from "../quo/types.js";
  */
 export const CREATE_SETTLE_MS = 5_000;
 const CREATE_SETTLE_POLL_MS = 500;
-
-export interface RecoveryResult {
-  /** Creates that had landed: their contacts are now in the state. */
-  adopted: number;
-  /** Updates/deletes whose contact was re-read from Quo. */
-  refreshed: number;
-  /** Writes that never reached Quo (or contacts that are gone): nothing to keep. */
-  dropped: number;
-  /** Extra contacts with the same externalId, deleted. */
-  duplicatesRemoved: number;
-}
 
 /**
  * Resolves every pending journal entry of `sync`. Throws (a `QuoApiError`) when Quo cannot be read;

@@ -4,7 +4,7 @@
  */
 import { formatPath, type SyncConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
-import type { CustomFieldBinding } from "../state/store.js";
+import type { CustomFieldBinding } from "../model.js";
 import { OPTIONAL_SCALARS, type Managed } from "./from-quo.js";
 import type { ResolvedCustomField } from "./map-row.js";
 

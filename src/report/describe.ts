@@ -2,7 +2,7 @@
  * Wording shared by every human-readable renderer (table, markdown, html), so the three formats
  * say the same thing in the same words and cannot drift apart.
  */
-import type { ErrorInfo } from "../execute/executor.js";
+import type { ErrorInfo } from "../model.js";
 import type { Drift, FieldChange } from "../model.js";
 import type { ReportChange, SyncReport } from "./report.js";
 

@@ -2,10 +2,8 @@
  * The report of one sync: built from a Plan (dry run) or from a Plan and what the executor did
  * (real run). Every renderer (json, table, markdown, html) renders this one shape.
  */
-import type { ActionOutcome, ErrorInfo } from "../execute/executor.js";
-import type { RecoveryResult } from "../execute/recover.js";
 import { diffFields } from "../plan/diff.js";
-import type { Action, Drift, FieldChanges, GuardResult, LinkAction, Plan, PlanCounts, Rejection } from "../model.js";
+import type { Action, ActionOutcome, Drift, ErrorInfo, FieldChanges, GuardResult, LinkAction, Plan, PlanCounts, RecoveryResult, Rejection } from "../model.js";
 
 export type ReportOutcome = "planned" | "ok" | "refused" | "interrupted";
 

@@ -16,14 +16,14 @@ import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { bigint, integer, pgSchema, text, type PgColumn, type PgDatabase } from "drizzle-orm/pg-core";
 import pg from "pg";
-import type { Rejection, SyncRow } from "../model.js";
+import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
 import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema-pg.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { redactDatabaseUrl } from "./store.js";
-import type { CustomFieldBinding, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
 
 /** Where drizzle's migrator records what it applied (its defaults); only read here. */
 const drizzleMigrations = pgSchema("drizzle").table("__drizzle_migrations", {

@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ContactFields, ItemIds, Rejection, SyncRow } from "../model.js";
+import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
-import type { CustomFieldBinding, JournalEntry, JournalOp, LockHolder, RunOutcome, RunRecord } from "./store.js";
+import type { JournalEntry, JournalOp, LockHolder, RunOutcome, RunRecord } from "./store.js";
 
 /** A state row whose JSON columns are parsed on first access: a rerun of 100,000 rows parses only the few that changed. */
 export class LazySyncRow implements SyncRow {

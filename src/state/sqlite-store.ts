@@ -10,11 +10,11 @@ import Database from "better-sqlite3";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import type { Rejection, SyncRow } from "../model.js";
+import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
 import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
-import type { CustomFieldBinding, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
 
 /** The `created_at` of the last migration applied to the file, or -1 (none, or not a state database). */
 function lastApplied(sqlite: Database.Database): number {

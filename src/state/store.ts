@@ -10,7 +10,7 @@
  * a journal entry is committed before its write is sent, and a write's outcome is committed before
  * the next write of the same contact.
  */
-import type { ContactFields, ItemIds, Rejection, SyncRow } from "../model.js";
+import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
 
 export type RunOutcome = "running" | "ok" | "failed" | "refused" | "interrupted";
 /** `link`: a contact already in Quo being written whole with this sync's fields and externalId. */
@@ -59,13 +59,6 @@ export interface LockTaker {
  * certainly not running any more (docs/architecture.md, "Locks").
  */
 export type LockTakeover = (holder: LockHolder) => boolean;
-
-export interface CustomFieldBinding {
-  configName: string;
-  key: string;
-  name: string;
-  type: string;
-}
 
 /** What recording a finished write does to the sync state, in the same transaction as the journal. */
 export type StateEffect = { upsert: SyncRow } | { remove: string } | { none: true };
