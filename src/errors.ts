@@ -93,3 +93,9 @@ export class StateError extends QuoSyncError {
     super(message, opts);
   }
 }
+
+/**
+ * A run lost its lock (taken over as stale, its heartbeat failed, or a journal write found another
+ * owner): no further write may start, and nothing it learns may be recorded (docs/architecture.md, "Locks").
+ */
+export class LockLost extends StateError {}

@@ -5,7 +5,7 @@
  * `recoverJournal` resolves against Quo at the next start.
  */
 import type { SyncConfig } from "../config.js";
-import { StateError } from "../errors.js";
+import { LockLost, StateError } from "../errors.js";
 import type { Action, ActionOutcome, ContactFields, ErrorInfo, CreateAction, DeleteAction, ItemIds, LinkAction, Plan, SyncRow, UnlinkAction, UpdateAction } from "../model.js";
 import { itemIdsOf, type Managed } from "../plan/from-quo.js";
 import { buildContactUpdate, buildCreateBody, externalIdFor } from "../plan/patch.js";
@@ -80,9 +80,6 @@ export function isFatal(e: unknown): boolean {
 function isStateFailure(e: unknown): boolean {
   return e instanceof StateError || (e instanceof Error && e.name === "SqliteError");
 }
-
-/** The run's lock was lost (taken over as stale, or its heartbeat failed): no further write may start. */
-export class LockLost extends StateError {}
 
 /** Quo no longer has the contact an update was for (read back as 404 after a failed PATCH). */
 class ContactGone extends Error {}
