@@ -156,13 +156,14 @@ export interface UnlinkAction {
 export type Action = CreateAction | UpdateAction | DeleteAction | LinkAction | UnlinkAction;
 
 /**
- * A contact that differs in Quo from what this sync last sent: edited or deleted in the Quo app.
+ * A contact that differs in Quo from what this sync last sent: edited or deleted in the Quo app, or
+ * re-keyed (another externalId now names it, set by another tool; always left alone).
  * `fields` gives, per field, `from` = what was last sent and `to` = what Quo holds now.
  */
 export interface Drift {
   key: string;
   quoId: string;
-  kind: "edited" | "deleted";
+  kind: "edited" | "deleted" | "rekeyed";
   fields: FieldChanges;
   /** What the plan does about it (config `onDrift`): overwrite with the source, or leave it alone. */
   resolution: "overwrite" | "skip";
@@ -225,6 +226,14 @@ export interface ActionOutcome {
    */
   note?: string;
   error?: ErrorInfo;
+  /**
+   * Field by field, what the write changed, measured against Quo's copy read just before it: a
+   * mapped field a person changed in the app and the write overwrote is listed. Absent when no copy
+   * was read (a plain create, a delete).
+   */
+  changes?: FieldChanges;
+  /** Fields kept as a person set them in the Quo app (`onDrift: "skip"`): `from` the sync's value, `to` Quo's. */
+  kept?: FieldChanges;
 }
 
 /** What resolving the writes an earlier run left in flight did (`recoverJournal`). */

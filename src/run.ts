@@ -163,15 +163,16 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       log.warn("an earlier run was stopped mid-write; the next real run re-reads those contacts from Quo first, so this plan may show a few changes that are already done");
     }
     const state = await store.loadSyncRows(sync.name);
-    const readback = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
+    // For drift only: every write reads its contact again just before it is sent.
+    const observed = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
-    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(readback ? { observed: readback.observed } : {}) };
+    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };
     let p = plan(snapshot, state, planOptions);
     let workspace: WorkspaceRead | undefined;
     if (sync.match && p.counts.create > 0) {
       workspace = await readWorkspace(client, wantedValues(p), sync.defaultCountry);
-      log.info({ listed: workspace.listed, requests: workspace.pages, matched: workspace.contacts.size }, "workspace read to match contacts already in Quo");
+      log.info({ listed: workspace.listed, requests: workspace.requests }, "workspace read to match contacts already in Quo");
       p = plan(snapshot, state, { ...planOptions, workspace: workspace.index });
     }
     logPlan(log, sync, p);
@@ -195,13 +196,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const signals = [deps.signal, lock?.signal].filter((s): s is AbortSignal => s !== undefined);
     const outcomes = await execute(p, {
       sync,
-      client,
+      // Losing the lock aborts the requests in flight as well: another process may own the sync now.
+      client: lock ? client.withSignal(lock.signal) : client,
       store,
       runId: runId as number,
       managed,
-      // Read back a moment ago: the updates are built on those contacts instead of reading them again.
-      ...(readback ? { prefetched: readback.contacts } : {}),
-      ...(workspace ? { workspace: workspace.contacts } : {}),
+      ...(workspace ? { workspacePages: workspace.pages } : {}),
       concurrency: WRITE_CONCURRENCY,
       now,
       logger: log,

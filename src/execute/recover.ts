@@ -1,23 +1,34 @@
 /**
  * Resolves writes a previous process left in flight (journal entries) against what Quo holds now,
- * before the next plan is made. Afterwards the state says exactly what Quo has for those keys, so
- * the planner sends only what is still missing: no duplicate contact, no duplicate list item.
+ * before the next plan is made. Afterwards the state says what Quo has for those keys, so the
+ * planner sends only what is still missing: no twin contact, no duplicate list item.
  */
-import type { RecoveryResult } from "../model.js";
-import type { JournalEntry, StateStore } from "../state/store.js";
-import { fieldsOf, itemIdsOf, type Managed } from "../plan/from-quo.js";
+import type { ContactFields, ItemIds, RecoveryResult, SyncRow } from "../model.js";
+import { fieldsOf, itemIdsOf, missingLists, type Managed } from "../plan/from-quo.js";
 import { hashContact } from "../plan/hash.js";
 import type { QuoClient } from "../quo/client.js";
 import type { QuoContact } from "../quo/types.js";
+import type { JournalEntry, StateEffect, StateStore } from "../state/store.js";
+import { madeBySync } from "./creates.js";
+import { lookUpUntilSettled } from "./reads.js";
+
+const NO_IDS: ItemIds = { phoneNumbers: {}, emails: {} };
+const NO_FIELDS: ContactFields = { firstName: "", phoneNumbers: [], emails: [], customFields: {} };
 
 /**
- * A create sent just before the process died may still be applied by Quo a moment later: the
- * request was on its way, and the server finishes it without us. So a create that is not found is
- * taken to have never landed only once its journal entry is this old; until then the look-up is
- * repeated (every `CREATE_SETTLE_POLL_MS`). Creating it again any sooner could make a twin.
+ * The state row for `contact` as Quo holds it now. From a copy that came without one of its lists
+ * nothing can be read: the row keeps what the state (or the journal) knew, with a hash no mapped
+ * row has, so the planner sends an update, whose write reads the contact again first.
  */
-export const CREATE_SETTLE_MS = 5_000;
-const CREATE_SETTLE_POLL_MS = 500;
+function recorded(key: string, contact: QuoContact, managed: Managed, known: SyncRow | undefined, sent: ContactFields | null, linked: boolean): StateEffect {
+  const ids = known?.itemIds ?? NO_IDS;
+  const flag = linked ? { linked: true } : {};
+  if (missingLists(contact).length) {
+    return { upsert: { key, quoId: contact.id, hash: "", fields: known?.fields ?? sent ?? NO_FIELDS, itemIds: ids, ...flag } };
+  }
+  const fields = fieldsOf(contact, managed, ids);
+  return { upsert: { key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed, ids), ...flag } };
+}
 
 /**
  * Resolves every pending journal entry of `sync`. Throws (a `QuoApiError`) when Quo cannot be read;
@@ -41,14 +52,14 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       creates.push(last);
       continue;
     }
-    const quoId = last.quoId ?? state.get(last.key)?.quoId;
+    const known = state.get(last.key);
+    const quoId = last.quoId ?? known?.quoId;
     const contact = quoId ? await client.getContact(quoId) : null;
     if (last.op === "link") {
       // A link landed only if the contact carries this sync's externalId now; otherwise it is
       // still somebody else's contact and the next plan matches it again.
       if (contact && contact.externalId === last.externalId) {
-        const fields = fieldsOf(contact, managed);
-        await store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed), linked: true } }, now());
+        await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, undefined, last.fields, true), now());
         result.refreshed++;
       } else {
         await store.resolveJournal(ids, sync, { none: true }, now());
@@ -59,54 +70,39 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
     if (!contact) {
       await store.resolveJournal(ids, sync, { remove: last.key }, now());
       result.dropped++;
+    } else if (contact.externalId !== last.externalId) {
+      // Re-keyed by another tool meanwhile: not this sync's to record; the next write reports it.
+      await store.resolveJournal(ids, sync, { none: true }, now());
+      result.dropped++;
     } else {
-      const known = state.get(last.key)?.itemIds;
-      const fields = fieldsOf(contact, managed, known);
-      await store.resolveJournal(ids, sync, { upsert: { key: last.key, quoId: contact.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(contact, managed, known) } }, now());
+      await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, known, last.fields, known?.linked ?? false), now());
       result.refreshed++;
     }
   }
 
   if (creates.length) {
-    const byExt = await settledCreates(client, creates, now);
+    const byExt = await lookUpUntilSettled(client, creates.map((e) => ({ externalId: e.externalId, since: e.startedAt })), now);
     for (const entry of creates) {
       const ids = (byKey.get(entry.key) ?? []).map((e) => e.id);
-      const [keep, ...extra] = byExt.get(entry.externalId) ?? [];
+      const found = byExt.get(entry.externalId) ?? [];
+      const keep = found.find(madeBySync) ?? found[0];
       if (!keep) {
         await store.resolveJournal(ids, sync, { none: true }, now());
         result.dropped++;
         continue;
       }
-      for (const dup of extra) {
+      // Twins of a lost create are this tool's; a contact carrying the externalId that this tool
+      // did not make (a person's, linked before) is never deleted.
+      for (const dup of found) {
+        if (dup === keep || !madeBySync(dup)) continue;
         await client.deleteContact(dup.id);
         result.duplicatesRemoved++;
       }
       // Record what Quo actually holds; the planner then updates whatever still differs, and the
       // executor writes the contact whole from what Quo holds then.
-      const known = state.get(entry.key)?.itemIds;
-      const fields = fieldsOf(keep, managed, known);
-      await store.resolveJournal(ids, sync, { upsert: { key: entry.key, quoId: keep.id, hash: hashContact(fields), fields, itemIds: itemIdsOf(keep, managed, known) } }, now());
+      await store.resolveJournal(ids, sync, recorded(entry.key, keep, managed, state.get(entry.key), entry.fields, !madeBySync(keep)), now());
       result.adopted++;
     }
   }
   return result;
-}
-
-/**
- * The contacts carrying the externalIds of `creates`, looked up until every create is found or the
- * newest missing one is `CREATE_SETTLE_MS` old. One `GET /v1/contacts?externalIds=…` per 50 per look.
- */
-async function settledCreates(client: QuoClient, creates: readonly JournalEntry[], now: () => number): Promise<Map<string, QuoContact[]>> {
-  const byExt = new Map<string, QuoContact[]>();
-  let wanted = creates;
-  // Bounded by the poll count too, so an injected clock that stands still cannot hold a run forever.
-  for (let look = 0; ; look++) {
-    for (const c of await client.findByExternalIds(wanted.map((e) => e.externalId))) {
-      if (c.externalId && !(byExt.get(c.externalId) ?? []).some((x) => x.id === c.id)) byExt.set(c.externalId, [...(byExt.get(c.externalId) ?? []), c]);
-    }
-    wanted = wanted.filter((e) => !byExt.has(e.externalId));
-    const settleAt = Math.max(...wanted.map((e) => e.startedAt + CREATE_SETTLE_MS));
-    if (wanted.length === 0 || now() >= settleAt || look >= CREATE_SETTLE_MS / CREATE_SETTLE_POLL_MS) return byExt;
-    await new Promise((r) => setTimeout(r, Math.min(CREATE_SETTLE_POLL_MS, settleAt - now())));
-  }
 }

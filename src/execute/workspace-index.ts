@@ -1,25 +1,24 @@
 /**
  * Reading the workspace for `match`: every contact, 50 a page (`GET /v1/contacts` has no filter by
  * phone or email, docs/quo-api.md), indexed by E.164 phone and case-folded email — only for the
- * values the run's creates carry, so the index follows the run, not the workspace. The contacts
- * that hit are kept whole: a link writes them back whole without reading them again.
+ * values the run's creates carry, so the index follows the run, not the workspace. The plan decides
+ * links from it; the links themselves are written from copies read again just before (`./links.ts`).
  */
 import { foldEmail, type WorkspaceContact, type WorkspaceIndex } from "../plan/match.js";
-import { toE164 } from "../plan/map-row.js";
+import { canonicalValue } from "../plan/from-quo.js";
 import type { QuoClient } from "../quo/client.js";
-import { QUO_MAX_PAGE_SIZE } from "../quo/limits.js";
+import { QuoApiError } from "../quo/errors.js";
 import type { QuoContact } from "../quo/types.js";
 import type { Plan } from "../model.js";
-import { QuoApiError } from "../quo/errors.js";
+import { workspacePages } from "./reads.js";
 
 /** What `readWorkspace` found. */
 export interface WorkspaceRead {
   index: WorkspaceIndex;
-  /** The contacts the index points at, whole, by Quo id. */
-  contacts: Map<string, QuoContact>;
-  /** Contacts listed, and the requests it took (one per page of 50). */
+  /** Contacts listed, the pages of 50 that took, and the requests in all (pages, and contacts read again by id). */
   listed: number;
   pages: number;
+  requests: number;
 }
 
 /** The values the creates of a plan carry: E.164 phones and case-folded emails. */
@@ -42,44 +41,49 @@ export function wantedValues(p: Plan): WantedValues {
 
 /**
  * Lists the whole workspace through the client's throttle and indexes the contacts holding any of
- * `wanted`. Throws `QuoApiError` when a page cannot be read (a partial listing would miss matches
- * and create twins, so the run must not plan on it).
+ * `wanted`, phone numbers compared in E.164 whatever form a person typed them in. A contact listed
+ * without its phone or email list is read again by id. Throws `QuoApiError` when a page cannot be
+ * read or a contact stays incomplete: a partial listing would miss matches and create twins, so
+ * the run must not plan on it.
  */
 export async function readWorkspace(client: QuoClient, wanted: WantedValues, defaultCountry: string): Promise<WorkspaceRead> {
   const byPhone = new Map<string, WorkspaceContact[]>();
   const byEmail = new Map<string, WorkspaceContact[]>();
-  const contacts = new Map<string, QuoContact>();
   const add = (map: Map<string, WorkspaceContact[]>, value: string, c: QuoContact): void => {
     const list = map.get(value) ?? [];
     if (list.some((x) => x.id === c.id)) return;
     list.push({ id: c.id, externalId: c.externalId ?? null, source: c.source ?? null });
     map.set(value, list);
-    contacts.set(c.id, c);
   };
-  const tokens = new Set<string>();
-  let pageToken: string | undefined;
+  const index = (c: QuoContact): void => {
+    for (const p of c.defaultFields.phoneNumbers ?? []) {
+      const e164 = p.value === null ? undefined : canonicalValue("phoneNumbers", p.value, { defaultCountry });
+      if (e164 !== undefined && wanted.phones.has(e164)) add(byPhone, e164, c);
+    }
+    for (const e of c.defaultFields.emails ?? []) {
+      const folded = e.value === null ? undefined : foldEmail(e.value);
+      if (folded !== undefined && wanted.emails.has(folded)) add(byEmail, folded, c);
+    }
+  };
+  const incomplete = (c: QuoContact): boolean => !Array.isArray(c.defaultFields.phoneNumbers) || !Array.isArray(c.defaultFields.emails);
+  const again: string[] = [];
   let listed = 0;
   let pages = 0;
-  for (;;) {
-    const page = await client.listContacts({ maxResults: QUO_MAX_PAGE_SIZE, ...(pageToken ? { pageToken } : {}) });
+  for await (const page of workspacePages(client)) {
     pages++;
-    listed += page.data.length;
-    for (const c of page.data) {
-      for (const p of c.defaultFields.phoneNumbers) {
-        const e164 = p.value === null ? undefined : toE164(p.value, defaultCountry);
-        if (e164 !== undefined && wanted.phones.has(e164)) add(byPhone, e164, c);
-      }
-      for (const e of c.defaultFields.emails) {
-        const folded = e.value === null ? undefined : foldEmail(e.value);
-        if (folded !== undefined && wanted.emails.has(folded)) add(byEmail, folded, c);
-      }
+    listed += page.length;
+    for (const c of page) {
+      if (incomplete(c)) again.push(c.id);
+      else index(c);
     }
-    if (page.nextPageToken === null) break;
-    if (tokens.has(page.nextPageToken)) {
-      throw new QuoApiError({ method: "GET", path: "/v1/contacts", status: 200, quoMessage: "unexpected response: the same nextPageToken came back twice; listing stopped" });
-    }
-    tokens.add(page.nextPageToken);
-    pageToken = page.nextPageToken;
   }
-  return { index: { byPhone, byEmail }, contacts, listed, pages };
+  for (const id of again) {
+    const c = await client.getContact(id);
+    if (c === null) continue;
+    if (incomplete(c)) {
+      throw new QuoApiError({ method: "GET", path: `/v1/contacts/${id}`, status: 200, quoMessage: `unexpected response: contact ${id} came without its phone or email list, so rows cannot be matched against it safely; this run plans nothing` });
+    }
+    index(c);
+  }
+  return { index: { byPhone, byEmail }, listed, pages, requests: pages + again.length };
 }

@@ -15,6 +15,7 @@ export function managedOf(sync: SyncConfig, custom: readonly ResolvedCustomField
     phoneLabels: new Set(Object.keys(sync.fields.phoneNumbers)),
     emailLabels: new Set(Object.keys(sync.fields.emails)),
     customKeys: new Set(custom.map((c) => c.key)),
+    defaultCountry: sync.defaultCountry,
   };
 }
 

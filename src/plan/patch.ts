@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ContactFields, CustomFieldValue, ItemIds } from "../model.js";
-import { OPTIONAL_SCALARS, ownedItems, type ItemList, type Managed, type QuoContactLike, type QuoItemLike } from "./from-quo.js";
+import { canonicalValue, missingLists, OPTIONAL_SCALARS, ownedItems, type ItemList, type Managed, type QuoContactLike, type QuoItemLike } from "./from-quo.js";
 
 /** Quo's `source` tag for contacts this tool creates; Quo refuses `openphone*`, `csv*` and a few others (docs/quo-api.md, "Creating a contact"). */
 export const QUO_SOURCE_TAG = "quo-sync";
@@ -73,6 +73,7 @@ export function isWritableSource(source: string | null | undefined): source is s
 
 /** A whole-contact PATCH, and what the executor needs to know about it. */
 export interface ContactUpdate {
+  ok: true;
   body: ContactBody;
   /** Quo already holds the merged contact: nothing is sent. */
   empty: boolean;
@@ -85,6 +86,12 @@ export interface ContactUpdate {
   owned: ItemIds;
 }
 
+/** Why no whole-contact write can be built from a copy: sending one could lose what people set. */
+export interface UnsafeUpdate {
+  ok: false;
+  reason: string;
+}
+
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
   return a === b;
@@ -94,23 +101,29 @@ function sameValue(a: unknown, b: unknown): boolean {
  * One list of the whole-contact body: every item Quo holds is sent back with its id — the sync's own
  * items (see `ownedItems`) with the source's value under the sync's label, or `value: null` when the
  * source has none (which removes it whether Quo replaces or merges lists); everyone else's items as
- * they are. Labels the source fills and the contact lacks are added without an id.
+ * they are, phone numbers in E.164 (the API refuses any other form, while the app stores what a
+ * person typed). Labels the source fills and the contact lacks are added without an id. Held
+ * phone numbers that do not parse are returned in `unsendable`: the body cannot carry them.
  */
-function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>, known: Record<string, string>, desired: readonly { name: string; value: string }[], claimByValue: boolean) {
+function wholeList(current: readonly QuoItemLike[], list: ItemList, managed: Managed, known: Record<string, string>, desired: readonly { name: string; value: string }[], claimByValue: boolean) {
   const want = new Map(desired.map((i) => [i.name, i.value]));
-  const owned = ownedItems(current, labels, known, claimByValue ? want : undefined);
+  const owned = ownedItems(current, list, managed, known, claimByValue ? want : undefined);
   const ownerOf = new Map([...owned].map(([label, item]) => [item, label]));
   const items: { id?: string; name: string; value: string | null }[] = [];
   const ids: Record<string, string> = {};
+  const unsendable: QuoItemLike[] = [];
   let changed = false;
   let adds = false;
   for (const item of current) {
     if (item.value === null) continue;
+    const held = canonicalValue(list, item.value, managed);
     const label = ownerOf.get(item);
     if (label === undefined) {
       // Not the sync's: sent back untouched. An item without an id cannot be addressed; sending
       // it as it is keeps it under Quo's replacing PATCH.
-      items.push(item.id ? { id: item.id, name: item.name, value: item.value } : { name: item.name, value: item.value });
+      if (held === undefined) unsendable.push(item);
+      const value = held ?? item.value;
+      items.push(item.id ? { id: item.id, name: item.name, value } : { name: item.name, value });
       if (!item.id) adds = true;
       continue;
     }
@@ -126,7 +139,7 @@ function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>,
     } else {
       items.push({ id: item.id, name: label, value: to });
       ids[label] = item.id;
-      if (to !== item.value || label !== item.name) changed = true;
+      if (to !== held || label !== item.name) changed = true;
     }
   }
   for (const [label, value] of [...want].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -135,7 +148,7 @@ function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>,
     changed = true;
     adds = true;
   }
-  return { items, ids, changed, adds };
+  return { items, ids, changed, adds, unsendable };
 }
 
 /**
@@ -147,8 +160,16 @@ function wholeList(current: readonly QuoItemLike[], labels: ReadonlySet<string>,
  * body into it. `known`: the item ids the state remembers for the sync's labels. `claimByValue`
  * (taking over a contact that was already in Quo): an item that already holds a value the sync maps
  * becomes the sync's item for that label instead of the value being added a second time.
+ *
+ * Refuses (`ok: false`, with a reason a person can act on) when `current` came without one of its
+ * lists, or holds a phone number that is not valid E.164 and does not parse: a PATCH built from it
+ * would delete what the copy does not show, or be refused whole by the API.
  */
-export function buildContactUpdate(current: QuoContactLike, desired: ContactFields, managed: Managed, known: ItemIds, externalId: string, opts: { claimByValue?: boolean } = {}): ContactUpdate {
+export function buildContactUpdate(current: QuoContactLike, desired: ContactFields, managed: Managed, known: ItemIds, externalId: string, opts: { claimByValue?: boolean } = {}): ContactUpdate | UnsafeUpdate {
+  const missing = missingLists(current);
+  if (missing.length) {
+    return { ok: false, reason: `Quo's copy of contact ${current.id} came without its ${missing.join(", ")} list${missing.length > 1 ? "s" : ""}; it was not written, because Quo's PATCH replaces the contact and would delete what that copy does not show (the next run reads it again)` };
+  }
   const held = current.defaultFields;
   const d: NonNullable<ContactBody["defaultFields"]> = { firstName: desired.firstName };
   let changed = (held.firstName ?? null) !== desired.firstName;
@@ -159,13 +180,14 @@ export function buildContactUpdate(current: QuoContactLike, desired: ContactFiel
   }
   let idempotent = true;
   const owned: ItemIds = { phoneNumbers: {}, emails: {} };
+  const unsendable: string[] = [];
   for (const list of ["phoneNumbers", "emails"] as const satisfies readonly ItemList[]) {
-    const labels = list === "phoneNumbers" ? managed.phoneLabels : managed.emailLabels;
-    const w = wholeList(held[list] ?? [], labels, known[list], desired[list], opts.claimByValue ?? false);
+    const w = wholeList(held[list] ?? [], list, managed, known[list], desired[list], opts.claimByValue ?? false);
     d[list] = w.items;
     owned[list] = w.ids;
     if (w.changed) changed = true;
     if (w.adds) idempotent = false;
+    for (const item of w.unsendable) unsendable.push(`'${item.value ?? ""}' (label '${item.name}')`);
   }
 
   const custom: NonNullable<ContactBody["customFields"]> = [];
@@ -195,5 +217,11 @@ export function buildContactUpdate(current: QuoContactLike, desired: ContactFiel
   if (current.externalId !== externalId) changed = true;
   if (isWritableSource(current.source)) body.source = current.source;
   if (current.sourceUrl) body.sourceUrl = current.sourceUrl;
-  return { body, empty: !changed, idempotent, owned };
+  if (changed && unsendable.length) {
+    return {
+      ok: false,
+      reason: `contact ${current.id} holds the phone number${unsendable.length > 1 ? "s" : ""} ${unsendable.join(", ")}, not a valid number for ${managed.defaultCountry}; Quo's API refuses a write that carries it, so the contact was not written: correct or remove it in the Quo app`,
+    };
+  }
+  return { ok: true, body, empty: !changed, idempotent, owned };
 }

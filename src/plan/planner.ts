@@ -12,8 +12,11 @@ import { externalIdFor } from "./patch.js";
 import { keyRows } from "./snapshot.js";
 import { sourceHasher } from "./source-hash.js";
 
-/** What Quo was seen to hold for a contact of this sync (`--verify`); null when it is gone. */
-export type Observed = { fields: ContactFields; itemIds: ItemIds } | null;
+/**
+ * What Quo was seen to hold for a contact of this sync (`--verify`): its fields; null when it is
+ * gone; `rekeyedTo` when the contact now carries another externalId (or none).
+ */
+export type Observed = { fields: ContactFields; itemIds: ItemIds } | { rekeyedTo: string | null } | null;
 
 export interface PlanOptions {
   sync: SyncConfig;
@@ -36,11 +39,15 @@ export interface PlanOptions {
 /**
  * Compares what Quo holds with what was last sent. With `overwrite`, returns the state row as Quo
  * holds it (so the planner PATCHes back to the source), or undefined for a contact that is gone
- * (so it is created again).
+ * (so it is created again). A re-keyed contact is always left alone: it is no longer this sync's.
  */
-function driftOf(known: SyncRow, seen: Observed, resolution: Drift["resolution"]): { drift: Drift; effective: SyncRow | undefined } | null {
+function driftOf(sync: string, known: SyncRow, seen: Observed, resolution: Drift["resolution"]): { drift: Drift; effective: SyncRow | undefined } | null {
   if (seen === null) {
     return { drift: { key: known.key, quoId: known.quoId, kind: "deleted", fields: diffFields(known.fields, null), resolution }, effective: undefined };
+  }
+  if ("rekeyedTo" in seen) {
+    const fields = { externalId: { from: externalIdFor(sync, known.key), to: seen.rekeyedTo } };
+    return { drift: { key: known.key, quoId: known.quoId, kind: "rekeyed", fields, resolution: "skip" }, effective: known };
   }
   const hash = hashContact(seen.fields);
   if (hash === known.hash) return null;
@@ -80,7 +87,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     for (const s of state) {
       const seen = opts.observed.get(s.key);
       if (seen === undefined) continue;
-      const d = driftOf(s, seen, sync.onDrift);
+      const d = driftOf(sync.name, s, seen, sync.onDrift);
       if (d) {
         drifts.push(d.drift);
         driftByKey.set(s.key, d);
@@ -94,7 +101,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     let known = byKey.get(key);
     const drifted = driftByKey.get(key);
     if (drifted) {
-      if (sync.onDrift === "skip") {
+      if (drifted.drift.resolution === "skip") {
         // Left alone, as configured: the contact keeps what a person set in the Quo app.
         unchanged++;
         continue;
@@ -158,7 +165,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
       for (const s of state) {
         if (present.has(s.key)) continue;
         const drifted = driftByKey.get(s.key);
-        if (drifted && sync.onDrift === "skip") continue;
+        if (drifted?.drift.resolution === "skip") continue;
         // A contact that was in Quo before the sync linked it is never deleted: only forgotten.
         if (s.linked) unlinks.push({ action: "unlink", key: s.key, quoId: s.quoId, before: s.fields });
         else deletes.push({ action: "delete", key: s.key, quoId: s.quoId, before: s.fields });

@@ -51,14 +51,30 @@ export class QuoClient {
   readonly workspace: string | undefined;
 
   readonly #transport: QuoTransport;
+  readonly #signal: AbortSignal | undefined;
 
   /** Throws `ConfigError` when no key is given or a number or URL option is out of range. */
-  constructor(opts: QuoClientOptions) {
-    this.#transport = new QuoTransport(opts);
+  constructor(opts: QuoClientOptions);
+  constructor(opts: QuoTransport, workspace: string | undefined, signal: AbortSignal);
+  constructor(opts: QuoClientOptions | QuoTransport, workspace?: string, signal?: AbortSignal) {
+    this.#transport = opts instanceof QuoTransport ? opts : new QuoTransport(opts);
+    this.#signal = signal;
     this.stats = this.#transport.stats;
     this.authMode = this.#transport.authMode;
     this.baseUrl = this.#transport.baseUrl;
-    this.workspace = opts.workspace;
+    this.workspace = opts instanceof QuoTransport ? workspace : opts.workspace;
+  }
+
+  /**
+   * The same client (transport, throttle, counters) with every request aborted when `signal` fires:
+   * a run binds its writes to its lock, so a lock lost mid-request stops the request too.
+   */
+  withSignal(signal: AbortSignal): QuoClient {
+    return new QuoClient(this.#transport, this.workspace, signal);
+  }
+
+  #send(req: Parameters<QuoTransport["request"]>[0]): Promise<QuoResponse> {
+    return this.#transport.request(this.#signal ? { ...req, signal: this.#signal } : req);
   }
 
   /**
@@ -75,7 +91,7 @@ export class QuoClient {
       throw new RangeError(`maxResults must be a whole number from 1 to ${QUO_MAX_PAGE_SIZE}, got ${q.maxResults}`);
     }
     const path = "/v1/contacts";
-    const res = await this.#transport.request({
+    const res = await this.#send({
       method: "GET",
       path,
       query: {
@@ -136,7 +152,7 @@ export class QuoClient {
   async getContact(id: string): Promise<QuoContact | null> {
     const path = contactPath(id);
     try {
-      const res = await this.#transport.request({ method: "GET", path });
+      const res = await this.#send({ method: "GET", path });
       return contactOf(this.#transport, res, "GET", path);
     } catch (error) {
       if (error instanceof QuoApiError && error.status === 404) return null;
@@ -152,7 +168,7 @@ export class QuoClient {
    */
   async createContact(body: QuoContactWrite): Promise<QuoContact> {
     const path = "/v1/contacts";
-    const res = await this.#transport.request({ method: "POST", path, body, retry: "rate-limit-only" });
+    const res = await this.#send({ method: "POST", path, body, retry: "rate-limit-only" });
     return contactOf(this.#transport, res, "POST", path);
   }
 
@@ -164,7 +180,7 @@ export class QuoClient {
    */
   async updateContact(id: string, body: QuoContactWrite, opts: { idempotent?: boolean } = {}): Promise<QuoContact> {
     const path = contactPath(id);
-    const res = await this.#transport.request({ method: "PATCH", path, body, retry: opts.idempotent === false ? "rate-limit-only" : "transient" });
+    const res = await this.#send({ method: "PATCH", path, body, retry: opts.idempotent === false ? "rate-limit-only" : "transient" });
     return contactOf(this.#transport, res, "PATCH", path);
   }
 
@@ -174,7 +190,7 @@ export class QuoClient {
    */
   async deleteContact(id: string): Promise<"deleted" | "not-found"> {
     try {
-      await this.#transport.request({ method: "DELETE", path: contactPath(id) });
+      await this.#send({ method: "DELETE", path: contactPath(id) });
       return "deleted";
     } catch (error) {
       if (error instanceof QuoApiError && error.status === 404) return "not-found";
@@ -185,7 +201,7 @@ export class QuoClient {
   /** `GET /v1/contact-custom-fields`: the workspace's custom field definitions. Throws `QuoApiError`. */
   async listCustomFields(): Promise<QuoCustomFieldDef[]> {
     const path = "/v1/contact-custom-fields";
-    const res = await this.#transport.request({ method: "GET", path });
+    const res = await this.#send({ method: "GET", path });
     const body = res.data;
     if (!isRecord(body) || !Array.isArray(body.data) || !body.data.every(isCustomFieldDef)) {
       throw unexpectedBody(this.#transport, "GET", path, res.status, "expected {data: [{name, key, type}]}");
@@ -222,21 +238,26 @@ function contactOf(transport: QuoTransport, res: QuoResponse, method: string, pa
   return withDefaults(body.data);
 }
 
-/** Fills lists Quo may leave out, so callers can iterate them without checks. */
+/**
+ * Fills the scalars Quo may leave out with null. A list Quo left out (or sent as something other
+ * than an array) stays absent: it may hold items this answer does not show, so it must never be
+ * read as empty (`missingLists` in src/plan/from-quo.ts refuses to write from such a copy).
+ */
 function withDefaults(contact: QuoContact): QuoContact {
-  const d = contact.defaultFields;
+  const { emails, phoneNumbers, ...d } = contact.defaultFields;
+  const { customFields, ...rest } = contact;
   return {
-    ...contact,
+    ...rest,
     defaultFields: {
       ...d,
       firstName: d.firstName ?? null,
       lastName: d.lastName ?? null,
       company: d.company ?? null,
       role: d.role ?? null,
-      emails: Array.isArray(d.emails) ? d.emails : [],
-      phoneNumbers: Array.isArray(d.phoneNumbers) ? d.phoneNumbers : [],
+      ...(Array.isArray(emails) ? { emails } : {}),
+      ...(Array.isArray(phoneNumbers) ? { phoneNumbers } : {}),
     },
-    customFields: Array.isArray(contact.customFields) ? contact.customFields : [],
+    ...(Array.isArray(customFields) ? { customFields } : {}),
   };
 }
 

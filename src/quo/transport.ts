@@ -84,6 +84,11 @@ export interface QuoRequest {
   body?: unknown;
   /** Which failures may be replayed; default "transient" (429, 5xx, network errors). */
   retry?: RetryPolicy;
+  /**
+   * Aborts the request (and its retries) when it fires: a write aborted in flight may or may not
+   * have landed, as after a lost answer.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a successful request returns: the status and the parsed body, unchecked. */
@@ -214,6 +219,7 @@ export class QuoTransport {
         method: req.method,
         url: query ? `${req.path}?${query}` : req.path,
         data: req.body,
+        ...(req.signal ? { signal: req.signal } : {}),
         ...requestRetry(req.retry ?? "transient"),
       });
       return { status: res.status, data: res.data };

@@ -23,24 +23,28 @@ export interface QuoItem {
   value: string | null;
 }
 
-/** A contact's standard fields, as Quo returns them (null where unset). */
+/**
+ * A contact's standard fields, as Quo returns them (null where unset). A list Quo left out of its
+ * answer stays absent: an absent list is not an empty one, and a whole-contact PATCH built from it
+ * would delete every item of that list (docs/quo-api.md, "Updating a contact").
+ */
 export interface QuoDefaultFields {
   firstName: string | null;
   lastName: string | null;
   company: string | null;
   role: string | null;
-  emails: QuoItem[];
-  phoneNumbers: QuoItem[];
+  emails?: QuoItem[];
+  phoneNumbers?: QuoItem[];
 }
 
-/** A contact as Quo returns it. */
+/** A contact as Quo returns it; `customFields` is absent when Quo left it out (see `QuoDefaultFields`). */
 export interface QuoContact {
   id: string;
   externalId?: string | null;
   source?: string | null;
   sourceUrl?: string | null;
   defaultFields: QuoDefaultFields;
-  customFields: { key?: string; name?: string; id?: string; type?: string; value: unknown }[];
+  customFields?: { key?: string; name?: string; id?: string; type?: string; value: unknown }[];
   createdAt?: string;
   updatedAt?: string;
 }

@@ -71,9 +71,18 @@ export function fieldLines(fields: Record<string, FieldChange>): FieldLine[] {
   return Object.entries(fields).map(([field, c]) => ({ field, from: showValue(c.from), to: showValue(c.to) }));
 }
 
-/** Field-by-field lines of a change; none for an unlink, which changes nothing in Quo. */
+/** What a field kept as a person set it in the Quo app is called in a change's lines. */
+export function keptField(field: string): string {
+  return `${field} (kept as set in Quo, onDrift: skip)`;
+}
+
+/**
+ * Field-by-field lines of a change (none for an unlink, which changes nothing in Quo), then the
+ * fields it kept as a person set them, each from the sync's value to the value kept.
+ */
 export function changeFieldLines(c: ReportChange): FieldLine[] {
-  return c.fields ? fieldLines(c.fields) : [];
+  const kept = c.kept ? fieldLines(c.kept).map((l) => ({ ...l, field: keptField(l.field) })) : [];
+  return [...(c.fields ? fieldLines(c.fields) : []), ...kept];
 }
 
 /**
@@ -105,6 +114,7 @@ export function describeError(e: ErrorInfo): string {
 
 /** A drift in words: what happened in the Quo app and what this plan does about it. */
 export function describeDrift(d: Drift): string {
+  if (d.kind === "rekeyed") return "re-keyed in Quo (another externalId names it now); left alone: restore its externalId, or remove the row";
   const what = d.kind === "deleted" ? "deleted in Quo" : "edited in Quo";
   const plan = d.resolution === "overwrite" ? "the source's values will be sent again" : "left as it is in Quo (onDrift: skip)";
   return `${what}; ${plan}`;

@@ -33,8 +33,14 @@ export interface ReportChange {
   quoId?: string;
   /** A link only: how the contact already in Quo was found. */
   match?: LinkAction["match"];
-  /** Field by field, what the action sets, changes or removes; absent for an unlink. */
+  /**
+   * Field by field, what the action sets, changes or removes; absent for an unlink. In a real run,
+   * a write that read its contact first measures this against that copy, so a field a person
+   * changed in the Quo app and the write overwrote is listed.
+   */
   fields?: FieldChanges;
+  /** Fields left as a person set them in the Quo app (`onDrift: "skip"`): `from` the sync's value, `to` Quo's. */
+  kept?: FieldChanges;
   /** Real runs only. */
   status?: "done" | "failed" | "skipped";
   note?: string;
@@ -112,6 +118,8 @@ export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], in
       if (o.quoId) c.quoId = o.quoId;
       if (o.note) c.note = o.note;
       if (o.error) c.error = o.error;
+      if (o.changes) c.fields = o.changes;
+      if (o.kept && Object.keys(o.kept).length) c.kept = o.kept;
       if (o.status === "done") counts[a.action]++;
       else if (o.status === "failed") counts.failed++;
     } else c.status = "skipped";

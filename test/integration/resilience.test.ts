@@ -74,7 +74,7 @@ async function stateEnv(fx: EngineFixture): Promise<{ env: NodeJS.ProcessEnv; st
 }
 
 describe.each(ENGINES)("kill -9 at any instant (%s state)", (_name, fx) => {
-  it("converges with no duplicate after repeated crashes during creates, updates and deletes", async () => {
+  it("converges with no duplicate after repeated crashes during creates, updates and deletes", { timeout: 150_000 }, async () => {
     const { env } = await stateEnv(fx);
     const random = mulberry32(42);
     emulator.setLatency(8);

@@ -277,7 +277,7 @@ describe("contacts", () => {
     expect(server.seen).toHaveLength(0);
   });
 
-  it("getContact: 404 → null; a contact with missing lists gets empty ones", async () => {
+  it("getContact: 404 → null; lists Quo left out stay absent (never read as empty)", async () => {
     const server = await startServer((req, res) => {
       if (req.path.endsWith("/CT404")) return send(res, 404, { message: "Contact not found", code: "0800404", status: 404, docs: "", title: "Not Found" });
       return send(res, 200, { data: { id: "CT1", defaultFields: { firstName: "Ada" } } });
@@ -285,8 +285,8 @@ describe("contacts", () => {
     const quo = client(server);
     expect(await quo.getContact("CT404")).toBeNull();
     const got = await quo.getContact("CT1");
-    expect(got?.defaultFields).toEqual({ firstName: "Ada", lastName: null, company: null, role: null, emails: [], phoneNumbers: [] });
-    expect(got?.customFields).toEqual([]);
+    expect(got?.defaultFields).toEqual({ firstName: "Ada", lastName: null, company: null, role: null });
+    expect(got && "customFields" in got).toBe(false);
     expect(server.seen).toHaveLength(2);
   });
 
