@@ -3,15 +3,18 @@
  *
  *   node dist/test/emulators/quo-emulator-main.js [--port N] [--host H] [--latency MS] [--rps N]
  *        [--key KEY]... [--maton-key KEY]... [--error-shape spec|live] [--patch-mode replace|merge]
+ *        [--duplicate-external-ids allow|conflict]
  *
  * Prints `{"url": "..."}` as one JSON line on stdout once listening (the parent reads it to learn the
  * port), then serves until SIGTERM or SIGINT. Bad flags: a one-line reason on stderr, exit status 2.
  * `--patch-mode` chooses how PATCH applies its body: "replace" (default, Quo's documented behaviour:
  * what the body leaves out is deleted) or "merge" (only the keys sent change).
+ * `--duplicate-external-ids conflict` answers 409 to a write giving a contact an `externalId` another
+ * one holds; default "allow".
  * Use the `/__emulator/...` admin routes to inspect or steer it from outside.
  */
 import { parseArgs } from "node:util";
-import { isPatchMode, startQuoEmulator, type QuoEmulatorOptions } from "./quo-emulator.js";
+import { isDuplicateExternalIds, isPatchMode, startQuoEmulator, type QuoEmulatorOptions } from "./quo-emulator.js";
 
 /** Exit status for a command line that cannot be used, as most CLIs do. */
 const EXIT_USAGE = 2;
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
         "maton-key": { type: "string", multiple: true },
         "error-shape": { type: "string" },
         "patch-mode": { type: "string" },
+        "duplicate-external-ids": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -51,6 +55,8 @@ async function main(): Promise<void> {
   if (shape !== undefined && shape !== "spec" && shape !== "live") fail(`--error-shape must be spec or live, got '${shape}'`);
   const patchMode = values["patch-mode"];
   if (patchMode !== undefined && !isPatchMode(patchMode)) fail(`--patch-mode must be replace or merge, got '${patchMode}'`);
+  const duplicates = values["duplicate-external-ids"];
+  if (duplicates !== undefined && !isDuplicateExternalIds(duplicates)) fail(`--duplicate-external-ids must be allow or conflict, got '${duplicates}'`);
 
   const opts: QuoEmulatorOptions = {
     port: nonNegativeInt("port", values.port) ?? 0,
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
   if (values["maton-key"] !== undefined) opts.matonKeys = values["maton-key"];
   if (shape !== undefined) opts.errorShape = shape;
   if (patchMode !== undefined) opts.patchMode = patchMode;
+  if (duplicates !== undefined) opts.duplicateExternalIds = duplicates;
 
   const emulator = await startQuoEmulator(opts);
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);

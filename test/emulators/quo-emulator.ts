@@ -22,6 +22,12 @@
  * Every choice made where all of them are silent is marked "Undocumented:" below. Where a choice was
  * open, the stricter one is taken: a client that passes here should pass against Quo.
  *
+ * Besides Quo's behaviour, it has switches for the seams a sync has to survive, each off by default so
+ * the emulator behaves as above until a test asks: a create answered 504 (or not at all) that lands
+ * later (`setLateCreates`), a 409 for an `externalId` already in use (`duplicateExternalIds`), contacts
+ * returned with lists left out (`setPartialCopies`), and a hook that runs before each request so a test
+ * can change the workspace at an exact moment (`onRequest`). Each says whether Quo is known to do it.
+ *
  * The HTTP server, body reading, stats, random faults and the shared `/__emulator/...` admin routes
  * come from `./kit/`; what is here is Quo's.
  */
@@ -93,6 +99,64 @@ export type EmulatedMethod = "GET" | "POST" | "PATCH" | "DELETE";
  */
 export type FaultOptions = RandomFaultOptions<EmulatedMethod>;
 
+/**
+ * What a create whose answer never reached the client looks like to it:
+ *  - "gateway-timeout": a 504 at once, as a gateway answers when the backend is slow;
+ *  - "no-answer": the connection is destroyed unanswered, as a client's own timeout sees it.
+ */
+export type LateCreateKind = "gateway-timeout" | "no-answer";
+
+/** Settings of late-applied creates; see `QuoEmulator.setLateCreates`. */
+export interface LateCreates {
+  /** How many of the next `POST /v1/contacts` are held back (a non-negative integer; 0 holds none). */
+  count: number;
+  /**
+   * How long after its answer each held create is applied (ms, >= 0). Left out: only when
+   * `applyLateCreates()` is called, for tests that choose the moment themselves.
+   */
+  delayMs?: number;
+  /** Default "gateway-timeout". */
+  kind?: LateCreateKind;
+}
+
+/**
+ * What Quo does with a second contact whose `externalId` another contact already holds:
+ *  - "allow": stores it (Quo's reference neither forbids nor refuses it);
+ *  - "conflict": refuses it with 409 `0800409`, as other integrations reported one environment doing.
+ */
+export type DuplicateExternalIds = "allow" | "conflict";
+
+/** A list that a partial copy leaves out of a contact; see `QuoEmulator.setPartialCopies`. */
+export type PartialCopyList = "phoneNumbers" | "emails" | "customFields";
+
+/** Which contacts the API returns with lists left out, and which lists. */
+export interface PartialCopies {
+  /** The contacts concerned, by id; left out: every contact, those created later included. */
+  ids?: string[];
+  /** The lists left out of the JSON: absent, not empty. */
+  omit: PartialCopyList[];
+}
+
+/** One API request as the request hook sees it (copies: changing them changes nothing). */
+export interface ApiRequestInfo {
+  method: EmulatedMethod;
+  /** The route's name as in `EmulatorStats.byRoute`, e.g. "GET /v1/contacts", "PATCH /v1/contacts/:id". */
+  route: string;
+  /** The path without the Maton `/quo` prefix, e.g. "/v1/contacts/CT123" (percent-encoded as sent). */
+  path: string;
+  query: URLSearchParams;
+  /** The parsed JSON body of a POST or PATCH; undefined for other methods and for an empty or unreadable body. */
+  body: unknown;
+  /** The decoded `:id` of the routes that have one. */
+  id?: string;
+}
+
+/**
+ * Runs before an API request is processed; see `QuoEmulator.onRequest`. It may change the workspace
+ * (`appEdit`, `appDelete`, `seedContact`, ...) and may return a promise, which is awaited.
+ */
+export type RequestHook = (req: ApiRequestInfo) => void | Promise<void>;
+
 /** How to start an emulator. Every field is optional. */
 export interface QuoEmulatorOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -115,6 +179,8 @@ export interface QuoEmulatorOptions {
   faults?: FaultOptions;
   /** How PATCH applies its body; default "replace" (Quo's documented behaviour). */
   patchMode?: PatchMode;
+  /** Whether a write may give a contact an `externalId` another one holds; default "allow". */
+  duplicateExternalIds?: DuplicateExternalIds;
 }
 
 /** Counters since start or the last `resetStats()`. Admin routes are never counted. */
@@ -134,6 +200,12 @@ export interface EmulatorStats {
    * and how many of those were answered 429. A key appears once it has been used.
    */
   byKey: Record<string, KeyCounts>;
+  /**
+   * Creates held back by `setLateCreates`: `held` were answered 504 or cut off, `applied` have since
+   * landed (each also counts in `writesApplied.create`), `refused` were refused when their turn came
+   * (an invalid body, a duplicate `externalId` under "conflict") and changed nothing.
+   */
+  lateCreates: { held: number; applied: number; refused: number };
 }
 
 /** One key's share of the counters. */
@@ -143,8 +215,10 @@ export interface KeyCounts {
 }
 
 /**
- * A contact to seed: any field may be left out and gets a default (new ids, source "openphone", no sourceUrl, the
- * app user, now). `defaultFields` is `Omit`ted before the intersection because
+ * A contact to seed: any field may be left out and gets a default (new ids, no source, no sourceUrl, the
+ * app user, now). Values are stored as given, unchecked: a phone number may be raw text as a person
+ * typed it in the app (`(617) 555-0145`), and an `externalId` may be one another contact holds, whatever
+ * `duplicateExternalIds` says. `defaultFields` is `Omit`ted before the intersection because
  * `Partial<EmulatedContact> & {defaultFields: Partial<...>}` would intersect back to every default field
  * being required.
  */
@@ -157,28 +231,37 @@ export type SeedContactInput = Partial<Omit<EmulatedContact, "defaultFields">> &
   readOnly?: boolean;
 };
 
-/** A phone number or email typed in the Quo app. */
+/**
+ * A phone number or email typed in the Quo app. A phone number is kept as typed, any non-blank text
+ * (`(617) 555-0145`, `415.555.0104`); an email needs an "@".
+ */
 export interface AppItemInput {
   name: string;
   value: string;
 }
 
 /**
- * What a person changes on a contact in the Quo app; every part is optional. Applied in this order:
- * the scalars, `setItems`, `removeItemIds`, `addPhoneNumbers` and `addEmails`, `customFields`.
+ * What a person (or another tool) changes on a contact in the Quo app; every part is optional. Applied
+ * in this order: the scalars and `externalId`, `setItems`, `removeItemIds`, `addPhoneNumbers` and
+ * `addEmails`, `customFields`.
  */
 export interface AppEdit {
   firstName?: string | null;
   lastName?: string | null;
   company?: string | null;
   role?: string | null;
-  /** New phone numbers (E.164, as the app insists); each gets a fresh id. */
+  /**
+   * Re-keys the contact (1–75 characters) or, with null, clears its external id; `GET /v1/contacts?externalIds=`
+   * finds it by the new one at once. Never refused as a duplicate, whatever `duplicateExternalIds` says.
+   */
+  externalId?: string | null;
+  /** New phone numbers, kept as typed (see `AppItemInput`); each gets a fresh id. */
   addPhoneNumbers?: AppItemInput[];
   /** New emails (must contain "@"); each gets a fresh id. */
   addEmails?: AppItemInput[];
   /** Phone or email items to delete, by id. */
   removeItemIds?: string[];
-  /** Change the label and/or value of existing phone or email items, by id. */
+  /** Change the label and/or value of existing phone or email items, by id; values checked as in `AppItemInput`. */
   setItems?: { id: string; name?: string; value?: string }[];
   /** Custom values by key, for any key defined in the workspace, typed as the field's type; null removes. */
   customFields?: Record<string, unknown>;
@@ -212,15 +295,51 @@ export interface QuoEmulator {
   /**
    * Simulate a person editing a contact in the Quo app (no rate limit, not counted). Returns a deep
    * copy of the contact after the edit. Throws for an unknown contact or item id, an undefined custom
-   * field key, a value of the wrong type for its custom field, a phone that is not E.164 or an email
-   * without "@"; a refused edit changes nothing.
+   * field key, a value of the wrong type for its custom field, a blank phone number, an email without
+   * "@" or an `externalId` outside 1–75 characters; a refused edit changes nothing. Phone numbers are
+   * kept as typed, E.164 or not, and the API returns them so (while it refuses them in writes).
    */
   appEdit(id: string, edit: AppEdit): EmulatedContact;
   /** Simulate a person deleting a contact in the Quo app. Throws for an unknown id. */
   appDelete(id: string): void;
   /** Seed a contact that quo-sync did not create (e.g. created in the app). Returns a copy of it. Throws on a duplicate id. */
   seedContact(c: SeedContactInput): EmulatedContact;
-  /** Stop listening and destroy open sockets. */
+  /**
+   * Hold back the next `count` creates (`POST /v1/contacts` that would otherwise be processed, so not
+   * one answered 429, an injected 500 or a refusal): each is answered as `kind` says with no more wait
+   * than the emulated latency, WITHOUT being applied, and is applied `delayMs` after its answer as
+   * if the backend finished it then: it gets its id, counts in `writesApplied.create` and every read
+   * sees it. A held create is judged when it is applied, so an invalid body or, under "conflict", an
+   * `externalId` taken meanwhile is refused then and changes nothing. Replaces the previous settings;
+   * `undefined` holds no more creates but lets those already held land. Throws for a negative or
+   * fractional `count`, a negative or infinite `delayMs` or an unknown `kind`.
+   */
+  setLateCreates(late: LateCreates | undefined): void;
+  /**
+   * Apply every held create now, in the order they arrived, without waiting for their delay. Returns
+   * copies of the contacts they created (a refused one creates none).
+   */
+  applyLateCreates(): EmulatedContact[];
+  /** Switch the duplicate `externalId` policy for later writes. */
+  setDuplicateExternalIds(policy: DuplicateExternalIds): void;
+  /**
+   * Make the API return contacts with some lists absent from the JSON, on every route that returns a
+   * contact (GET by id, list pages, POST and PATCH answers); the stored contacts do not change.
+   * `undefined` returns whole contacts again.
+   */
+  setPartialCopies(partial: PartialCopies | undefined): void;
+  /**
+   * Call `hook` for every API request that passed auth and the rate limit, after the emulated latency
+   * and before anything else happens to it (an injected 500, a refusal, a held create, processing);
+   * a returned promise is awaited. What the hook changes is what the request then sees. If the hook
+   * throws or rejects, the request is answered 500 in the configured error shape with the hook's message
+   * and is not processed, and the error is kept for `takeHookErrors()`. A hook that sends requests to
+   * the emulator is called for those too. `undefined` removes it.
+   */
+  onRequest(hook: RequestHook | undefined): void;
+  /** The errors the request hook threw since the last call, oldest first; the list is emptied. */
+  takeHookErrors(): unknown[];
+  /** Stop listening, destroy open sockets, and drop the held creates that have not landed. */
   close(): Promise<void>;
 }
 
@@ -231,7 +350,10 @@ const MAX_RESULTS_MIN = 1;
 const MAX_RESULTS_MAX = 50;
 /** `externalId` length, changelog 1.2.0 / docs/quo-api.md: 1–75 characters. */
 const EXTERNAL_ID_MAX_CHARS = 75;
-/** E.164, as docs/quo-api.md and Quo's docs' "Always validate phone numbers are in E.164 format". */
+/**
+ * E.164, as docs/quo-api.md and Quo's docs' "Always validate phone numbers are in E.164 format"; API
+ * writes only, since the app keeps numbers as typed (see `checkAppItemValue`).
+ */
 const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
 const E164_PATTERN_TEXT = "^\\+[1-9]\\d{1,14}$";
 /** Sources Quo reserves for itself (docs/quo-api.md, "Creating a contact"). */
@@ -264,11 +386,19 @@ const INVALID_CUSTOM_FIELD_CODE = "0801400";
 /** Admin routes that act on one contact: `/__emulator/contacts/:id/app-edit` and `/app-delete`. */
 const ADMIN_CONTACT_ACTION = /^\/contacts\/([^/]+)\/(app-edit|app-delete)$/;
 /** The keys an `AppEdit` may hold. */
-const APP_EDIT_KEYS = new Set(["firstName", ...OPTIONAL_SCALARS, "addPhoneNumbers", "addEmails", "removeItemIds", "setItems", "customFields"]);
+const APP_EDIT_KEYS = new Set(["firstName", ...OPTIONAL_SCALARS, "externalId", "addPhoneNumbers", "addEmails", "removeItemIds", "setItems", "customFields"]);
+const DUPLICATE_EXTERNAL_ID_POLICIES: readonly DuplicateExternalIds[] = ["allow", "conflict"];
+const LATE_CREATE_KINDS: readonly LateCreateKind[] = ["gateway-timeout", "no-answer"];
+const PARTIAL_COPY_LISTS: readonly PartialCopyList[] = ["phoneNumbers", "emails", "customFields"];
 
 /** True for "replace" and "merge", the values of `PatchMode`. */
 export function isPatchMode(v: unknown): v is PatchMode {
   return PATCH_MODES.includes(v as PatchMode);
+}
+
+/** True for "allow" and "conflict", the values of `DuplicateExternalIds`. */
+export function isDuplicateExternalIds(v: unknown): v is DuplicateExternalIds {
+  return DUPLICATE_EXTERNAL_ID_POLICIES.includes(v as DuplicateExternalIds);
 }
 
 /** One error of a spec-shaped body, in the style the OpenAPI document shows (TypeBox: path, message, schema). */
@@ -365,6 +495,37 @@ const ERR = {
     message: "An unknown error occurred",
     key: "unknown_error",
   }),
+  /**
+   * Not Quo's: a request whose test hook failed. Quo's 500 with the hook's message, so a client
+   * handles it as any 500 and the test's output says what went wrong.
+   */
+  hookFailed: (r: Resource, e: unknown): QuoError => ({
+    ...ERR.unknown(r),
+    message: `The emulator's request hook failed: ${e instanceof Error ? e.message : String(e)}`,
+  }),
+  /**
+   * Undocumented: the body of the 409 other integrations reported for a second contact with an
+   * `externalId` already in use. The code is the contacts' Conflict code, `0800409`; the message is ours.
+   */
+  duplicateExternalId: (): QuoError => ({
+    status: 409,
+    code: "0800409",
+    title: "Conflict",
+    message: "A contact with this externalId already exists",
+    key: "conflict",
+  }),
+  /**
+   * Undocumented: a 504 in the error shape, for a create held back by `setLateCreates`. The message
+   * is the one Kong gives when the upstream times out; the code is the contacts' 500 code with 504 in
+   * place of 500.
+   */
+  gatewayTimeout: (): QuoError => ({
+    status: 504,
+    code: "0801504",
+    title: "Gateway Timeout",
+    message: "The upstream server is timing out",
+    key: "gateway_timeout",
+  }),
 };
 
 /** What a route handler answers; `applied` names the write that changed the store, if any. */
@@ -372,6 +533,12 @@ interface RouteResult {
   status: number;
   body?: unknown;
   applied?: "create" | "update" | "delete";
+}
+
+/** A create answered before it was applied (see `QuoEmulator.setLateCreates`); no `timer` when only `applyLateCreates` lands it. */
+interface HeldCreate {
+  body: unknown;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** A stored contact with its creation sequence, which orders listings and page tokens. */
@@ -589,7 +756,7 @@ function parseWrite(
     const v = body["externalId"];
     // Undocumented: null means "no external id" on create and clears it on update.
     if (v === null) input.externalId = null;
-    else if (typeof v === "string" && Array.from(v).length >= 1 && Array.from(v).length <= EXTERNAL_ID_MAX_CHARS) input.externalId = v;
+    else if (isExternalId(v)) input.externalId = v;
     else {
       issues.push({
         path: "/externalId",
@@ -685,6 +852,8 @@ function parseItems(
       issues.push({ path: `${path}/value`, message: "Expected string or null", schema: { type: ["string", "null"] } });
       return;
     } else if (field === "phoneNumbers" && !E164_PATTERN.test(value)) {
+      // Undocumented: whether a raw number the app holds may be sent back unchanged with its id. The
+      // strict reading refuses it like any other, so a client must normalise what it writes back.
       issues.push({
         path: `${path}/value`,
         message: `Expected string to match '${E164_PATTERN_TEXT}'`,
@@ -896,6 +1065,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   const errorShape = opts.errorShape ?? "spec";
   let latencyMs = opts.latencyMs ?? 0;
   let patchMode: PatchMode = opts.patchMode ?? "replace";
+  let duplicateExternalIds: DuplicateExternalIds = opts.duplicateExternalIds ?? "allow";
   let customDefs = new Map<string, CustomFieldDef>();
   const faults = new RandomFaults<EmulatedMethod>({ all: ALL_METHODS, lostResponse: LOST_RESPONSE_METHODS });
 
@@ -907,7 +1077,15 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   let idCounter = 0;
   const instanceTag = randomBytes(3).toString("hex");
   const windows = new Map<string, { second: number; count: number }>();
-  const stats = new StatsBook<EmulatorStats>(() => ({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0, byKey: {} }));
+  const stats = new StatsBook<EmulatorStats>(() => ({
+    requests: 0,
+    byRoute: {},
+    byStatus: {},
+    writesApplied: { create: 0, update: 0, delete: 0 },
+    rateLimited: 0,
+    byKey: {},
+    lateCreates: { held: 0, applied: 0, refused: 0 },
+  }));
 
   function setCustomFields(defs: CustomFieldDef[]): void {
     customDefs = new Map(defs.map((d) => [d.key, { ...d }]));
@@ -917,6 +1095,13 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   const setFaults = (f: FaultOptions | undefined): void => faults.set(f);
   setFaults(opts.faults);
   let refusalRule: RefusalRule | undefined;
+  let requestHook: RequestHook | undefined;
+  let hookErrors: unknown[] = [];
+  let partialCopies: { ids: Set<string> | undefined; omit: Set<PartialCopyList> } | undefined;
+  /** What is left of `setLateCreates`: how many creates to hold yet, and how. */
+  let lateCreates: { left: number; delayMs: number | undefined; kind: LateCreateKind } = { left: 0, delayMs: undefined, kind: "gateway-timeout" };
+  /** Held creates not applied yet, in arrival order (a Set keeps insertion order). */
+  const heldCreates = new Set<HeldCreate>();
 
   /** ObjectId-like 24 hex digits (the OpenAPI's contact ids are 24 hex): seconds, instance tag, counter. */
   function newId(prefix: string): string {
@@ -1019,7 +1204,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     return {
       status: 200,
       body: {
-        data: data.map((r) => r.contact),
+        data: data.map((r) => present(r.contact)),
         // Changelog 1.1.2: `totalItems` "is not returning the true total items count". It is the
         // whole workspace here, ignoring filters, so a client that trusts it goes wrong in tests too.
         totalItems: byId.size,
@@ -1039,6 +1224,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       const v = edit[k];
       if (v !== undefined) df[k] = v;
     }
+    if (edit.externalId !== undefined) next.externalId = edit.externalId;
     const find = (itemId: string): { list: QuoItem[]; at: number; phone: boolean } => {
       for (const [list, phone] of [[df.phoneNumbers, true], [df.emails, false]] as const) {
         const at = list.findIndex((x) => x.id === itemId);
@@ -1068,14 +1254,41 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     }
     setCustomValues(next.customFields, values);
     next.updatedAt = new Date().toISOString();
+    indexExternalId(rec, false);
     rec.contact = next;
+    indexExternalId(rec, true);
     return deepCopy(next);
   }
 
-  function createContact(body: unknown): RouteResult | QuoError {
+  /** True when a contact other than `self` holds `externalId`. */
+  function heldByAnother(externalId: string | null, self?: ContactRecord): boolean {
+    if (externalId === null) return false;
+    for (const r of byExternalId.get(externalId) ?? []) if (r !== self) return true;
+    return false;
+  }
+
+  /**
+   * A contact as the API returns it: the stored one, or under `setPartialCopies` a copy without the
+   * chosen lists. Undocumented: whether Quo ever leaves these lists out; the switch exists so a client
+   * can be shown to take an absent list as "not known", never as "empty".
+   */
+  function present(contact: EmulatedContact): unknown {
+    if (!partialCopies || (partialCopies.ids && !partialCopies.ids.has(contact.id))) return contact;
+    const { omit } = partialCopies;
+    const defaultFields: Partial<EmulatedContact["defaultFields"]> = { ...contact.defaultFields };
+    if (omit.has("phoneNumbers")) delete defaultFields.phoneNumbers;
+    if (omit.has("emails")) delete defaultFields.emails;
+    const out: Partial<EmulatedContact> = { ...contact, defaultFields: defaultFields as EmulatedContact["defaultFields"] };
+    if (omit.has("customFields")) delete out.customFields;
+    return out;
+  }
+
+  /** Validates and stores a create; returns the stored contact or the error that refused it (nothing stored). */
+  function createContact(body: unknown): EmulatedContact | QuoError {
     const { input, issues, cfIssues } = parseWrite(body, "create", customDefs);
     if (issues.length > 0) return ERR.badRequest("contacts", issues);
     if (cfIssues.length > 0) return ERR.invalidCustomField(cfIssues);
+    if (duplicateExternalIds === "conflict" && heldByAnother(input.externalId ?? null)) return ERR.duplicateExternalId();
     const now = new Date().toISOString();
     const contact: EmulatedContact = {
       id: newId("CT"),
@@ -1097,7 +1310,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     };
     setCustomValues(contact.customFields, input.customFields ?? []);
     insert(contact);
-    return { status: 201, body: { data: contact }, applied: "create" };
+    return contact;
   }
 
   /** Contacts of native integrations, which the API may read but not change (`SeedContactInput.readOnly`). */
@@ -1109,21 +1322,27 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     if (readOnlyIds.has(id)) return ERR.readOnly();
     const result = applyContactPatch(rec.contact, body, { customFields: [...customDefs.values()], mode: patchMode, newId });
     if (!result.ok) return quoErrorOf(result);
+    // Undocumented: only a change of externalId can conflict. A PATCH carrying the contact's own
+    // externalId (every whole-contact update does) passes even where twins already share it.
+    const ext = result.contact.externalId;
+    if (duplicateExternalIds === "conflict" && ext !== rec.contact.externalId && heldByAnother(ext, rec)) return ERR.duplicateExternalId();
     indexExternalId(rec, false);
     rec.contact = result.contact;
     indexExternalId(rec, true);
-    return { status: 200, body: { data: result.contact }, applied: "update" };
+    return { status: 200, body: { data: present(result.contact) }, applied: "update" };
   }
 
   function handleRoute(route: Route, params: URLSearchParams, body: unknown): RouteResult | QuoError {
     switch (route.name) {
       case "GET /v1/contacts":
         return listContacts(params);
-      case "POST /v1/contacts":
-        return createContact(body);
+      case "POST /v1/contacts": {
+        const created = createContact(body);
+        return "code" in created ? created : { status: 201, body: { data: present(created) }, applied: "create" };
+      }
       case "GET /v1/contacts/:id": {
         const rec = byId.get(route.id);
-        return rec ? { status: 200, body: { data: rec.contact } } : ERR.notFound();
+        return rec ? { status: 200, body: { data: present(rec.contact) } } : ERR.notFound();
       }
       case "PATCH /v1/contacts/:id":
         return updateContact(route.id, body);
@@ -1251,6 +1470,16 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     }
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     if (server.closed) return;
+    if (requestHook) {
+      const info: ApiRequestInfo = { method: method as EmulatedMethod, route: route.name, path, query: url.searchParams, body };
+      if ("id" in route) info.id = route.id;
+      const failure = await runHook(requestHook, info);
+      if (server.closed) return;
+      if (failure) {
+        send(res, 500, shapeError(ERR.hookFailed(route.resource, failure.error)));
+        return;
+      }
+    }
 
     if (fault === "error") {
       send(res, 500, shapeError(ERR.unknown(route.resource)));
@@ -1267,6 +1496,11 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         bodyError.status === 400
           ? ERR.badRequest(route.resource, [{ path: "", message: bodyError.message, schema: { type: "object" } }])
           : { status: bodyError.status, body: { message: bodyError.message } };
+    } else if (route.name === "POST /v1/contacts" && lateCreates.left > 0) {
+      // A held create takes the place of any lost-response fault drawn for it: it is lost already.
+      lateCreates.left -= 1;
+      holdCreate(req, res, body);
+      return;
     } else {
       result = handleRoute(route, url.searchParams, body);
     }
@@ -1282,7 +1516,78 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     else send(res, result.status, result.body);
   }
 
-  /** Quo's own admin routes; the kit adds stats, reset-stats, faults and latency. */
+  /**
+   * Runs the request hook on copies of the request, so it can change the workspace but not the
+   * request. Returns the error it threw, kept for `takeHookErrors()`, or undefined.
+   */
+  async function runHook(hook: RequestHook, info: ApiRequestInfo): Promise<{ error: unknown } | undefined> {
+    try {
+      await hook({ ...info, query: new URLSearchParams(info.query), body: deepCopy(info.body) });
+      return undefined;
+    } catch (error) {
+      hookErrors.push(error);
+      return { error };
+    }
+  }
+
+  /** Answers a create held by `setLateCreates` without applying it, and schedules it to land. */
+  function holdCreate(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+    const held: HeldCreate = { body };
+    heldCreates.add(held);
+    stats.current.lateCreates.held += 1;
+    if (lateCreates.delayMs !== undefined) {
+      held.timer = setTimeout(() => landCreate(held), lateCreates.delayMs);
+      // A held create never keeps a process alive on its own; close() cancels it anyway.
+      held.timer.unref();
+    }
+    if (lateCreates.kind === "no-answer") {
+      stats.status("lost");
+      req.socket.destroy();
+    } else {
+      send(res, 504, shapeError(ERR.gatewayTimeout()));
+    }
+  }
+
+  /** Applies a held create as the backend finishing it would, once; returns the contact it made, if any. */
+  function landCreate(held: HeldCreate): EmulatedContact | undefined {
+    if (!heldCreates.delete(held)) return undefined;
+    clearTimeout(held.timer);
+    const created = createContact(held.body);
+    if ("code" in created) {
+      stats.current.lateCreates.refused += 1;
+      return undefined;
+    }
+    stats.current.writesApplied.create += 1;
+    stats.current.lateCreates.applied += 1;
+    return deepCopy(created);
+  }
+
+  function setLateCreates(late: LateCreates | undefined): void {
+    if (late === undefined) {
+      lateCreates = { left: 0, delayMs: undefined, kind: "gateway-timeout" };
+      return;
+    }
+    const reason = checkLateCreates(late);
+    if (reason) throw new Error(`setLateCreates: ${reason}`);
+    lateCreates = { left: late.count, delayMs: late.delayMs, kind: late.kind ?? "gateway-timeout" };
+  }
+
+  function setPartialCopies(partial: PartialCopies | undefined): void {
+    partialCopies = partial ? { ids: partial.ids ? new Set(partial.ids) : undefined, omit: new Set(partial.omit) } : undefined;
+  }
+
+  /**
+   * Quo's own admin routes (the kit adds stats, reset-stats, faults and latency), each the HTTP form of
+   * an in-process method, for an emulator in another process:
+   *  - `GET /contacts` (`contacts()`); `POST /contacts` (`seedContact`; 409 for an id already taken);
+   *  - `POST /contacts/:id/app-edit` (`appEdit`; 200 with the contact) and `POST /contacts/:id/app-delete` (204);
+   *  - `POST /patch-mode` `{"mode"}`, `POST /custom-fields` `[{name, key, type}]`,
+   *    `POST /duplicate-external-ids` `{"policy"}` (204);
+   *  - `POST /late-creates` with `LateCreates` or null (204); `POST /late-creates/apply` → 200 `{data: [contacts]}`;
+   *  - `POST /partial-copies` with `PartialCopies` or null (204).
+   * A refused body is a 400 `{message}`, an unknown contact a 404. The request hook has no route: a
+   * function cannot be sent to another process.
+   */
   function adminRoute({ method, path, body }: AdminRequest): AdminReply | undefined {
     const contactAction = method === "POST" ? ADMIN_CONTACT_ACTION.exec(path) : null;
     if (contactAction && contactAction[1] !== undefined) {
@@ -1324,6 +1629,26 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         setCustomFields(defs);
         return { status: 204 };
       }
+      case "POST /duplicate-external-ids": {
+        const policy = isObject(body) ? body["policy"] : undefined;
+        if (!isDuplicateExternalIds(policy)) return adminError(400, 'Expected {"policy": "allow" | "conflict"}');
+        duplicateExternalIds = policy;
+        return { status: 204 };
+      }
+      case "POST /late-creates": {
+        const late = parseLateCreates(body);
+        if (typeof late === "string") return adminError(400, late);
+        setLateCreates(late);
+        return { status: 204 };
+      }
+      case "POST /late-creates/apply":
+        return { status: 200, body: { data: api.applyLateCreates() } };
+      case "POST /partial-copies": {
+        const partial = parsePartialCopies(body);
+        if (typeof partial === "string") return adminError(400, partial);
+        setPartialCopies(partial);
+        return { status: 204 };
+      }
       default:
         return undefined;
     }
@@ -1363,6 +1688,27 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     setPatchMode: (mode: PatchMode) => {
       patchMode = mode;
     },
+    setLateCreates,
+    applyLateCreates: () => {
+      const out: EmulatedContact[] = [];
+      for (const held of [...heldCreates]) {
+        const c = landCreate(held);
+        if (c) out.push(c);
+      }
+      return out;
+    },
+    setDuplicateExternalIds: (policy: DuplicateExternalIds) => {
+      duplicateExternalIds = policy;
+    },
+    setPartialCopies,
+    onRequest: (hook: RequestHook | undefined) => {
+      requestHook = hook;
+    },
+    takeHookErrors: () => {
+      const out = hookErrors;
+      hookErrors = [];
+      return out;
+    },
     appEdit,
     appDelete: (id) => {
       const rec = byId.get(id);
@@ -1396,7 +1742,11 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
       if (c.readOnly) readOnlyIds.add(id);
       return deepCopy(contact);
     },
-    close: () => server.close(),
+    close: () => {
+      for (const held of heldCreates) clearTimeout(held.timer);
+      heldCreates.clear();
+      return server.close();
+    },
   };
   return api;
 }
@@ -1414,11 +1764,53 @@ function parseCustomFieldDefs(body: unknown): CustomFieldDef[] | string {
   return out;
 }
 
-/** The app's own checks on a phone or email typed in: phones in E.164, emails with an "@". Throws otherwise. */
+/**
+ * The app's own checks on a phone or email typed in: a phone is any non-blank text, an email has an
+ * "@". Throws otherwise. Undocumented: that the app keeps a number as typed. Quo's docs only require
+ * E.164 of API writes, and integrations report reading app-typed numbers back raw (`(617) 555-0145`);
+ * holding them raw is the reading that makes a client normalise before it writes one back.
+ */
 function checkAppItemValue(value: string, phone: boolean): string {
-  if (phone && !E164_PATTERN.test(value)) throw new Error(`appEdit: phone number ${JSON.stringify(value)} is not E.164`);
+  if (phone && value.trim() === "") throw new Error(`appEdit: phone number ${JSON.stringify(value)} is blank`);
   if (!phone && !value.includes("@")) throw new Error(`appEdit: email ${JSON.stringify(value)} has no "@"`);
   return value;
+}
+
+/** True for an `externalId` Quo takes: a string of 1–75 characters (counted as code points). */
+function isExternalId(v: unknown): v is string {
+  return typeof v === "string" && Array.from(v).length >= 1 && Array.from(v).length <= EXTERNAL_ID_MAX_CHARS;
+}
+
+/** Why `late` cannot be used as `LateCreates`, or undefined when it can. */
+function checkLateCreates(late: LateCreates): string | undefined {
+  if (!Number.isSafeInteger(late.count) || late.count < 0) return "count must be a non-negative integer";
+  if (late.delayMs !== undefined && (typeof late.delayMs !== "number" || !Number.isFinite(late.delayMs) || late.delayMs < 0)) {
+    return "delayMs must be a number >= 0";
+  }
+  if (late.kind !== undefined && !LATE_CREATE_KINDS.includes(late.kind)) return `kind must be one of ${LATE_CREATE_KINDS.join(", ")}`;
+  return undefined;
+}
+
+/** Checks a `POST /__emulator/late-creates` body: the settings, undefined for null (hold no more), or a reason. */
+function parseLateCreates(body: unknown): LateCreates | undefined | string {
+  if (body === undefined || body === null) return undefined;
+  if (!isObject(body)) return 'Expected {"count": n, "delayMs"?: ms, "kind"?: "gateway-timeout" | "no-answer"} or null';
+  const late = { count: body["count"], delayMs: body["delayMs"], kind: body["kind"] } as LateCreates;
+  return checkLateCreates(late) ?? late;
+}
+
+/** Checks a `POST /__emulator/partial-copies` body: the settings, undefined for null (whole copies), or a reason. */
+function parsePartialCopies(body: unknown): PartialCopies | undefined | string {
+  if (body === undefined || body === null) return undefined;
+  const omit = isObject(body) ? body["omit"] : undefined;
+  if (!isObject(body) || !Array.isArray(omit) || !omit.every((x) => PARTIAL_COPY_LISTS.includes(x as PartialCopyList))) {
+    return `Expected {"ids"?: string[], "omit": (${PARTIAL_COPY_LISTS.map((l) => `"${l}"`).join(" | ")})[]} or null`;
+  }
+  const ids = body["ids"];
+  if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === "string"))) return "ids must be an array of strings";
+  const out: PartialCopies = { omit: omit as PartialCopyList[] };
+  if (ids !== undefined) out.ids = ids as string[];
+  return out;
 }
 
 /**
@@ -1434,6 +1826,11 @@ function parseAppEdit(raw: unknown): AppEdit {
     if (v === undefined) continue;
     if (v !== null && typeof v !== "string") throw new Error(`appEdit: ${k} must be a string or null`);
     out[k] = v;
+  }
+  const ext = raw["externalId"];
+  if (ext !== undefined) {
+    if (ext !== null && !isExternalId(ext)) throw new Error(`appEdit: externalId must be null or a string of 1 to ${EXTERNAL_ID_MAX_CHARS} characters`);
+    out.externalId = ext;
   }
   const arrayOf = (k: string): unknown[] | undefined => {
     const v = raw[k];

@@ -6,10 +6,15 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import {
   applyContactPatch,
   startQuoEmulator,
+  type ApiRequestInfo,
   type AppEdit,
   type ContactPatchOptions,
   type CustomFieldDef,
+  type DuplicateExternalIds,
   type EmulatedContact,
+  type LateCreateKind,
+  type LateCreates,
+  type PartialCopyList,
   type PatchMode,
   type QuoEmulator,
   type QuoItem,
@@ -1207,7 +1212,15 @@ describe("in-process helpers and admin routes", () => {
 
     expect((await call(emu.url, "GET", "/__emulator/stats", { auth: null })).json.requests).toBe(5);
     expect((await call(emu.url, "POST", "/__emulator/reset-stats", { auth: null })).status).toBe(204);
-    expect(emu.stats()).toEqual({ requests: 0, byRoute: {}, byStatus: {}, writesApplied: { create: 0, update: 0, delete: 0 }, rateLimited: 0, byKey: {} });
+    expect(emu.stats()).toEqual({
+      requests: 0,
+      byRoute: {},
+      byStatus: {},
+      writesApplied: { create: 0, update: 0, delete: 0 },
+      rateLimited: 0,
+      byKey: {},
+      lateCreates: { held: 0, applied: 0, refused: 0 },
+    });
   });
 });
 
@@ -1293,8 +1306,11 @@ describe("acting as a person in the Quo app", () => {
     ["an unknown item id to change", () => ({ setItems: [{ id: "EMnope", name: "x" }] }), /no phone or email item EMnope/],
     ["an undefined custom field key", () => ({ customFields: { ghost: "x" } }), /no custom field with key ghost/],
     ["a custom value of the wrong type", () => ({ customFields: { vip: "yes" } }), /vip/],
-    ["a phone that is not E.164", () => ({ addPhoneNumbers: [{ name: "m", value: "555-0100" }] }), /not E\.164/],
-    ["a changed phone that is not E.164", (c) => ({ setItems: [{ id: (c.defaultFields.phoneNumbers[0] as QuoItem).id, value: "0101" }] }), /not E\.164/],
+    ["an empty phone", () => ({ addPhoneNumbers: [{ name: "m", value: "" }] }), /is blank/],
+    ["a changed phone that is blank", (c) => ({ setItems: [{ id: (c.defaultFields.phoneNumbers[0] as QuoItem).id, value: "   " }] }), /is blank/],
+    ["an empty externalId", () => ({ externalId: "" }), /externalId must be/],
+    ["a 76-character externalId", () => ({ externalId: "x".repeat(76) }), /externalId must be/],
+    ["an externalId that is not a string", () => ({ externalId: 7 }) as unknown as AppEdit, /externalId must be/],
     ["an email without @", () => ({ addEmails: [{ name: "w", value: "pat.example.com" }] }), /has no "@"/],
     ["a changed email without @", (c) => ({ setItems: [{ id: (c.defaultFields.emails[0] as QuoItem).id, value: "nobody" }] }), /has no "@"/],
     ["an unknown edit key", () => ({ phoneNumbers: [] }) as unknown as AppEdit, /unknown edit key phoneNumbers/],
@@ -1403,5 +1419,802 @@ describe("contacts of native integrations", () => {
     } finally {
       await emu.close();
     }
+  });
+});
+
+/** Polls `check` until it returns true or `ms` pass; fails the test with `what` if it never does. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The contacts `GET /v1/contacts?externalIds=` finds for one external id. */
+async function lookUp(base: string, externalId: string): Promise<EmulatedContact[]> {
+  const r = await call(base, "GET", `/v1/contacts?maxResults=50&externalIds=${encodeURIComponent(externalId)}`);
+  expect(r.status).toBe(200);
+  return r.json.data;
+}
+
+describe("GET /v1/contacts/:id", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, matonKeys: ["maton-key"] });
+  });
+  afterAll(() => emu.close());
+
+  it("returns the contact as stored", async () => {
+    const c = emu.seedContact({ externalId: "by-id", defaultFields: { firstName: "Id", phoneNumbers: [{ id: "", name: "m", value: "+15555550190" }] } });
+    const r = await call(emu.url, "GET", `/v1/contacts/${c.id}`);
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ data: c });
+  });
+
+  it.each([
+    ["an id never used", "/v1/contacts/CT000000000000000000000000", {}],
+    ["an id with encoded characters", "/v1/contacts/CT%20nope", {}],
+    ["an unknown id under the Maton prefix", "/quo/v1/contacts/CTnope", { auth: "Bearer maton-key", headers: { "user-agent": "t" } }],
+  ])("answers 404 0800404 for %s", async (_label, path, opts: CallOptions) => {
+    emu.resetStats();
+    const r = await call(emu.url, "GET", path, opts);
+    expect(r.status).toBe(404);
+    expect(r.json).toMatchObject({ code: "0800404", status: 404, message: "Contact not found" });
+    expect(emu.stats().byRoute).toEqual({ "GET /v1/contacts/:id": 1 });
+  });
+});
+
+describe("listing every contact while the workspace changes between pages", () => {
+  const TOTAL = 130;
+  let emu: QuoEmulator;
+  let seeded: EmulatedContact[];
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0 });
+    seeded = Array.from({ length: TOTAL }, (_, i) =>
+      emu.seedContact({ externalId: `page-${i}`, defaultFields: { firstName: `L${i}`, phoneNumbers: [{ id: "", name: "m", value: `+1555555${String(i).padStart(4, "0")}` }] } }),
+    );
+  });
+  afterAll(() => emu.close());
+
+  async function page(token: string | null): Promise<{ ids: string[]; data: EmulatedContact[]; next: string | null }> {
+    const qs = token === null ? "" : `&pageToken=${encodeURIComponent(token)}`;
+    const r = await call(emu.url, "GET", `/v1/contacts?maxResults=50${qs}`);
+    expect(r.status).toBe(200);
+    return { ids: r.json.data.map((c: EmulatedContact) => c.id), data: r.json.data, next: r.json.nextPageToken };
+  }
+
+  it("returns each contact once, 50 a page, with tokens that give the same page again", async () => {
+    const ids = seeded.map((c) => c.id);
+    const p1 = await page(null);
+    expect(p1.ids).toEqual(ids.slice(0, 50));
+    const p2Before = await page(p1.next);
+
+    // A person and another client change the workspace between pages: contacts already read, about to
+    // be read and read later are edited, re-keyed, patched; one not yet read is deleted; one is created.
+    emu.appEdit(ids[3] as string, { firstName: "Read already" });
+    emu.appEdit(ids[60] as string, { firstName: "Edited", externalId: "rekeyed-60", addPhoneNumbers: [{ name: "home", value: "(617) 555-0145" }] });
+    emu.appEdit(ids[120] as string, { lastName: "Later" });
+    const patched = await call(emu.url, "PATCH", `/v1/contacts/${ids[70]}`, { body: { defaultFields: { firstName: "Patched" } } });
+    expect(patched.status).toBe(200);
+    emu.appDelete(ids[110] as string);
+    const created = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "page-new" }) });
+    expect(created.status).toBe(201);
+
+    const p2 = await page(p1.next);
+    const p2Again = await page(p1.next);
+    expect(p2.ids).toEqual(p2Before.ids);
+    expect(p2Again.ids).toEqual(p2.ids);
+    expect(p2.next).toBe(p2Again.next);
+    const p3 = await page(p2.next);
+    expect(p3.next).toBeNull();
+
+    const expected = [...ids.filter((id) => id !== ids[110]), created.json.data.id];
+    expect([p1.ids.length, p2.ids.length, p3.ids.length]).toEqual([50, 50, TOTAL - 100 - 1 + 1]);
+    expect([...p1.ids, ...p2.ids, ...p3.ids]).toEqual(expected);
+    const byId = new Map([...p2.data, ...p3.data].map((c) => [c.id, c]));
+    expect(byId.get(ids[60] as string)).toMatchObject({ externalId: "rekeyed-60", defaultFields: { firstName: "Edited" } });
+    expect(byId.get(ids[60] as string)?.defaultFields.phoneNumbers.map((p) => p.value)).toEqual(["+15555550060", "(617) 555-0145"]);
+    expect(byId.get(ids[70] as string)?.defaultFields).toMatchObject({ firstName: "Patched", phoneNumbers: [] });
+    expect(byId.get(ids[120] as string)?.defaultFields.lastName).toBe("Later");
+  });
+});
+
+describe("phone numbers a person typed in the app", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0 });
+  });
+  afterAll(() => emu.close());
+
+  let n = 0;
+  function seedE164(): EmulatedContact {
+    n += 1;
+    return emu.seedContact({ externalId: `raw-${n}`, defaultFields: { firstName: `Raw${n}`, phoneNumbers: [{ id: "", name: "mobile", value: "+16175550145" }] } });
+  }
+
+  it.each(["(617) 555-0145", "415.555.0104", "+1 617 555 0145", "555-0100 ext. 7", "0044 20 7946 0958"])(
+    "keeps %j as typed, added or changed, and every read returns it so",
+    async (typed) => {
+      const c = seedE164();
+      const mobile = c.defaultFields.phoneNumbers[0] as QuoItem;
+      const after = emu.appEdit(c.id, { setItems: [{ id: mobile.id, value: typed }], addPhoneNumbers: [{ name: "home", value: typed }] });
+      expect(after.defaultFields.phoneNumbers.map((p) => p.value)).toEqual([typed, typed]);
+      const got = await call(emu.url, "GET", `/v1/contacts/${c.id}`);
+      expect(got.json.data.defaultFields.phoneNumbers).toEqual([
+        { id: mobile.id, name: "mobile", value: typed },
+        { id: expect.stringMatching(/^PH/), name: "home", value: typed },
+      ]);
+      expect((await lookUp(emu.url, c.externalId as string))[0]).toEqual(got.json.data);
+    },
+  );
+
+  it("seeds raw numbers, in-process and over the admin route", async () => {
+    const inProcess = emu.seedContact({ defaultFields: { firstName: "Seed", phoneNumbers: [{ id: "", name: "m", value: "(617) 555-0145" }] } });
+    const overHttp = await call(emu.url, "POST", "/__emulator/contacts", {
+      auth: null,
+      body: { defaultFields: { firstName: "Seed", phoneNumbers: [{ name: "m", value: "415.555.0104" }] } },
+    });
+    expect(overHttp.status).toBe(201);
+    const edited = await call(emu.url, "POST", `/__emulator/contacts/${overHttp.json.data.id}/app-edit`, {
+      auth: null,
+      body: { addPhoneNumbers: [{ name: "w", value: "(212) 555-0199" }] },
+    });
+    expect(edited.status).toBe(200);
+    for (const [id, values] of [
+      [inProcess.id, ["(617) 555-0145"]],
+      [overHttp.json.data.id, ["415.555.0104", "(212) 555-0199"]],
+    ] as const) {
+      const got = await call(emu.url, "GET", `/v1/contacts/${id}`);
+      expect(got.json.data.defaultFields.phoneNumbers.map((p: QuoItem) => p.value)).toEqual(values);
+    }
+  });
+
+  it.each<[string, PatchMode, (c: EmulatedContact, held: QuoItem) => unknown, string]>([
+    [
+      "a PATCH sending the held raw number back unchanged with its id",
+      "replace",
+      (c, held) => ({ defaultFields: { firstName: c.defaultFields.firstName, phoneNumbers: [held] } }),
+      "/defaultFields/phoneNumbers/0/value",
+    ],
+    [
+      "the same PATCH in merge mode",
+      "merge",
+      (c, held) => ({ defaultFields: { firstName: c.defaultFields.firstName, phoneNumbers: [held] } }),
+      "/defaultFields/phoneNumbers/0/value",
+    ],
+    [
+      "a PATCH keeping a normalised number and adding a raw one",
+      "replace",
+      (c, held) => ({ defaultFields: { firstName: c.defaultFields.firstName, phoneNumbers: [{ ...held, value: "+16175550145" }, { name: "w", value: "(617) 555-0199" }] } }),
+      "/defaultFields/phoneNumbers/1/value",
+    ],
+  ])("refuses %s with 400 and changes nothing", async (_label, mode, body, path) => {
+    emu.setPatchMode(mode);
+    try {
+      const c = seedE164();
+      const held = emu.appEdit(c.id, { setItems: [{ id: (c.defaultFields.phoneNumbers[0] as QuoItem).id, value: "(617) 555-0145" }] });
+      emu.resetStats();
+      const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: body(held, held.defaultFields.phoneNumbers[0] as QuoItem) });
+      expect(r.status).toBe(400);
+      expect(r.json).toMatchObject({ code: "0800400", errors: [{ path, message: expect.stringContaining("to match") }] });
+      expect(emu.contacts().find((x) => x.id === c.id)).toEqual(held);
+      expect(emu.stats().writesApplied.update).toBe(0);
+    } finally {
+      emu.setPatchMode("replace");
+    }
+  });
+
+  it("refuses a POST with a raw number with 400 and stores nothing", async () => {
+    const before = emu.contacts().length;
+    const r = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({}, { phoneNumbers: [{ name: "m", value: "(617) 555-0145" }] }) });
+    expect(r.status).toBe(400);
+    expect(r.json.errors).toEqual([expect.objectContaining({ path: "/defaultFields/phoneNumbers/0/value" })]);
+    expect(emu.contacts()).toHaveLength(before);
+  });
+
+  it("takes the held number back in E.164 under its id", async () => {
+    const c = seedE164();
+    const held = emu.appEdit(c.id, { setItems: [{ id: (c.defaultFields.phoneNumbers[0] as QuoItem).id, value: "(617) 555-0145" }] });
+    const item = held.defaultFields.phoneNumbers[0] as QuoItem;
+    const body = { defaultFields: { firstName: c.defaultFields.firstName, phoneNumbers: [{ ...item, value: "+16175550145" }] } };
+    const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body });
+    expect(r.status).toBe(200);
+    expect(r.json.data.defaultFields.phoneNumbers).toEqual([{ id: item.id, name: "mobile", value: "+16175550145" }]);
+  });
+});
+
+describe("another tool re-keys a contact (app edit of externalId)", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, duplicateExternalIds: "conflict" });
+  });
+  afterAll(() => emu.close());
+
+  let n = 0;
+  it.each<[string, string | null, string | null]>([
+    ["re-keys a contact", "old", "new"],
+    ["keys a contact that had no external id", null, "fresh"],
+    ["clears the external id", "cleared", null],
+    ["takes 75 characters", "long", "L".repeat(75)],
+  ])("%s, and the externalIds lookup follows at once", async (_label, before, after) => {
+    n += 1;
+    // Unique per case, and still at most 75 characters.
+    const tag = (x: string | null): string | null => (x === null ? null : `${n}-${x}`.slice(0, 75));
+    const c = emu.seedContact({ externalId: tag(before), defaultFields: { firstName: "Key" } });
+    const edited = emu.appEdit(c.id, { externalId: tag(after) });
+    expect(edited.externalId).toBe(tag(after));
+    if (before !== null) expect(await lookUp(emu.url, tag(before) as string)).toEqual([]);
+    if (after !== null) expect((await lookUp(emu.url, tag(after) as string)).map((x) => x.id)).toEqual([c.id]);
+    expect((await call(emu.url, "GET", `/v1/contacts/${c.id}`)).json.data.externalId).toBe(tag(after));
+  });
+
+  it("may give a contact an external id another holds, whatever the duplicate policy (twins)", async () => {
+    const a = emu.seedContact({ externalId: "twin", defaultFields: { firstName: "A" } });
+    const b = emu.seedContact({ externalId: "other", defaultFields: { firstName: "B" } });
+    emu.appEdit(b.id, { externalId: "twin" });
+    expect((await lookUp(emu.url, "twin")).map((x) => x.id)).toEqual([a.id, b.id]);
+  });
+
+  it("re-keys over the admin route, and refuses a bad external id there with 400", async () => {
+    const c = emu.seedContact({ externalId: "http-old", defaultFields: { firstName: "Http" } });
+    const path = `/__emulator/contacts/${c.id}/app-edit`;
+    const ok = await call(emu.url, "POST", path, { auth: null, body: { externalId: "http-new" } });
+    expect(ok.status).toBe(200);
+    expect(ok.json.data.externalId).toBe("http-new");
+    expect((await lookUp(emu.url, "http-new")).map((x) => x.id)).toEqual([c.id]);
+    for (const bad of ["", "x".repeat(76), 12]) {
+      const r = await call(emu.url, "POST", path, { auth: null, body: { externalId: bad } });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(/externalId/);
+    }
+    expect((await lookUp(emu.url, "http-new")).map((x) => x.id)).toEqual([c.id]);
+  });
+});
+
+describe("late-applied creates", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0 });
+  });
+  afterAll(() => emu.close());
+
+  it.each<[LateCreateKind | undefined, (r: Promise<Reply>) => Promise<void>, string]>([
+    [
+      undefined,
+      async (r) => {
+        const reply = await r;
+        expect(reply.status).toBe(504);
+        expect(reply.json).toMatchObject({ code: "0801504", status: 504, title: "Gateway Timeout", message: expect.stringMatching(/timing out/) });
+      },
+      "504",
+    ],
+    [
+      "no-answer",
+      async (r) => {
+        await expect(r).rejects.toThrow();
+      },
+      "lost",
+    ],
+  ])("kind %s: answers without applying, then applies that create delayMs later", async (kind, answer, status) => {
+    const ext = `late-${kind ?? "default"}`;
+    emu.resetStats();
+    emu.setLateCreates({ count: 1, delayMs: 300, ...(kind ? { kind } : {}) });
+    const sent = Date.now();
+    await answer(call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: ext }, { lastName: "Late" }) }));
+    expect(Date.now() - sent).toBeLessThan(250);
+    expect(await lookUp(emu.url, ext)).toEqual([]);
+    expect(emu.contacts().filter((c) => c.externalId === ext)).toEqual([]);
+    expect(emu.stats()).toMatchObject({ writesApplied: { create: 0 }, lateCreates: { held: 1, applied: 0, refused: 0 }, byStatus: { [status]: 1 } });
+
+    await waitFor("the held create to land", () => emu.contacts().some((c) => c.externalId === ext));
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(290);
+    const [landed] = await lookUp(emu.url, ext);
+    expect(landed).toMatchObject({ id: expect.stringMatching(/^CT/), source: "public-api", defaultFields: { firstName: "Ada", lastName: "Late" } });
+    expect((await call(emu.url, "GET", `/v1/contacts/${landed?.id}`)).json.data).toEqual(landed);
+    expect(emu.stats()).toMatchObject({ writesApplied: { create: 1 }, lateCreates: { held: 1, applied: 1, refused: 0 } });
+    // Spent: the next create is answered and applied at once.
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: `${ext}-next` }) })).status).toBe(201);
+  });
+
+  it("holds exactly the next count creates, in order, and lets the one after through", async () => {
+    emu.resetStats();
+    emu.setLateCreates({ count: 2 });
+    const statuses: number[] = [];
+    for (const ext of ["n-1", "n-2", "n-3"]) statuses.push((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: ext }) })).status);
+    expect(statuses).toEqual([504, 504, 201]);
+    expect(emu.contacts().filter((c) => c.externalId?.startsWith("n-")).map((c) => c.externalId)).toEqual(["n-3"]);
+    await sleep(100);
+    expect(emu.contacts().filter((c) => c.externalId?.startsWith("n-"))).toHaveLength(1);
+    const landed = emu.applyLateCreates();
+    expect(landed.map((c) => c.externalId)).toEqual(["n-1", "n-2"]);
+    expect(emu.contacts().filter((c) => c.externalId?.startsWith("n-")).map((c) => c.externalId)).toEqual(["n-3", "n-1", "n-2"]);
+    expect(emu.applyLateCreates()).toEqual([]);
+    expect(emu.stats()).toMatchObject({ writesApplied: { create: 3 }, lateCreates: { held: 2, applied: 2, refused: 0 }, byStatus: { "504": 2, "201": 1 } });
+  });
+
+  it("judges a held create when it lands: an invalid body is refused then and changes nothing", async () => {
+    emu.resetStats();
+    const before = emu.contacts().length;
+    emu.setLateCreates({ count: 1 });
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: { defaultFields: { lastName: "No first name" } } })).status).toBe(504);
+    expect(emu.applyLateCreates()).toEqual([]);
+    expect(emu.contacts()).toHaveLength(before);
+    expect(emu.stats()).toMatchObject({ writesApplied: { create: 0 }, lateCreates: { held: 1, applied: 0, refused: 1 } });
+  });
+
+  it.each<[DuplicateExternalIds, number, { applied: number; refused: number }]>([
+    ["allow", 2, { applied: 1, refused: 0 }],
+    ["conflict", 1, { applied: 0, refused: 1 }],
+  ])("under %s, a held create landing after a retry made the contact leaves %i contact(s)", async (policy, count, late) => {
+    const local = await startQuoEmulator({ requestsPerSecond: 0, duplicateExternalIds: policy });
+    try {
+      local.setLateCreates({ count: 1 });
+      expect((await call(local.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "retried" }) })).status).toBe(504);
+      expect(await lookUp(local.url, "retried")).toEqual([]);
+      expect((await call(local.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "retried" }) })).status).toBe(201);
+      local.applyLateCreates();
+      expect(await lookUp(local.url, "retried")).toHaveLength(count);
+      expect(local.stats().lateCreates).toEqual({ held: 1, ...late });
+      expect(local.stats().writesApplied.create).toBe(count);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("answers the 504 in the live error shape when configured so", async () => {
+    const live = await startQuoEmulator({ requestsPerSecond: 0, errorShape: "live" });
+    try {
+      live.setLateCreates({ count: 1 });
+      const r = await call(live.url, "POST", "/v1/contacts", { body: minimalContact() });
+      expect(r.status).toBe(504);
+      expect(r.json).toEqual({ error: { message: expect.stringMatching(/timing out/), key: "gateway_timeout", trace: expect.stringMatching(/^[0-9a-f]{32}$/) } });
+    } finally {
+      await live.close();
+    }
+  });
+
+  it("holds only creates: other writes and reads are processed", async () => {
+    const c = emu.seedContact({ defaultFields: { firstName: "Other" } });
+    emu.setLateCreates({ count: 5 });
+    try {
+      expect((await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { defaultFields: { firstName: "Patched" } } })).status).toBe(200);
+      expect((await call(emu.url, "GET", `/v1/contacts/${c.id}`)).status).toBe(200);
+      expect((await call(emu.url, "DELETE", `/v1/contacts/${c.id}`)).status).toBe(204);
+    } finally {
+      emu.setLateCreates(undefined);
+    }
+  });
+
+  it("stops holding on undefined, but lets the creates already held land", async () => {
+    emu.setLateCreates({ count: 3, delayMs: 80 });
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "off-1" }) })).status).toBe(504);
+    emu.setLateCreates(undefined);
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "off-2" }) })).status).toBe(201);
+    await waitFor("the held create to land", async () => (await lookUp(emu.url, "off-1")).length === 1);
+  });
+
+  it("cancels the held creates on close", async () => {
+    const local = await startQuoEmulator({ requestsPerSecond: 0 });
+    local.setLateCreates({ count: 1, delayMs: 60 });
+    expect((await call(local.url, "POST", "/v1/contacts", { body: minimalContact() })).status).toBe(504);
+    await local.close();
+    await sleep(150);
+    expect(local.contacts()).toEqual([]);
+    expect(local.stats().lateCreates).toEqual({ held: 1, applied: 0, refused: 0 });
+    expect(local.applyLateCreates()).toEqual([]);
+  });
+
+  it.each<[string, LateCreates]>([
+    ["a negative count", { count: -1 }],
+    ["a fractional count", { count: 1.5 }],
+    ["a negative delay", { count: 1, delayMs: -5 }],
+    ["an infinite delay", { count: 1, delayMs: Number.POSITIVE_INFINITY }],
+    ["an unknown kind", { count: 1, kind: "slow" as LateCreateKind }],
+  ])("refuses %s in-process and over the admin route", async (_label, late) => {
+    expect(() => emu.setLateCreates(late)).toThrow(/setLateCreates/);
+    const body = Number.isFinite(late.delayMs ?? 0) ? late : { ...late, delayMs: "forever" };
+    expect((await call(emu.url, "POST", "/__emulator/late-creates", { auth: null, body })).status).toBe(400);
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact() })).status).toBe(201);
+  });
+
+  it("is steered over the admin routes, uncounted", async () => {
+    emu.resetStats();
+    expect((await call(emu.url, "POST", "/__emulator/late-creates", { auth: null, body: { count: 2, kind: "gateway-timeout" } })).status).toBe(204);
+    for (const ext of ["admin-late-1", "admin-late-2"]) {
+      expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: ext }) })).status).toBe(504);
+    }
+    const applied = await call(emu.url, "POST", "/__emulator/late-creates/apply", { auth: null });
+    expect(applied.status).toBe(200);
+    expect(applied.json.data.map((c: EmulatedContact) => c.externalId)).toEqual(["admin-late-1", "admin-late-2"]);
+    expect((await lookUp(emu.url, "admin-late-2")).map((c) => c.id)).toEqual([applied.json.data[1].id]);
+
+    expect((await call(emu.url, "POST", "/__emulator/late-creates", { auth: null, body: { count: 1, delayMs: 0, kind: "no-answer" } })).status).toBe(204);
+    await expect(call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "admin-late-3" }) })).rejects.toThrow();
+    await waitFor("the cut-off create to land", () => emu.contacts().some((c) => c.externalId === "admin-late-3"));
+    expect((await call(emu.url, "POST", "/__emulator/late-creates", { auth: null, body: null })).status).toBe(204);
+    expect(emu.stats()).toMatchObject({ requests: 4, lateCreates: { held: 3, applied: 3 }, writesApplied: { create: 3 }, byStatus: { "504": 2, lost: 1, "200": 1 } });
+  });
+});
+
+describe("a second contact with an externalId in use", () => {
+  let n = 0;
+  const label = (): string => `dup-${++n}`;
+
+  it.each<[string, DuplicateExternalIds, (base: string, ext: string, twin: EmulatedContact, other: EmulatedContact) => Promise<Reply>, number]>([
+    ["a POST reusing it", "allow", (base, ext) => call(base, "POST", "/v1/contacts", { body: minimalContact({ externalId: ext }) }), 201],
+    ["a POST reusing it", "conflict", (base, ext) => call(base, "POST", "/v1/contacts", { body: minimalContact({ externalId: ext }) }), 409],
+    ["a POST with a free external id", "conflict", (base, ext) => call(base, "POST", "/v1/contacts", { body: minimalContact({ externalId: `${ext}-free` }) }), 201],
+    ["a POST with no external id", "conflict", (base) => call(base, "POST", "/v1/contacts", { body: minimalContact() }), 201],
+    [
+      "a PATCH setting it on another contact",
+      "allow",
+      (base, ext, _t, other) => call(base, "PATCH", `/v1/contacts/${other.id}`, { body: { defaultFields: { firstName: "Other" }, externalId: ext } }),
+      200,
+    ],
+    [
+      "a PATCH setting it on another contact",
+      "conflict",
+      (base, ext, _t, other) => call(base, "PATCH", `/v1/contacts/${other.id}`, { body: { defaultFields: { firstName: "Other" }, externalId: ext } }),
+      409,
+    ],
+    [
+      "a PATCH sending the contact's own external id back",
+      "conflict",
+      (base, ext, twin) => call(base, "PATCH", `/v1/contacts/${twin.id}`, { body: { defaultFields: { firstName: "Twin" }, externalId: ext } }),
+      200,
+    ],
+    [
+      "a PATCH setting a free external id",
+      "conflict",
+      (base, ext, _t, other) => call(base, "PATCH", `/v1/contacts/${other.id}`, { body: { defaultFields: { firstName: "Other" }, externalId: `${ext}-free` } }),
+      200,
+    ],
+  ])("%s under %s is answered %i", async (_label, policy, write, status) => {
+    const emu = await startQuoEmulator({ requestsPerSecond: 0, ...(policy === "allow" ? {} : { duplicateExternalIds: policy }) });
+    try {
+      const ext = label();
+      const twin = emu.seedContact({ externalId: ext, defaultFields: { firstName: "Twin" } });
+      const other = emu.seedContact({ externalId: `${ext}-other`, defaultFields: { firstName: "Other" } });
+      const before = emu.contacts();
+      const r = await write(emu.url, ext, twin, other);
+      expect(r.status).toBe(status);
+      if (status === 409) {
+        expect(r.json).toMatchObject({ code: "0800409", status: 409, title: "Conflict", message: expect.stringMatching(/externalId/) });
+        expect(emu.contacts()).toEqual(before);
+        expect(emu.stats().writesApplied).toEqual({ create: 0, update: 0, delete: 0 });
+      } else {
+        expect(Object.values(emu.stats().writesApplied).reduce((a, b) => a + b, 0)).toBe(1);
+      }
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("lets twins made before the policy keep their shared external id in a PATCH, but not take another's", async () => {
+    const emu = await startQuoEmulator({ requestsPerSecond: 0, duplicateExternalIds: "conflict" });
+    try {
+      const [first, second] = ["First", "Second"].map((firstName) => emu.seedContact({ externalId: "shared", defaultFields: { firstName } }));
+      const third = emu.seedContact({ externalId: "third", defaultFields: { firstName: "Third" } });
+      const patch = (c: EmulatedContact | undefined, externalId: string): Promise<Reply> =>
+        call(emu.url, "PATCH", `/v1/contacts/${c?.id}`, { body: { defaultFields: { firstName: c?.defaultFields.firstName }, externalId } });
+      expect([(await patch(first, "shared")).status, (await patch(second, "shared")).status, (await patch(third, "shared")).status]).toEqual([200, 200, 409]);
+      expect((await lookUp(emu.url, "shared")).map((c) => c.id)).toEqual([first?.id, second?.id]);
+      expect(emu.stats().writesApplied.update).toBe(2);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("refuses a bad body with 400 before looking for a conflict, and frees the id of a deleted contact", async () => {
+    const emu = await startQuoEmulator({ requestsPerSecond: 0, duplicateExternalIds: "conflict" });
+    try {
+      const c = emu.seedContact({ externalId: "taken", defaultFields: { firstName: "T" } });
+      const bad = await call(emu.url, "POST", "/v1/contacts", { body: { externalId: "taken", defaultFields: {} } });
+      expect(bad.status).toBe(400);
+      emu.appDelete(c.id);
+      expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "taken" }) })).status).toBe(201);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it("switches policy in-process and over the admin route, and answers 409 in the live shape", async () => {
+    const emu = await startQuoEmulator({ requestsPerSecond: 0, errorShape: "live" });
+    try {
+      emu.seedContact({ externalId: "switch", defaultFields: { firstName: "S" } });
+      const post = (): Promise<Reply> => call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "switch" }) });
+      expect((await post()).status).toBe(201);
+      emu.setDuplicateExternalIds("conflict");
+      const refused = await post();
+      expect(refused.status).toBe(409);
+      expect(refused.json).toEqual({ error: { message: expect.stringMatching(/externalId/), key: "conflict", trace: expect.any(String) } });
+      expect((await call(emu.url, "POST", "/__emulator/duplicate-external-ids", { auth: null, body: { policy: "allow" } })).status).toBe(204);
+      expect((await post()).status).toBe(201);
+      expect((await call(emu.url, "POST", "/__emulator/duplicate-external-ids", { auth: null, body: { policy: "conflict" } })).status).toBe(204);
+      expect((await post()).status).toBe(409);
+      expect((await call(emu.url, "POST", "/__emulator/duplicate-external-ids", { auth: null, body: { policy: "deny" } })).status).toBe(400);
+      expect(await lookUp(emu.url, "switch")).toHaveLength(3);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe("partial copies", () => {
+  const defs: CustomFieldDef[] = [{ name: "Notes", key: "notes", type: "string" }];
+  let emu: QuoEmulator;
+  let a: EmulatedContact;
+  let b: EmulatedContact;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, customFields: defs });
+    const create = async (name: string): Promise<EmulatedContact> => {
+      const r = await call(emu.url, "POST", "/v1/contacts", {
+        body: minimalContact(
+          { externalId: `part-${name}`, customFields: [{ key: "notes", value: "kept" }] },
+          { firstName: name, phoneNumbers: [{ name: "m", value: "+15555550170" }], emails: [{ name: "w", value: `${name}@x.test` }] },
+        ),
+      });
+      return r.json.data;
+    };
+    a = await create("a");
+    b = await create("b");
+  });
+  afterAll(() => emu.close());
+
+  /** Every route that returns a contact, as `[name, read]`; each read returns the JSON contact for `c`. */
+  const routes: [string, (c: EmulatedContact) => Promise<Record<string, any>>][] = [
+    ["GET by id", async (c) => (await call(emu.url, "GET", `/v1/contacts/${c.id}`)).json.data],
+    ["a list page", async (c) => (await call(emu.url, "GET", "/v1/contacts?maxResults=50")).json.data.find((x: EmulatedContact) => x.id === c.id)],
+    ["an externalIds lookup", async (c) => (await lookUp(emu.url, c.externalId as string))[0] as unknown as Record<string, any>],
+    [
+      "a PATCH answer",
+      async (c) => {
+        const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, {
+          body: { defaultFields: c.defaultFields, customFields: c.customFields.map((f) => ({ key: f.key, value: f.value })) },
+        });
+        expect(r.status).toBe(200);
+        return r.json.data;
+      },
+    ],
+  ];
+  const omits: PartialCopyList[][] = [["phoneNumbers"], ["emails"], ["customFields"], ["phoneNumbers", "emails", "customFields"]];
+
+  it.each(omits.flatMap((omit) => routes.map(([name, read]) => [omit.join("+"), name, omit, read] as const)))(
+    "leaves %s out of %s, for the chosen contact only, and stores nothing",
+    async (_o, _r, omit, read) => {
+      emu.setPartialCopies({ ids: [a.id], omit: [...omit] });
+      try {
+        const partial = await read(a);
+        const whole = await read(b);
+        for (const list of ["phoneNumbers", "emails"] as const) {
+          if (omit.includes(list)) expect(partial.defaultFields).not.toHaveProperty(list);
+          else expect(partial.defaultFields[list]).toEqual(a.defaultFields[list]);
+        }
+        if (omit.includes("customFields")) expect(partial).not.toHaveProperty("customFields");
+        else expect(partial.customFields).toEqual(a.customFields);
+        expect(partial).toMatchObject({ id: a.id, externalId: "part-a", defaultFields: { firstName: "a" } });
+        expect(whole).toEqual({ ...b, updatedAt: whole.updatedAt });
+        const stored = emu.contacts().find((x) => x.id === a.id);
+        expect(stored).toEqual({ ...a, updatedAt: stored?.updatedAt });
+      } finally {
+        emu.setPartialCopies(undefined);
+      }
+    },
+  );
+
+  it("applies to every contact, new ones included, when no ids are given, and leaves the keys out of the JSON text", async () => {
+    emu.setPartialCopies({ omit: ["phoneNumbers", "customFields"] });
+    try {
+      const created = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "part-new" }, { phoneNumbers: [{ name: "m", value: "+15555550171" }] }) });
+      expect(created.status).toBe(201);
+      expect(created.text).not.toContain("phoneNumbers");
+      expect(created.text).not.toContain("customFields");
+      expect(created.json.data.defaultFields.emails).toEqual([]);
+      const list = await call(emu.url, "GET", "/v1/contacts?maxResults=50");
+      expect(list.json.data).toHaveLength(3);
+      expect(list.text).not.toContain("phoneNumbers");
+      expect(emu.contacts().find((c) => c.id === created.json.data.id)?.defaultFields.phoneNumbers).toEqual([
+        { id: expect.stringMatching(/^PH/), name: "m", value: "+15555550171" },
+      ]);
+    } finally {
+      emu.setPartialCopies(undefined);
+    }
+    expect((await call(emu.url, "GET", "/v1/contacts?maxResults=50")).text).toContain("phoneNumbers");
+  });
+
+  it("is set and cleared over the admin route, which refuses a bad body with 400", async () => {
+    expect((await call(emu.url, "POST", "/__emulator/partial-copies", { auth: null, body: { ids: [b.id], omit: ["emails"] } })).status).toBe(204);
+    expect((await call(emu.url, "GET", `/v1/contacts/${b.id}`)).json.data.defaultFields).not.toHaveProperty("emails");
+    expect((await call(emu.url, "GET", `/v1/contacts/${a.id}`)).json.data.defaultFields).toHaveProperty("emails");
+    expect((await call(emu.url, "POST", "/__emulator/partial-copies", { auth: null, body: null })).status).toBe(204);
+    expect((await call(emu.url, "GET", `/v1/contacts/${b.id}`)).json.data.defaultFields).toHaveProperty("emails");
+    for (const bad of [{ omit: ["firstName"] }, { ids: "x", omit: [] }, {}, [1]]) {
+      expect((await call(emu.url, "POST", "/__emulator/partial-copies", { auth: null, body: bad })).status).toBe(400);
+    }
+  });
+});
+
+describe("the request hook", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0, matonKeys: ["maton-key"], customFields: [{ name: "Notes", key: "notes", type: "string" }] });
+  });
+  afterAll(() => {
+    emu.onRequest(undefined);
+    return emu.close();
+  });
+
+  it.each<[string, string, string, unknown, Partial<Omit<ApiRequestInfo, "query">> & { query?: Record<string, string> }]>([
+    ["a list", "GET", "/v1/contacts?maxResults=5&externalIds=x", undefined, { method: "GET", route: "GET /v1/contacts", path: "/v1/contacts", query: { maxResults: "5", externalIds: "x" }, body: undefined }],
+    ["a create", "POST", "/v1/contacts", minimalContact({ externalId: "hooked" }), { method: "POST", route: "POST /v1/contacts", path: "/v1/contacts", body: minimalContact({ externalId: "hooked" }) }],
+    ["a read by id", "GET", "/v1/contacts/CT%201", undefined, { method: "GET", route: "GET /v1/contacts/:id", path: "/v1/contacts/CT%201", id: "CT 1" }],
+    ["a PATCH", "PATCH", "/v1/contacts/CT2", { defaultFields: { firstName: "P" } }, { method: "PATCH", route: "PATCH /v1/contacts/:id", id: "CT2", body: { defaultFields: { firstName: "P" } } }],
+    ["a DELETE", "DELETE", "/v1/contacts/CT3", undefined, { method: "DELETE", route: "DELETE /v1/contacts/:id", id: "CT3" }],
+    ["the custom fields", "GET", "/v1/contact-custom-fields", undefined, { route: "GET /v1/contact-custom-fields", path: "/v1/contact-custom-fields" }],
+    ["a Maton request", "GET", "/quo/v1/contacts/CT4", undefined, { route: "GET /v1/contacts/:id", path: "/v1/contacts/CT4", id: "CT4" }],
+  ])("sees %s before it is processed", async (_label, method, path, body, expected) => {
+    const seen: ApiRequestInfo[] = [];
+    emu.onRequest((req) => {
+      seen.push(req);
+    });
+    try {
+      const maton = path.startsWith("/quo");
+      await call(emu.url, method, path, { body, ...(maton ? { auth: "Bearer maton-key", headers: { "user-agent": "t" } } : {}) });
+    } finally {
+      emu.onRequest(undefined);
+    }
+    expect(seen).toHaveLength(1);
+    const { query, ...rest } = expected;
+    expect(seen[0]).toMatchObject(rest);
+    if (!("id" in expected)) expect(seen[0]).not.toHaveProperty("id");
+    if (query) expect(Object.fromEntries(seen[0]?.query ?? [])).toEqual(query);
+  });
+
+  let moments = 0;
+  it.each<[string, "sync" | "async", (c: EmulatedContact) => Promise<EmulatedContact | undefined>, (got: EmulatedContact | undefined, c: EmulatedContact) => void]>([
+    [
+      "a read by id sees the edit",
+      "sync",
+      async (c) => (await call(emu.url, "GET", `/v1/contacts/${c.id}`)).json.data,
+      (got) => expect(got?.defaultFields.lastName).toBe("Edited"),
+    ],
+    [
+      "a lookup sees the edit made after an awaited pause",
+      "async",
+      async (c) => (await lookUp(emu.url, c.externalId as string))[0],
+      (got) => expect(got?.defaultFields.lastName).toBe("Edited"),
+    ],
+    [
+      "a whole-contact PATCH built before the edit deletes what the app added",
+      "sync",
+      async (c) => {
+        const r = await call(emu.url, "PATCH", `/v1/contacts/${c.id}`, { body: { defaultFields: { firstName: c.defaultFields.firstName, phoneNumbers: c.defaultFields.phoneNumbers } } });
+        expect(r.status).toBe(200);
+        return r.json.data;
+      },
+      (got, c) => {
+        expect(got?.defaultFields.phoneNumbers).toEqual(c.defaultFields.phoneNumbers);
+        expect(got?.defaultFields.lastName).toBeNull();
+      },
+    ],
+  ])("changes the workspace at that moment: %s", async (_label, style, send, check) => {
+    moments += 1;
+    const c = emu.seedContact({ externalId: `moment-${moments}`, defaultFields: { firstName: "M", phoneNumbers: [{ id: "", name: "m", value: "+15555550180" }] } });
+    const edit: AppEdit = { lastName: "Edited", addPhoneNumbers: [{ name: "home", value: "(617) 555-0145" }] };
+    emu.onRequest(
+      style === "sync"
+        ? (req) => {
+            if (req.id === c.id || req.route === "GET /v1/contacts") emu.appEdit(c.id, edit);
+          }
+        : async () => {
+            await sleep(30);
+            emu.appEdit(c.id, edit);
+          },
+    );
+    try {
+      check(await send(c), c);
+    } finally {
+      emu.onRequest(undefined);
+    }
+  });
+
+  it.each([
+    ["DELETE", 404],
+    ["PATCH", 404],
+    ["GET", 404],
+  ] as const)("a contact deleted in the app by the hook makes a %s answer %i", async (method, status) => {
+    const c = emu.seedContact({ defaultFields: { firstName: "Gone" } });
+    emu.onRequest((req) => {
+      if (req.id === c.id) emu.appDelete(c.id);
+    });
+    try {
+      const r = await call(emu.url, method, `/v1/contacts/${c.id}`, method === "PATCH" ? { body: { defaultFields: { firstName: "x" } } } : {});
+      expect(r.status).toBe(status);
+    } finally {
+      emu.onRequest(undefined);
+    }
+  });
+
+  it("gives the hook copies: changing the body it sees does not change what is created", async () => {
+    emu.onRequest((req) => {
+      const body = req.body as { defaultFields?: { firstName?: string } };
+      if (body?.defaultFields) body.defaultFields.firstName = "Mutated";
+      req.query.set("maxResults", "1");
+    });
+    try {
+      const r = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "copy-body" }) });
+      expect(r.json.data.defaultFields.firstName).toBe("Ada");
+      const list = await call(emu.url, "GET", "/v1/contacts?maxResults=3");
+      expect(list.json.data.length).toBeGreaterThan(1);
+    } finally {
+      emu.onRequest(undefined);
+    }
+  });
+
+  it.each<[string, () => void | Promise<void>]>([
+    ["throws", () => {
+      throw new Error("boom in hook");
+    }],
+    ["rejects", async () => {
+      await sleep(5);
+      throw new Error("boom in hook");
+    }],
+  ])("when it %s, answers 500 naming the error, processes nothing and keeps the error", async (label, hook) => {
+    emu.takeHookErrors();
+    emu.resetStats();
+    emu.onRequest(hook);
+    let r: Reply;
+    try {
+      r = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: `hook-fail-${label}` }) });
+    } finally {
+      emu.onRequest(undefined);
+    }
+    expect(r.status).toBe(500);
+    expect(r.json).toMatchObject({ code: "0801500", status: 500, message: expect.stringContaining("boom in hook") });
+    expect(await lookUp(emu.url, `hook-fail-${label}`)).toEqual([]);
+    expect(emu.stats()).toMatchObject({ requests: 2, byStatus: { "500": 1, "200": 1 }, writesApplied: { create: 0 } });
+    const errors = emu.takeHookErrors();
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe("boom in hook");
+    expect(emu.takeHookErrors()).toEqual([]);
+  });
+
+  it("runs for requests that an injected fault or a held create then answers, never for 401, 429 or unknown routes, and counts nothing more", async () => {
+    const limited = await startQuoEmulator({ requestsPerSecond: 1 });
+    const routes: string[] = [];
+    limited.onRequest((req) => {
+      routes.push(`${req.method} ${req.path}`);
+    });
+    try {
+      limited.setFaults({ serverErrorRate: 1, methods: ["GET"] });
+      await alignToSecond();
+      const statuses = [
+        (await call(limited.url, "GET", "/v1/contacts?maxResults=1")).status,
+        (await call(limited.url, "GET", "/v1/contacts?maxResults=1")).status,
+        (await call(limited.url, "GET", "/v1/contacts?maxResults=1", { auth: "wrong" })).status,
+        (await call(limited.url, "GET", "/v1/nowhere")).status,
+      ];
+      limited.setFaults(undefined);
+      await alignToSecond();
+      limited.setLateCreates({ count: 1 });
+      statuses.push((await call(limited.url, "POST", "/v1/contacts", { body: minimalContact() })).status);
+      expect(statuses).toEqual([500, 429, 401, 404, 504]);
+      expect(routes).toEqual(["GET /v1/contacts", "POST /v1/contacts"]);
+      expect(limited.stats()).toMatchObject({ requests: 5, byStatus: { "500": 1, "429": 1, "401": 1, "404": 1, "504": 1 } });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("is removed with undefined", async () => {
+    let calls = 0;
+    emu.onRequest(() => {
+      calls += 1;
+    });
+    await call(emu.url, "GET", "/v1/contacts?maxResults=1");
+    emu.onRequest(undefined);
+    await call(emu.url, "GET", "/v1/contacts?maxResults=1");
+    expect(calls).toBe(1);
   });
 });
