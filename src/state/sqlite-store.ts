@@ -44,7 +44,7 @@ export class SqliteStore implements StateStore {
   static async open(file: string, opts: OpenOptions = {}): Promise<SqliteStore> {
     try {
       if (opts.readonly) {
-        if (!existsSync(file)) return SqliteStore.empty(file);
+        if (!existsSync(file)) return await SqliteStore.empty(file);
         const sqlite = new Database(file, { readonly: true, fileMustExist: true });
         // A reader beside a busy daemon waits for a checkpoint instead of failing with SQLITE_BUSY.
         sqlite.pragma("busy_timeout = 5000");
