@@ -36,6 +36,8 @@ export interface FieldLine {
   field: string;
   from: string;
   to: string;
+  /** Kept as a person set it in the Quo app (`onDrift: "skip"`): `from` the source's value, `to` Quo's. */
+  kept?: boolean;
 }
 
 /** A field value as a person reads it: lists joined with "; ", absent as "—", empty text as `""`. */
@@ -71,17 +73,12 @@ export function fieldLines(fields: Record<string, FieldChange>): FieldLine[] {
   return Object.entries(fields).map(([field, c]) => ({ field, from: showValue(c.from), to: showValue(c.to) }));
 }
 
-/** What a field kept as a person set it in the Quo app is called in a change's lines. */
-export function keptField(field: string): string {
-  return `${field} (kept as set in Quo, onDrift: skip)`;
-}
-
 /**
  * Field-by-field lines of a change (none for an unlink, which changes nothing in Quo), then the
- * fields it kept as a person set them, each from the sync's value to the value kept.
+ * fields it kept as a person set them in the Quo app, each from the sync's value to the value kept.
  */
 export function changeFieldLines(c: ReportChange): FieldLine[] {
-  const kept = c.kept ? fieldLines(c.kept).map((l) => ({ ...l, field: keptField(l.field) })) : [];
+  const kept = c.kept ? fieldLines(c.kept).map((l) => ({ ...l, kept: true })) : [];
   return [...(c.fields ? fieldLines(c.fields) : []), ...kept];
 }
 
@@ -90,6 +87,7 @@ export function changeFieldLines(c: ReportChange): FieldLine[] {
  * sets, a delete as the value it removes. Drift reads like an update (last sent → now in Quo).
  */
 export function describeField(action: ReportChange["action"] | "drift", l: FieldLine): string {
+  if (l.kept) return `kept as set in Quo: ${l.to} (the source's ${l.from} is not sent; onDrift: skip)`;
   if (action === "create" || action === "link") return l.to;
   if (action === "delete") return l.from;
   return `${l.from} → ${l.to}`;

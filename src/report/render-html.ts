@@ -66,7 +66,7 @@ export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
         action: c.action,
         label: actionLabel(c, r),
         key: c.key,
-        fields: changeFieldLines(c).map((l) => [l.field, l.from, l.to]),
+        fields: changeFieldLines(c).map((l) => [l.kept ? `${l.field} (kept as set in Quo, onDrift: skip)` : l.field, l.from, l.to]),
       };
       if (c.row !== undefined) e.row = c.row;
       if (c.quoId) e.quoId = c.quoId;

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { startQuoEmulator, type CustomFieldDef, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -37,9 +37,19 @@ export function useQuoEmulator(bind: (emulator: QuoEmulator, ws: Workspace) => v
     emulator.setFaults(undefined);
     emulator.setLatency(0);
     emulator.setPatchMode("replace");
+    emulator.setRefusal(undefined);
+    emulator.onRequest(undefined);
+    emulator.setPartialCopies(undefined);
+    emulator.setLateCreates(undefined);
+    emulator.applyLateCreates();
+    emulator.setDuplicateExternalIds("allow");
     bind(emulator, ws);
   });
-  afterEach(() => ws.cleanup());
+  afterEach(() => {
+    ws.cleanup();
+    // A request hook that threw answered 500; the test that set it must not pass unnoticed.
+    expect(emulator.takeHookErrors()).toEqual([]);
+  });
 }
 
 export interface CliResult {
