@@ -8,10 +8,12 @@
  *     (goal ≥ 9.5/s, ≤ 0.5% 429s);
  *  3. plan time and peak memory for 100,000 rows (goal ≤ 2 s, ≤ 300 MB);
  *  4. `match` on a first run of 10,000 rows against 20,000 contacts: requests listing, plan time, memory;
+ *     and what a link costs in a real run: one PATCH, plus its share of the reads of the copies the
+ *     links are written from (the workspace listed again, or one read by id per link, whichever is fewer);
  *  5. the state store's own work per run of a sync of 10,000 contacts, SQLite and PostgreSQL side by
  *     side: an unchanged rerun, and the journal's cost per write (state-overhead.ts).
  *
- * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, state) runs only those, after `npm run build`.
+ * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state) runs only those, after `npm run build`.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -158,6 +160,50 @@ async function matchBench(): Promise<void> {
 }
 
 /**
+ * What a link costs in a real run: every link is written from Quo's copy read just before it. With
+ * many links the workspace is listed again, page by page (20,000 contacts: 400 reads for 5,000
+ * links); with few, each is read by id. Counted per kind of request at the emulator.
+ */
+async function linksBench(): Promise<void> {
+  for (const { rows, matching } of [
+    { rows: 10_000, matching: 5_000 },
+    { rows: 20, matching: 10 },
+  ]) {
+    const emulator = await startQuoEmulator({ apiKeys: [KEY], requestsPerSecond: 0 });
+    const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-bench-"));
+    try {
+      writeFileSync(path.join(dir, "c.csv"), csv(Array.from({ length: rows }, (_, i) => row(i))));
+      for (let i = 0; i < 20_000; i++) {
+        const line = String(i % 10000).padStart(4, "0");
+        const phone = i < matching ? `+1415${200 + (Math.floor(i / 10000) % 700)}${line}` : `+1646${300 + (i % 600)}${line}`;
+        emulator.seedContact({ source: null, defaultFields: { firstName: `App${i}`, phoneNumbers: [{ id: "", name: "main", value: phone }] } });
+      }
+      const counts = { listings: 0, lookups: 0, byId: 0 };
+      emulator.onRequest((r) => {
+        if (r.route === "GET /v1/contacts") counts[r.query.has("externalIds") ? "lookups" : "listings"]++;
+        else if (r.route === "GET /v1/contacts/:id") counts.byId++;
+      });
+      const base = loaded(dir, "c.csv");
+      const config = { ...base.config, syncs: base.config.syncs.map((s) => ({ ...s, match: { by: ["phone" as const], sources: [] } })) };
+      const client = new QuoClient({ baseUrl: emulator.url, apiKey: KEY, requestsPerSecond: 5000 });
+      const rep = await runSync({ loaded: { ...base, config }, env: {}, logger, client }, 0, { dryRun: false, allowDeletes: false });
+      const s = emulator.stats();
+      const pages = Math.ceil(20_000 / 50);
+      const linkReads = counts.listings - pages + counts.byId;
+      results.push([
+        `match, real run: ${rows.toLocaleString("en-US")} rows, ${rep.counts.link.toLocaleString("en-US")} links, 20,000 contacts`,
+        `${s.byRoute["PATCH /v1/contacts/:id"] ?? 0} PATCH; reads for the links ${linkReads} (${counts.listings - pages} pages listed again, ${counts.byId} by id) = ${(linkReads / Math.max(1, rep.counts.link)).toFixed(3)} per link`,
+        "1 PATCH + min(1, 400/links) reads per link",
+      ]);
+      emulator.onRequest(undefined);
+    } finally {
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
  * The state store's own work in a run of 10,000 contacts, measured in a child process on both
  * engines: an unchanged rerun, 100 updates and 1,000 creates journaled one at a time and with the
  * executor's concurrency (the rerun and the updates: medians of 5 runs). Quo is not involved.
@@ -192,7 +238,7 @@ function stateBench(): void {
 }
 
 // `node dist/bench/run.js state plan` runs only those; no names, all of them.
-const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, state: stateBench };
+const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, links: linksBench, state: stateBench };
 const only = process.argv.slice(2);
 for (const name of only) if (!(name in benches)) throw new Error(`unknown benchmark '${name}': one of ${Object.keys(benches).join(", ")}`);
 for (const [name, bench] of Object.entries(benches)) if (only.length === 0 || only.includes(name)) await bench();
