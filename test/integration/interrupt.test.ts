@@ -6,12 +6,12 @@
  * and the terminal must be given back (cursor shown, line wrapping on) however the command ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { WRITE_CONCURRENCY } from "../../src/run.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
-import { CLI, Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, writes, useQuoEmulator, type CliResult } from "./harness.js";
+import { CLI, HEADER, Workspace, cliEnv, compareWithSource, personRow, reports, runCli, startCli, toCsv, writes, useQuoEmulator, type CliResult } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -193,6 +193,38 @@ describe.each([
     expect(reports(again.stdout)[0].counts.create).toBe(ROWS - report.counts.create);
     expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
     expect(emulator.stats().writesApplied).toEqual({ create: ROWS, update: 0, delete: 0 });
+  });
+});
+
+describe("SIGINT with more syncs to run", () => {
+  it("skips the syncs not started yet and says so; the same command again runs them", async () => {
+    ws.writeCsv(rows);
+    ws.writeConfig();
+    // A second sync after `leads`, on its own file and keys.
+    const partners = Array.from({ length: 20 }, (_, i) => personRow(ROWS + i + 1));
+    writeFileSync(path.join(ws.dir, "partners.csv"), toCsv([HEADER, ...partners]));
+    const config = JSON.parse(readFileSync(ws.config, "utf8"));
+    config.syncs.push({ ...config.syncs[0], name: "partners", source: { type: "csv", path: "partners.csv" } });
+    writeFileSync(ws.config, JSON.stringify(config));
+    emulator.setLatency(LATENCY_MS);
+    const cli = underPipes(["sync", "--config", ws.config, "--format", "json"]);
+    await waveInFlight(10);
+    await cli.send("SIGINT");
+    const r = await cli.done;
+
+    expect(r.status).toBe(130);
+    const printed = reports(r.stdout);
+    expect(printed.map((p) => [p.sync, p.outcome])).toEqual([["leads", "interrupted"]]);
+    expect(r.stderr).toBe(`quo-sync: interrupted by SIGINT after ${printed[0].counts.create} of ${ROWS} writes; not started: 'partners'; nothing is lost — run the same command again to continue\n`);
+    expect(emulator.contacts().filter((c) => c.externalId?.startsWith("partners:"))).toEqual([]);
+    const listed = await runCli(["status", "--config", ws.config, "--format", "json", "--sync", "partners"], cliEnv(emulator), ws.dir);
+    expect(JSON.parse(listed.stdout)[0].runs).toEqual([]);
+
+    emulator.setLatency(0);
+    const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(again.status).toBe(0);
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+    expect(compareWithSource(emulator.contacts(), partners, "partners")).toEqual([]);
   });
 });
 
