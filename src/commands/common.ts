@@ -19,6 +19,12 @@ export const EXIT = {
   changes: 2,
   /** A safety guard refused the run; nothing was written. */
   refused: 3,
+  /**
+   * Stopped by SIGINT (Ctrl-C) or SIGTERM: the shell's 128 + the signal's number, so a script or a
+   * shell loop sees the interruption as it would a process the signal killed.
+   */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 
 export interface GlobalOptions {

@@ -9,11 +9,11 @@ import { startHealthServer, type HealthServer } from "../daemon/health-server.js
 import { DaemonMetrics } from "../daemon/metrics.js";
 import { Scheduler } from "../daemon/scheduler.js";
 import { parseHttpAddress, planSchedules } from "../daemon/schedules.js";
-import { onStopSignals } from "../daemon/shutdown.js";
 import type { QuoClients } from "../quo/clients.js";
 import { clientsFor, sharedRateOf, stateLocation } from "../run.js";
 import { openStore, type StateStore } from "../state/store.js";
 import { EXIT, describeError, fail, setup, workspacesOf, type GlobalOptions } from "./common.js";
+import { onStopSignals } from "./stop-signals.js";
 
 /**
  * How long a stop waits for the writes in flight, by default. Below systemd's and docker's default

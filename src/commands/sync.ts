@@ -9,7 +9,8 @@ import { ConfigError } from "../errors.js";
 import { FORMATS, render, type Format } from "../report/render.js";
 import type { SyncReport } from "../report/report.js";
 import { clientsFor, runSync, sharedStateFor, type SharedState } from "../run.js";
-import { EXIT, describeError, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
+import { EXIT, describeError, emit, fail, selectSyncs, setup, type CommandContext, type GlobalOptions } from "./common.js";
+import { exitCodeFor, onStopSignals, type StopSignal } from "./stop-signals.js";
 
 /** Below this many writes the progress bar is not worth drawing. */
 const PROGRESS_MIN = 50;
@@ -27,6 +28,41 @@ export function parseFormat(f: string): Format {
   throw new ConfigError(`--format ${f}: use one of ${FORMATS.join(", ")}`);
 }
 
+/**
+ * The progress bar of the sync running now, drawn on a terminal only. cli-progress hides the cursor
+ * and turns line wrapping off while it draws, so `stop` must run on every way out of the command.
+ */
+class Progress {
+  #bar: cliProgress.SingleBar | null = null;
+
+  constructor(private readonly enabled: boolean) {}
+
+  /** The `onProgress` of the sync named: its bar starts with its first write, if the run is large enough. */
+  of(name: string): (done: number, total: number) => void {
+    return (done, total) => {
+      if (!this.enabled || total < PROGRESS_MIN) return;
+      if (!this.#bar) {
+        this.#bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${name} [{bar}] {value}/{total} writes`, clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic);
+        this.#bar.start(total, 0);
+      }
+      this.#bar.update(done);
+    };
+  }
+
+  /** Clears the bar, if any, and shows the cursor and turns line wrapping on again. Never throws. */
+  stop(): void {
+    this.#bar?.stop();
+    this.#bar = null;
+  }
+}
+
+/**
+ * Runs the syncs and prints their reports. The first SIGINT or SIGTERM stops new writes (the
+ * writes in flight finish and are recorded, the run is recorded as interrupted), skips the syncs
+ * not started, prints the reports of what was done and one line saying so, and returns 130 or
+ * 143 whatever else happened; a dry run stops at once. A second signal exits at once (the journal
+ * makes that safe: docs/architecture.md, "Journal").
+ */
 export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   let ctx;
   let format: Format;
@@ -39,7 +75,47 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   } catch (e) {
     return fail(e);
   }
+  const progress = new Progress(Boolean(process.stderr.isTTY) && !opts.dryRun);
+  const stop = new AbortController();
+  let interruptedBy: StopSignal | undefined;
+  const signals = onStopSignals((signal) => {
+    progress.stop();
+    process.stderr.write(`quo-sync: second ${signal}: exiting now; nothing is lost — run the same command again to continue\n`);
+  });
+  void signals.signalled.then((signal) => {
+    interruptedBy = signal;
+    // A dry run writes nothing anywhere: there is nothing to finish.
+    if (opts.dryRun) {
+      process.stderr.write(`quo-sync: interrupted by ${signal}; a dry run writes nothing\n`);
+      process.exit(exitCodeFor(signal));
+    }
+    stop.abort(new Error(`stopped by ${signal}`));
+  });
+  try {
+    const done = await runAll(ctx, format, indexes, opts, progress, stop.signal);
+    if (!interruptedBy) return done.status;
+    process.stderr.write(`quo-sync: ${interruption(interruptedBy, done.reports, done.notStarted)}\n`);
+    return exitCodeFor(interruptedBy);
+  } finally {
+    progress.stop();
+    signals.dispose();
+  }
+}
+
+/** What `runAll` did: the exit status without a stop signal, the reports, and the syncs it never started. */
+interface RunAllResult {
+  status: number;
+  reports: SyncReport[];
+  notStarted: string[];
+}
+
+/**
+ * Runs the syncs at `indexes` one after the other, none once `signal` has aborted, and prints
+ * their reports. Never throws: errors are printed (`fail`) and counted in the status.
+ */
+async function runAll(ctx: CommandContext, format: Format, indexes: readonly number[], opts: SyncCommandOptions, progress: Progress, signal: AbortSignal): Promise<RunAllResult> {
   const reports: SyncReport[] = [];
+  const notStarted: string[] = [];
   let status: number = EXIT.ok;
   // With a PostgreSQL state, the writes of this command share each key's rate with every daemon
   // and run on the same database (a dry run sends reads only and takes no part).
@@ -47,16 +123,18 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   try {
     shared = opts.dryRun ? { close: async () => {} } : await sharedStateFor(ctx.loaded, ctx.env);
   } catch (e) {
-    return fail(e);
+    return { status: fail(e), reports, notStarted };
   }
   // One registry for every sync of this command: syncs on one API key share its client and throttle.
   const clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, shared.sharedRate);
   for (const i of indexes) {
     const sync = ctx.loaded.config.syncs[i];
     const name = sync?.name ?? String(i);
+    if (signal.aborted) {
+      notStarted.push(name);
+      continue;
+    }
     const workspace = sync ? workspaceOf(sync) : undefined;
-    const bar = process.stderr.isTTY && !opts.dryRun ? new cliProgress.SingleBar({ stream: process.stderr, format: `${name} [{bar}] {value}/{total} writes`, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
-    let started = false;
     try {
       const report = await runSync(
         {
@@ -64,15 +142,9 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
           env: ctx.env,
           logger: ctx.logger,
           clients,
+          signal,
           ...(shared.store ? { store: shared.store } : {}),
-          onProgress: (done, total) => {
-            if (!bar || total < PROGRESS_MIN) return;
-            if (!started) {
-              bar.start(total, 0);
-              started = true;
-            }
-            bar.update(done);
-          },
+          onProgress: progress.of(name),
         },
         i,
         {
@@ -94,7 +166,7 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
       ctx.logger.error({ sync: name, workspace }, describeError(e));
       status = Math.max(status, fail(e));
     } finally {
-      if (started) bar?.stop();
+      progress.stop();
     }
   }
   await shared.close();
@@ -105,7 +177,24 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
   }
   if (status === EXIT.ok && opts.detailedExitcode) {
     const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete + r.counts.link + r.counts.unlink > 0);
-    return pending ? EXIT.changes : EXIT.ok;
+    status = pending ? EXIT.changes : EXIT.ok;
   }
-  return status;
+  return { status, reports, notStarted };
+}
+
+/**
+ * The one line that ends an interrupted command: how many of the planned writes were done, the
+ * syncs never started, and that running the same command again continues from there.
+ */
+export function interruption(signal: StopSignal, reports: readonly SyncReport[], notStarted: readonly string[]): string {
+  let done = 0;
+  let planned = 0;
+  for (const r of reports) {
+    done += r.counts.create + r.counts.update + r.counts.delete + r.counts.link + r.counts.unlink;
+    if (r.outcome !== "refused") planned += r.changes.length;
+  }
+  const cut = notStarted.length > 0 || reports.some((r) => r.outcome === "interrupted");
+  if (!cut) return `${signal} received as the command ended: every sync had run (${done} of ${planned} writes done)`;
+  const skipped = notStarted.length ? `; not started: ${notStarted.map((n) => `'${n}'`).join(", ")}` : "";
+  return `interrupted by ${signal} after ${done} of ${planned} writes${skipped}; nothing is lost — run the same command again to continue`;
 }

@@ -3,7 +3,6 @@ import { startHealthServer, type HealthBody, type HealthServer } from "../../src
 import { DaemonMetrics } from "../../src/daemon/metrics.js";
 import type { QuoClientStats } from "../../src/quo/client.js";
 import type { SyncReport } from "../../src/report/report.js";
-import { onStopSignals } from "../../src/daemon/shutdown.js";
 
 const stats: QuoClientStats = { requests: 0, retries: 0, rateLimited: 0, serverErrors: 0, networkErrors: 0 };
 
@@ -122,25 +121,5 @@ describe("startHealthServer", () => {
   it("rejects an address it cannot bind", async () => {
     server = await startHealthServer({ host: "127.0.0.1", port: 0 }, { health: () => ({ status: "ok", syncs: [] }), metrics: async () => "", metricsContentType: "text/plain" });
     await expect(startHealthServer({ host: "127.0.0.1", port: server.address.port }, { health: () => ({ status: "ok", syncs: [] }), metrics: async () => "", metricsContentType: "text/plain" })).rejects.toThrow(/EADDRINUSE/);
-  });
-});
-
-describe("onStopSignals", () => {
-  it("resolves on the first signal and exits 128+n on the second", async () => {
-    const before = process.listenerCount("SIGTERM");
-    const exits: number[] = [];
-    const seconds: string[] = [];
-    const h = onStopSignals((s) => seconds.push(s), (code) => exits.push(code));
-    try {
-      process.emit("SIGTERM", "SIGTERM");
-      expect(await h.signalled).toBe("SIGTERM");
-      expect(exits).toEqual([]);
-      process.emit("SIGINT", "SIGINT");
-      expect(seconds).toEqual(["SIGINT"]);
-      expect(exits).toEqual([130]);
-    } finally {
-      h.dispose();
-    }
-    expect(process.listenerCount("SIGTERM")).toBe(before);
   });
 });

@@ -1,18 +1,21 @@
 /**
- * Signal handling for a process that must stop cleanly: the first SIGTERM or SIGINT starts an
- * orderly shutdown; a second one, from an impatient operator or an orchestrator's escalation,
- * exits at once. The executor's journal makes even that safe: the next start resolves the writes
- * left in flight before planning.
+ * Signal handling for a command that must stop cleanly (`daemon`, `sync`): the first SIGTERM or
+ * SIGINT starts an orderly stop; a second one, from an impatient operator or an orchestrator's
+ * escalation, exits at once. The executor's journal makes even that safe: the next start resolves
+ * the writes left in flight before planning (docs/architecture.md, "Journal").
  */
+import { EXIT } from "./common.js";
 
-/** The signals that stop the daemon: SIGTERM from systemd/docker, SIGINT from a terminal. */
+/** The signals that stop a command: SIGTERM from systemd/docker, SIGINT from a terminal (Ctrl-C). */
 export const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
-/** Conventional shell exit status for death by a signal: 128 + its number. */
-const SIGNAL_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+/** The exit status of a command stopped by `signal`: the shell's 128 + its number. */
+export function exitCodeFor(signal: StopSignal): number {
+  return signal === "SIGINT" ? EXIT.interrupted : EXIT.terminated;
+}
 
-/** Handle to remove the listeners once the daemon has stopped. */
+/** Handle to remove the listeners once the command has stopped. */
 export interface ShutdownHandle {
   /** Resolves with the first signal received. */
   signalled: Promise<StopSignal>;
@@ -21,7 +24,7 @@ export interface ShutdownHandle {
 
 /**
  * Listens for stop signals. The first resolves `signalled`; the second calls `onSecond` (which
- * logs) and exits with 128 + the signal's number.
+ * logs, and puts the terminal back) and exits with 128 + the signal's number. Never throws.
  */
 export function onStopSignals(onSecond: (signal: StopSignal) => void, exit: (code: number) => void = (code) => process.exit(code)): ShutdownHandle {
   let first: StopSignal | null = null;
@@ -35,7 +38,7 @@ export function onStopSignals(onSecond: (signal: StopSignal) => void, exit: (cod
         return;
       }
       onSecond(signal);
-      exit(SIGNAL_EXIT[signal]);
+      exit(exitCodeFor(signal));
     };
     process.on(signal, handler);
     return [signal, handler] as const;
