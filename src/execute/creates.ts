@@ -89,7 +89,8 @@ export async function createOne(ctx: ExecuteContext, a: CreateAction, existing: 
   try {
     const held = await journaled(ctx, { op: "create", key: a.key, quoId: null, fields: a.fields }, async () => {
       const w = existing.length ? await adopt(ctx, existing, a) : await postOrAdopt(ctx, a, externalId);
-      return { effect: { upsert: { key: a.key, quoId: w.contact.id, hash: a.hash, fields: a.fields, itemIds: w.itemIds, sourceHash: a.sourceHash, ...(w.linked ? { linked: true } : {}) } }, result: w };
+      // Said either way: a contact the sync makes anew is its own, even where a link was recorded before.
+      return { effect: { upsert: { key: a.key, quoId: w.contact.id, hash: a.hash, fields: a.fields, itemIds: w.itemIds, sourceHash: a.sourceHash, linked: w.linked } }, result: w };
     });
     const how = note ?? (held.adopted ? "adopted" : undefined);
     return { action: a, status: "done", quoId: held.contact.id, ...(how ? { note: how } : {}), ...(held.adopted ? { changes: held.changes } : {}) };

@@ -16,13 +16,15 @@ const NO_IDS: ItemIds = { phoneNumbers: {}, emails: {} };
 const NO_FIELDS: ContactFields = { firstName: "", phoneNumbers: [], emails: [], customFields: {} };
 
 /**
- * The state row for `contact` as Quo holds it now. From a copy that came without one of its lists
+ * The state row for `contact` as Quo holds it now; `linked` as the caller knows it, or undefined to
+ * keep what the state recorded. From a copy that came without one of its lists
  * nothing can be read: the row keeps what the state (or the journal) knew, with a hash no mapped
  * row has, so the planner sends an update, whose write reads the contact again first.
  */
-function recorded(key: string, contact: QuoContact, managed: Managed, known: SyncRow | undefined, sent: ContactFields | null, linked: boolean): StateEffect {
+function recorded(key: string, contact: QuoContact, managed: Managed, known: SyncRow | undefined, sent: ContactFields | null, linked: boolean | undefined): StateEffect {
   const ids = known?.itemIds ?? NO_IDS;
-  const flag = linked ? { linked: true } : {};
+  // Undefined keeps what the state recorded (an update); a create or a link says what the contact is.
+  const flag = linked === undefined ? {} : { linked };
   if (missingLists(contact).length) {
     return { upsert: { key, quoId: contact.id, hash: "", fields: known?.fields ?? sent ?? NO_FIELDS, itemIds: ids, ...flag } };
   }
@@ -75,7 +77,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       await store.resolveJournal(ids, sync, { none: true }, now());
       result.dropped++;
     } else {
-      await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, known, last.fields, known?.linked ?? false), now());
+      await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, known, last.fields, undefined), now());
       result.refreshed++;
     }
   }

@@ -278,6 +278,28 @@ describe("a contact another tool re-keyed", () => {
   });
 });
 
+describe("a linked contact deleted in the app", () => {
+  it("is created again as the sync's own: from then on mirror deletes it instead of unlinking it", async () => {
+    const app = emulator.seedContact({ source: null, defaultFields: { firstName: "Pat", phoneNumbers: [{ id: "", name: "main", value: mobileOf(1) }] } });
+    let rows = [1, 2].map((i) => personRow(i));
+    ws.writeCsv(rows);
+    ws.writeConfig({ ...MATCH, maxDeletePercent: 100 });
+    expect(reports((await cli("sync")).stdout)[0].counts).toMatchObject({ link: 1, create: 1 });
+    emulator.appDelete(app.id);
+    rows[0] = personRow(1, 1);
+    ws.writeCsv(rows);
+    const again = reports((await cli("sync")).stdout)[0];
+    expect(again.changes.find((c: any) => c.key === "K1")).toMatchObject({ status: "done", note: "recreated" });
+    const made = contactOf("K1");
+    expect(made.source).toBe("quo-sync");
+    rows = rows.slice(1);
+    ws.writeCsv(rows);
+    const gone = reports((await cli("sync")).stdout)[0];
+    expect(gone.counts).toMatchObject({ delete: 1, unlink: 0 });
+    expect(byId(made.id)).toBeUndefined();
+  });
+});
+
 describe("copies Quo hands back", () => {
   it("a number a person typed as (617) 555-0145 is sent back in E.164; one that does not parse refuses that write, named", async () => {
     const rows = [1, 2].map((i) => personRow(i));
