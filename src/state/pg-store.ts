@@ -21,8 +21,8 @@ import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
 import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema-pg.js";
-import { SqliteStore } from "./sqlite-store.js";
-import { redactDatabaseUrl } from "./store.js";
+import { EmptyStore } from "./empty-store.js";
+import { redactDatabaseUrl } from "./location.js";
 import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
 
 /** Where drizzle's migrator records what it applied (its defaults); only read here. */
@@ -97,7 +97,7 @@ export class PgStore implements StateStore {
    * Connects to the database `url` names and, unless `readonly`, applies the migrations it lacks.
    * A read-only open never migrates (its connections are read-only too) and refuses a database
    * whose migrations are behind this version's; of a database no quo-sync ever used, it yields an
-   * empty in-memory store. Throws `StateError`.
+   * `EmptyStore`. Throws `StateError`.
    */
   static async open(url: string, opts: OpenOptions = {}): Promise<StateStore> {
     const location = redactDatabaseUrl(url);
@@ -126,9 +126,10 @@ export class PgStore implements StateStore {
         const applied = await lastApplied(db);
         if (applied < 0) {
           // Nothing ever ran against this database: it holds no state, as a SQLite file that does
-          // not exist yet. A dry run reads an empty store and creates nothing.
+          // not exist yet. A dry run reads an empty store and creates nothing (and loads no other
+          // engine's driver for it).
           await pool.end();
-          return await SqliteStore.empty(location);
+          return new EmptyStore("postgres", location);
         }
         checkMigrated("postgres", applied, location);
       } else await migrateSerialized(pool);

@@ -12,6 +12,7 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
+import { EmptyStore } from "./empty-store.js";
 import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
 import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
@@ -38,13 +39,13 @@ export class SqliteStore implements StateStore {
 
   /**
    * Opens (creating it and its folder if needed) and migrates the state file. With `readonly`, a
-   * missing file yields an empty in-memory store and nothing is created. Throws `StateError` when
+   * missing file yields an `EmptyStore` and nothing is created. Throws `StateError` when
    * the file is not a usable database.
    */
-  static async open(file: string, opts: OpenOptions = {}): Promise<SqliteStore> {
+  static async open(file: string, opts: OpenOptions = {}): Promise<StateStore> {
     try {
       if (opts.readonly) {
-        if (!existsSync(file)) return SqliteStore.empty(file);
+        if (!existsSync(file)) return new EmptyStore("sqlite", file);
         const sqlite = new Database(file, { readonly: true, fileMustExist: true });
         // A reader beside a busy daemon waits for a checkpoint instead of failing with SQLITE_BUSY.
         sqlite.pragma("busy_timeout = 5000");
@@ -73,14 +74,6 @@ export class SqliteStore implements StateStore {
       if (e instanceof StateError) throw e;
       throw new StateError(`cannot open the state database ${file}: ${(e as Error).message}`, { cause: e });
     }
-  }
-
-  /** An empty read-only store in memory: the state of `location` before anything was ever written there. */
-  static async empty(location: string): Promise<SqliteStore> {
-    const mem = new Database(":memory:");
-    const db = drizzle(mem, { schema });
-    migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
-    return new SqliteStore(location, mem, db, true);
   }
 
   async close(): Promise<void> {

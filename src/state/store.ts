@@ -11,6 +11,7 @@
  * the next write of the same contact.
  */
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
+import { isPostgresUrl } from "./location.js";
 
 export type RunOutcome = "running" | "ok" | "failed" | "refused" | "interrupted";
 /** `link`: a contact already in Quo being written whole with this sync's fields and externalId. */
@@ -67,9 +68,9 @@ export type StoreEngine = "sqlite" | "postgres";
 
 export interface OpenOptions {
   /**
-   * Read only: nothing is created or migrated. A SQLite file that does not exist yields an empty
-   * in-memory store, so a dry run writes nothing anywhere; an outdated schema is refused with the
-   * migrations it lacks.
+   * Read only: nothing is created or migrated. A SQLite file that does not exist (or a PostgreSQL
+   * database no quo-sync has used) yields an empty store (`EmptyStore`), so a dry run writes nothing
+   * anywhere; an outdated schema is refused with the migrations it lacks.
    */
   readonly?: boolean;
 }
@@ -138,22 +139,8 @@ export interface StateStore {
   reserveStart?(rate: string, spacingMs: number): Promise<number>;
 }
 
-/** `postgres://` and `postgresql://` URLs are PostgreSQL; anything else is a SQLite file path. */
-export function isPostgresUrl(state: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(state);
-}
-
-/** The URL as it may be shown: no password, no query string (which may carry one). */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    u.search = "";
-    return u.toString();
-  } catch {
-    return "postgres://(unparseable URL)";
-  }
-}
+/** Re-exported: callers name the location helpers through the store module, as before. */
+export { isPostgresUrl, redactDatabaseUrl } from "./location.js";
 
 /**
  * Opens the state store `state` names: a `postgres://` URL or a SQLite file path (resolved by the

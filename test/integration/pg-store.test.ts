@@ -123,8 +123,10 @@ describe("PgStore", () => {
 
   it("a read-only open never migrates: a never-used database reads as empty, one behind is refused, a current one is read", async () => {
     const empty = await openStore(url, { readonly: true });
+    expect([empty.engine, empty.readonly, empty.location]).toEqual(["postgres", true, redactDatabaseUrl(url)]);
     expect(await empty.loadSyncRows("leads")).toEqual([]);
     expect(await empty.recentRuns({ limit: 5 })).toEqual([]);
+    await expect(empty.startRun("leads", 1)).rejects.toThrow(StateError);
     await empty.close();
     expect(await queryDatabase(url, "select 1 from information_schema.schemata where schema_name = 'drizzle'")).toEqual([]);
     expect(await queryDatabase(url, "select 1 from information_schema.tables where table_schema = 'public'")).toEqual([]);

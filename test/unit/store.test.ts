@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
 import { openStore, type LockHolder } from "../../src/state/store.js";
 import { ENGINES } from "../integration/engines.js";
@@ -165,7 +166,13 @@ describe("StateStore (sqlite only)", () => {
   it("a read-only open of a missing file creates nothing", async () => {
     const file = path.join(dir, "missing.db");
     const s = await openStore(file, { readonly: true });
+    expect([s.engine, s.readonly, s.location]).toEqual(["sqlite", true, file]);
     expect(await s.loadSyncRows("leads")).toEqual([]);
+    expect(await s.recentRuns({ sync: "leads", limit: 5 })).toEqual([]);
+    expect(await s.lockHolder("leads")).toBeNull();
+    // Nothing can be written to it, not even in memory.
+    await expect(s.startRun("leads", 1)).rejects.toThrow(StateError);
+    await expect(s.putRows("leads", [row], 1)).rejects.toThrow(/opened read-only and holds nothing yet/);
     await s.close();
     expect(existsSync(file)).toBe(false);
   });
