@@ -24,6 +24,11 @@ export class EmptyStore implements StateStore {
 
   async close(): Promise<void> {}
 
+  /** Nothing was ever written with another clock: this process's. */
+  async clock(): Promise<number> {
+    return Date.now();
+  }
+
   async loadSyncRows(): Promise<SyncRow[]> {
     return [];
   }

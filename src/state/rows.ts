@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
-import { StateError } from "../errors.js";
+import { LockLost, StateError } from "../errors.js";
 import type { JournalEntry, JournalOp, LockHolder, RunOutcome, RunRecord } from "./store.js";
 
 /** A state row whose JSON columns are parsed on first access: a rerun of 100,000 rows parses only the few that changed. */
@@ -100,6 +100,11 @@ export function toJournalEntry(r: Omit<JournalEntry, "op" | "fields"> & { op: st
 
 export function toLockHolder(r: LockHolder): LockHolder {
   return { owner: r.owner, host: r.host, pid: r.pid, acquiredAt: r.acquiredAt, heartbeatAt: r.heartbeatAt };
+}
+
+/** The error of a write for an owner that no longer holds the sync's run lock (nothing was written). */
+export function lockLost(sync: string): LockLost {
+  return new LockLost(`the run lock of sync '${sync}' is no longer held by this run (another process took it over, or it was released); nothing was recorded`);
 }
 
 export function toBinding(r: CustomFieldBinding): CustomFieldBinding {

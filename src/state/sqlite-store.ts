@@ -13,7 +13,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
 import { EmptyStore } from "./empty-store.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
 import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
 
@@ -80,6 +80,28 @@ export class SqliteStore implements StateStore {
     this.sqlite.close();
   }
 
+  /** One machine's file: the lock times are this process's clock, as `now` arguments give them. */
+  async clock(): Promise<number> {
+    return Date.now();
+  }
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction (the write lock taken at once, so a read that decides a
+   * write is not overtaken by another process), after checking that `owner`, when given, still holds
+   * the sync's run lock. Throws `LockLost` (nothing written) when it does not.
+   */
+  private write<T>(sync: string, owner: string | undefined, fn: () => T): T {
+    return this.sqlite
+      .transaction(() => {
+        if (owner !== undefined) {
+          const held = this.db.select({ owner: schema.locks.owner }).from(schema.locks).where(eq(schema.locks.sync, sync)).get();
+          if (held?.owner !== owner) throw lockLost(sync);
+        }
+        return fn();
+      })
+      .immediate();
+  }
+
   /** Rows are read with one raw statement, without drizzle's per-row mapping: 100,000 of them are read on every run. */
   async loadSyncRows(sync: string): Promise<SyncRow[]> {
     const stmt = this.sqlite.prepare("SELECT key, quo_id, hash, fields, item_ids, source_hash, linked FROM contacts WHERE sync = ?").raw(true);
@@ -130,15 +152,15 @@ export class SqliteStore implements StateStore {
       .run().changes;
   }
 
-  async journalBegin(entry: Omit<JournalEntry, "id">): Promise<number> {
-    return this.db.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id }).get().id;
+  async journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number> {
+    return this.write(entry.sync, owner, () => this.db.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id }).get().id);
   }
 
-  async journalCommit(journalId: number, sync: string, effect: StateEffect, now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async journalCommit(journalId: number, sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       this.applyEffect(sync, effect, now);
       this.db.delete(schema.journal).where(eq(schema.journal.id, journalId)).run();
-    })();
+    });
   }
 
   async journalAbort(journalId: number): Promise<void> {
@@ -149,11 +171,11 @@ export class SqliteStore implements StateStore {
     return this.db.select().from(schema.journal).where(eq(schema.journal.sync, sync)).orderBy(schema.journal.id).all().map(toJournalEntry);
   }
 
-  async resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       this.applyEffect(sync, effect, now);
       if (ids.length) this.db.delete(schema.journal).where(inArray(schema.journal.id, [...ids])).run();
-    })();
+    });
   }
 
   private applyEffect(sync: string, effect: StateEffect, now: number): void {
@@ -174,7 +196,7 @@ export class SqliteStore implements StateStore {
     return this.sqlite
       .transaction(() => {
         const held = this.db.select().from(schema.locks).where(eq(schema.locks.sync, sync)).get();
-        if (held && held.owner !== me.owner && !takeover(held)) return { ok: false as const, holder: toLockHolder(held) };
+        if (held && held.owner !== me.owner && !takeover(toLockHolder(held), now)) return { ok: false as const, holder: toLockHolder(held) };
         const values = { owner: me.owner, host: me.host, pid: me.pid, acquiredAt: now, heartbeatAt: now };
         this.db.insert(schema.locks).values({ sync, ...values }).onConflictDoUpdate({ target: schema.locks.sync, set: values }).run();
         return { ok: true as const };
@@ -206,13 +228,14 @@ export class SqliteStore implements StateStore {
     })();
   }
 
-  async forgetRow(sync: string, key: string, now: number): Promise<void> {
-    this.applyEffect(sync, { remove: key }, now);
+  async forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => this.applyEffect(sync, { remove: key }, now));
   }
 
-  async putRows(sync: string, rows: readonly SyncRow[], now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async putRows(sync: string, rows: readonly SyncRow[], now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       for (const row of rows) this.applyEffect(sync, { upsert: row }, now);
-    })();
+    });
   }
 }
+

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StateError } from "../../src/errors.js";
+import { LockLost, StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
 import { openStore, type LockHolder } from "../../src/state/store.js";
 import { ENGINES } from "../integration/engines.js";
@@ -12,8 +12,6 @@ const fields: ContactFields = { firstName: "Ann", phoneNumbers: [{ name: "mobile
 const row = { key: "1", quoId: "CT1", hash: "h1", fields, itemIds: { phoneNumbers: { mobile: "PH1" }, emails: {} }, sourceHash: "s1" };
 const plain = (r: SyncRow) => ({ key: r.key, quoId: r.quoId, hash: r.hash, fields: r.fields, itemIds: r.itemIds, sourceHash: r.sourceHash, linked: r.linked });
 
-/** Takeover rules as `lock.ts` builds them, spelled out for the store alone. */
-const staleAfter = (now: number, staleMs: number) => (h: LockHolder) => h.heartbeatAt < now - staleMs;
 const never = () => false;
 
 describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
@@ -114,13 +112,18 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     const me = { owner: "A", host: "h1", pid: 100 };
     const other = { owner: "B", host: "h2", pid: 200 };
     expect(await a.tryLock("leads", me, 1_000, never)).toEqual({ ok: true });
-    expect(await b.tryLock("leads", other, 2_000, never)).toEqual({ ok: false, holder: { owner: "A", host: "h1", pid: 100, acquiredAt: 1_000, heartbeatAt: 1_000 } });
+    const held = await b.tryLock("leads", other, 2_000, never);
+    expect(held).toMatchObject({ ok: false, holder: { owner: "A", host: "h1", pid: 100 } });
     expect(await b.tryLock("crm", other, 2_000, never)).toEqual({ ok: true });
     expect(await a.heartbeat("leads", "A", 50_000)).toBe(true);
-    expect((await b.tryLock("leads", other, 100_000, staleAfter(100_000, 60_000))).ok).toBe(false);
-    expect((await b.tryLock("leads", other, 111_000, staleAfter(111_000, 60_000))).ok).toBe(true); // heartbeat 61 s old
+    // The rule is told the holder and the store's clock; it alone decides.
+    const asked: [string, number][] = [];
+    const rule = (gone: boolean) => (h: LockHolder, now: number) => (asked.push([h.owner, now]), gone);
+    expect((await b.tryLock("leads", other, 100_000, rule(false))).ok).toBe(false);
+    expect((await b.tryLock("leads", other, 111_000, rule(true))).ok).toBe(true);
+    expect(asked.map(([o]) => o)).toEqual(["A", "A"]);
     expect(await a.heartbeat("leads", "A", 112_000)).toBe(false);
-    expect(await a.lockHolder("leads")).toEqual({ owner: "B", host: "h2", pid: 200, acquiredAt: 111_000, heartbeatAt: 111_000 });
+    expect(await a.lockHolder("leads")).toMatchObject({ owner: "B", host: "h2", pid: 200 });
     await a.unlock("leads", "A"); // not the holder: nothing happens
     expect((await a.lockHolder("leads"))?.owner).toBe("B");
     await b.unlock("leads", "B");
@@ -130,6 +133,75 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     expect((await a.tryLock("leads", me, 120_001, never)).ok).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it("locks: times are written, and heartbeats judged, on one clock: the caller's on SQLite, the database's on PostgreSQL", async () => {
+    const s = await openStore(await fx.fresh());
+    // A caller whose clock is a day off: on PostgreSQL it does not matter.
+    const skew = -86_400_000;
+    const before = Date.now();
+    expect(await s.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, before + skew, never)).toEqual({ ok: true });
+    let judgedAt = 0;
+    await s.tryLock("leads", { owner: "B", host: "h2", pid: 200 }, Date.now() + skew, (_h, now) => ((judgedAt = now), false));
+    expect(await s.heartbeat("leads", "A", Date.now() + skew)).toBe(true);
+    const after = Date.now();
+    const h = (await s.lockHolder("leads"))!;
+    const clock = await s.clock();
+    expect(clock).toBeGreaterThanOrEqual(after - 50);
+    expect(clock).toBeLessThanOrEqual(Date.now() + 50);
+    if (fx.engine === "sqlite") {
+      expect([h.acquiredAt, h.heartbeatAt].every((t) => t >= before + skew && t <= after + skew)).toBe(true);
+      expect(judgedAt).toBeGreaterThanOrEqual(before + skew);
+      expect(judgedAt).toBeLessThanOrEqual(after + skew);
+    } else {
+      // Same machine: the database's clock is this one's, give or take a little.
+      for (const t of [h.acquiredAt, h.heartbeatAt, judgedAt]) {
+        expect(t).toBeGreaterThanOrEqual(before - 50);
+        expect(t).toBeLessThanOrEqual(after + 50);
+      }
+      expect(judgedAt).toBeGreaterThanOrEqual(h.acquiredAt);
+      expect(h.heartbeatAt).toBeGreaterThanOrEqual(judgedAt);
+    }
+    await s.close();
+  });
+
+  it("writes checked against the lock: done while the owner holds it; LockLost and nothing changed once another took it", async () => {
+    const s = await openStore(await fx.fresh());
+    expect((await s.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, Date.now(), never)).ok).toBe(true);
+    await s.putRows("leads", [row], 1, "A");
+    const j1 = await s.journalBegin({ sync: "leads", key: "2", op: "create", quoId: null, externalId: "leads:2", fields, runId: 1, startedAt: 1 }, "A");
+    const j2 = await s.journalBegin({ sync: "leads", key: "3", op: "create", quoId: null, externalId: "leads:3", fields, runId: 1, startedAt: 1 }, "A");
+    await s.journalCommit(j1, "leads", { upsert: { ...row, key: "2", quoId: "CT2" } }, 2, "A");
+    // Another sync's lock says nothing about this one's.
+    await expect(s.putRows("crm", [row], 1, "A")).rejects.toBeInstanceOf(LockLost);
+
+    expect((await s.tryLock("leads", { owner: "B", host: "h2", pid: 200 }, Date.now(), () => true)).ok).toBe(true);
+    const lost = [
+      () => s.journalBegin({ sync: "leads", key: "4", op: "create", quoId: null, externalId: "leads:4", fields, runId: 1, startedAt: 1 }, "A"),
+      () => s.journalCommit(j2, "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 3, "A"),
+      () => s.resolveJournal([j2], "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 3, "A"),
+      () => s.putRows("leads", [{ ...row, hash: "changed" }], 3, "A"),
+      () => s.forgetRow("leads", "1", 3, "A"),
+    ];
+    for (const write of lost) {
+      const e = await write().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LockLost);
+      expect(e).toBeInstanceOf(StateError);
+      expect((e as Error).message).toBe("the run lock of sync 'leads' is no longer held by this run (another process took it over, or it was released); nothing was recorded");
+    }
+    expect((await s.pendingJournal("leads")).map((e) => e.id)).toEqual([j2]);
+    expect((await s.loadSyncRows("leads")).map((r) => [r.key, r.hash]).sort()).toEqual([
+      ["1", "h1"],
+      ["2", "h1"],
+    ]);
+    // The new holder's writes go through; without an owner nothing is checked.
+    await s.journalCommit(j2, "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 4, "B");
+    await s.forgetRow("leads", "1", 4);
+    expect((await s.loadSyncRows("leads")).map((r) => r.key).sort()).toEqual(["2", "3"]);
+    // Released: nobody holds it, so no owner's write is recorded.
+    await s.unlock("leads", "B");
+    await expect(s.forgetRow("leads", "2", 5, "B")).rejects.toBeInstanceOf(LockLost);
+    await s.close();
   });
 
   it("locks: of many processes trying at the same instant, exactly one gets the lock", async () => {
