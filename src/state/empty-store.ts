@@ -7,7 +7,7 @@
  */
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
-import type { JournalEntry, LockHolder, RunRecord, StateStore, StoreEngine } from "./store.js";
+import type { JournalEntry, LockHolder, Pruned, RunRecord, StateStore, StoreEngine } from "./store.js";
 
 /** A read-only store holding nothing. Every read answers empty; every write throws `StateError`. */
 export class EmptyStore implements StateStore {
@@ -71,6 +71,10 @@ export class EmptyStore implements StateStore {
 
   closeAbandonedRuns(): Promise<number> {
     return this.refuse("close abandoned runs");
+  }
+
+  pruneRuns(): Promise<Pruned> {
+    return this.refuse("prune runs");
   }
 
   journalBegin(): Promise<number> {

@@ -12,7 +12,7 @@
  *
  * Every failure is a `StateError` naming the database by its URL without the password.
  */
-import { and, count, desc, DrizzleQueryError, eq, inArray, max, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, DrizzleQueryError, eq, inArray, lt, max, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { bigint, integer, pgSchema, text, type PgColumn, type PgDatabase } from "drizzle-orm/pg-core";
@@ -20,11 +20,11 @@ import pg from "pg";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema-pg.js";
 import { EmptyStore } from "./empty-store.js";
 import { redactDatabaseUrl } from "./location.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
 
 /** Where drizzle's migrator records what it applied (its defaults); only read here. */
 const drizzleMigrations = pgSchema("drizzle").table("__drizzle_migrations", {
@@ -253,6 +253,27 @@ export class PgStore implements StateStore {
         .where(and(eq(schema.runs.sync, sync), eq(schema.runs.outcome, "running")));
       return r.rowCount ?? 0;
     });
+  }
+
+  pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned> {
+    return this.op(`prune the runs of sync '${sync}'`, () =>
+      this.db.transaction(async (tx) => {
+        const r = schema.runs;
+        const [nth] = await tx.select({ id: r.id }).from(r).where(eq(r.sync, sync)).orderBy(desc(r.id)).limit(1).offset(Math.max(0, policy.runs - 1));
+        const [newest] = await tx.select({ finished: max(r.id) }).from(r).where(and(eq(r.sync, sync), ne(r.outcome, "running")));
+        const [newestOk] = await tx.select({ ok: max(r.id) }).from(r).where(and(eq(r.sync, sync), eq(r.outcome, "ok")));
+        const rule = pruneRule(policy, now, { oldestKept: nth?.id, keep: [newest?.finished, newestOk?.ok] });
+        const doomed = and(
+          eq(r.sync, sync),
+          ne(r.outcome, "running"),
+          or(rule.belowId !== undefined ? lt(r.id, rule.belowId) : undefined, lt(r.startedAt, rule.startedBefore)),
+          rule.keepIds.length ? notInArray(r.id, rule.keepIds) : undefined,
+        );
+        const rejections = await tx.delete(schema.rejections).where(inArray(schema.rejections.runId, tx.select({ id: r.id }).from(r).where(doomed)));
+        const runs = await tx.delete(r).where(doomed);
+        return { runs: runs.rowCount ?? 0, rejections: rejections.rowCount ?? 0 };
+      }),
+    );
   }
 
   journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number> {

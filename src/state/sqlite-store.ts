@@ -7,15 +7,15 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, max, ne, notInArray, or } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
 import { EmptyStore } from "./empty-store.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
 
 /** The `created_at` of the last migration applied to the file, or -1 (none, or not a state database). */
 function lastApplied(sqlite: Database.Database): number {
@@ -150,6 +150,27 @@ export class SqliteStore implements StateStore {
       .set({ outcome: "interrupted", endedAt: now, error: "the process stopped before the run finished" })
       .where(and(eq(schema.runs.sync, sync), eq(schema.runs.outcome, "running")))
       .run().changes;
+  }
+
+  async pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned> {
+    const r = schema.runs;
+    return this.sqlite
+      .transaction(() => {
+        const nth = this.db.select({ id: r.id }).from(r).where(eq(r.sync, sync)).orderBy(desc(r.id)).limit(1).offset(Math.max(0, policy.runs - 1)).get();
+        const [newest] = this.db.select({ finished: max(r.id) }).from(r).where(and(eq(r.sync, sync), ne(r.outcome, "running"))).all();
+        const [newestOk] = this.db.select({ ok: max(r.id) }).from(r).where(and(eq(r.sync, sync), eq(r.outcome, "ok"))).all();
+        const rule = pruneRule(policy, now, { oldestKept: nth?.id, keep: [newest?.finished, newestOk?.ok] });
+        const doomed = and(
+          eq(r.sync, sync),
+          ne(r.outcome, "running"),
+          or(rule.belowId !== undefined ? lt(r.id, rule.belowId) : undefined, lt(r.startedAt, rule.startedBefore)),
+          rule.keepIds.length ? notInArray(r.id, rule.keepIds) : undefined,
+        );
+        const rejections = this.db.delete(schema.rejections).where(inArray(schema.rejections.runId, this.db.select({ id: r.id }).from(r).where(doomed))).run().changes;
+        const runs = this.db.delete(r).where(doomed).run().changes;
+        return { runs, rejections };
+      })
+      .immediate();
   }
 
   async journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number> {

@@ -62,6 +62,22 @@ export interface LockTaker {
  */
 export type LockTakeover = (holder: LockHolder, now: number) => boolean;
 
+/**
+ * How much run history each sync keeps (the config's `retention`): its newest `runs` runs, none
+ * started more than `days` days ago. A run still `running`, the sync's newest finished run and its
+ * newest successful run are always kept, so `status` and `/healthz` can still show them.
+ */
+export interface RetentionPolicy {
+  runs: number;
+  days: number;
+}
+
+/** What `pruneRuns` deleted. */
+export interface Pruned {
+  runs: number;
+  rejections: number;
+}
+
 /** What recording a finished write does to the sync state, in the same transaction as the journal. */
 export type StateEffect = { upsert: SyncRow } | { remove: string } | { none: true };
 
@@ -103,6 +119,11 @@ export interface StateStore {
   runRejections(runId: number, limit: number): Promise<Rejection[]>;
   /** Marks runs left `running` by a process that died as `interrupted`; returns how many. */
   closeAbandonedRuns(sync: string, now: number): Promise<number>;
+  /**
+   * Deletes the sync's runs beyond `policy` (see `RetentionPolicy`), with their rejections, in one
+   * transaction; `now` dates the age limit. Returns how many of each went. Throws `StateError`.
+   */
+  pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned>;
 
   /*
    * The methods below that take an `owner` (the run lock's, `RunLock.owner`) first check, in the

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockLost, StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
-import { openStore, type LockHolder } from "../../src/state/store.js";
+import { openStore, type LockHolder, type RunOutcome } from "../../src/state/store.js";
 import { ENGINES } from "../integration/engines.js";
 
 const fields: ContactFields = { firstName: "Ann", phoneNumbers: [{ name: "mobile", value: "+14155550100" }], emails: [], customFields: {} };
@@ -102,6 +102,50 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
       { row: 4, reason: "no key" },
     ]);
     expect(await s.runRejections(first, 1)).toHaveLength(1);
+    await s.close();
+  });
+
+  it("runs: pruned beyond the retention policy with their rejections; a running run, the newest finished and the newest successful are kept", async () => {
+    const s = await openStore(await fx.fresh());
+    const DAY = 86_400_000;
+    const now = Date.UTC(2026, 0, 31);
+    /** A run of `sync` started `daysAgo` days before `now`, ended with `outcome` (unless running), with `rejected` rejections. */
+    const run = async (sync: string, daysAgo: number, outcome: RunOutcome, rejected = 0) => {
+      const id = await s.startRun(sync, now - daysAgo * DAY);
+      if (outcome !== "running") await s.finishRun(id, outcome, now - daysAgo * DAY + 1000);
+      await s.addRejections(id, Array.from({ length: rejected }, (_, i) => ({ row: i + 2, key: `K${i}`, field: "phoneNumbers.mobile", value: `555-0${i}`, reason: "not a valid phone number" })));
+      return id;
+    };
+    const r1 = await run("leads", 40, "ok", 2); // beyond both limits
+    const r2 = await run("leads", 39, "running"); // a run still running is never pruned
+    const r3 = await run("leads", 35, "failed", 1);
+    const r4 = await run("leads", 20, "ok", 1); // the newest successful run: kept beyond the count
+    const r5 = await run("leads", 3, "failed");
+    const r6 = await run("leads", 2, "failed");
+    const r7 = await run("leads", 1, "refused", 1);
+    const r8 = await run("leads", 1 / 24, "failed");
+    const other = await run("crm", 40, "failed", 1);
+
+    expect(await s.pruneRuns("leads", { runs: 3, days: 30 }, now)).toEqual({ runs: 3, rejections: 3 });
+    expect((await s.recentRuns({ sync: "leads", limit: 100 })).map((r) => r.id)).toEqual([r8, r7, r6, r4, r2]);
+    for (const gone of [r1, r3, r5]) expect(await s.runRejections(gone, 10)).toEqual([]);
+    expect(await s.runRejections(r4, 10)).toHaveLength(1);
+    expect(await s.runRejections(r7, 10)).toHaveLength(1);
+    // Another sync's runs are its own business; nothing more to prune here.
+    expect((await s.recentRuns({ sync: "crm", limit: 10 })).map((r) => r.id)).toEqual([other]);
+    expect(await s.pruneRuns("leads", { runs: 3, days: 30 }, now)).toEqual({ runs: 0, rejections: 0 });
+
+    // By age alone: every run older than the limit goes, but the newest finished (and successful) one.
+    await run("crm", 35, "ok");
+    const newest = await run("crm", 31, "failed", 1);
+    expect(await s.pruneRuns("crm", { runs: 1000, days: 30 }, now)).toEqual({ runs: 1, rejections: 1 });
+    expect((await s.recentRuns({ sync: "crm", limit: 10 })).map((r) => [r.id, r.outcome])).toEqual([
+      [newest, "failed"],
+      [expect.any(Number), "ok"],
+    ]);
+    // By count alone: one run kept, besides the newest successful one.
+    expect(await s.pruneRuns("leads", { runs: 1, days: 36_500 }, now)).toEqual({ runs: 2, rejections: 1 });
+    expect((await s.recentRuns({ sync: "leads", limit: 100 })).map((r) => r.id)).toEqual([r8, r4, r2]);
     await s.close();
   });
 
