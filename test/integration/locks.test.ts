@@ -14,7 +14,7 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { QuoClient } from "../../src/quo/client.js";
 import { runSync } from "../../src/run.js";
-import { parseProcStat, processTable } from "../../src/state/lock.js";
+import { acquireLock, LockBusy, parseProcStat, processTable } from "../../src/state/lock.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { ENGINES } from "./engines.js";
@@ -45,7 +45,9 @@ describe("run lock", () => {
     const args = ["sync", "--config", ws.config, "--format", "json"];
     const first = startCli(args, cliEnv(emulator), ws.dir);
     await waitFor(() => writes(emulator) >= 5);
-    const db = new Database(ws.state);
+    // Fails at once when the write lock is held, instead of waiting while the run is stopped.
+    const db = new Database(ws.state, { timeout: 0 });
+    const other = await openStore(ws.state);
     try {
       // As if it had slept an hour: the heartbeat is far older than the stale time. A process
       // stopped inside one of its short transactions holds the write lock, so stop it again until
@@ -56,17 +58,20 @@ describe("run lock", () => {
           db.prepare("UPDATE locks SET heartbeat_at = heartbeat_at - 3600000").run();
           break;
         } catch (e) {
-          if (attempt > 50 || !String(e).includes("locked")) throw e;
+          if (attempt > 200 || !String(e).includes("locked")) throw e;
           first.child.kill("SIGCONT");
           await new Promise((r) => setTimeout(r, 3));
         }
       }
-      const second = await runCli(args, cliEnv(emulator), ws.dir);
-      expect(second.status).toBe(1);
-      expect(second.stderr).toContain(`sync 'leads' is already running (pid ${first.child.pid}`);
+      // Another run is refused. It is asked from here, in milliseconds: a pause longer than half
+      // the stale time would (rightly) make the stopped run give its lease up when it resumes.
+      const second = await acquireLock(other, "leads", { waitMs: 0, now: Date.now }).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(LockBusy);
+      expect((second as LockBusy).message).toContain(`sync 'leads' is already running (pid ${first.child.pid}`);
     } finally {
       db.close();
       first.child.kill("SIGCONT");
+      await other.close();
     }
     const r = await first.done;
     expect(r.status, r.stderr).toBe(0);
