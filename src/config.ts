@@ -15,6 +15,16 @@ import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
 export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
 /** Deletes above this share of a sync's contacts refuse the run unless `--allow-deletes`. */
 export const DEFAULT_MAX_DELETE_PERCENT = 20;
+/**
+ * Runs kept per sync (README, "Retention"): two days of a run every 15 minutes, a week and more of
+ * hourly runs; far more than `status` lists (10) and enough to see a pattern in failures.
+ */
+export const DEFAULT_RETENTION_RUNS = 200;
+/**
+ * Days of run history kept per sync: rejections hold raw source values (personal data), which
+ * should not outlive the month they were needed in to fix the source.
+ */
+export const DEFAULT_RETENTION_DAYS = 30;
 
 const countries = new Set<string>(getCountries());
 
@@ -168,6 +178,19 @@ export const syncSchema = z.strictObject({
   })
   .transform((s) => ({ ...s, key: s.key ?? HUBSPOT_DEFAULT_KEY }));
 
+/**
+ * How much run history the state keeps: after each real run, the sync's runs beyond the newest
+ * `runs`, or started more than `days` days ago, are deleted with their rejections. A run still
+ * running, and the sync's newest finished and newest successful runs, are always kept.
+ */
+export const retentionSchema = z
+  .strictObject({
+    runs: z.number().int().min(1).max(1_000_000).default(DEFAULT_RETENTION_RUNS).describe("runs kept per sync, newest first"),
+    days: z.number().positive().max(36_500).default(DEFAULT_RETENTION_DAYS).describe("runs (and their rejected rows, which hold source values) started longer ago than this many days are deleted"),
+  })
+  .default({ runs: DEFAULT_RETENTION_RUNS, days: DEFAULT_RETENTION_DAYS })
+  .describe("how much run history the state database keeps per sync; each sync's newest finished and newest successful runs are always kept");
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   state: z.string().min(1).default("./quo-sync.db"),
@@ -176,6 +199,7 @@ export const configSchema = z.strictObject({
       requestsPerSecond: z.number().positive().max(100).default(QUO_DEFAULT_REQUESTS_PER_SECOND),
     })
     .default({ requestsPerSecond: QUO_DEFAULT_REQUESTS_PER_SECOND }),
+  retention: retentionSchema,
   workspaces: z
     .record(syncName, workspaceSchema)
     .default({})

@@ -221,6 +221,9 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     if (runId !== null) await recordFailure(store, runId, e, lock, now(), log);
     throw e;
   } finally {
+    // Once this run is recorded (ok, refused or failed), history beyond `retention` goes, rejections
+    // (raw source values) with it (README, "Retention"). A failure to prune never fails the run.
+    if (runId !== null) await store.pruneRuns(sync.name, loaded.config.retention, now()).catch((e: unknown) => log.warn({ error: e instanceof Error ? e.message : String(e) }, "could not prune old runs from the state database"));
     await lock?.release();
     if (!shared) await store.close();
   }

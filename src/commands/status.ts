@@ -1,14 +1,16 @@
 /**
  * `quo-sync status`: recent runs per sync from the state database — start, duration, outcome,
  * counts, the first rejection reasons and the last error — and whether a run holds the sync's lock
- * right now. It opens the database read-only, so it is safe beside a running daemon (WAL mode lets
- * readers and the writer proceed together).
+ * right now, or a lock was left by a process that is gone (judged as a run taking it over would:
+ * `holderGone`). It opens the database read-only, so it is safe beside a running daemon (WAL mode
+ * lets readers and the writer proceed together).
  */
 import { existsSync } from "node:fs";
 import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
 import { COUNT_NAMES } from "../report/describe.js";
 import { stateLocation } from "../run.js";
+import { holderGone } from "../state/lock.js";
 import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type StateStore } from "../state/store.js";
 import { ConfigError } from "../errors.js";
 import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
@@ -38,6 +40,14 @@ export interface StatusRun {
   rejections: Rejection[];
 }
 
+/** A lock's holder as `status` shows it. */
+export interface LockView {
+  host: string;
+  pid: number;
+  since: string;
+  heartbeatAt: string;
+}
+
 /** One sync as `status --format json` prints it. */
 export interface StatusSync {
   sync: string;
@@ -45,8 +55,10 @@ export interface StatusSync {
   workspace?: string;
   /** Contacts in Quo that this sync created and still manages. */
   contacts: number;
-  /** The process holding the sync's run lock now, if any. */
-  runningNow: { host: string; pid: number; since: string; heartbeatAt: string } | null;
+  /** The live process holding the sync's run lock now, if any. */
+  runningNow: LockView | null;
+  /** A lock left by a process that is gone (the next run takes it over); only when there is one. */
+  lockLeft?: LockView;
   lastSuccessAt: string | null;
   runs: StatusRun[];
 }
@@ -73,6 +85,8 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
     const recent = await store.recentRuns({ sync, limit: runs });
     const lastOk = recent.find((r) => r.outcome === "ok") ?? (await store.recentRuns({ sync, limit: SUCCESS_LOOKBACK })).find((r) => r.outcome === "ok");
     const holder: LockHolder | null = await store.lockHolder(sync);
+    const lock = holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null;
+    const gone = holder !== null && holderGone(holder, await store.clock());
     const workspace = Object.hasOwn(workspaces, sync) ? workspaces[sync] : undefined;
     const history = [];
     for (const r of recent) {
@@ -91,7 +105,8 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
       sync,
       ...(workspace !== undefined ? { workspace } : {}),
       contacts: await store.countSyncRows(sync),
-      runningNow: holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null,
+      runningNow: gone ? null : lock,
+      ...(gone && lock ? { lockLeft: lock } : {}),
       lastSuccessAt: iso(lastOk?.endedAt ?? null),
       runs: history,
     });
@@ -126,6 +141,7 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
     const where = s.workspace !== undefined ? ` (workspace '${s.workspace}')` : "";
     const head = [`${s.sync}${where}: ${s.contacts} contacts in Quo from this sync`, `last success ${s.lastSuccessAt ?? "never"}`];
     if (s.runningNow) head.push(`running now (pid ${s.runningNow.pid} on ${s.runningNow.host}, since ${s.runningNow.since})`);
+    if (s.lockLeft) head.push(`lock left by a process that is gone (pid ${s.lockLeft.pid} on ${s.lockLeft.host}, last heartbeat ${s.lockLeft.heartbeatAt}); the next run takes it over`);
     lines.push(head.join("; "));
     if (!s.runs.length) {
       lines.push("  no runs yet", "");

@@ -6,12 +6,13 @@
  *
  * Semantics are those of the SQLite store, method for method. What SQLite gets from its single
  * writer, PostgreSQL gets from transactions and locks: the run lock is taken under a
- * transaction-scoped advisory lock per sync, and the shared request rate is reserved by one
- * upsert on the database's clock (`reserveStart`).
+ * transaction-scoped advisory lock per sync, with its row locked from the read that judges the
+ * holder to the write; a write checked against the lock (`owner`) holds the lock row until it
+ * commits; lock times and the shared request rate (`reserveStart`) are on the database's clock.
  *
  * Every failure is a `StateError` naming the database by its URL without the password.
  */
-import { and, count, desc, DrizzleQueryError, eq, inArray, max, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, DrizzleQueryError, eq, inArray, lt, max, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { bigint, integer, pgSchema, text, type PgColumn, type PgDatabase } from "drizzle-orm/pg-core";
@@ -19,11 +20,11 @@ import pg from "pg";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema-pg.js";
-import { SqliteStore } from "./sqlite-store.js";
-import { redactDatabaseUrl } from "./store.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
+import { EmptyStore } from "./empty-store.js";
+import { redactDatabaseUrl } from "./location.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
 
 /** Where drizzle's migrator records what it applied (its defaults); only read here. */
 const drizzleMigrations = pgSchema("drizzle").table("__drizzle_migrations", {
@@ -97,7 +98,7 @@ export class PgStore implements StateStore {
    * Connects to the database `url` names and, unless `readonly`, applies the migrations it lacks.
    * A read-only open never migrates (its connections are read-only too) and refuses a database
    * whose migrations are behind this version's; of a database no quo-sync ever used, it yields an
-   * empty in-memory store. Throws `StateError`.
+   * `EmptyStore`. Throws `StateError`.
    */
   static async open(url: string, opts: OpenOptions = {}): Promise<StateStore> {
     const location = redactDatabaseUrl(url);
@@ -126,9 +127,10 @@ export class PgStore implements StateStore {
         const applied = await lastApplied(db);
         if (applied < 0) {
           // Nothing ever ran against this database: it holds no state, as a SQLite file that does
-          // not exist yet. A dry run reads an empty store and creates nothing.
+          // not exist yet. A dry run reads an empty store and creates nothing (and loads no other
+          // engine's driver for it).
           await pool.end();
-          return await SqliteStore.empty(location);
+          return new EmptyStore("postgres", location);
         }
         checkMigrated("postgres", applied, location);
       } else await migrateSerialized(pool);
@@ -144,6 +146,27 @@ export class PgStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  clock(): Promise<number> {
+    return this.op("read the database's clock", async () => {
+      const { rows } = await this.db.execute<{ now: string }>(sql`select ${dbNowMs} as now`);
+      return Number(rows[0]!.now);
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction after checking that `owner`, when given, still holds the sync's run
+   * lock; the lock row stays locked (FOR SHARE) until the commit, so a takeover, whose upsert needs
+   * the row, waits for it. Throws `LockLost` (nothing written) when the owner does not hold it.
+   */
+  private write<T>(sync: string, owner: string | undefined, fn: (q: Db) => Promise<T>): Promise<T> {
+    if (owner === undefined) return fn(this.db);
+    return this.db.transaction(async (tx) => {
+      const [held] = await tx.select({ owner: schema.locks.owner }).from(schema.locks).where(eq(schema.locks.sync, sync)).for("share");
+      if (held?.owner !== owner) throw lockLost(sync);
+      return fn(tx);
+    });
   }
 
   /** Runs one store operation, turning any failure into a `StateError` that names the database. */
@@ -232,19 +255,41 @@ export class PgStore implements StateStore {
     });
   }
 
-  journalBegin(entry: Omit<JournalEntry, "id">): Promise<number> {
-    return this.op(`journal a write of sync '${entry.sync}'`, async () => {
-      const [r] = await this.db.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id });
-      return r!.id;
-    });
+  pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned> {
+    return this.op(`prune the runs of sync '${sync}'`, () =>
+      this.db.transaction(async (tx) => {
+        const r = schema.runs;
+        const [nth] = await tx.select({ id: r.id }).from(r).where(eq(r.sync, sync)).orderBy(desc(r.id)).limit(1).offset(Math.max(0, policy.runs - 1));
+        const [newest] = await tx.select({ finished: max(r.id) }).from(r).where(and(eq(r.sync, sync), ne(r.outcome, "running")));
+        const [newestOk] = await tx.select({ ok: max(r.id) }).from(r).where(and(eq(r.sync, sync), eq(r.outcome, "ok")));
+        const rule = pruneRule(policy, now, { oldestKept: nth?.id, keep: [newest?.finished, newestOk?.ok] });
+        const doomed = and(
+          eq(r.sync, sync),
+          ne(r.outcome, "running"),
+          or(rule.belowId !== undefined ? lt(r.id, rule.belowId) : undefined, lt(r.startedAt, rule.startedBefore)),
+          rule.keepIds.length ? notInArray(r.id, rule.keepIds) : undefined,
+        );
+        const rejections = await tx.delete(schema.rejections).where(inArray(schema.rejections.runId, tx.select({ id: r.id }).from(r).where(doomed)));
+        const runs = await tx.delete(r).where(doomed);
+        return { runs: runs.rowCount ?? 0, rejections: rejections.rowCount ?? 0 };
+      }),
+    );
   }
 
-  journalCommit(journalId: number, sync: string, effect: StateEffect, now: number): Promise<void> {
-    return this.op(`commit journal entry ${journalId}`, () =>
-      this.db.transaction(async (tx) => {
-        await applyEffect(tx, sync, effect, now);
-        await tx.delete(schema.journal).where(eq(schema.journal.id, journalId));
+  journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number> {
+    return this.op(`journal a write of sync '${entry.sync}'`, () =>
+      this.write(entry.sync, owner, async (q) => {
+        const [r] = await q.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id });
+        return r!.id;
       }),
+    );
+  }
+
+  journalCommit(journalId: number, sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    return this.op(`commit journal entry ${journalId}`, () =>
+      owner !== undefined
+        ? this.write(sync, owner, (tx) => commitEntry(tx, journalId, sync, effect, now))
+        : this.db.transaction((tx) => commitEntry(tx, journalId, sync, effect, now)),
     );
   }
 
@@ -261,27 +306,31 @@ export class PgStore implements StateStore {
     });
   }
 
-  resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number): Promise<void> {
-    return this.op(`resolve journal entries of sync '${sync}'`, () =>
-      this.db.transaction(async (tx) => {
-        await applyEffect(tx, sync, effect, now);
-        if (ids.length) await tx.delete(schema.journal).where(inArray(schema.journal.id, [...ids]));
-      }),
-    );
+  resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    const resolve = async (tx: Db): Promise<void> => {
+      await applyEffect(tx, sync, effect, now);
+      if (ids.length) await tx.delete(schema.journal).where(inArray(schema.journal.id, [...ids]));
+    };
+    return this.op(`resolve journal entries of sync '${sync}'`, () => (owner !== undefined ? this.write(sync, owner, resolve) : this.db.transaction(resolve)));
   }
 
-  tryLock(sync: string, me: LockTaker, now: number, takeover: LockTakeover): Promise<{ ok: true } | { ok: false; holder: LockHolder }> {
+  /** `now` is not used: the lock's times, and the clock `takeover` judges by, are the database's. */
+  tryLock(sync: string, me: LockTaker, _now: number, takeover: LockTakeover): Promise<{ ok: true } | { ok: false; holder: LockHolder }> {
     return this.op(`take the run lock of sync '${sync}'`, () =>
       this.db.transaction(async (tx) => {
         // Every taker of this sync's lock, in any process, queues here until the one before it
-        // commits: the read and the write below are one step for all of them.
+        // commits: the read and the write below are one step for all of them. The row itself is
+        // locked too, so the holder's heartbeat and checked writes wait for the verdict (and a
+        // verdict waits for them).
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${RUN_LOCK_PREFIX + sync}))`);
-        const [held] = await tx.select().from(schema.locks).where(eq(schema.locks.sync, sync));
+        const [held] = await tx.select().from(schema.locks).where(eq(schema.locks.sync, sync)).for("update");
+        const { rows } = await tx.execute<{ now: string }>(sql`select ${dbNowMs} as now`);
+        const at = Number(rows[0]!.now);
         if (held && held.owner !== me.owner) {
           const holder = toLockHolder(held);
-          if (!takeover(holder)) return { ok: false as const, holder };
+          if (!takeover(holder, at)) return { ok: false as const, holder };
         }
-        const values = { owner: me.owner, host: me.host, pid: me.pid, acquiredAt: now, heartbeatAt: now };
+        const values = { owner: me.owner, host: me.host, pid: me.pid, acquiredAt: at, heartbeatAt: at };
         await tx
           .insert(schema.locks)
           .values({ sync, ...values })
@@ -291,11 +340,12 @@ export class PgStore implements StateStore {
     );
   }
 
-  heartbeat(sync: string, owner: string, now: number): Promise<boolean> {
+  /** `now` is not used: the heartbeat is written on the database's clock, as `tryLock` judges it. */
+  heartbeat(sync: string, owner: string, _now: number): Promise<boolean> {
     return this.op(`refresh the run lock of sync '${sync}'`, async () => {
       const r = await this.db
         .update(schema.locks)
-        .set({ heartbeatAt: now })
+        .set({ heartbeatAt: dbNowMs })
         .where(and(eq(schema.locks.sync, sync), eq(schema.locks.owner, owner)));
       return (r.rowCount ?? 0) > 0;
     });
@@ -337,37 +387,36 @@ export class PgStore implements StateStore {
     );
   }
 
-  forgetRow(sync: string, key: string, now: number): Promise<void> {
-    return this.op(`forget a row of sync '${sync}'`, () => applyEffect(this.db, sync, { remove: key }, now));
+  forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void> {
+    return this.op(`forget a row of sync '${sync}'`, () => this.write(sync, owner, (q) => applyEffect(q, sync, { remove: key }, now)));
   }
 
-  putRows(sync: string, rows: readonly SyncRow[], now: number): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
-    return this.op(`write the rows of sync '${sync}'`, () =>
-      this.db.transaction(async (tx) => {
-        // The same as upserting the rows one by one, in order, in multi-row statements: the last
-        // row of a key wins, keeping the last `linked` given for it when it gives none itself.
-        const byKey = new Map<string, SyncRow>();
-        for (const r of rows) {
-          const prev = byKey.get(r.key);
-          byKey.delete(r.key);
-          byKey.set(r.key, r.linked === undefined && prev?.linked !== undefined ? { ...r, linked: prev.linked } : r);
+  putRows(sync: string, rows: readonly SyncRow[], now: number, owner?: string): Promise<void> {
+    if (rows.length === 0 && owner === undefined) return Promise.resolve();
+    const put = async (tx: Db): Promise<void> => {
+      // The same as upserting the rows one by one, in order, in multi-row statements: the last
+      // row of a key wins, keeping the last `linked` given for it when it gives none itself.
+      const byKey = new Map<string, SyncRow>();
+      for (const r of rows) {
+        const prev = byKey.get(r.key);
+        byKey.delete(r.key);
+        byKey.set(r.key, r.linked === undefined && prev?.linked !== undefined ? { ...r, linked: prev.linked } : r);
+      }
+      const c = schema.contacts;
+      const common = { quoId: excluded(c.quoId), hash: excluded(c.hash), fields: excluded(c.fields), itemIds: excluded(c.itemIds), sourceHash: excluded(c.sourceHash), updatedAt: excluded(c.updatedAt) };
+      // A row without `linked` keeps what was recorded: those go in statements that leave it alone.
+      for (const withLinked of [true, false]) {
+        const group = [...byKey.values()].filter((r) => (r.linked !== undefined) === withLinked);
+        const set = withLinked ? { ...common, linked: excluded(c.linked) } : common;
+        for (let i = 0; i < group.length; i += BATCH) {
+          await tx
+            .insert(c)
+            .values(group.slice(i, i + BATCH).map((r) => ({ sync, key: r.key, ...contactValues(r, now) })))
+            .onConflictDoUpdate({ target: [c.sync, c.key], set });
         }
-        const c = schema.contacts;
-        const common = { quoId: excluded(c.quoId), hash: excluded(c.hash), fields: excluded(c.fields), itemIds: excluded(c.itemIds), sourceHash: excluded(c.sourceHash), updatedAt: excluded(c.updatedAt) };
-        // A row without `linked` keeps what was recorded: those go in statements that leave it alone.
-        for (const withLinked of [true, false]) {
-          const group = [...byKey.values()].filter((r) => (r.linked !== undefined) === withLinked);
-          const set = withLinked ? { ...common, linked: excluded(c.linked) } : common;
-          for (let i = 0; i < group.length; i += BATCH) {
-            await tx
-              .insert(c)
-              .values(group.slice(i, i + BATCH).map((r) => ({ sync, key: r.key, ...contactValues(r, now) })))
-              .onConflictDoUpdate({ target: [c.sync, c.key], set });
-          }
-        }
-      }),
-    );
+      }
+    };
+    return this.op(`write the rows of sync '${sync}'`, () => (owner !== undefined ? this.write(sync, owner, put) : this.db.transaction(put)));
   }
 
   /**
@@ -387,6 +436,12 @@ export class PgStore implements StateStore {
       return Math.max(0, row!.nextAt - spacing - row!.dbNow);
     });
   }
+}
+
+/** Applies a finished write's effect and clears its journal entry (inside the caller's transaction). */
+async function commitEntry(tx: Db, journalId: number, sync: string, effect: StateEffect, now: number): Promise<void> {
+  await applyEffect(tx, sync, effect, now);
+  await tx.delete(schema.journal).where(eq(schema.journal.id, journalId));
 }
 
 /** Applies a finished write's effect on the sync state (inside the caller's transaction, if any). */

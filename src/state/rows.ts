@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
-import { StateError } from "../errors.js";
-import type { JournalEntry, JournalOp, LockHolder, RunOutcome, RunRecord } from "./store.js";
+import { LockLost, StateError } from "../errors.js";
+import type { JournalEntry, JournalOp, LockHolder, RetentionPolicy, RunOutcome, RunRecord } from "./store.js";
 
 /** A state row whose JSON columns are parsed on first access: a rerun of 100,000 rows parses only the few that changed. */
 export class LazySyncRow implements SyncRow {
@@ -100,6 +100,30 @@ export function toJournalEntry(r: Omit<JournalEntry, "op" | "fields"> & { op: st
 
 export function toLockHolder(r: LockHolder): LockHolder {
   return { owner: r.owner, host: r.host, pid: r.pid, acquiredAt: r.acquiredAt, heartbeatAt: r.heartbeatAt };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Which of a sync's runs `pruneRuns` deletes, from three facts both engines read first: the id of
+ * its `policy.runs`-th newest run (undefined when it has no more runs than that), and the ids of its
+ * newest finished and newest successful runs, which are always kept. A run is deleted when it has
+ * finished and is older than the count allows or started before the age limit.
+ */
+export function pruneRule(policy: RetentionPolicy, now: number, facts: { oldestKept: number | undefined; keep: readonly (number | null | undefined)[] }) {
+  return {
+    /** Runs with a smaller id are beyond the count (none when undefined). */
+    belowId: facts.oldestKept,
+    /** Runs started before this are beyond the age limit. */
+    startedBefore: now - policy.days * DAY_MS,
+    /** Never deleted. */
+    keepIds: facts.keep.filter((id): id is number => typeof id === "number"),
+  };
+}
+
+/** The error of a write for an owner that no longer holds the sync's run lock (nothing was written). */
+export function lockLost(sync: string): LockLost {
+  return new LockLost(`the run lock of sync '${sync}' is no longer held by this run (another process took it over, or it was released); nothing was recorded`);
 }
 
 export function toBinding(r: CustomFieldBinding): CustomFieldBinding {

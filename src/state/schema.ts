@@ -84,8 +84,8 @@ export const journal = sqliteTable(
 
 /**
  * One run per sync at a time, across processes: a row is the lock. The holder refreshes
- * `heartbeat_at` while it runs; a lock whose heartbeat is stale, or whose process is gone from this
- * host, is taken over.
+ * `heartbeat_at` while it runs; a lock whose holder is gone (its process, when it ran in the
+ * taker's process table; else its heartbeat: docs/architecture.md, "Locks") is taken over.
  */
 export const locks = sqliteTable("locks", {
   sync: text("sync").primaryKey(),

@@ -7,14 +7,15 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, max, ne, notInArray, or } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, migrationsFolder, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { EmptyStore } from "./empty-store.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
+import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
 
 /** The `created_at` of the last migration applied to the file, or -1 (none, or not a state database). */
 function lastApplied(sqlite: Database.Database): number {
@@ -38,13 +39,13 @@ export class SqliteStore implements StateStore {
 
   /**
    * Opens (creating it and its folder if needed) and migrates the state file. With `readonly`, a
-   * missing file yields an empty in-memory store and nothing is created. Throws `StateError` when
+   * missing file yields an `EmptyStore` and nothing is created. Throws `StateError` when
    * the file is not a usable database.
    */
-  static async open(file: string, opts: OpenOptions = {}): Promise<SqliteStore> {
+  static async open(file: string, opts: OpenOptions = {}): Promise<StateStore> {
     try {
       if (opts.readonly) {
-        if (!existsSync(file)) return await SqliteStore.empty(file);
+        if (!existsSync(file)) return new EmptyStore("sqlite", file);
         const sqlite = new Database(file, { readonly: true, fileMustExist: true });
         // A reader beside a busy daemon waits for a checkpoint instead of failing with SQLITE_BUSY.
         sqlite.pragma("busy_timeout = 5000");
@@ -75,16 +76,30 @@ export class SqliteStore implements StateStore {
     }
   }
 
-  /** An empty read-only store in memory: the state of `location` before anything was ever written there. */
-  static async empty(location: string): Promise<SqliteStore> {
-    const mem = new Database(":memory:");
-    const db = drizzle(mem, { schema });
-    migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
-    return new SqliteStore(location, mem, db, true);
-  }
-
   async close(): Promise<void> {
     this.sqlite.close();
+  }
+
+  /** One machine's file: the lock times are this process's clock, as `now` arguments give them. */
+  async clock(): Promise<number> {
+    return Date.now();
+  }
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction (the write lock taken at once, so a read that decides a
+   * write is not overtaken by another process), after checking that `owner`, when given, still holds
+   * the sync's run lock. Throws `LockLost` (nothing written) when it does not.
+   */
+  private write<T>(sync: string, owner: string | undefined, fn: () => T): T {
+    return this.sqlite
+      .transaction(() => {
+        if (owner !== undefined) {
+          const held = this.db.select({ owner: schema.locks.owner }).from(schema.locks).where(eq(schema.locks.sync, sync)).get();
+          if (held?.owner !== owner) throw lockLost(sync);
+        }
+        return fn();
+      })
+      .immediate();
   }
 
   /** Rows are read with one raw statement, without drizzle's per-row mapping: 100,000 of them are read on every run. */
@@ -137,15 +152,36 @@ export class SqliteStore implements StateStore {
       .run().changes;
   }
 
-  async journalBegin(entry: Omit<JournalEntry, "id">): Promise<number> {
-    return this.db.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id }).get().id;
+  async pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned> {
+    const r = schema.runs;
+    return this.sqlite
+      .transaction(() => {
+        const nth = this.db.select({ id: r.id }).from(r).where(eq(r.sync, sync)).orderBy(desc(r.id)).limit(1).offset(Math.max(0, policy.runs - 1)).get();
+        const [newest] = this.db.select({ finished: max(r.id) }).from(r).where(and(eq(r.sync, sync), ne(r.outcome, "running"))).all();
+        const [newestOk] = this.db.select({ ok: max(r.id) }).from(r).where(and(eq(r.sync, sync), eq(r.outcome, "ok"))).all();
+        const rule = pruneRule(policy, now, { oldestKept: nth?.id, keep: [newest?.finished, newestOk?.ok] });
+        const doomed = and(
+          eq(r.sync, sync),
+          ne(r.outcome, "running"),
+          or(rule.belowId !== undefined ? lt(r.id, rule.belowId) : undefined, lt(r.startedAt, rule.startedBefore)),
+          rule.keepIds.length ? notInArray(r.id, rule.keepIds) : undefined,
+        );
+        const rejections = this.db.delete(schema.rejections).where(inArray(schema.rejections.runId, this.db.select({ id: r.id }).from(r).where(doomed))).run().changes;
+        const runs = this.db.delete(r).where(doomed).run().changes;
+        return { runs, rejections };
+      })
+      .immediate();
   }
 
-  async journalCommit(journalId: number, sync: string, effect: StateEffect, now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number> {
+    return this.write(entry.sync, owner, () => this.db.insert(schema.journal).values(journalValues(entry)).returning({ id: schema.journal.id }).get().id);
+  }
+
+  async journalCommit(journalId: number, sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       this.applyEffect(sync, effect, now);
       this.db.delete(schema.journal).where(eq(schema.journal.id, journalId)).run();
-    })();
+    });
   }
 
   async journalAbort(journalId: number): Promise<void> {
@@ -156,11 +192,11 @@ export class SqliteStore implements StateStore {
     return this.db.select().from(schema.journal).where(eq(schema.journal.sync, sync)).orderBy(schema.journal.id).all().map(toJournalEntry);
   }
 
-  async resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       this.applyEffect(sync, effect, now);
       if (ids.length) this.db.delete(schema.journal).where(inArray(schema.journal.id, [...ids])).run();
-    })();
+    });
   }
 
   private applyEffect(sync: string, effect: StateEffect, now: number): void {
@@ -181,7 +217,7 @@ export class SqliteStore implements StateStore {
     return this.sqlite
       .transaction(() => {
         const held = this.db.select().from(schema.locks).where(eq(schema.locks.sync, sync)).get();
-        if (held && held.owner !== me.owner && !takeover(held)) return { ok: false as const, holder: toLockHolder(held) };
+        if (held && held.owner !== me.owner && !takeover(toLockHolder(held), now)) return { ok: false as const, holder: toLockHolder(held) };
         const values = { owner: me.owner, host: me.host, pid: me.pid, acquiredAt: now, heartbeatAt: now };
         this.db.insert(schema.locks).values({ sync, ...values }).onConflictDoUpdate({ target: schema.locks.sync, set: values }).run();
         return { ok: true as const };
@@ -213,13 +249,14 @@ export class SqliteStore implements StateStore {
     })();
   }
 
-  async forgetRow(sync: string, key: string, now: number): Promise<void> {
-    this.applyEffect(sync, { remove: key }, now);
+  async forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => this.applyEffect(sync, { remove: key }, now));
   }
 
-  async putRows(sync: string, rows: readonly SyncRow[], now: number): Promise<void> {
-    this.sqlite.transaction(() => {
+  async putRows(sync: string, rows: readonly SyncRow[], now: number, owner?: string): Promise<void> {
+    this.write(sync, owner, () => {
       for (const row of rows) this.applyEffect(sync, { upsert: row }, now);
-    })();
+    });
   }
 }
+

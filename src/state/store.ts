@@ -11,6 +11,7 @@
  * the next write of the same contact.
  */
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
+import { isPostgresUrl } from "./location.js";
 
 export type RunOutcome = "running" | "ok" | "failed" | "refused" | "interrupted";
 /** `link`: a contact already in Quo being written whole with this sync's fields and externalId. */
@@ -55,10 +56,27 @@ export interface LockTaker {
 }
 
 /**
- * When a lock held by someone else may be taken over: `gone(holder)` is true when the holder is
- * certainly not running any more (docs/architecture.md, "Locks").
+ * When a lock held by someone else may be taken over: true when the holder is certainly not running
+ * any more (docs/architecture.md, "Locks"). `now` is the store's clock (`StateStore.clock`), read in
+ * the transaction that takes the lock, so a heartbeat's age is judged on the clock that wrote it.
  */
-export type LockTakeover = (holder: LockHolder) => boolean;
+export type LockTakeover = (holder: LockHolder, now: number) => boolean;
+
+/**
+ * How much run history each sync keeps (the config's `retention`): its newest `runs` runs, none
+ * started more than `days` days ago. A run still `running`, the sync's newest finished run and its
+ * newest successful run are always kept, so `status` and `/healthz` can still show them.
+ */
+export interface RetentionPolicy {
+  runs: number;
+  days: number;
+}
+
+/** What `pruneRuns` deleted. */
+export interface Pruned {
+  runs: number;
+  rejections: number;
+}
 
 /** What recording a finished write does to the sync state, in the same transaction as the journal. */
 export type StateEffect = { upsert: SyncRow } | { remove: string } | { none: true };
@@ -67,9 +85,9 @@ export type StoreEngine = "sqlite" | "postgres";
 
 export interface OpenOptions {
   /**
-   * Read only: nothing is created or migrated. A SQLite file that does not exist yields an empty
-   * in-memory store, so a dry run writes nothing anywhere; an outdated schema is refused with the
-   * migrations it lacks.
+   * Read only: nothing is created or migrated. A SQLite file that does not exist (or a PostgreSQL
+   * database no quo-sync has used) yields an empty store (`EmptyStore`), so a dry run writes nothing
+   * anywhere; an outdated schema is refused with the migrations it lacks.
    */
   readonly?: boolean;
 }
@@ -81,6 +99,13 @@ export interface StateStore {
   readonly readonly: boolean;
 
   close(): Promise<void>;
+
+  /**
+   * The clock lock times are written and judged on, in milliseconds since the epoch: the database
+   * server's on PostgreSQL (shared by hosts whose clocks may differ), this process's on SQLite (one
+   * machine's file).
+   */
+  clock(): Promise<number>;
 
   /** Every contact this sync holds, as the planner needs them (JSON columns parsed on first access). */
   loadSyncRows(sync: string): Promise<SyncRow[]>;
@@ -94,24 +119,40 @@ export interface StateStore {
   runRejections(runId: number, limit: number): Promise<Rejection[]>;
   /** Marks runs left `running` by a process that died as `interrupted`; returns how many. */
   closeAbandonedRuns(sync: string, now: number): Promise<number>;
+  /**
+   * Deletes the sync's runs beyond `policy` (see `RetentionPolicy`), with their rejections, in one
+   * transaction; `now` dates the age limit. Returns how many of each went. Throws `StateError`.
+   */
+  pruneRuns(sync: string, policy: RetentionPolicy, now: number): Promise<Pruned>;
 
-  /** Records a write about to be sent, committed before the request leaves. Returns the entry id. */
-  journalBegin(entry: Omit<JournalEntry, "id">): Promise<number>;
-  /** Applies a finished write's effect on the sync state and clears its journal entry, atomically. */
-  journalCommit(journalId: number, sync: string, effect: StateEffect, now: number): Promise<void>;
+  /*
+   * The methods below that take an `owner` (the run lock's, `RunLock.owner`) first check, in the
+   * same transaction, that the sync's lock is still held by that owner; otherwise they throw
+   * `LockLost` and change nothing. On PostgreSQL the lock row is locked until the commit, so a
+   * takeover waits for it: nothing is recorded for a sync after another process has taken it over.
+   */
+
+  /** Records a write about to be sent, committed before the request leaves. Returns the entry id. Throws `LockLost`, `StateError`. */
+  journalBegin(entry: Omit<JournalEntry, "id">, owner?: string): Promise<number>;
+  /** Applies a finished write's effect on the sync state and clears its journal entry, atomically. Throws `LockLost`, `StateError`. */
+  journalCommit(journalId: number, sync: string, effect: StateEffect, now: number, owner?: string): Promise<void>;
   /** Clears a journal entry whose write certainly did not happen (a 4xx answer). */
   journalAbort(journalId: number): Promise<void>;
   pendingJournal(sync: string): Promise<JournalEntry[]>;
-  /** Resolves journal entries after recovery: applies the effect and drops the entries, atomically. */
-  resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number): Promise<void>;
+  /** Resolves journal entries after recovery: applies the effect and drops the entries, atomically. Throws `LockLost`, `StateError`. */
+  resolveJournal(ids: readonly number[], sync: string, effect: StateEffect, now: number, owner?: string): Promise<void>;
 
   /**
    * Takes the run lock of `sync` for `me`, or reports who holds it: atomic against every other
    * process using the same state. A lock held by another owner is taken over only when
-   * `takeover(holder)` says its holder is gone.
+   * `takeover(holder, clock)` says its holder is gone. The lock's times are `now` on SQLite and the
+   * database's clock on PostgreSQL (see `clock`), which is also the `clock` given to `takeover`.
    */
   tryLock(sync: string, me: LockTaker, now: number, takeover: LockTakeover): Promise<{ ok: true } | { ok: false; holder: LockHolder }>;
-  /** Refreshes the heartbeat of a lock this owner holds; false when it no longer holds it. */
+  /**
+   * Refreshes the heartbeat of a lock this owner holds (at `now` on SQLite, on the database's clock
+   * on PostgreSQL); false when it no longer holds it.
+   */
   heartbeat(sync: string, owner: string, now: number): Promise<boolean>;
   unlock(sync: string, owner: string): Promise<void>;
   lockHolder(sync: string): Promise<LockHolder | null>;
@@ -121,14 +162,14 @@ export interface StateStore {
   /** Replaces the sync's recorded custom-field definitions. */
   saveCustomFieldBindings(sync: string, bindings: readonly CustomFieldBinding[], now: number): Promise<void>;
 
-  /** Forgets a key outside the journal: no write to Quo goes with it (an unlinked contact). */
-  forgetRow(sync: string, key: string, now: number): Promise<void>;
+  /** Forgets a key outside the journal: no write to Quo goes with it (an unlinked contact). Throws `LockLost`, `StateError`. */
+  forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void>;
   /**
    * Inserts or replaces sync rows outside the journal, in one transaction: for a row whose contact
    * Quo already holds as recorded (no write was sent, so none is journaled), and bulk seeding for
-   * benchmarks and tests.
+   * benchmarks and tests. Throws `LockLost`, `StateError`.
    */
-  putRows(sync: string, rows: readonly SyncRow[], now: number): Promise<void>;
+  putRows(sync: string, rows: readonly SyncRow[], now: number, owner?: string): Promise<void>;
 
   /**
    * Reserves the next request start of a rate shared by every process using this state (one per
@@ -138,22 +179,8 @@ export interface StateStore {
   reserveStart?(rate: string, spacingMs: number): Promise<number>;
 }
 
-/** `postgres://` and `postgresql://` URLs are PostgreSQL; anything else is a SQLite file path. */
-export function isPostgresUrl(state: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(state);
-}
-
-/** The URL as it may be shown: no password, no query string (which may carry one). */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    u.search = "";
-    return u.toString();
-  } catch {
-    return "postgres://(unparseable URL)";
-  }
-}
+/** Re-exported: callers name the location helpers through the store module, as before. */
+export { isPostgresUrl, redactDatabaseUrl } from "./location.js";
 
 /**
  * Opens the state store `state` names: a `postgres://` URL or a SQLite file path (resolved by the

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { StateError } from "../../src/errors.js";
+import pg from "pg";
+import { LockLost, StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
 import { PgStore } from "../../src/state/pg-store.js";
 import { openStore, redactDatabaseUrl, type OpenOptions, type StateStore } from "../../src/state/store.js";
@@ -113,18 +114,75 @@ describe("PgStore", () => {
     expect((await s.recentRuns({ limit: 1 }))[0]).toMatchObject({ startedAt: now, endedAt: now + 1 });
     await s.journalBegin({ sync: "leads", key: "1", op: "create", quoId: null, externalId: "leads:1", fields, runId, startedAt: now + 2 });
     expect((await s.pendingJournal("leads"))[0]!.startedAt).toBe(now + 2);
-    await s.tryLock("leads", { owner: "A", host: "h", pid: 4_194_304 }, now + 3, () => false);
-    await s.heartbeat("leads", "A", now + 4);
-    expect(await s.lockHolder("leads")).toEqual({ owner: "A", host: "h", pid: 4_194_304, acquiredAt: now + 3, heartbeatAt: now + 4 });
+    // Lock times are the database's clock (the same machine's here), whatever the caller says.
+    await s.tryLock("leads", { owner: "A", host: "h", pid: 4_194_304 }, 3, () => false);
+    await s.heartbeat("leads", "A", 4);
+    const h = (await s.lockHolder("leads"))!;
+    expect(h).toMatchObject({ owner: "A", host: "h", pid: 4_194_304 });
+    expect(h.acquiredAt).toBeGreaterThanOrEqual(now - 50);
+    expect(h.heartbeatAt).toBeGreaterThanOrEqual(h.acquiredAt);
+    expect(h.heartbeatAt).toBeLessThanOrEqual(Date.now() + 50);
     await s.putRows("leads", [row], now + 5);
     const [r] = await queryDatabase<{ updated_at: string }>(url, "select updated_at from contacts");
     expect(Number(r!.updated_at)).toBe(now + 5);
   });
 
+  it("a write checked against the lock holds the lock row until it commits: a takeover waits for it, and it waits for a takeover", async () => {
+    const s = await open();
+    expect((await s.tryLock("leads", { owner: "A", host: "h", pid: 1 }, 0, () => false)).ok).toBe(true);
+    const j = await s.journalBegin({ sync: "leads", key: "1", op: "create", quoId: null, externalId: "leads:1", fields, runId: null, startedAt: 1 }, "A");
+    const settled = (p: Promise<unknown>) => {
+      const state = { done: false };
+      void p.then(
+        () => (state.done = true),
+        () => (state.done = true),
+      );
+      return state;
+    };
+
+    // A commit of A in flight (its transaction holds the row as the store's check does): B's takeover waits for it.
+    const commit = new pg.Client({ connectionString: url });
+    await commit.connect();
+    try {
+      await commit.query("begin");
+      await commit.query("select owner from locks where sync = 'leads' for share");
+      const takeover = s.tryLock("leads", { owner: "B", host: "h2", pid: 2 }, 0, () => true);
+      const t = settled(takeover);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.done).toBe(false);
+      await commit.query("commit");
+      expect((await takeover).ok).toBe(true);
+    } finally {
+      await commit.end();
+    }
+
+    // B's takeover in flight (its transaction holds the row, as tryLock does): A's commit waits, then finds the lock gone.
+    expect((await s.tryLock("leads", { owner: "A", host: "h", pid: 1 }, 0, () => true)).ok).toBe(true);
+    const taker = new pg.Client({ connectionString: url });
+    await taker.connect();
+    try {
+      await taker.query("begin");
+      await taker.query("select owner from locks where sync = 'leads' for update");
+      await taker.query("update locks set owner = 'B' where sync = 'leads'");
+      const write = s.journalCommit(j, "leads", { upsert: row }, 2, "A");
+      const w = settled(write);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(w.done).toBe(false);
+      await taker.query("commit");
+      await expect(write).rejects.toBeInstanceOf(LockLost);
+    } finally {
+      await taker.end();
+    }
+    expect((await s.pendingJournal("leads")).map((e) => e.id)).toEqual([j]);
+    expect(await s.loadSyncRows("leads")).toEqual([]);
+  });
+
   it("a read-only open never migrates: a never-used database reads as empty, one behind is refused, a current one is read", async () => {
     const empty = await openStore(url, { readonly: true });
+    expect([empty.engine, empty.readonly, empty.location]).toEqual(["postgres", true, redactDatabaseUrl(url)]);
     expect(await empty.loadSyncRows("leads")).toEqual([]);
     expect(await empty.recentRuns({ limit: 5 })).toEqual([]);
+    await expect(empty.startRun("leads", 1)).rejects.toThrow(StateError);
     await empty.close();
     expect(await queryDatabase(url, "select 1 from information_schema.schemata where schema_name = 'drizzle'")).toEqual([]);
     expect(await queryDatabase(url, "select 1 from information_schema.tables where table_schema = 'public'")).toEqual([]);

@@ -1,9 +1,14 @@
 /**
  * `quo-sync status` through the built CLI, on a state file written by real runs.
  */
+import { spawn } from "node:child_process";
+import os from "node:os";
 import { describe, expect, it } from "vitest";
+import { processTable } from "../../src/state/lock.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
+import { ENGINES } from "./engines.js";
+import { queryDatabase } from "./postgres.js";
 import { Workspace, cliEnv, personRow, runCli, startCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
@@ -104,6 +109,52 @@ describe("quo-sync status", () => {
     } finally {
       d.child.kill("SIGTERM");
       expect((await d.done).status).toBe(0);
+    }
+  });
+});
+
+describe.each(ENGINES)("quo-sync status of a lock (%s state)", (_name, fx) => {
+  it("a lock left by a process that is gone is never shown as running: it says the next run takes it over", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    const location = fx.engine === "postgres" ? await fx.fresh() : ws.state;
+    const env = cliEnv(emulator, fx.engine === "postgres" ? { QUO_SYNC_DATABASE_URL: location } : {});
+    // A process of this machine and pid namespace that exited (its pid is not reused this soon).
+    const child = spawn("true");
+    await new Promise((r) => child.on("exit", r));
+    const dead = child.pid!;
+    const store = await openStore(location);
+    const host = os.hostname();
+    const cases = [
+      { what: "a dead process of this process table, heartbeat just written", owner: `${processTable()}|${host}:${dead}:12345:0123456789ab:1`, pid: dead, at: Date.now(), gone: true },
+      { what: "a process of another machine, heartbeat an hour old", owner: `other-boot/1|${host}:${dead}:12345:0123456789ab:1`, pid: dead, at: Date.now() - 3_600_000, gone: true },
+      { what: "a process of another machine, heartbeat just written", owner: `other-boot/1|${host}:${dead}:12345:0123456789ab:2`, pid: dead, at: Date.now(), gone: false },
+    ];
+    try {
+      for (const c of cases) {
+        if (fx.engine === "postgres") {
+          expect((await store.tryLock("leads", { owner: c.owner, host, pid: c.pid }, 0, () => true)).ok).toBe(true);
+          await queryDatabase(location, `update locks set heartbeat_at = ${c.at}, acquired_at = ${c.at}`);
+        } else expect((await store.tryLock("leads", { owner: c.owner, host, pid: c.pid }, c.at, () => true)).ok).toBe(true);
+        const t = await runCli(["status", "--config", ws.config], env, ws.dir);
+        expect(t.status, t.stderr).toBe(0);
+        const j = await runCli(["status", "--config", ws.config, "--format", "json"], env, ws.dir);
+        const [s] = JSON.parse(j.stdout);
+        const lock = { host, pid: c.pid, since: new Date(c.at).toISOString(), heartbeatAt: new Date(c.at).toISOString() };
+        if (c.gone) {
+          expect(t.stdout, c.what).not.toContain("running now");
+          expect(t.stdout, c.what).toContain(`lock left by a process that is gone (pid ${c.pid} on ${host}, last heartbeat ${lock.heartbeatAt}); the next run takes it over`);
+          expect(s.runningNow, c.what).toBeNull();
+          expect(s.lockLeft, c.what).toEqual(lock);
+        } else {
+          expect(t.stdout, c.what).toContain(`running now (pid ${c.pid} on ${host}, since ${lock.since})`);
+          expect(t.stdout, c.what).not.toContain("lock left");
+          expect(s.runningNow, c.what).toEqual(lock);
+          expect(s, c.what).not.toHaveProperty("lockLeft");
+        }
+      }
+    } finally {
+      await store.close();
     }
   });
 });

@@ -33,6 +33,9 @@ describe("config", () => {
     const d = parseConfig(base);
     expect(d.state).toBe("./quo-sync.db");
     expect(d.quo.requestsPerSecond).toBe(10);
+    expect(d.retention).toEqual({ runs: 200, days: 30 });
+    expect(parseConfig({ ...base, retention: { days: 7 } }).retention).toEqual({ runs: 200, days: 7 });
+    expect(parseConfig({ ...base, retention: { runs: 50, days: 0.5 } }).retention).toEqual({ runs: 50, days: 0.5 });
     expect(d.syncs[0]).toMatchObject({ defaultCountry: "US", deletes: "never", maxDeletePercent: 20, source: { delimiter: ",", encoding: "utf8" } });
   });
 
@@ -47,6 +50,11 @@ describe("config", () => {
     [{ ...base, syncs: [base.syncs[0], base.syncs[0]] }, "syncs[1].name: 'leads' is already the name of syncs[0]"],
     [{ ...base, syncs: [] }, "syncs: configure at least one sync"],
     [{ ...base, quo: { requestsPerSecond: 0 } }, "quo.requestsPerSecond:"],
+    [{ ...base, retention: { runs: 0 } }, "retention.runs:"],
+    [{ ...base, retention: { runs: 2.5 } }, "retention.runs:"],
+    [{ ...base, retention: { days: 0 } }, "retention.days:"],
+    [{ ...base, retention: { days: "30" } }, "retention.days:"],
+    [{ ...base, retention: { keep: 3 } }, "retention: Unrecognized key"],
     [{ ...base, syncs: [{ ...base.syncs[0], key: undefined }] }, "syncs[0].key: required"],
     [{ ...base, syncs: [{ ...base.syncs[0], match: { by: ["phone", "phone"] } }] }, "syncs[0].match.by: list each of phone and email at most once"],
     [{ ...base, syncs: [{ ...base.syncs[0], match: { by: [] } }] }, "syncs[0].match.by:"],

@@ -56,9 +56,23 @@ describe("readStatus", () => {
     expect(runs[2]!.counts).toBeNull();
   });
 
-  it("shows who holds the lock", async () => {
-    await store.tryLock("leads", { owner: "me", host: "box", pid: 77 }, T0, () => false);
-    expect((await readStatus(store, ["leads"], 10))[0]!.runningNow).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
+  it("shows who holds the lock while the holder lives, and a lock left by one that is gone as such", async () => {
+    // Another machine's holder, judged by its heartbeat.
+    const now = Date.now();
+    await store.tryLock("leads", { owner: "elsewhere|box:77:1", host: "box", pid: 77 }, now, () => false);
+    const lock = { host: "box", pid: 77, since: new Date(now).toISOString(), heartbeatAt: new Date(now).toISOString() };
+    const [live] = await readStatus(store, ["leads"], 10);
+    expect(live!.runningNow).toEqual(lock);
+    expect(live).not.toHaveProperty("lockLeft");
+    expect(renderStatusTable([live!])).toContain(`running now (pid 77 on box, since ${lock.since})`);
+
+    await store.tryLock("leads", { owner: "elsewhere|box:77:1", host: "box", pid: 77 }, T0, () => true);
+    const [gone] = await readStatus(store, ["leads"], 10);
+    expect(gone!.runningNow).toBeNull();
+    expect(gone!.lockLeft).toEqual({ host: "box", pid: 77, since: new Date(T0).toISOString(), heartbeatAt: new Date(T0).toISOString() });
+    const text = renderStatusTable([gone!]);
+    expect(text).not.toContain("running now");
+    expect(text.split("\n")[0]).toBe(`leads: 0 contacts in Quo from this sync; last success never; lock left by a process that is gone (pid 77 on box, last heartbeat ${new Date(T0).toISOString()}); the next run takes it over`);
   });
 });
 

@@ -3,16 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LockLost, StateError } from "../../src/errors.js";
 import type { ContactFields, SyncRow } from "../../src/model.js";
-import { openStore, type LockHolder } from "../../src/state/store.js";
+import { openStore, type LockHolder, type RunOutcome } from "../../src/state/store.js";
 import { ENGINES } from "../integration/engines.js";
 
 const fields: ContactFields = { firstName: "Ann", phoneNumbers: [{ name: "mobile", value: "+14155550100" }], emails: [], customFields: {} };
 const row = { key: "1", quoId: "CT1", hash: "h1", fields, itemIds: { phoneNumbers: { mobile: "PH1" }, emails: {} }, sourceHash: "s1" };
 const plain = (r: SyncRow) => ({ key: r.key, quoId: r.quoId, hash: r.hash, fields: r.fields, itemIds: r.itemIds, sourceHash: r.sourceHash, linked: r.linked });
 
-/** Takeover rules as `lock.ts` builds them, spelled out for the store alone. */
-const staleAfter = (now: number, staleMs: number) => (h: LockHolder) => h.heartbeatAt < now - staleMs;
 const never = () => false;
 
 describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
@@ -106,6 +105,50 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     await s.close();
   });
 
+  it("runs: pruned beyond the retention policy with their rejections; a running run, the newest finished and the newest successful are kept", async () => {
+    const s = await openStore(await fx.fresh());
+    const DAY = 86_400_000;
+    const now = Date.UTC(2026, 0, 31);
+    /** A run of `sync` started `daysAgo` days before `now`, ended with `outcome` (unless running), with `rejected` rejections. */
+    const run = async (sync: string, daysAgo: number, outcome: RunOutcome, rejected = 0) => {
+      const id = await s.startRun(sync, now - daysAgo * DAY);
+      if (outcome !== "running") await s.finishRun(id, outcome, now - daysAgo * DAY + 1000);
+      await s.addRejections(id, Array.from({ length: rejected }, (_, i) => ({ row: i + 2, key: `K${i}`, field: "phoneNumbers.mobile", value: `555-0${i}`, reason: "not a valid phone number" })));
+      return id;
+    };
+    const r1 = await run("leads", 40, "ok", 2); // beyond both limits
+    const r2 = await run("leads", 39, "running"); // a run still running is never pruned
+    const r3 = await run("leads", 35, "failed", 1);
+    const r4 = await run("leads", 20, "ok", 1); // the newest successful run: kept beyond the count
+    const r5 = await run("leads", 3, "failed");
+    const r6 = await run("leads", 2, "failed");
+    const r7 = await run("leads", 1, "refused", 1);
+    const r8 = await run("leads", 1 / 24, "failed");
+    const other = await run("crm", 40, "failed", 1);
+
+    expect(await s.pruneRuns("leads", { runs: 3, days: 30 }, now)).toEqual({ runs: 3, rejections: 3 });
+    expect((await s.recentRuns({ sync: "leads", limit: 100 })).map((r) => r.id)).toEqual([r8, r7, r6, r4, r2]);
+    for (const gone of [r1, r3, r5]) expect(await s.runRejections(gone, 10)).toEqual([]);
+    expect(await s.runRejections(r4, 10)).toHaveLength(1);
+    expect(await s.runRejections(r7, 10)).toHaveLength(1);
+    // Another sync's runs are its own business; nothing more to prune here.
+    expect((await s.recentRuns({ sync: "crm", limit: 10 })).map((r) => r.id)).toEqual([other]);
+    expect(await s.pruneRuns("leads", { runs: 3, days: 30 }, now)).toEqual({ runs: 0, rejections: 0 });
+
+    // By age alone: every run older than the limit goes, but the newest finished (and successful) one.
+    await run("crm", 35, "ok");
+    const newest = await run("crm", 31, "failed", 1);
+    expect(await s.pruneRuns("crm", { runs: 1000, days: 30 }, now)).toEqual({ runs: 1, rejections: 1 });
+    expect((await s.recentRuns({ sync: "crm", limit: 10 })).map((r) => [r.id, r.outcome])).toEqual([
+      [newest, "failed"],
+      [expect.any(Number), "ok"],
+    ]);
+    // By count alone: one run kept, besides the newest successful one.
+    expect(await s.pruneRuns("leads", { runs: 1, days: 36_500 }, now)).toEqual({ runs: 2, rejections: 1 });
+    expect((await s.recentRuns({ sync: "leads", limit: 100 })).map((r) => r.id)).toEqual([r8, r4, r2]);
+    await s.close();
+  });
+
   it("locks: one holder at a time across connections; taken over only when the rule says the holder is gone", async () => {
     const at = await fx.fresh();
     const a = await openStore(at);
@@ -113,13 +156,18 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     const me = { owner: "A", host: "h1", pid: 100 };
     const other = { owner: "B", host: "h2", pid: 200 };
     expect(await a.tryLock("leads", me, 1_000, never)).toEqual({ ok: true });
-    expect(await b.tryLock("leads", other, 2_000, never)).toEqual({ ok: false, holder: { owner: "A", host: "h1", pid: 100, acquiredAt: 1_000, heartbeatAt: 1_000 } });
+    const held = await b.tryLock("leads", other, 2_000, never);
+    expect(held).toMatchObject({ ok: false, holder: { owner: "A", host: "h1", pid: 100 } });
     expect(await b.tryLock("crm", other, 2_000, never)).toEqual({ ok: true });
     expect(await a.heartbeat("leads", "A", 50_000)).toBe(true);
-    expect((await b.tryLock("leads", other, 100_000, staleAfter(100_000, 60_000))).ok).toBe(false);
-    expect((await b.tryLock("leads", other, 111_000, staleAfter(111_000, 60_000))).ok).toBe(true); // heartbeat 61 s old
+    // The rule is told the holder and the store's clock; it alone decides.
+    const asked: [string, number][] = [];
+    const rule = (gone: boolean) => (h: LockHolder, now: number) => (asked.push([h.owner, now]), gone);
+    expect((await b.tryLock("leads", other, 100_000, rule(false))).ok).toBe(false);
+    expect((await b.tryLock("leads", other, 111_000, rule(true))).ok).toBe(true);
+    expect(asked.map(([o]) => o)).toEqual(["A", "A"]);
     expect(await a.heartbeat("leads", "A", 112_000)).toBe(false);
-    expect(await a.lockHolder("leads")).toEqual({ owner: "B", host: "h2", pid: 200, acquiredAt: 111_000, heartbeatAt: 111_000 });
+    expect(await a.lockHolder("leads")).toMatchObject({ owner: "B", host: "h2", pid: 200 });
     await a.unlock("leads", "A"); // not the holder: nothing happens
     expect((await a.lockHolder("leads"))?.owner).toBe("B");
     await b.unlock("leads", "B");
@@ -129,6 +177,75 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     expect((await a.tryLock("leads", me, 120_001, never)).ok).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it("locks: times are written, and heartbeats judged, on one clock: the caller's on SQLite, the database's on PostgreSQL", async () => {
+    const s = await openStore(await fx.fresh());
+    // A caller whose clock is a day off: on PostgreSQL it does not matter.
+    const skew = -86_400_000;
+    const before = Date.now();
+    expect(await s.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, before + skew, never)).toEqual({ ok: true });
+    let judgedAt = 0;
+    await s.tryLock("leads", { owner: "B", host: "h2", pid: 200 }, Date.now() + skew, (_h, now) => ((judgedAt = now), false));
+    expect(await s.heartbeat("leads", "A", Date.now() + skew)).toBe(true);
+    const after = Date.now();
+    const h = (await s.lockHolder("leads"))!;
+    const clock = await s.clock();
+    expect(clock).toBeGreaterThanOrEqual(after - 50);
+    expect(clock).toBeLessThanOrEqual(Date.now() + 50);
+    if (fx.engine === "sqlite") {
+      expect([h.acquiredAt, h.heartbeatAt].every((t) => t >= before + skew && t <= after + skew)).toBe(true);
+      expect(judgedAt).toBeGreaterThanOrEqual(before + skew);
+      expect(judgedAt).toBeLessThanOrEqual(after + skew);
+    } else {
+      // Same machine: the database's clock is this one's, give or take a little.
+      for (const t of [h.acquiredAt, h.heartbeatAt, judgedAt]) {
+        expect(t).toBeGreaterThanOrEqual(before - 50);
+        expect(t).toBeLessThanOrEqual(after + 50);
+      }
+      expect(judgedAt).toBeGreaterThanOrEqual(h.acquiredAt);
+      expect(h.heartbeatAt).toBeGreaterThanOrEqual(judgedAt);
+    }
+    await s.close();
+  });
+
+  it("writes checked against the lock: done while the owner holds it; LockLost and nothing changed once another took it", async () => {
+    const s = await openStore(await fx.fresh());
+    expect((await s.tryLock("leads", { owner: "A", host: "h1", pid: 100 }, Date.now(), never)).ok).toBe(true);
+    await s.putRows("leads", [row], 1, "A");
+    const j1 = await s.journalBegin({ sync: "leads", key: "2", op: "create", quoId: null, externalId: "leads:2", fields, runId: 1, startedAt: 1 }, "A");
+    const j2 = await s.journalBegin({ sync: "leads", key: "3", op: "create", quoId: null, externalId: "leads:3", fields, runId: 1, startedAt: 1 }, "A");
+    await s.journalCommit(j1, "leads", { upsert: { ...row, key: "2", quoId: "CT2" } }, 2, "A");
+    // Another sync's lock says nothing about this one's.
+    await expect(s.putRows("crm", [row], 1, "A")).rejects.toBeInstanceOf(LockLost);
+
+    expect((await s.tryLock("leads", { owner: "B", host: "h2", pid: 200 }, Date.now(), () => true)).ok).toBe(true);
+    const lost = [
+      () => s.journalBegin({ sync: "leads", key: "4", op: "create", quoId: null, externalId: "leads:4", fields, runId: 1, startedAt: 1 }, "A"),
+      () => s.journalCommit(j2, "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 3, "A"),
+      () => s.resolveJournal([j2], "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 3, "A"),
+      () => s.putRows("leads", [{ ...row, hash: "changed" }], 3, "A"),
+      () => s.forgetRow("leads", "1", 3, "A"),
+    ];
+    for (const write of lost) {
+      const e = await write().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LockLost);
+      expect(e).toBeInstanceOf(StateError);
+      expect((e as Error).message).toBe("the run lock of sync 'leads' is no longer held by this run (another process took it over, or it was released); nothing was recorded");
+    }
+    expect((await s.pendingJournal("leads")).map((e) => e.id)).toEqual([j2]);
+    expect((await s.loadSyncRows("leads")).map((r) => [r.key, r.hash]).sort()).toEqual([
+      ["1", "h1"],
+      ["2", "h1"],
+    ]);
+    // The new holder's writes go through; without an owner nothing is checked.
+    await s.journalCommit(j2, "leads", { upsert: { ...row, key: "3", quoId: "CT3" } }, 4, "B");
+    await s.forgetRow("leads", "1", 4);
+    expect((await s.loadSyncRows("leads")).map((r) => r.key).sort()).toEqual(["2", "3"]);
+    // Released: nobody holds it, so no owner's write is recorded.
+    await s.unlock("leads", "B");
+    await expect(s.forgetRow("leads", "2", 5, "B")).rejects.toBeInstanceOf(LockLost);
+    await s.close();
   });
 
   it("locks: of many processes trying at the same instant, exactly one gets the lock", async () => {
@@ -165,7 +282,13 @@ describe("StateStore (sqlite only)", () => {
   it("a read-only open of a missing file creates nothing", async () => {
     const file = path.join(dir, "missing.db");
     const s = await openStore(file, { readonly: true });
+    expect([s.engine, s.readonly, s.location]).toEqual(["sqlite", true, file]);
     expect(await s.loadSyncRows("leads")).toEqual([]);
+    expect(await s.recentRuns({ sync: "leads", limit: 5 })).toEqual([]);
+    expect(await s.lockHolder("leads")).toBeNull();
+    // Nothing can be written to it, not even in memory.
+    await expect(s.startRun("leads", 1)).rejects.toThrow(StateError);
+    await expect(s.putRows("leads", [row], 1)).rejects.toThrow(/opened read-only and holds nothing yet/);
     await s.close();
     expect(existsSync(file)).toBe(false);
   });
