@@ -87,7 +87,7 @@ export class GuardRefused extends QuoSyncError {
 
 /** The state store is locked by another run of the same sync, or unusable. */
 export class StateError extends QuoSyncError {
-  override readonly name = "StateError";
+  override readonly name: string = "StateError";
   readonly kind = "state";
   constructor(message: string, opts: QuoSyncErrorOptions = {}) {
     super(message, opts);
@@ -98,4 +98,6 @@ export class StateError extends QuoSyncError {
  * A run lost its lock (taken over as stale, its heartbeat failed, or a journal write found another
  * owner): no further write may start, and nothing it learns may be recorded (docs/architecture.md, "Locks").
  */
-export class LockLost extends StateError {}
+export class LockLost extends StateError {
+  override readonly name = "LockLost";
+}

@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
 import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, LockLost } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
 import { recoverJournal } from "./execute/recover.js";
@@ -17,7 +17,7 @@ import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import type { QuoClient } from "./quo/client.js";
 import { QuoClients, type SharedRate } from "./quo/clients.js";
-import { reportFromPlan, reportFromRun, type SyncReport } from "./report/report.js";
+import { reportFromPlan, reportFromRun, reportOfStoppedRun, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
 import { isPostgresUrl, openStore, type StateStore } from "./state/store.js";
@@ -136,7 +136,13 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   try {
     // One run per sync at a time, across processes; a dry run reads only and takes no lock.
     if (!opts.dryRun) {
-      lock = await acquireLock(store, sync.name, { waitMs: opts.waitForLockMs ?? 0, now, ...deps.lockTiming, onLost: (reason) => log.error(`${reason}; no further write is sent`) });
+      lock = await acquireLock(store, sync.name, {
+        waitMs: opts.waitForLockMs ?? 0,
+        now,
+        ...deps.lockTiming,
+        onLost: (reason) => log.error(`${reason}; no further write is sent`),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
       // Recorded from here on, so a source that is down shows as a failed run in `status`. The
       // run starts when it holds the lock: recorded runs of one sync never overlap, and a run left
       // `running` by a process that died ends (is marked interrupted) no later than the next begins.
@@ -151,27 +157,29 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
     log.info({ rows: snapshot.rows.length }, "source read");
     const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger, sharedRateOf(store))).forSync(sync);
-    const customFields = Object.keys(sync.fields.customFields).length ? resolveCustomFields(sync, syncIndex, await client.listCustomFields()) : [];
+    // Before the writes, a stop signal aborts the reads in flight: nothing is lost by stopping them.
+    const reader = deps.signal ? client.withSignal(deps.signal) : client;
+    const customFields = Object.keys(sync.fields.customFields).length ? resolveCustomFields(sync, syncIndex, await reader.listCustomFields()) : [];
     if (!opts.acceptFieldChanges) checkFieldChanges(sync, syncIndex, await store.customFieldBindings(sync.name), customFields);
     const managed = managedOf(sync, customFields);
     let recovery: RecoveryResult | undefined;
     if (!opts.dryRun) {
       await store.saveCustomFieldBindings(sync.name, customFields.map((c) => ({ configName: c.configName, key: c.key, name: c.name, type: c.type })), now());
-      recovery = await recoverJournal(store, client, sync.name, managed, now);
+      recovery = await recoverJournal(store, reader, sync.name, managed, now, lock?.owner);
       if (recovery.adopted + recovery.refreshed + recovery.dropped > 0) log.info(recovery, "resolved writes left in flight by an earlier run");
     } else if ((await store.pendingJournal(sync.name)).length > 0) {
       log.warn("an earlier run was stopped mid-write; the next real run re-reads those contacts from Quo first, so this plan may show a few changes that are already done");
     }
     const state = await store.loadSyncRows(sync.name);
     // For drift only: every write reads its contact again just before it is sent.
-    const observed = opts.verify || sync.verify ? await readBack(client, sync.name, state, managed) : undefined;
+    const observed = opts.verify || sync.verify ? await readBack(reader, sync.name, state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
     const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };
     let p = plan(snapshot, state, planOptions);
     let workspace: WorkspaceRead | undefined;
     if (sync.match && p.counts.create > 0) {
-      workspace = await readWorkspace(client, wantedValues(p), sync.defaultCountry);
+      workspace = await readWorkspace(reader, wantedValues(p), sync.defaultCountry);
       log.info({ listed: workspace.listed, requests: workspace.requests }, "workspace read to match contacts already in Quo");
       p = plan(snapshot, state, { ...planOptions, workspace: workspace.index });
     }
@@ -206,7 +214,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       now,
       logger: log,
       signal: AbortSignal.any(signals),
-      ...(lock ? { lockLost: lock.lost } : {}),
+      ...(lock ? { lockLost: lock.lost, lockOwner: lock.owner, onLockLost: lock.lose } : {}),
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     });
     const interrupted = Boolean(deps.signal?.aborted || lock?.lost());
@@ -218,7 +226,15 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");
     return { ...named(report), ...extra, durationMs: now() - started };
   } catch (e) {
-    if (runId !== null) await recordFailure(store, runId, e, lock, now(), log);
+    // A write to the state that found another owner (recovery's) loses the lock like the heartbeat.
+    if (e instanceof LockLost) lock?.lose(e.message);
+    // Stopped by a signal before any write (waiting for the lock, reading): an interrupted run.
+    const stopped = Boolean(deps.signal?.aborted) && !lock?.lost();
+    if (runId !== null) await recordFailure(store, runId, e, lock, now(), log, stopped);
+    if (stopped) {
+      log.info("run stopped by a signal before it wrote anything");
+      return { ...reportOfStoppedRun(sync.name), durationMs: now() - started };
+    }
     throw e;
   } finally {
     // Once this run is recorded (ok, refused or failed), history beyond `retention` goes, rejections
@@ -240,13 +256,13 @@ function interruptedBecause(lock: RunLock | undefined): string {
 }
 
 /**
- * Records a run that threw: interrupted when it lost its lock, failed otherwise. A failure to
+ * Records a run that threw: interrupted when it lost its lock or was stopped by a signal, failed otherwise. A failure to
  * record it (the state database is what failed, say) is logged and never hides the run's own error.
  */
-async function recordFailure(store: StateStore, runId: number, e: unknown, lock: RunLock | undefined, at: number, log: Logger): Promise<void> {
+async function recordFailure(store: StateStore, runId: number, e: unknown, lock: RunLock | undefined, at: number, log: Logger, stopped: boolean): Promise<void> {
   const message = e instanceof Error ? e.message : String(e);
   try {
-    if (lock?.lost()) await store.finishRun(runId, "interrupted", at, undefined, interruptedBecause(lock));
+    if (lock?.lost() || stopped) await store.finishRun(runId, "interrupted", at, undefined, interruptedBecause(lock));
     else await store.finishRun(runId, "failed", at, undefined, message);
   } catch (recordError) {
     log.error({ error: recordError instanceof Error ? recordError.message : String(recordError) }, "could not record the failed run in the state database");

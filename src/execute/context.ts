@@ -33,4 +33,6 @@ export interface ExecuteContext {
   lockLost?: () => boolean;
   /** The run lock's owner id: journal writes check, in their own transaction, that it still holds the lock. */
   lockOwner?: string;
+  /** Told when a write to the state found the lock held by another owner (`LockLost`). */
+  onLockLost?: (reason: string) => void;
 }

@@ -21,7 +21,7 @@ export async function deleteOne(ctx: ExecuteContext, a: DeleteAction, found: rea
       if (byId.kind === "rekeyed") return declined(ctx, a, a.quoId, rekeyedMessage(a.quoId, externalId, byId.contact));
       if (byId.kind === "gone") {
         // Nothing to send: the state forgets it, as a delete whose answer said 404 would.
-        await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now());
+        await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now(), ctx.lockOwner);
         return { action: a, status: "done", quoId: a.quoId, note: "already gone" };
       }
     }

@@ -8,6 +8,7 @@
 import type { Action, ActionOutcome, CreateAction, DeleteAction, Plan, UpdateAction } from "../model.js";
 import { externalIdFor } from "../plan/patch.js";
 import type { QuoContact } from "../quo/types.js";
+import { LockLost } from "../errors.js";
 import type { ExecuteContext } from "./context.js";
 import { createOne } from "./creates.js";
 import { deleteOne } from "./deletes.js";
@@ -44,18 +45,27 @@ export async function execute(plan: Plan, ctx: ExecuteContext): Promise<ActionOu
   };
 
   const of = <K extends Action["action"]>(kind: K) => plan.actions.filter((a): a is Extract<Action, { action: K }> => a.action === kind);
-  await inBatches(ctx, of("create"), record, (a, found) => createOne(ctx, a, found));
-  await inBatches(ctx, of("update"), record, (a, found) => updateOne(ctx, a, found));
-  await linkAll(ctx, of("link"), record);
-  await inBatches(ctx, of("delete"), record, (a, found) => deleteOne(ctx, a, found));
-  for (const a of of("unlink")) {
-    if (ctx.signal?.aborted) break;
-    // No request: Quo keeps the contact as it is; the sync only stops managing it.
-    await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now());
-    record({ action: a, status: "done", quoId: a.quoId });
+  let lockLost = false;
+  try {
+    await inBatches(ctx, of("create"), record, (a, found) => createOne(ctx, a, found));
+    await inBatches(ctx, of("update"), record, (a, found) => updateOne(ctx, a, found));
+    await linkAll(ctx, of("link"), record);
+    await inBatches(ctx, of("delete"), record, (a, found) => deleteOne(ctx, a, found));
+    for (const a of of("unlink")) {
+      if (ctx.signal?.aborted) break;
+      // No request: Quo keeps the contact as it is; the sync only stops managing it.
+      await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now(), ctx.lockOwner);
+      record({ action: a, status: "done", quoId: a.quoId });
+    }
+  } catch (e) {
+    // Another process holds the sync now: stop as when the heartbeat finds that out. The writes
+    // in flight have finished (the pool waits for them); what they did not record, recovery will.
+    if (!(e instanceof LockLost)) throw e;
+    lockLost = true;
+    ctx.onLockLost?.(e.message);
   }
 
-  if (ctx.signal?.aborted) {
+  if (ctx.signal?.aborted || lockLost) {
     const seen = new Set(outcomes.map((o) => o.action));
     for (const a of plan.actions) if (!seen.has(a)) outcomes.push({ action: a, status: "skipped", note: "run interrupted" });
   }

@@ -23,11 +23,12 @@ export interface JournalWrite {
  * effect `write` returns is committed together with the entry's resolution right after. When the
  * write certainly did not happen (Quo refused it, or nothing was sent) the entry is dropped; any
  * other failure leaves it for `recoverJournal`, since the write may have landed. A write never
- * starts once the run has lost its lock. Throws what `write` throws, and `LockLost`.
+ * starts once the run has lost its lock, and neither the entry nor the effect is committed unless
+ * the state still names this run's lock owner. Throws what `write` throws, and `LockLost`.
  */
 export async function journaled<T>(ctx: ExecuteContext, w: JournalWrite, write: () => Promise<{ effect: StateEffect; result: T }>): Promise<T> {
   if (ctx.lockLost?.()) throw new LockLost(`sync '${ctx.sync.name}' lost its run lock; no further write is sent`);
-  const jid = await ctx.store.journalBegin({ sync: ctx.sync.name, key: w.key, op: w.op, quoId: w.quoId, externalId: externalIdFor(ctx.sync.name, w.key), fields: w.fields, runId: ctx.runId, startedAt: ctx.now() });
+  const jid = await ctx.store.journalBegin({ sync: ctx.sync.name, key: w.key, op: w.op, quoId: w.quoId, externalId: externalIdFor(ctx.sync.name, w.key), fields: w.fields, runId: ctx.runId, startedAt: ctx.now() }, ctx.lockOwner);
   let done: { effect: StateEffect; result: T };
   try {
     done = await write();
@@ -35,6 +36,8 @@ export async function journaled<T>(ctx: ExecuteContext, w: JournalWrite, write: 
     if (definitelyRefused(e)) await ctx.store.journalAbort(jid);
     throw e;
   }
-  await ctx.store.journalCommit(jid, ctx.sync.name, done.effect, ctx.now());
+  // Checked in the commit's own transaction: a process that lost its lock records nothing, and the
+  // entry stays for the new holder's recovery.
+  await ctx.store.journalCommit(jid, ctx.sync.name, done.effect, ctx.now(), ctx.lockOwner);
   return done.result;
 }

@@ -33,10 +33,12 @@ function recorded(key: string, contact: QuoContact, managed: Managed, known: Syn
 }
 
 /**
- * Resolves every pending journal entry of `sync`. Throws (a `QuoApiError`) when Quo cannot be read;
- * the entries then stay for the next attempt and the run must not plan.
+ * Resolves every pending journal entry of `sync`. `owner`: the run lock's owner, checked in each
+ * resolution's transaction (`LockLost` when another process holds the sync now). Throws (a
+ * `QuoApiError`) when Quo cannot be read; the entries then stay for the next attempt and the run
+ * must not plan.
  */
-export async function recoverJournal(store: StateStore, client: QuoClient, sync: string, managed: Managed, now: () => number): Promise<RecoveryResult> {
+export async function recoverJournal(store: StateStore, client: QuoClient, sync: string, managed: Managed, now: () => number, owner?: string): Promise<RecoveryResult> {
   const result: RecoveryResult = { adopted: 0, refreshed: 0, dropped: 0, duplicatesRemoved: 0 };
   const pending = await store.pendingJournal(sync);
   if (pending.length === 0) return result;
@@ -61,23 +63,23 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       // A link landed only if the contact carries this sync's externalId now; otherwise it is
       // still somebody else's contact and the next plan matches it again.
       if (contact && contact.externalId === last.externalId) {
-        await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, undefined, last.fields, true), now());
+        await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, undefined, last.fields, true), now(), owner);
         result.refreshed++;
       } else {
-        await store.resolveJournal(ids, sync, { none: true }, now());
+        await store.resolveJournal(ids, sync, { none: true }, now(), owner);
         result.dropped++;
       }
       continue;
     }
     if (!contact) {
-      await store.resolveJournal(ids, sync, { remove: last.key }, now());
+      await store.resolveJournal(ids, sync, { remove: last.key }, now(), owner);
       result.dropped++;
     } else if (contact.externalId !== last.externalId) {
       // Re-keyed by another tool meanwhile: not this sync's to record; the next write reports it.
-      await store.resolveJournal(ids, sync, { none: true }, now());
+      await store.resolveJournal(ids, sync, { none: true }, now(), owner);
       result.dropped++;
     } else {
-      await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, known, last.fields, undefined), now());
+      await store.resolveJournal(ids, sync, recorded(last.key, contact, managed, known, last.fields, undefined), now(), owner);
       result.refreshed++;
     }
   }
@@ -89,7 +91,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       const found = byExt.get(entry.externalId) ?? [];
       const keep = found.find(madeBySync) ?? found[0];
       if (!keep) {
-        await store.resolveJournal(ids, sync, { none: true }, now());
+        await store.resolveJournal(ids, sync, { none: true }, now(), owner);
         result.dropped++;
         continue;
       }
@@ -102,7 +104,7 @@ export async function recoverJournal(store: StateStore, client: QuoClient, sync:
       }
       // Record what Quo actually holds; the planner then updates whatever still differs, and the
       // executor writes the contact whole from what Quo holds then.
-      await store.resolveJournal(ids, sync, recorded(entry.key, keep, managed, state.get(entry.key), entry.fields, !madeBySync(keep)), now());
+      await store.resolveJournal(ids, sync, recorded(entry.key, keep, managed, state.get(entry.key), entry.fields, !madeBySync(keep)), now(), owner);
       result.adopted++;
     }
   }

@@ -51,7 +51,7 @@ export async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: rea
   if (prepared.update.empty) {
     // Quo holds the merged contact already (set in the app, or by a write whose answer was lost):
     // nothing to send, and no write to journal.
-    await ctx.store.putRows(ctx.sync.name, [row(prepared.update.owned)], ctx.now());
+    await ctx.store.putRows(ctx.sync.name, [row(prepared.update.owned)], ctx.now(), ctx.lockOwner);
     return { action: a, status: "done", quoId: a.quoId, note: "already in Quo", ...told };
   }
   try {

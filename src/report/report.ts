@@ -136,3 +136,16 @@ export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], in
     ...(plan.drift ? { drift: plan.drift } : {}),
   };
 }
+
+/** The report of a real run stopped by a signal before it wrote anything (waiting for its lock, or reading). */
+export function reportOfStoppedRun(sync: string): SyncReport {
+  return {
+    sync,
+    dryRun: false,
+    outcome: "interrupted",
+    counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 },
+    changes: [],
+    rejected: [],
+    guards: [],
+  };
+}

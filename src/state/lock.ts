@@ -55,6 +55,11 @@ export interface RunLock {
   readonly signal: AbortSignal;
   /** True once the heartbeat found the lock taken over, could not be written, or the lease ran out. */
   lost(): boolean;
+  /**
+   * Marks the lock lost because a write to the store found it held by another owner (`LockLost`)
+   * before the heartbeat did: aborts `signal` with `reason`, as the heartbeat would have.
+   */
+  lose(reason: string): void;
   /** Stops the heartbeat and frees the lock if still held. Never rejects. */
   release(): Promise<void>;
 }
@@ -67,6 +72,8 @@ export interface LockOptions {
   heartbeatMs?: number;
   /** Told once, when the lock is lost, with why. */
   onLost?: (reason: string) => void;
+  /** Stops waiting for the lock (a Ctrl-C during `--wait`): `acquireLock` then throws `StateError`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -263,6 +270,7 @@ export async function acquireLock(store: StateStore, sync: string, opts: LockOpt
         break;
       }
       if (now() >= deadline) throw new LockBusy(sync, r.holder);
+      if (opts.signal?.aborted) throw new StateError(`stopped while waiting for the run lock of sync '${sync}'`);
       await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - now())));
     }
   } catch (e) {
@@ -306,6 +314,7 @@ export async function acquireLock(store: StateStore, sync: string, opts: LockOpt
     owner: me.owner,
     signal: controller.signal,
     lost: () => controller.signal.aborted || leaseExpired(),
+    lose,
     release: async () => {
       if (released) return;
       released = true;

@@ -119,6 +119,53 @@ describe.each(ENGINES)("run lock taken over (%s state)", (_name, fx) => {
   });
 });
 
+describe.each(ENGINES)("the lease covers requests in flight (%s state)", (_name, fx) => {
+  it("a takeover aborts the run's requests in flight, and none of their outcomes is recorded after it", async () => {
+    let rows = Array.from({ length: 30 }, (_, i) => personRow(i + 1));
+    ws.writeCsv(rows);
+    ws.writeConfig({}, { quo: { requestsPerSecond: 100 } });
+    const url = fx.engine === "postgres" ? await fx.fresh() : undefined;
+    const env: Record<string, string> = url ? { QUO_SYNC_DATABASE_URL: url } : {};
+    expect((await runCli(["sync", "--config", ws.config], cliEnv(emulator, env), ws.dir)).status).toBe(0);
+    rows = rows.map((_, i) => personRow(i + 1, 1));
+    ws.writeCsv(rows);
+
+    const other = await openStore(url ?? ws.state);
+    const before = new Map((await other.loadSyncRows("leads")).map((r) => [r.key, r.hash]));
+    // Quo takes 10 s over each PATCH; the first one to arrive finds the lock taken by another host.
+    let takenAt = 0;
+    emulator.onRequest(async (r) => {
+      if (r.method !== "PATCH") return;
+      if (!takenAt) {
+        takenAt = Date.now();
+        expect((await other.tryLock("leads", { owner: "elsewhere", host: "another-host", pid: 1 }, Date.now() + 1, () => true)).ok).toBe(true);
+      }
+      await new Promise((res) => setTimeout(res, 10_000));
+    });
+    const loaded = loadConfig(ws.config);
+    const client = new QuoClient({ baseUrl: emulator.url, apiKey: API_KEY, requestsPerSecond: 1000 });
+    const report = await runSync({ loaded, env, logger: createLogger({ LOG_LEVEL: "silent" }, { pretty: false }), client, lockTiming: { heartbeatMs: 20 } }, 0, { dryRun: false, allowDeletes: false });
+    const ended = Date.now();
+    expect(report.outcome).toBe("interrupted");
+    // The run did not wait for Quo's answers: its requests were aborted when the lock was lost.
+    expect(ended - takenAt).toBeLessThan(8_000);
+    expect(report.counts.update).toBe(0);
+    // The writes it had sent may still land, so their journal entries stay for the next holder's
+    // recovery, and the state of those contacts is as it was.
+    expect((await other.pendingJournal("leads")).length).toBeGreaterThan(0);
+    for (const r of await other.loadSyncRows("leads")) expect(r.hash).toBe(before.get(r.key));
+
+    emulator.onRequest(undefined);
+    await other.unlock("leads", "elsewhere");
+    await other.close();
+    // The PATCHes Quo was still holding land now; the next run resolves them and converges.
+    await new Promise((res) => setTimeout(res, 10_500));
+    const again = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(emulator, env), ws.dir);
+    expect(again.status, again.stderr).toBe(0);
+    expect(compareWithSource(emulator.contacts(), rows)).toEqual([]);
+  }, 90_000);
+});
+
 /**
  * A process that takes sync 'leads''s lock through the built modules and prints what happened as
  * one JSON line: `hold` keeps the lock until killed, `take` releases it and exits.
