@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       JSON.stringify({
         state: "state.db",
         quo: { requestsPerSecond: 10 },
+        // The soak compares the daemon's metrics with every run it recorded: keep them all.
+        retention: { runs: 1_000_000, days: 36_500 },
         syncs: SYNCS.map((s) => ({
           name: s.name,
           source: { type: "csv", path: `${s.name}.csv` },
