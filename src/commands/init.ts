@@ -80,30 +80,39 @@ class DialogueStopped extends Error {
 
 /**
  * Questions on a terminal through node:readline. Lines are queued as they come, so answers typed
- * (or pasted) ahead of their question are kept rather than dropped between two questions.
+ * (or pasted) ahead of their question are kept rather than dropped between two questions. The
+ * terminal is held only while asking: `release` hands it back (line editing and Ctrl-C as usual)
+ * while init reads the source, and the next question takes it again.
  */
 class TerminalDialogue implements Dialogue {
-  readonly #rl: Interface;
+  readonly #input: NodeJS.ReadableStream;
   readonly #output: NodeJS.WritableStream;
   readonly #lines: string[] = [];
+  #rl: Interface | undefined;
   #waiting: { resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
   #stopped: DialogueStopped | undefined;
-  #closing = false;
 
   constructor(input: NodeJS.ReadableStream, output: NodeJS.WritableStream) {
+    this.#input = input;
     this.#output = output;
-    this.#rl = createInterface({ input, output, terminal: true });
-    this.#rl.on("line", (line) => {
+  }
+
+  #open(): Interface {
+    if (this.#rl) return this.#rl;
+    const rl = createInterface({ input: this.#input, output: this.#output, terminal: true });
+    rl.on("line", (line) => {
       const w = this.#waiting;
       this.#waiting = undefined;
       if (w) w.resolve(line);
       else this.#lines.push(line);
     });
     // Without a listener, readline pauses on Ctrl-C and the question would wait forever.
-    this.#rl.on("SIGINT", () => this.#stop(new DialogueStopped("interrupted")));
-    this.#rl.on("close", () => {
-      if (!this.#closing) this.#stop(new DialogueStopped("ended"));
+    rl.on("SIGINT", () => this.#stop(new DialogueStopped("interrupted")));
+    rl.on("close", () => {
+      if (this.#rl === rl) this.#stop(new DialogueStopped("ended"));
     });
+    this.#rl = rl;
+    return rl;
   }
 
   #stop(e: DialogueStopped): void {
@@ -120,10 +129,11 @@ class TerminalDialogue implements Dialogue {
       return Promise.resolve(queued);
     }
     if (this.#stopped) return Promise.reject(this.#stopped);
+    const rl = this.#open();
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
-      this.#rl.setPrompt(prompt);
-      this.#rl.prompt();
+      rl.setPrompt(prompt);
+      rl.prompt();
     });
   }
 
@@ -131,9 +141,11 @@ class TerminalDialogue implements Dialogue {
     this.#output.write(`${line}\n`);
   }
 
-  close(): void {
-    this.#closing = true;
-    this.#rl.close();
+  /** Gives the terminal back until the next question. */
+  release(): void {
+    const rl = this.#rl;
+    this.#rl = undefined;
+    rl?.close();
   }
 }
 
@@ -340,6 +352,10 @@ function configArgument(cwd: string, file: string): string {
   return rel === "" || rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
 }
 
+/**
+ * Runs `quo-sync init` (see the module's comment): prints what it read, the notes and, off a
+ * terminal, the mapping to stdout; reasons to stderr. Returns the exit status; never throws.
+ */
 export async function initCommand(opts: InitOptions): Promise<number> {
   let dialogue: TerminalDialogue | undefined;
   try {
@@ -348,6 +364,7 @@ export async function initCommand(opts: InitOptions): Promise<number> {
     const target = path.resolve(cwd, opts.out);
     const configDir = path.dirname(target);
     if (!opts.force && existsSync(target)) throw exists(target);
+    if (!existsSync(configDir)) throw new ConfigError(`cannot write ${target}: the folder ${configDir} does not exist; nothing was written`);
     const onTerminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (!opts.yes && onTerminal) dialogue = new TerminalDialogue(process.stdin, process.stdout);
     else if (!opts.yes) process.stderr.write("quo-sync: not on a terminal, so init takes the proposed mapping without asking (--yes says so and silences this)\n");
@@ -358,6 +375,8 @@ export async function initCommand(opts: InitOptions): Promise<number> {
       if (!dialogue) throw new ConfigError("init needs --source csv:PATH, google-sheets:SPREADSHEET_ID[!RANGE] or hubspot (it asks for the source only on a terminal)");
       spec = await askSource(dialogue, cwd);
     }
+    // Ctrl-C while reading stops init at once, as it does any command: nothing is written yet.
+    dialogue?.release();
     const read = await readSource(spec, env, cwd, configDir);
     const custom = await readCustomFields(env);
     const proposal = proposeMapping(read.columns, { customFields: custom.defs, samples: read.samples });
@@ -411,6 +430,6 @@ export async function initCommand(opts: InitOptions): Promise<number> {
     }
     return fail(e);
   } finally {
-    dialogue?.close();
+    dialogue?.release();
   }
 }

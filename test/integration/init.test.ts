@@ -165,6 +165,7 @@ describe("init from a CSV file", () => {
     [["--source", "bogus", "--yes"], "use csv:PATH, google-sheets:SPREADSHEET_ID[!RANGE] or hubspot"],
     [["--yes"], "init needs --source csv:PATH"],
     [["--source", "csv:missing.csv", "--yes"], "source error: cannot read"],
+    [["--source", "csv:contacts.csv", "--out", "nowhere/quo-sync.json", "--yes"], "the folder"],
   ])("%j fails with a reason and writes nothing", async (args, reason) => {
     const r = await init(args);
     expect(r.status).not.toBe(0);
