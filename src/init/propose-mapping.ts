@@ -7,8 +7,9 @@
  * The vocabulary follows what real exports write: HubSpot ("Record ID", "Mobile Phone Number"),
  * Salesforce (reports: "Contact ID", "Mobile"; Data Loader: "Id", "MobilePhone", "AccountId"),
  * Pipedrive ("Person - Phone - Work"), Google Contacts ("Phone 1 - Value", "E-mail 1 - Label"),
- * Outlook ("Business Phone 2", "E-mail 2 Address", "Title" for Mr/Ms beside "Job Title"), and a
- * few common headers in German, French, Spanish, Portuguese, Dutch and Italian.
+ * Outlook ("Business Phone 2", "E-mail 2 Address", "Title" for Mr/Ms beside "Job Title"), Zoho and
+ * Close ("contact_primary_phone"), and a few common headers in German, French, Spanish,
+ * Portuguese, Dutch and Italian.
  */
 import type { CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
 import { headerForms, squash, type HeaderForms } from "./header-words.js";
@@ -168,9 +169,13 @@ const LAST_NAME = vocabulary({
   nom: 70,
 });
 
-/** One column holding whole names. "Contact" alone is one in many small CRMs' exports. */
+/**
+ * One column holding whole names. "Contact" alone is one in many small CRMs' exports; "Contact Name"
+ * wins over "Lead Name", which is the company in Close's exports.
+ */
 const FULL_NAME = vocabulary({
   "full name": 100,
+  "contact name": 90,
   "nombre completo": 100,
   "nom complet": 100,
   "vollstandiger name": 100,
@@ -243,7 +248,7 @@ const NOT_A_PHONE = new Set([
   ...["fax", "telefax", "pager", "beeper", "label", "type", "kind", "ext", "extension", "durchwahl", "country", "code", "prefix"],
   ...["area", "opt", "optin", "optout", "opted", "consent", "subscribed", "unsubscribed", "status", "verified", "valid"],
   ...["validated", "invalid", "carrier", "line", "call", "calls", "called", "calling", "last", "date", "time", "count", "do"],
-  ...["dnc", "donotcall", "searchable", "calculated", "hash", "hashed", "assistant", "owner", "app", "device", "provider"],
+  ...["dnc", "donotcall", "searchable", "calculated", "hash", "hashed", "assistant", "asst", "owner", "app", "device", "provider"],
   ...["is", "has", "sms", "texts", "network", "operator", "format", "formatted", "region"],
 ]);
 

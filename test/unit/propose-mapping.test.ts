@@ -1,7 +1,7 @@
 /**
  * The mapping `init` proposes, for headers as real exports write them (HubSpot, Salesforce reports
- * and Data Loader, Pipedrive, Google Contacts old and new, Outlook, German/French/Spanish exports),
- * ambiguous ones, sampled rows and Quo custom fields.
+ * and Data Loader, Pipedrive, Google Contacts old and new, Outlook, Zoho, Close, German, French and
+ * Spanish exports), ambiguous ones, sampled rows and Quo custom fields.
  */
 import { describe, expect, it } from "vitest";
 import { headerForms, headerWords } from "../../src/init/header-words.js";
@@ -101,6 +101,33 @@ describe("proposeMapping: real exports", () => {
       "Pipedrive list view",
       ["ID", "Name", "Organization", "Phone", "Email", "Owner", "Open deals"],
       { key: "ID", name: { form: "full", column: "Name" }, company: "Organization", role: undefined, phones: { mobile: "Phone" }, emails: { work: "Email" } },
+    ],
+    [
+      "Zoho CRM contacts export",
+      [
+        ...["Record Id", "Contact Owner", "Lead Source", "First Name", "Last Name", "Account Name", "Vendor Name", "Email", "Title", "Department", "Phone", "Home Phone"],
+        ...["Other Phone", "Fax", "Mobile", "Date of Birth", "Assistant", "Asst Phone", "Reports To", "Email Opt Out", "Skype ID", "Created By", "Full Name", "Secondary Email"],
+      ],
+      {
+        key: "Record Id",
+        name: { form: "parts", first: "First Name", last: "Last Name" },
+        company: "Account Name",
+        role: "Title",
+        phones: { work: "Phone", home: "Home Phone", other: "Other Phone", mobile: "Mobile" },
+        emails: { work: "Email", other: "Secondary Email" },
+      },
+    ],
+    [
+      "Close contacts export",
+      ["lead_id", "lead_name", "contact_id", "contact_name", "contact_title", "contact_primary_phone", "contact_primary_email", "status"],
+      {
+        key: "contact_id",
+        name: { form: "full", column: "contact_name" },
+        company: undefined,
+        role: "contact_title",
+        phones: { mobile: "contact_primary_phone" },
+        emails: { work: "contact_primary_email" },
+      },
     ],
     [
       "Google Contacts export",
