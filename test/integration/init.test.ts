@@ -161,6 +161,12 @@ describe("init from a CSV file", () => {
     expect(written().syncs[0].key).toBe("id");
   });
 
+  it("--help lists its options", async () => {
+    const r = await init(["--help"]);
+    expect(r.status).toBe(0);
+    for (const option of ["--source <source>", "--out <file>", "--yes", "--force"]) expect(r.stdout).toContain(option);
+  });
+
   it.each([
     [["--source", "bogus", "--yes"], "use csv:PATH, google-sheets:SPREADSHEET_ID[!RANGE] or hubspot"],
     [["--yes"], "init needs --source csv:PATH"],
