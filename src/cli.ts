@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { checkCommand } from "./commands/check.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { fieldsCommand } from "./commands/fields.js";
+import { initCommand, parseSourceArgument } from "./commands/init.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
 import { VERSION } from "./version.js";
@@ -78,6 +79,17 @@ listing(program.command("status").description("recent runs per sync from the sta
   .option("--runs <n>", "runs listed per sync (default 10)")
   .action(async (opts) => {
     exitCode = await statusCommand(opts);
+  });
+
+program
+  .command("init")
+  .description("read a source's columns and write a config with a proposed mapping, asking about each choice on a terminal")
+  .option("--source <source>", "csv:PATH, google-sheets:SPREADSHEET_ID[!RANGE] or hubspot", parseSourceArgument)
+  .option("--out <file>", "the config file to write", "./quo-sync.config.json")
+  .option("--yes", "take the proposed mapping without asking")
+  .option("--force", "overwrite the file if it exists")
+  .action(async (opts) => {
+    exitCode = await initCommand(opts);
   });
 
 await program.parseAsync(process.argv);
