@@ -10,7 +10,7 @@ import iconv from "iconv-lite";
 import { afterAll, describe, expect, it } from "vitest";
 import { csvConnector } from "../../connectors/csv/index.js";
 import { MAX_RECORD_SIZE } from "../../connectors/csv/parse-csv-records.js";
-import type { CsvSourceConfig } from "../../src/config.js";
+import { sourceSchema, type CsvSourceConfig } from "../../src/config.js";
 import { SourceError } from "../../src/errors.js";
 import type { SourceRow } from "../../src/model.js";
 import type { ConnectorContext, SourceItem } from "../../connectors/types.js";
@@ -852,5 +852,25 @@ describe("csv connector: large files", () => {
     const rows = items.flatMap((item) => (item.type === "row" ? [item.row] : []));
     expect(rows).toHaveLength(count);
     expect(rows.every((row, i) => row.row === i + 2 && row.values.name === `🎉 Zoë ${i}` && row.values.city === "山田")).toBe(true);
+  });
+});
+
+describe("csv source config: delimiter and encoding", () => {
+  it.each([
+    { source: {}, parsed: { delimiter: ",", encoding: "utf8" } },
+    { source: { delimiter: "auto", encoding: "auto" }, parsed: { delimiter: "auto", encoding: "auto" } },
+    { source: { delimiter: "\t", encoding: "windows-1252" }, parsed: { delimiter: "\t", encoding: "windows-1252" } },
+  ])("accepts $source", ({ source, parsed }) => {
+    expect(sourceSchema.parse({ type: "csv", path: "x.csv", ...source })).toEqual({ type: "csv", path: "x.csv", ...parsed });
+  });
+
+  it.each([
+    { source: { delimiter: ";;" }, message: 'one character, or "auto"' },
+    { source: { delimiter: "" }, message: 'one character, or "auto"' },
+    { source: { encoding: "" }, message: "" },
+  ])("refuses $source", ({ source, message }) => {
+    const result = sourceSchema.safeParse({ type: "csv", path: "x.csv", ...source });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.message).join("; ")).toContain(message);
   });
 });
