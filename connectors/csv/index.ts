@@ -52,6 +52,17 @@ const AUTO = "auto";
 /** Longest stretch of a header quoted in a message: enough to recognise it. */
 const HEADER_QUOTE_LENGTH = 60;
 
+/** Control characters, which a message must not pass to a terminal (they can move the cursor, recolour…). */
+const CONTROL_CHARS_RE = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the file as a message quotes it: a tab as JSON writes it (so the message shows where it
+ * is), any other control character as its \u escape.
+ */
+function visible(text: string): string {
+  return text.replace(CONTROL_CHARS_RE, (c) => (c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
 /** A CSV source config, checked and resolved against the config file's directory. */
 interface CsvSource {
   /**
@@ -236,8 +247,7 @@ async function planRead(source: CsvSource, handle: FileHandle, size: number, ctx
   const better = betterDelimiter(text, complete, source.delimiter);
   if (better) {
     const clipped = better.header.length > HEADER_QUOTE_LENGTH ? `${better.header.slice(0, HEADER_QUOTE_LENGTH)}…` : better.header;
-    // A tab is written as JSON writes it, so that the message shows where it is.
-    const quoted = `'${clipped.replace(/\t/g, "\\t")}'`;
+    const quoted = `'${visible(clipped)}'`;
     const how = better.unreadable ? "does not read as CSV" : "is one column";
     throw new SourceError(
       `${source.file}, line ${better.line}: the header ${quoted} ${how} with the delimiter ${delimiterName(source.delimiter)}; ${delimiterName(better.delimiter)} splits it into ${better.columns} columns: set ${delimiterSetting(better.delimiter)} in the source (or "delimiter": "auto")`,

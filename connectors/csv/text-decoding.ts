@@ -42,6 +42,13 @@ const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Most non-ASCII bytes per ASCII letter that still looks like Western European text: French and
+ * German run at a few per hundred letters, Icelandic under one in five; Cyrillic or Greek in a
+ * code page is nearly all high bytes.
+ */
+const WESTERN_HIGH_BYTES_PER_LETTER = 0.35;
+
 /** Names as iconv-lite compares them: case and punctuation do not matter ("UTF-8" = "utf8"). */
 function canonical(name: string): string {
   return name.toLowerCase().replace(/[^0-9a-z]/g, "");
@@ -395,11 +402,20 @@ export async function locateByte(file: string, offset: number, prefix: "utf8" | 
 /**
  * The encoding a file that is not valid UTF-8 is most likely in, from bytes around the first bad
  * one: windows-1252 (a superset of Latin-1's printable characters, and what Excel on Windows
- * writes) when it defines every one of them, else `undefined`, as it is for bytes that are UTF-8
- * but for a last character cut short.
+ * writes) when it defines every one of them and they read as Western European text, else
+ * `undefined`, as it is for bytes that are UTF-8 but for a last character cut short.
  */
 export function likelyLegacyEncoding(sample: Buffer): "windows-1252" | undefined {
   // Bytes that are UTF-8 but for a character cut off at the end are a file cut short, not a code page.
   if (isUtf8(sample.subarray(0, sample.length - incompleteTail(sample)))) return undefined;
-  return firstUndefinedCp1252(sample) === -1 ? "windows-1252" : undefined;
+  if (firstUndefinedCp1252(sample) !== -1) return undefined;
+  // Western European text is mostly ASCII letters with the odd accented one; text whose letters are
+  // mostly high bytes is in another script's code page (windows-1251, -1253…), which this cannot tell.
+  let high = 0;
+  let ascii = 0;
+  for (const b of sample) {
+    if (b >= 0x80) high++;
+    else if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) ascii++;
+  }
+  return high <= ascii * WESTERN_HIGH_BYTES_PER_LETTER ? "windows-1252" : undefined;
 }

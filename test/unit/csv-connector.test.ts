@@ -545,16 +545,22 @@ describe("csv connector: bytes that are not valid in the encoding", () => {
       message: `contacts.csv, line 4, column 5: byte 0xEB is not valid UTF-8; ${TO_1252}`,
     },
     {
-      name: "a bad byte after valid UTF-8 on the same line: the column counts characters",
+      name: "a bad byte after valid UTF-8 on the same line: the column counts characters, and no code page is guessed",
       content: Buffer.concat([Buffer.from("id,name\n1,Zoë 山田 "), bytes([0xe9], "\n")]),
       options: {},
-      message: `contacts.csv, line 2, column 10: byte 0xE9 is not valid UTF-8; ${TO_1252}`,
+      message: `contacts.csv, line 2, column 10: byte 0xE9 is not valid UTF-8; ${SAVED_IN}`,
     },
     {
       name: "a bad byte far into the file, found while streaming",
       content: Buffer.concat([Buffer.from(`id,name,email\n${PAST_THE_HEAD}`), cp1252("9999,Renée,r@example.com\n")]),
       options: {},
       message: `contacts.csv, line 4002, column 9: byte 0xE9 is not valid UTF-8; ${TO_1252}`,
+    },
+    {
+      name: "a Cyrillic code page read as UTF-8: not taken for Windows-1252",
+      content: iconv.encode("id,Имя\n1,Иван Петров\n", "windows-1251"),
+      options: {},
+      message: `contacts.csv, line 1, column 4: byte 0xC8 is not valid UTF-8; ${SAVED_IN}`,
     },
     {
       name: "UTF-8 cut short in the middle of its last character",
@@ -704,6 +710,12 @@ describe("csv connector: a delimiter that does not split the header", () => {
       content: "\n\nid|name|phone\n1|Ann|555\n",
       options: { delimiter: ";" },
       message: `contacts.csv, line 3: the header 'id|name|phone' is one column with the delimiter ';'; '|' splits it into 3 columns: set "delimiter": "|" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "control characters in the header are quoted as escapes, never passed to a terminal",
+      content: "id;\u001b[31mName\u0007\n1;Ann\n",
+      options: {},
+      message: `contacts.csv, line 1: the header 'id;\\u001b[31mName\\u0007' is one column with the delimiter ','; ';' splits it into 2 columns: set "delimiter": ";" in the source (or "delimiter": "auto")`,
     },
     {
       name: "quoted ';' cells read with ',': not a misplaced quote",
