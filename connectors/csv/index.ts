@@ -67,7 +67,8 @@ function visible(text: string): string {
 interface CsvSource {
   /**
    * The path resolved against the config file's directory: what every message names, so that a
-   * relative path in a config read from elsewhere still says which file (docs/ in README.md, "Config").
+   * relative path in a config run from another folder still says which file (README.md, "CSV files
+   * as people export them").
    */
   file: string;
   /** One character, or "auto". */
@@ -197,10 +198,53 @@ async function decodeHead(head: Buffer, decoding: ReadDecoding, complete: boolea
 }
 
 /**
- * Looks at the file before parsing it (its first `HEAD_BYTES`, sniff-file.ts): refuses what is not text, a
- * byte-order mark that contradicts the configured encoding, a bad byte among the first ones and a
- * header that the configured delimiter leaves one column while another delimiter splits it; and
- * settles `auto` (encoding, delimiter) where the first bytes can, saying so through `ctx.log`.
+ * Refuses a file whose first bytes show it cannot be text, or is UTF-16 without a byte-order mark
+ * while the config names another encoding. Returns the UTF-16 byte order such a file has, for `auto`.
+ */
+function checkText(source: CsvSource, head: Buffer, bom: BomEncoding | undefined): "utf16le" | "utf16be" | undefined {
+  const utf16 = (bom !== undefined && bom !== "utf8") || (source.decoding.kind === "iconv" && utf16Variant(source.decoding) !== undefined);
+  const sniffed = sniff(head, { utf16, nulDelimiter: source.delimiter === "\u0000" });
+  if (sniffed === undefined) return undefined;
+  if (sniffed.kind === "not-text") {
+    throw new SourceError(`cannot read ${source.file}: not a text file; ${sniffed.looksLike === undefined ? sniffed.advice : `it looks like ${sniffed.looksLike}: ${sniffed.advice}`}`);
+  }
+  if (source.decoding.kind !== AUTO) {
+    throw new SourceError(
+      `cannot read ${source.file}: it looks like ${sniffed.encoding === "utf16le" ? "UTF-16LE" : "UTF-16BE"} text without a byte-order mark (every other byte is zero): set "encoding": "${sniffed.encoding}" in the source (or "auto")`,
+    );
+  }
+  return sniffed.encoding;
+}
+
+/**
+ * The delimiter to read with: the configured one, unless it leaves the header one column (or
+ * unreadable) while another splits it, which is refused naming that one; or, for `auto`, the one
+ * detected, said through `ctx.log`.
+ */
+function settleDelimiter(source: CsvSource, text: string, complete: boolean, ctx: ConnectorContext): string {
+  if (source.delimiter === AUTO) {
+    const found = detectDelimiter(text, complete);
+    ctx.log?.(
+      found.columns === undefined
+        ? `${source.file}: delimiter "auto" found none of ',' ';' tab '|' splitting the header and the first rows alike; reading it with ','`
+        : `${source.file}: delimiter "auto" found ${delimiterName(found.delimiter)}, which splits the header and the first rows into ${found.columns} columns`,
+    );
+    return found.delimiter;
+  }
+  const better = betterDelimiter(text, complete, source.delimiter);
+  if (!better) return source.delimiter;
+  const clipped = better.header.length > HEADER_QUOTE_LENGTH ? `${better.header.slice(0, HEADER_QUOTE_LENGTH)}…` : better.header;
+  const how = better.unreadable ? "does not read as CSV" : "is one column";
+  throw new SourceError(
+    `${source.file}, line ${better.line}: the header '${visible(clipped)}' ${how} with the delimiter ${delimiterName(source.delimiter)}; ${delimiterName(better.delimiter)} splits it into ${better.columns} columns: set ${delimiterSetting(better.delimiter)} in the source (or "delimiter": "auto")`,
+  );
+}
+
+/**
+ * Looks at the file before parsing it (its first `HEAD_BYTES`, sniff-file.ts): refuses what is not
+ * text, a byte-order mark that contradicts the configured encoding, a bad byte among the first ones
+ * and a header that the configured delimiter leaves one column while another delimiter splits it;
+ * and settles `auto` (encoding, delimiter) where the first bytes can, saying so through `ctx.log`.
  * Throws `SourceError`.
  */
 async function planRead(source: CsvSource, handle: FileHandle, size: number, ctx: ConnectorContext): Promise<ReadPlan> {
@@ -208,19 +252,10 @@ async function planRead(source: CsvSource, handle: FileHandle, size: number, ctx
   const complete = head.length >= size;
   const bom = bomEncoding(head);
   checkBom(source, bom);
-  const utf16 = (bom !== undefined && bom !== "utf8") || (source.decoding.kind === "iconv" && utf16Variant(source.decoding) !== undefined);
-  const sniffed = sniff(head, { utf16, nulDelimiter: source.delimiter === "\u0000" });
-  if (sniffed?.kind === "not-text") {
-    throw new SourceError(`cannot read ${source.file}: not a text file; ${sniffed.looksLike === undefined ? sniffed.advice : `it looks like ${sniffed.looksLike}: ${sniffed.advice}`}`);
-  }
-  if (sniffed && source.decoding.kind !== AUTO) {
-    throw new SourceError(
-      `cannot read ${source.file}: it looks like ${sniffed.encoding === "utf16le" ? "UTF-16LE" : "UTF-16BE"} text without a byte-order mark (every other byte is zero): set "encoding": "${sniffed.encoding}" in the source (or "auto")`,
-    );
-  }
+  const utf16WithoutBom = checkText(source, head, bom);
   let decoding: ReadDecoding;
   if (source.decoding.kind === AUTO) {
-    const auto = autoDecoding(bom, sniffed?.encoding);
+    const auto = autoDecoding(bom, utf16WithoutBom);
     if (auto.why) ctx.log?.(`${source.file}: encoding "auto" found ${auto.why}`);
     decoding = auto.decoding;
   } else {
@@ -232,28 +267,11 @@ async function planRead(source: CsvSource, handle: FileHandle, size: number, ctx
   } catch (err) {
     throw err instanceof InvalidTextError ? await encodingError(err, source) : err;
   }
+  // `auto` without a byte-order mark decides at the first non-ASCII bytes, which may be among these.
   if (source.decoding.kind === AUTO && decoding.kind === "utf8" && (decoding.mode === "utf8" || decoding.mode === "windows-1252")) {
     ctx.log?.(`${source.file}: encoding "auto" found ${autoWhy(decoding.mode)}`);
   }
-  if (source.delimiter === AUTO) {
-    const found = detectDelimiter(text, complete);
-    ctx.log?.(
-      found.columns === undefined
-        ? `${source.file}: delimiter "auto" found none of ',' ';' tab '|' splitting the header and the first rows alike; reading it with ','`
-        : `${source.file}: delimiter "auto" found ${delimiterName(found.delimiter)}, which splits the header and the first rows into ${found.columns} columns`,
-    );
-    return { delimiter: found.delimiter, decoding };
-  }
-  const better = betterDelimiter(text, complete, source.delimiter);
-  if (better) {
-    const clipped = better.header.length > HEADER_QUOTE_LENGTH ? `${better.header.slice(0, HEADER_QUOTE_LENGTH)}…` : better.header;
-    const quoted = `'${visible(clipped)}'`;
-    const how = better.unreadable ? "does not read as CSV" : "is one column";
-    throw new SourceError(
-      `${source.file}, line ${better.line}: the header ${quoted} ${how} with the delimiter ${delimiterName(source.delimiter)}; ${delimiterName(better.delimiter)} splits it into ${better.columns} columns: set ${delimiterSetting(better.delimiter)} in the source (or "delimiter": "auto")`,
-    );
-  }
-  return { delimiter: source.delimiter, decoding };
+  return { delimiter: settleDelimiter(source, text, complete, ctx), decoding };
 }
 
 /**

@@ -66,7 +66,10 @@ export function resolveDecoding(name: string): TextDecoding | undefined {
   return { kind: "iconv", encoding: name, name };
 }
 
-/** Which byte-order mark a decoding expects: a UTF-16 one only for UTF-16, and `undefined` for "either or none". */
+/**
+ * The UTF-16 byte order a decoding reads (`utf16`: either, as its byte-order mark says), or
+ * `undefined` when it is not UTF-16.
+ */
 export function utf16Variant(decoding: TextDecoding): BomEncoding | "utf16" | undefined {
   if (decoding.kind !== "iconv") return undefined;
   const key = canonical(decoding.name);
@@ -110,8 +113,9 @@ export type BadSpot = { offset: number; prefix: "utf8" | "windows-1252" } | { li
 
 /**
  * Bytes that are not valid in the decoding: where the first one is, what is wrong (`problem`, e.g.
- * "byte 0xE9 is not valid UTF-8"), and `decoding` as a message names it. `sample` holds up to 64 KiB
- * of the bytes around the bad one, so that the caller can guess what the file really is.
+ * "byte 0xE9 is not valid UTF-8"), and what it was read as (the UTF-8 path's mode, or the iconv-lite
+ * name), which decides the advice. `sample` holds the chunk of the file (up to 64 KiB) with the bad
+ * byte, so that the caller can guess what the file really is.
  */
 export class InvalidTextError extends Error {
   override readonly name = "InvalidTextError";
