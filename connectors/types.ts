@@ -14,6 +14,11 @@ export interface ConnectorContext {
    * (HubSpot) reads exactly these plus its config's extra ones; a tabular source may ignore it.
    */
   wanted: readonly string[];
+  /**
+   * Where a connector says what it decided on its own, such as the encoding or delimiter it
+   * detected in a file; absent, it says nothing. Never a value read from the source.
+   */
+  log?: (message: string) => void;
 }
 
 /** The result of `check`: never thrown, always reported. */

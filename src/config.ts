@@ -36,12 +36,17 @@ const labelMap = z
 const csvSource = z.strictObject({
   type: z.literal("csv"),
   path: z.string().min(1).describe("CSV file, relative to the config file"),
-  delimiter: z.string().min(1).max(1).default(",").describe("one character, e.g. ',' or ';' or '\\t'"),
+  delimiter: z
+    .union([z.literal("auto"), z.string().length(1, 'one character, or "auto"')])
+    .default(",")
+    .describe("one character, e.g. ',' or ';' or '\\t'; or \"auto\": whichever of , ; tab | splits the header and the first rows alike"),
   encoding: z
     .string()
     .min(1)
     .default("utf8")
-    .describe("a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le"),
+    .describe(
+      "a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le; or \"auto\": a byte-order mark (UTF-8, UTF-16), else UTF-8, or windows-1252 when the file is not valid UTF-8",
+    ),
 });
 
 const googleSheetsSource = z.strictObject({

@@ -81,7 +81,11 @@ export interface SyncRow {
   sourceHash?: string;
 }
 
-/** A record that cannot be sent as it is, with everything a person needs to find and fix it. */
+/**
+ * One reason a record cannot be sent as it is, with everything a person needs to find and fix it.
+ * A record with several fields at fault has one Rejection per field, next to each other in the
+ * plan's list (which is in row order); `PlanCounts.rejected` and the reports' counts are of rows.
+ */
 export interface Rejection {
   key?: string;
   row: number;
@@ -184,6 +188,7 @@ export interface PlanCounts {
   link: number;
   unlink: number;
   unchanged: number;
+  /** Rows rejected, however many reasons each has. */
   rejected: number;
 }
 

@@ -152,7 +152,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     }
 
     // Read.
-    const ctx: ConnectorContext = { baseDir: loaded.baseDir, env: deps.env, wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))] };
+    const ctx: ConnectorContext = { baseDir: loaded.baseDir, env: deps.env, wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))], log: (message) => log.info(message) };
     const snapshot = await readSnapshot(sync.source, ctx);
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
     log.info({ rows: snapshot.rows.length }, "source read");

@@ -17,7 +17,16 @@ import { writeBackFor } from "./sources.js";
 export function writeBackEntries(snapshot: Snapshot, keyColumn: string, p: Plan, outcomes: readonly ActionOutcome[], state: readonly SyncRow[]): WriteBackEntry[] {
   const quoIds = new Map(state.map((r) => [r.key, r.quoId]));
   const problems = new Map<string, string>();
-  for (const r of p.rejected) if (r.key !== undefined && !problems.has(r.key)) problems.set(r.key, r.reason);
+  // The first row of a key speaks for it; all its reasons, as a row may have several fields at fault.
+  const rowOfKey = new Map<string, number>();
+  for (const r of p.rejected) {
+    if (r.key === undefined) continue;
+    const row = rowOfKey.get(r.key);
+    if (row === undefined) {
+      rowOfKey.set(r.key, r.row);
+      problems.set(r.key, r.reason);
+    } else if (row === r.row) problems.set(r.key, `${problems.get(r.key)}; ${r.reason}`);
+  }
   for (const o of outcomes) if (o.status === "failed") problems.set(o.action.key, `failed: ${o.error?.message ?? "unknown error"}`);
   const seen = new Set<string>();
   const out: WriteBackEntry[] = [];

@@ -22,11 +22,15 @@ export class CsvSyntaxError extends Error {
 }
 
 /**
- * The longest record accepted (csv-parse's `max_record_size`, roughly characters). No contact row
- * comes near it; the limit is there so that an unclosed quote in a large file fails early, naming its line, instead of
- * buffering the rest of the file as one cell.
+ * The longest record read (csv-parse's `max_record_size`: the cells before in characters, the cell
+ * being read in bytes). It bounds the memory a record can take when a '"' is never closed, which
+ * makes the rest of the file one cell; past it the read stops, naming the line the record starts on.
+ * It is far above any cell a contact needs (mapping rejects a mapped cell past `MAX_CELL_LENGTH`,
+ * src/plan/map-row.ts, and Excel holds at most 32,767 characters in a cell), so that a row with one
+ * oversized cell, such as a pasted document in a notes column, is read and rejected on its own
+ * rather than stopping the run.
  */
-export const MAX_RECORD_SIZE = 1_000_000;
+export const MAX_RECORD_SIZE = 8_000_000;
 
 /**
  * Line endings, given explicitly: left to itself csv-parse guesses one ending from the first line and

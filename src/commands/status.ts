@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
-import { COUNT_NAMES } from "../report/describe.js";
+import { COUNT_NAMES, rejectedRows } from "../report/describe.js";
 import { stateLocation } from "../run.js";
 import { holderGone } from "../state/lock.js";
 import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type StateStore } from "../state/store.js";
@@ -17,8 +17,13 @@ import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./comm
 
 /** Runs listed per sync unless `--runs` says otherwise. */
 const DEFAULT_RUNS = 10;
-/** Rejection reasons kept per run: enough to recognise the problem; the run's report has them all. */
-const REJECTIONS_PER_RUN = 3;
+/** Rejected rows shown per run: enough to recognise the problem; the run's report has them all. */
+const REJECTED_ROWS_PER_RUN = 3;
+/**
+ * Rejections read per run to find those rows: a row has one per field at fault, so a few per row.
+ * A row with more reasons than that shows the first ones.
+ */
+const REJECTIONS_READ_PER_RUN = REJECTED_ROWS_PER_RUN * 4;
 /** Runs looked back over to find the last success when it is older than the listed runs. */
 const SUCCESS_LOOKBACK = 500;
 
@@ -37,6 +42,7 @@ export interface StatusRun {
   /** Every count of the report (COUNT_NAMES, in that order), or null for a run that ended without a report. */
   counts: Record<string, number> | null;
   error: string | null;
+  /** The rejections of the run's first rejected rows (one per field at fault), in row order. */
   rejections: Rejection[];
 }
 
@@ -98,7 +104,7 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
         outcome: r.outcome,
         counts: allCounts(r.counts),
         error: r.error,
-        rejections: await store.runRejections(r.id, REJECTIONS_PER_RUN),
+        rejections: firstRows(await store.runRejections(r.id, REJECTIONS_READ_PER_RUN), REJECTED_ROWS_PER_RUN),
       });
     }
     out.push({
@@ -154,9 +160,11 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
       const n: string[] = [];
       if (r.error) n.push(`      ${r.outcome === "failed" ? "error" : "note"}: ${r.error.split("\n")[0]}`);
       if (i === 0 || (r.rejections.length && !s.runs.slice(0, i).some((x) => x.rejections.length))) {
-        for (const j of r.rejections) n.push(`      rejected row ${j.row}${j.key ? ` (key ${j.key})` : ""}: ${j.reason}`);
-        const more = (r.counts?.rejected ?? 0) - r.rejections.length;
-        if (r.rejections.length && more > 0) n.push(`      … and ${more} more rejected rows (see the run's report)`);
+        // A row with several fields at fault: its reasons on one line.
+        const groups = rejectedRows(r.rejections);
+        for (const g of groups) n.push(`      rejected row ${g[0]!.row}${g[0]!.key ? ` (key ${g[0]!.key})` : ""}: ${g.map((j) => j.reason).join("; ")}`);
+        const more = (r.counts?.rejected ?? 0) - groups.length;
+        if (groups.length && more > 0) n.push(`      … and ${more} more rejected rows (see the run's report)`);
       }
       notes.set(rows.length - 1, n);
     });
@@ -165,6 +173,11 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/** The rejections of the first `rows` rejected rows (a row's rejections are stored next to each other). */
+function firstRows(rejections: readonly Rejection[], rows: number): Rejection[] {
+  return rejectedRows(rejections).slice(0, rows).flat();
 }
 
 export async function statusCommand(opts: StatusOptions): Promise<number> {

@@ -171,7 +171,8 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
   }
   await shared.close();
   try {
-    emit(render(format, reports), opts.out);
+    // Cut to a screen only on one: a report piped or written to a file keeps every reason whole.
+    emit(render(format, reports, { terminal: !opts.out && Boolean(process.stdout.isTTY) }), opts.out);
   } catch (e) {
     status = Math.max(status, fail(e));
   }

@@ -1,9 +1,10 @@
 /**
  * The mapping stage of the planner: one source row → the normalised Quo contact fields, or the
- * reason it cannot be sent: names trimmed; phone numbers to E.164 with libphonenumber-js and
+ * reasons it cannot be sent: names trimmed; phone numbers to E.164 with libphonenumber-js and
  * `defaultCountry`; emails validated; blank optional fields left out. A row that cannot be sent as
- * it is — no first name (Quo requires it), an invalid phone or email — is rejected, never silently
- * trimmed: the report names key, row number, field, value and reason.
+ * it is — no first name (Quo requires it), an invalid phone or email, a cell past `MAX_CELL_LENGTH`
+ * — is rejected, never silently trimmed: the report names key, row number, and for every field at
+ * fault its value and reason, so that one pass over the sheet fixes them all.
  * Pure (docs/architecture.md, "Planning is pure"): no I/O, no clock.
  */
 
@@ -33,8 +34,22 @@ export interface MapOptions {
   multiSelectSeparator?: string;
 }
 
-/** The mapped fields, or the one rejection that stops the row (the first problem found). */
-export type MapResult = { ok: true; fields: ContactFields } | { ok: false; rejection: Rejection };
+/**
+ * The mapped fields, or every reason the row cannot be sent: one rejection per field at fault, in
+ * the order fields are mapped (first name, last name, company, role, phones, emails, custom fields),
+ * or the connector's one `problem` for a row it could not read as a whole.
+ */
+export type MapResult = { ok: true; fields: ContactFields } | { ok: false; rejections: Rejection[] };
+
+/**
+ * The longest cell mapping sends, in characters (UTF-16 code units). Quo documents no limit on a
+ * name, company, role or custom value (docs/quo-api.md); 10,000 is far past any real one (Excel
+ * holds 32,767 in a cell) and keeps a pasted document in a mapped column from becoming a contact.
+ */
+export const MAX_CELL_LENGTH = 10_000;
+
+/** How much of an oversized cell a rejection keeps as its `value`: enough to find the cell. */
+const OVERSIZED_VALUE_SHOWN = 100;
 
 /** Quo's phone number pattern (docs/quo-api.md: phone numbers are E.164). */
 const E164_RE = /^\+[1-9]\d{1,14}$/;
@@ -57,71 +72,86 @@ const DOMAIN_LABEL_RE = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?$
  * Cells are trimmed and a blank cell leaves its field out. First name, last name, company and role
  * also have inner runs of whitespace collapsed to one space. Phones become E.164 and emails get a
  * lower-case domain; `phoneNumbers` and `emails` are ordered by label, custom fields converted to
- * their Quo type. A row the connector flagged with `problem`, a blank first name, or any value
- * that cannot be sent as written gives a rejection naming key, row, field, value and column.
- * The result does not depend on the order of keys in the config. Never throws.
+ * their Quo type. A row the connector flagged with `problem` is rejected with that reason alone (its
+ * cells may not be where the header says). Otherwise every mapped field is judged — a blank first
+ * name, a cell longer than `MAX_CELL_LENGTH`, a value that cannot be sent as written — and each
+ * one at fault gives a rejection naming key, row, field, value and column; the row is rejected if
+ * any is. The result does not depend on the order of keys in the config. Never throws.
  */
 export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult {
-  if (row.problem) return { ok: false, rejection: { key, row: row.row, reason: row.problem } };
-  const reject = (field: string, value: string, reason: string): MapResult => ({
-    ok: false,
-    rejection: { key, row: row.row, field, value, reason: `${field}: ${reason}` },
-  });
+  if (row.problem) return { ok: false, rejections: [{ key, row: row.row, reason: row.problem }] };
+  const rejections: Rejection[] = [];
+  const reject = (field: string, value: string, reason: string): void => {
+    rejections.push({ key, row: row.row, field, value, reason: `${field}: ${reason}` });
+  };
   // Own cells only: a missing column named like an object member (`constructor`, `toString`)
   // would otherwise read that member instead of a blank cell.
   const cell = (column: string): string => (Object.hasOwn(row.values, column) ? (row.values[column] ?? "") : "").trim();
+  /** The trimmed cell, or undefined after rejecting it for its length. */
+  const sized = (field: string, column: string): string | undefined => {
+    const value = cell(column);
+    if (value.length <= MAX_CELL_LENGTH) return value;
+    reject(field, clipValue(value), `${value.length.toLocaleString("en-US")} characters, more than the ${MAX_CELL_LENGTH.toLocaleString("en-US")} a cell may hold (column '${column}')`);
+    return undefined;
+  };
   const f = opts.sync.fields;
 
-  const firstName = collapseSpaces(cell(f.firstName));
-  if (firstName === "") {
-    return reject("firstName", "", `first name is empty (column '${f.firstName}'); Quo requires one`);
+  const fields: ContactFields = { firstName: "", phoneNumbers: [], emails: [], customFields: {} };
+  const first = sized("firstName", f.firstName);
+  if (first !== undefined) {
+    fields.firstName = collapseSpaces(first);
+    if (fields.firstName === "") reject("firstName", "", `first name is empty (column '${f.firstName}'); Quo requires one`);
   }
-  const fields: ContactFields = { firstName, phoneNumbers: [], emails: [], customFields: {} };
   for (const name of ["lastName", "company", "role"] as const) {
     const column = f[name];
     if (column === undefined) continue;
-    const value = collapseSpaces(cell(column));
-    if (value !== "") fields[name] = value;
+    const value = sized(name, column);
+    if (value === undefined) continue;
+    const collapsed = collapseSpaces(value);
+    if (collapsed !== "") fields[name] = collapsed;
   }
 
   const country = opts.sync.defaultCountry;
   for (const label of sortedKeys(f.phoneNumbers)) {
     const column = f.phoneNumbers[label] as string;
-    const value = cell(column);
-    if (value === "") continue;
+    const field = `phoneNumbers.${label}`;
+    const value = sized(field, column);
+    if (!value) continue;
     const phone = normalisePhone(value, country);
-    if (!phone.ok) return reject(`phoneNumbers.${label}`, value, `'${value}' ${phone.reason} (column '${column}')`);
-    fields.phoneNumbers.push({ name: label, value: phone.value });
+    if (!phone.ok) reject(field, value, `'${value}' ${phone.reason} (column '${column}')`);
+    else fields.phoneNumbers.push({ name: label, value: phone.value });
   }
 
   for (const label of sortedKeys(f.emails)) {
     const column = f.emails[label] as string;
-    const value = cell(column);
-    if (value === "") continue;
+    const field = `emails.${label}`;
+    const value = sized(field, column);
+    if (!value) continue;
     const email = normaliseEmail(value);
-    if (!email.ok) {
-      return reject(`emails.${label}`, value, `'${value}' is not a valid email address (${email.reason}) (column '${column}')`);
-    }
-    fields.emails.push({ name: label, value: email.value });
+    if (!email.ok) reject(field, value, `'${value}' is not a valid email address (${email.reason}) (column '${column}')`);
+    else fields.emails.push({ name: label, value: email.value });
   }
 
   for (const cf of [...opts.customFields].sort((a, b) => compareCodeUnits(a.configName, b.configName))) {
-    const value = cell(cf.column);
-    if (value === "") continue;
+    const field = `customFields.${cf.configName}`;
+    const value = sized(field, cf.column);
+    if (!value) continue;
     const converted = convertCustomValue(value, cf.type, {
       defaultCountry: country,
       multiSelectSeparator: opts.multiSelectSeparator,
     });
-    if (!converted.ok) {
-      return reject(
-        `customFields.${cf.configName}`,
-        value,
-        `'${value}' is not a ${cf.type} (${converted.reason}) (column '${cf.column}')`,
-      );
-    }
-    fields.customFields[cf.key] = converted.value;
+    if (!converted.ok) reject(field, value, `'${value}' is not a ${cf.type} (${converted.reason}) (column '${cf.column}')`);
+    else fields.customFields[cf.key] = converted.value;
   }
-  return { ok: true, fields };
+  return rejections.length ? { ok: false, rejections } : { ok: true, fields };
+}
+
+/** The start of an oversized cell, as a rejection keeps it: never half of a surrogate pair. */
+function clipValue(value: string): string {
+  let end = OVERSIZED_VALUE_SHOWN;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${value.slice(0, end)}…`;
 }
 
 type Normalised = { ok: true; value: string } | { ok: false; reason: string };

@@ -115,7 +115,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     }
     const mapped = mapRow(row, key, { sync, customFields: opts.customFields, ...(sync.multiSelectSeparator ? { multiSelectSeparator: sync.multiSelectSeparator } : {}) });
     if (!mapped.ok) {
-      rejected.push(mapped.rejection);
+      rejected.push(...mapped.rejections);
       continue;
     }
     const fields = mapped.fields;
@@ -186,6 +186,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     }
   }
   actions.push(...deletes, ...unlinks);
+  // Stable: a row's rejections stay together, in the order mapping found them.
   rejected.sort((a, b) => a.row - b.row);
 
   const count = (kind: Action["action"]) => actions.filter((a) => a.action === kind).length;
@@ -196,7 +197,8 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     rejected,
     guards,
     ...(opts.observed ? { drift: drifts } : {}),
-    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: rejected.length },
+    // Rows, not rejections: a row with several fields at fault has one rejection per field.
+    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size },
   };
 }
 

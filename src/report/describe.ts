@@ -3,7 +3,7 @@
  * say the same thing in the same words and cannot drift apart.
  */
 import type { ErrorInfo } from "../model.js";
-import type { Drift, FieldChange } from "../model.js";
+import type { Drift, FieldChange, Rejection } from "../model.js";
 import type { ReportChange, SyncReport } from "./report.js";
 
 /**
@@ -47,6 +47,21 @@ export function showValue(v: unknown): string {
   if (Array.isArray(v)) return v.map(showValue).join("; ");
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
+}
+
+/**
+ * Rejections grouped by source row: a row with several fields at fault has one rejection per field,
+ * next to each other (the plan lists them in row order). Renderers show a group as one rejected
+ * row, and count groups, as the counts do.
+ */
+export function rejectedRows(rejected: readonly Rejection[]): Rejection[][] {
+  const rows: Rejection[][] = [];
+  for (const j of rejected) {
+    const last = rows[rows.length - 1];
+    if (last && last[0]!.row === j.row && last[0]!.key === j.key) last.push(j);
+    else rows.push([j]);
+  }
+  return rows;
 }
 
 /** The filter kind of a change: a change Quo refused is listed as "failed", whatever its action. */

@@ -6,7 +6,7 @@
  * at most ROW_CAP rows at a time, so a 100,000-row plan stays responsive.
  */
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, ENTRY_KINDS, actionLabel, changeFieldLines, describeChange, describeDrift, describeError, fieldLines, headline, kindOf, modeOf, runFacts, type EntryKind } from "./describe.js";
+import { COUNT_NAMES, ENTRY_KINDS, actionLabel, changeFieldLines, describeChange, describeDrift, describeError, fieldLines, headline, kindOf, modeOf, rejectedRows, runFacts, type EntryKind } from "./describe.js";
 
 /** How many matching rows the page draws; the rest are counted and reached by searching. */
 export const ROW_CAP = 500;
@@ -35,7 +35,7 @@ export interface HtmlEntry {
   key: string;
   row?: number;
   quoId?: string;
-  /** Quo's refusal, a rejection's reason, or what happened in the Quo app. */
+  /** Quo's refusal, a rejected row's reasons (one per line), or what happened in the Quo app. */
   message?: string;
   /** How a link found its contact ("matched by phone +14155550100"), or what an unlink leaves. */
   detail?: string;
@@ -76,9 +76,11 @@ export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
       if (c.note) e.note = c.note;
       (e.kind === "failed" ? failed : changes).push(e);
     }
-    for (const j of r.rejected) {
-      const e: HtmlEntry = { sync: r.sync, kind: "rejected", action: "rejected", label: "rejected", key: j.key ?? "", row: j.row, message: j.reason, fields: [] };
-      if (j.field !== undefined || j.value !== undefined) e.fields.push([j.field ?? "", "", j.value ?? ""]);
+    // One entry per source row: its reasons one per line, and the value of each field at fault.
+    for (const group of rejectedRows(r.rejected)) {
+      const first = group[0]!;
+      const e: HtmlEntry = { sync: r.sync, kind: "rejected", action: "rejected", label: "rejected", key: first.key ?? "", row: first.row, message: group.map((j) => j.reason).join("\n"), fields: [] };
+      for (const j of group) if (j.field !== undefined || j.value !== undefined) e.fields.push([j.field ?? "", "", j.value ?? ""]);
       rejected.push(e);
     }
     for (const d of r.drift ?? []) {
@@ -189,6 +191,7 @@ td.key{font-family:ui-monospace,monospace;white-space:nowrap}
 .kind-create{color:var(--create)}.kind-update{color:var(--update)}.kind-delete{color:var(--delete)}.kind-link{color:var(--link)}.kind-unlink{color:var(--unlink)}
 .kind-failed{color:var(--failed)}.kind-rejected{color:var(--rejected)}.kind-drift{color:var(--drift)}
 .message,.detail{margin-bottom:.2rem}
+.row-rejected .message{white-space:pre-line}
 .row-failed .message{color:var(--failed)}
 .field{color:#59636e}
 del{color:var(--delete)}ins{color:var(--create);text-decoration:none}

@@ -2,8 +2,9 @@
  * The markdown report, for a pull request or a ticket: everything the table shows, never cut.
  * GitHub-flavoured tables, one row per change, fields separated by `<br>` inside the cell.
  */
+import type { Rejection } from "../model.js";
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, modeOf, runFacts } from "./describe.js";
+import { COUNT_NAMES, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, modeOf, rejectedRows, runFacts } from "./describe.js";
 
 /** Any character escapeMarkdown changes. */
 const NEEDS_ESCAPE = /[&<>\\`*_[\]|~#\r\n\u2028\u2029]/;
@@ -58,9 +59,13 @@ function changesTable(r: SyncReport): string[] {
   return out;
 }
 
+/** One table row per rejected source row; a row with several fields at fault lists them line by line in each cell. */
 function rejectedTable(r: SyncReport): string[] {
   const out = tableHead(["row", "key", "field", "value", "reason"], ["r", "l", "l", "l", "l"]);
-  for (const j of r.rejected) out.push(row([String(j.row), escapeMarkdown(j.key ?? ""), escapeMarkdown(j.field ?? ""), escapeMarkdown(j.value ?? ""), escapeMarkdown(j.reason)]));
+  for (const group of rejectedRows(r.rejected)) {
+    const lines = (pick: (j: Rejection) => string) => group.map((j) => escapeMarkdown(pick(j))).join(CELL_BREAK);
+    out.push(row([String(group[0]!.row), escapeMarkdown(group[0]!.key ?? ""), lines((j) => j.field ?? ""), lines((j) => j.value ?? ""), lines((j) => j.reason)]));
+  }
   return out;
 }
 
@@ -85,7 +90,7 @@ export function renderMarkdown(reports: readonly SyncReport[]): string {
     const facts = runFacts(r);
     if (facts.length) out.push(...facts.map((f) => `- ${escapeMarkdown(f)}`), "");
     if (r.changes.length) out.push(`### ${changesTitle(r)} (${r.changes.length})`, "", ...changesTable(r), "");
-    if (r.rejected.length) out.push(`### Rejected rows, not sent (${r.rejected.length})`, "", ...rejectedTable(r), "");
+    if (r.rejected.length) out.push(`### Rejected rows, not sent (${rejectedRows(r.rejected).length})`, "", ...rejectedTable(r), "");
     if (r.drift?.length) out.push(`### Changed in the Quo app since the last sync (${r.drift.length})`, "", ...driftTable(r), "");
   }
   return out.join("\n");

@@ -1,16 +1,22 @@
 /**
  * The terminal report: a summary of every sync first, then per sync at most TABLE_LIMIT changes,
  * rejected rows and drifted contacts, each change field by field. A long list is cut with a count
- * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful.
+ * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful. On a terminal,
+ * a long cell is cut too, to keep lines within a screen; anywhere else (a pipe, a file, `--out`)
+ * every cell is printed whole and a line is as long as its longest cell, since a reason cut short
+ * cannot be read anywhere else and a file has no screen width to keep to.
  */
 import type { SyncReport } from "./report.js";
-import { actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, kindOf, runFacts } from "./describe.js";
+import { actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, kindOf, rejectedRows, runFacts } from "./describe.js";
 import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 
 /** How many changes, rejected rows and drifted contacts (each) the table lists per sync. */
 export const TABLE_LIMIT = 50;
 
-/** Widest a cell may be before it is cut with "…", by column kind; keeps a line under ~200 columns. */
+/**
+ * Widest a cell may be on a terminal before it is cut with "…", by column kind; keeps a line under
+ * ~200 columns.
+ */
 const WIDTH = { action: 18, key: 24, quoId: 26, field: 28, value: 60, row: 7, reason: 80 } as const;
 
 /** Between columns. */
@@ -29,9 +35,18 @@ function clean(s: string): string {
   return s.replace(UNSAFE_CHARS, " ");
 }
 
-/** Lays out rows under a header, each column as wide as its widest (clipped) cell, in terminal columns. */
-function grid(head: readonly string[], maxWidths: readonly number[], rows: readonly (readonly string[])[]): string[] {
-  const cells = rows.map((r) => r.map((c, i) => clipToWidth(clean(c), maxWidths[i] ?? WIDTH.value)));
+/** How the table is laid out. */
+export interface TableOptions {
+  /** The table is for a terminal: long cells are cut to `WIDTH`. Otherwise nothing is cut. */
+  terminal?: boolean;
+}
+
+/**
+ * Lays out rows under a header, each column as wide as its widest cell in terminal columns; on a
+ * terminal, cells are clipped to `maxWidths` first.
+ */
+function grid(head: readonly string[], maxWidths: readonly number[], rows: readonly (readonly string[])[], opts: TableOptions): string[] {
+  const cells = rows.map((r) => r.map((c, i) => (opts.terminal ? clipToWidth(clean(c), maxWidths[i] ?? WIDTH.value) : clean(c))));
   const widths = head.map((h, i) => Math.max(textWidth(h), ...cells.map((r) => textWidth(r[i] ?? ""))));
   const line = (r: readonly string[]) => r.map((c, i) => padToWidth(c, widths[i] ?? 0)).join(GAP).trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
@@ -62,20 +77,22 @@ function changeRows(r: SyncReport): string[][] {
   return rows;
 }
 
-function section(r: SyncReport): string[] {
+function section(r: SyncReport, opts: TableOptions): string[] {
   const out: string[] = [];
   if (r.changes.length) {
     const shown = Math.min(r.changes.length, TABLE_LIMIT);
     out.push("", `${r.sync}: ${changesTitle(r).toLowerCase()} (${shown === r.changes.length ? `all ${shown}` : `${shown} of ${r.changes.length}`})`);
-    out.push(...indent(grid(["action", "key", "quo id", "field", "value (before → after)"], [WIDTH.action, WIDTH.key, WIDTH.quoId, WIDTH.field, WIDTH.value], changeRows(r))));
+    out.push(...indent(grid(["action", "key", "quo id", "field", "value (before → after)"], [WIDTH.action, WIDTH.key, WIDTH.quoId, WIDTH.field, WIDTH.value], changeRows(r), opts)));
     out.push(...cutNote(shown, r.changes.length, "changes"));
   }
   if (r.rejected.length) {
-    const shown = r.rejected.slice(0, TABLE_LIMIT);
-    out.push("", `${r.sync}: rejected rows, not sent (${shown.length === r.rejected.length ? `all ${shown.length}` : `${shown.length} of ${r.rejected.length}`})`);
-    const rows = shown.map((j) => [String(j.row), j.key ?? "", j.field ?? "", j.value ?? "", j.reason]);
-    out.push(...indent(grid(["row", "key", "field", "value", "reason"], [WIDTH.row, WIDTH.key, WIDTH.field, WIDTH.field, WIDTH.reason], rows)));
-    out.push(...cutNote(shown.length, r.rejected.length, "rejected rows"));
+    const all = rejectedRows(r.rejected);
+    const shown = all.slice(0, TABLE_LIMIT);
+    out.push("", `${r.sync}: rejected rows, not sent (${shown.length === all.length ? `all ${shown.length}` : `${shown.length} of ${all.length}`})`);
+    // A row with several fields at fault: one line per field, the row and key on the first.
+    const rows = shown.flatMap((group) => group.map((j, i) => [i === 0 ? String(j.row) : "", i === 0 ? (j.key ?? "") : "", j.field ?? "", j.value ?? "", j.reason]));
+    out.push(...indent(grid(["row", "key", "field", "value", "reason"], [WIDTH.row, WIDTH.key, WIDTH.field, WIDTH.field, WIDTH.reason], rows, opts)));
+    out.push(...cutNote(shown.length, all.length, "rejected rows"));
   }
   if (r.drift?.length) {
     const shown = r.drift.slice(0, TABLE_LIMIT);
@@ -86,24 +103,25 @@ function section(r: SyncReport): string[] {
       rows.push([d.key, d.quoId, describeDrift(d), ...(lines[0] ?? ["", ""])]);
       for (const [field, value] of lines.slice(1)) rows.push(["", "", "", field, value]);
     }
-    out.push(...indent(grid(["key", "quo id", "what happened", "field", "last sent → now in Quo"], [WIDTH.key, WIDTH.quoId, WIDTH.reason, WIDTH.field, WIDTH.value], rows)));
+    out.push(...indent(grid(["key", "quo id", "what happened", "field", "last sent → now in Quo"], [WIDTH.key, WIDTH.quoId, WIDTH.reason, WIDTH.field, WIDTH.value], rows, opts)));
     out.push(...cutNote(shown.length, r.drift.length, "drifted contacts"));
   }
   return out;
 }
 
 /**
- * The terminal table: one headline per sync with its guards (REFUSED or note) and run facts, then
- * each sync's changes, rejected rows and drift. Plain text, no colours: the output may be a file.
+ * The table: one headline per sync with its guards (REFUSED or note) and run facts, then each
+ * sync's changes, rejected rows and drift. Plain text, no colours: the output may be a file. Cells
+ * are cut to fit a screen only with `opts.terminal`.
  */
-export function renderTable(reports: readonly SyncReport[]): string {
+export function renderTable(reports: readonly SyncReport[], opts: TableOptions = {}): string {
   const out: string[] = [];
   for (const r of reports) {
     out.push(clean(headline(r)));
     for (const g of r.guards) out.push(`  ${g.refused ? "REFUSED" : "note"}: ${clean(g.message)}`);
     for (const f of runFacts(r)) out.push(`  ${clean(f)}`);
   }
-  for (const r of reports) out.push(...section(r));
+  for (const r of reports) out.push(...section(r, opts));
   out.push("");
   return out.join("\n");
 }

@@ -107,7 +107,7 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
  * retries. An unlink sends nothing to Quo, so it counts once the state has forgotten the contact.
  */
 export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], interrupted: boolean): SyncReport {
-  const counts: ReportCounts = { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.rejected.length, failed: 0 };
+  const counts: ReportCounts = { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0 };
   const byAction = new Map(outcomes.map((o) => [o.action, o]));
   const changes: ReportChange[] = [];
   for (const a of plan.actions) {

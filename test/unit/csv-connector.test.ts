@@ -5,11 +5,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import iconv from "iconv-lite";
 import { afterAll, describe, expect, it } from "vitest";
 import { csvConnector } from "../../connectors/csv/index.js";
 import { MAX_RECORD_SIZE } from "../../connectors/csv/parse-csv-records.js";
-import type { CsvSourceConfig } from "../../src/config.js";
+import { sourceSchema, type CsvSourceConfig } from "../../src/config.js";
 import { SourceError } from "../../src/errors.js";
 import type { SourceRow } from "../../src/model.js";
 import type { ConnectorContext, SourceItem } from "../../connectors/types.js";
@@ -60,13 +61,48 @@ async function sourceErrorOf(reading: Promise<unknown>): Promise<string> {
   return (error as SourceError).message;
 }
 
-/** The message of the `SourceError` that reading `content` throws. */
+/**
+ * `message` with `dir` left out. Messages name the file's resolved path, which differs from case to
+ * case; the cases compare the rest ("files, encodings and delimiters" checks the path itself).
+ */
+function relativeTo(dir: string, message: string): string {
+  return message.replaceAll(dir + path.sep, "");
+}
+
+/** The message of the `SourceError` that reading `content` throws, relative to the file's directory. */
 async function readError(content: string | Buffer, options: Partial<CsvSourceConfig> = {}): Promise<string> {
   const { ctx, file } = writeCsv(content);
-  return sourceErrorOf(readItems(csvConfig(file, options), ctx));
+  return relativeTo(ctx.baseDir, await sourceErrorOf(readItems(csvConfig(file, options), ctx)));
 }
 
 const utf16le = (text: string, bom: boolean) => iconv.encode(text, "utf16le", { addBOM: bom });
+const utf16be = (text: string, bom: boolean) => iconv.encode(text, "utf16be", { addBOM: bom });
+const cp1252 = (text: string) => iconv.encode(text, "windows-1252");
+
+/** Exact bytes: text as latin1 (so "\xe9" is the one byte 0xE9), or byte values. */
+const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))));
+
+/** ASCII rows enough to push what follows past the connector's first look (64 KiB) into the stream. */
+const PAST_THE_HEAD = Array.from({ length: 4_000 }, (_, i) => `${i},Person ${i},person${i}@example.com\n`).join("");
+
+/** A zip file's first local header (PKWARE APPNOTE 4.3.7) naming `entry`, then `data`: how a workbook starts. */
+function zipStart(entry: string, data = ""): Buffer {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(entry.length, 26);
+  return Buffer.concat([header, Buffer.from(entry, "latin1"), Buffer.from(data, "latin1"), Buffer.from("SECRET-CELL\x00\x01", "latin1")]);
+}
+
+/** Reads `content` with `options`, and what the connector logged (relative to the file's directory). */
+async function readLogged(content: string | Buffer, options: Partial<CsvSourceConfig> = {}): Promise<{ columns: string[]; rows: SourceRow[]; logs: string[] }> {
+  const { ctx, file } = writeCsv(content);
+  const logs: string[] = [];
+  const items = await readItems(csvConfig(file, options), { ...ctx, log: (m) => logs.push(relativeTo(ctx.baseDir, m)) });
+  const [header, ...rest] = items;
+  if (header?.type !== "header") throw new Error(`first item is not a header: ${JSON.stringify(header)}`);
+  return { columns: header.columns, rows: rest.flatMap((item) => (item.type === "row" ? [item.row] : [])), logs };
+}
 
 describe("csv connector: dialects and encodings", () => {
   const cases: { name: string; content: string | Buffer; options?: Partial<CsvSourceConfig>; columns: string[]; rows: SourceRow[] }[] = [
@@ -375,7 +411,7 @@ describe("csv connector: unparseable files", () => {
     // Padding so that what follows the quote outgrows the record limit before the file ends.
     const big = content + `${"x".repeat(100)}\n`.repeat(Math.ceil(MAX_RECORD_SIZE / 100));
     expect(await readError(big)).toBe(
-      `contacts.csv, line 12: the record starting here runs past 1,000,000 characters; a '"' probably opens a quoted cell that is never closed (write a '"' inside a quoted cell as '""')`,
+      `contacts.csv, line 12: the record starting here runs past 8,000,000 characters; a '"' probably opens a quoted cell that is never closed (write a '"' inside a quoted cell as '""')`,
     );
   });
 
@@ -385,7 +421,7 @@ describe("csv connector: unparseable files", () => {
     const reading = (async () => {
       for await (const item of csvConnector.read(csvConfig(file), ctx)) seen.push(item);
     })();
-    expect(await sourceErrorOf(reading)).toBe(
+    expect(relativeTo(ctx.baseDir, await sourceErrorOf(reading))).toBe(
       `contacts.csv, line 3: a '"' opens a quoted cell that is never closed (write a '"' inside a quoted cell as '""')`,
     );
     expect(seen.length).toBeLessThanOrEqual(2);
@@ -413,20 +449,326 @@ describe("csv connector: files, encodings and delimiters", () => {
   });
 
   it.each([
-    { name: "a missing file", file: "missing.csv", message: "cannot read missing.csv: no such file" },
-    { name: "a file under a missing directory", file: "nowhere/contacts.csv", message: "cannot read nowhere/contacts.csv: no such file" },
-    { name: "a directory", file: ".", message: "cannot read .: it is a directory" },
-  ])("names the path as configured for $name", async ({ file, message }) => {
+    { name: "a missing file", file: "missing.csv", message: "no such file" },
+    { name: "a file under a missing directory", file: "nowhere/contacts.csv", message: "no such file" },
+    { name: "a file up and across", file: "../elsewhere/contacts.csv", message: "no such file" },
+    { name: "a directory", file: ".", message: "it is a directory" },
+  ])("names the path resolved against the config's directory for $name", async ({ file, message }) => {
     const { ctx } = writeCsv("id\n1\n");
-    expect(await sourceErrorOf(readItems(csvConfig(file), ctx))).toBe(message);
+    expect(await sourceErrorOf(readItems(csvConfig(file), ctx))).toBe(`cannot read ${path.resolve(ctx.baseDir, file)}: ${message}`);
+  });
+
+  it("names the resolved path in an error about the file's content, too", async () => {
+    const { ctx, file } = writeCsv("id,id\n");
+    expect(await sourceErrorOf(readItems(csvConfig(`./${file}`), ctx))).toBe(`${path.join(ctx.baseDir, file)}, line 1: column 2 of the header, 'id', repeats column 1`);
   });
 
   it.each([
-    { name: "an unknown encoding", options: { encoding: "klingon" }, message: "cannot read missing.csv: unknown encoding 'klingon' (use utf8, latin1, windows-1252, utf16le or another encoding iconv-lite knows)" },
-    { name: "a binary-to-text codec", options: { encoding: "base64" }, message: "cannot read missing.csv: unknown encoding 'base64' (use utf8, latin1, windows-1252, utf16le or another encoding iconv-lite knows)" },
+    { name: "an unknown encoding", options: { encoding: "klingon" }, message: `cannot read missing.csv: unknown encoding 'klingon' (use utf8, latin1, windows-1252, utf16le, "auto" or another encoding iconv-lite knows)` },
+    { name: "a binary-to-text codec", options: { encoding: "base64" }, message: `cannot read missing.csv: unknown encoding 'base64' (use utf8, latin1, windows-1252, utf16le, "auto" or another encoding iconv-lite knows)` },
     { name: "a quote as the delimiter", options: { delimiter: '"' }, message: `cannot read missing.csv: "\\"" cannot be the delimiter` },
   ])("rejects $name before looking for the file", async ({ options, message }) => {
-    expect(await sourceErrorOf(readItems(csvConfig("missing.csv", options), { baseDir: root, env: {}, wanted: [] }))).toBe(message);
+    expect(relativeTo(root, await sourceErrorOf(readItems(csvConfig("missing.csv", options), { baseDir: root, env: {}, wanted: [] })))).toBe(message);
+  });
+});
+
+describe("csv connector: files that are not text", () => {
+  const EXPORT = "export the sheet as CSV (in Excel: File > Save As > CSV UTF-8; in Google Sheets: File > Download > CSV)";
+  it.each([
+    { name: "an .xlsx workbook", content: zipStart("[Content_Types].xml", "<?xml"), message: `cannot read contacts.csv: not a text file; it looks like an Excel workbook (.xlsx): ${EXPORT}` },
+    { name: "an .xlsx workbook whose first entry is under xl/", content: zipStart("xl/workbook.xml"), message: `cannot read contacts.csv: not a text file; it looks like an Excel workbook (.xlsx): ${EXPORT}` },
+    {
+      name: "an .ods spreadsheet",
+      content: zipStart("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+      message: "cannot read contacts.csv: not a text file; it looks like an OpenDocument spreadsheet (.ods): export the sheet as CSV (in LibreOffice: File > Save As > Text CSV)",
+    },
+    { name: "another zip archive", content: zipStart("contacts.csv", "id,name"), message: "cannot read contacts.csv: not a text file; it looks like a zip archive (an .xlsx workbook?): export it as CSV, or unzip it and point source.path at the CSV inside" },
+    { name: "a gzipped CSV", content: gzipSync(Buffer.from("id,name\n1,SECRET-CELL\n")), message: "cannot read contacts.csv: not a text file; it looks like a gzip-compressed file: decompress it (gunzip) and point source.path at the CSV" },
+    { name: "an .xls workbook", content: bytes([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], "SECRET-CELL"), message: `cannot read contacts.csv: not a text file; it looks like an Excel 97-2003 workbook (.xls) or another Office document: ${EXPORT}` },
+    { name: "a PDF", content: bytes("%PDF-1.7\n%SECRET-CELL\n", [0xe2, 0xe3, 0xcf, 0xd3]), message: "cannot read contacts.csv: not a text file; it looks like a PDF document: export the data as CSV where the PDF came from" },
+    { name: "a PNG image", content: bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13], "IHDR SECRET-CELL"), message: "cannot read contacts.csv: not a text file; it looks like a PNG image: point source.path at the CSV file" },
+    { name: "a JPEG image", content: bytes([0xff, 0xd8, 0xff, 0xe0], "JFIF SECRET-CELL"), message: "cannot read contacts.csv: not a text file; it looks like a JPEG image: point source.path at the CSV file" },
+    { name: "the state database", content: bytes("SQLite format 3", [0], "SECRET-CELL"), message: "cannot read contacts.csv: not a text file; it looks like an SQLite database (the state file?): point source.path at the CSV file" },
+    { name: "text with zero bytes in it", content: bytes("id,name\n1,SECRET-CELL", [0, 0, 7, 0], "\n"), message: "cannot read contacts.csv: not a text file; it holds zero (NUL) bytes, which text does not: export the data as CSV" },
+    {
+      name: "UTF-16LE without a byte-order mark",
+      content: utf16le("id,name\n1,SECRET-CELL\n", false),
+      message: `cannot read contacts.csv: it looks like UTF-16LE text without a byte-order mark (every other byte is zero): set "encoding": "utf16le" in the source (or "auto")`,
+    },
+    {
+      name: "UTF-16BE without a byte-order mark",
+      content: utf16be("id,name\n1,SECRET-CELL\n", false),
+      message: `cannot read contacts.csv: it looks like UTF-16BE text without a byte-order mark (every other byte is zero): set "encoding": "utf16be" in the source (or "auto")`,
+    },
+  ])("$name: says what it looks like and never prints its bytes", async ({ content, message }) => {
+    for (const encoding of ["utf8", "windows-1252", "auto"]) {
+      if (encoding === "auto" && message.includes("UTF-16")) continue;
+      const error = await readError(content, { encoding });
+      expect(error).toBe(message);
+      expect(error).not.toContain("SECRET");
+      expect(error).not.toMatch(/[\u0000-\u0008\u000e-\u001f\ufffd]/);
+    }
+    const { ctx, file } = writeCsv(content);
+    const checked = await csvConnector.check(csvConfig(file), ctx);
+    expect(checked.ok ? "" : relativeTo(ctx.baseDir, checked.message)).toBe(message);
+  });
+
+  it.each([
+    { name: "UTF-16 configured, whose every other byte is zero", content: utf16le("id\tname\n1\tAnn\n", true), options: { encoding: "utf16le", delimiter: "\t" } },
+    { name: "a file delimited by NUL", content: bytes("id", [0], "name\n1", [0], "Ann\n"), options: { delimiter: "\u0000" } },
+    { name: "a file that starts with 'BZh' as text does", content: "BZh,name\n1,Ann\n", options: {} },
+  ])("reads $name", async ({ content, options }) => {
+    expect((await readCsv(content, options)).rows).toEqual([{ row: 2, values: expect.objectContaining({ name: "Ann" }) as Record<string, string> }]);
+  });
+});
+
+describe("csv connector: bytes that are not valid in the encoding", () => {
+  const TO_1252 = `the file looks like windows-1252: set "encoding": "windows-1252" in the source (or "auto")`;
+  const SAVED_IN = `set "encoding" in the source to the encoding the file was saved in ("auto" reads UTF-8, UTF-16 and windows-1252)`;
+  it.each([
+    {
+      name: "a Windows-1252 export read as UTF-8",
+      content: cp1252("id,First Name\n1,Ann\n2,José\n"),
+      options: {},
+      message: `contacts.csv, line 3, column 6: byte 0xE9 is not valid UTF-8; ${TO_1252}`,
+    },
+    {
+      name: "curly quotes from Word, read as UTF-8",
+      content: cp1252("id,note\n1,“hi”\n"),
+      options: { encoding: "UTF-8" },
+      message: `contacts.csv, line 2, column 3: byte 0x93 is not valid UTF-8; ${TO_1252}`,
+    },
+    {
+      name: "a Latin-1 export read as UTF-8, after a multi-line cell in a CRLF file",
+      content: bytes('id,note\r\n1,"a\r\nb"\r\n2,Zo', [0xeb], "\r\n"),
+      options: {},
+      message: `contacts.csv, line 4, column 5: byte 0xEB is not valid UTF-8; ${TO_1252}`,
+    },
+    {
+      name: "a bad byte after valid UTF-8 on the same line: the column counts characters, and no code page is guessed",
+      content: Buffer.concat([Buffer.from("id,name\n1,Zoë 山田 "), bytes([0xe9], "\n")]),
+      options: {},
+      message: `contacts.csv, line 2, column 10: byte 0xE9 is not valid UTF-8; ${SAVED_IN}`,
+    },
+    {
+      name: "a bad byte far into the file, found while streaming",
+      content: Buffer.concat([Buffer.from(`id,name,email\n${PAST_THE_HEAD}`), cp1252("9999,Renée,r@example.com\n")]),
+      options: {},
+      message: `contacts.csv, line 4002, column 9: byte 0xE9 is not valid UTF-8; ${TO_1252}`,
+    },
+    {
+      name: "a Cyrillic code page read as UTF-8: not taken for Windows-1252",
+      content: iconv.encode("id,Имя\n1,Иван Петров\n", "windows-1251"),
+      options: {},
+      message: `contacts.csv, line 1, column 4: byte 0xC8 is not valid UTF-8; ${SAVED_IN}`,
+    },
+    {
+      name: "UTF-8 cut short in the middle of its last character",
+      content: bytes("id,name\n1,Zo", [0xc3]),
+      options: {},
+      message: `contacts.csv, line 2, column 5: the file ends inside a UTF-8 character (byte 0xC3); ${SAVED_IN}`,
+    },
+    {
+      name: "a byte windows-1252 does not define",
+      content: bytes("id,name\n1,A", [0x81], "\n"),
+      options: { encoding: "windows-1252" },
+      message: `contacts.csv, line 2, column 4: bytes that are not valid windows-1252; ${SAVED_IN}`,
+    },
+    {
+      name: "an unpaired surrogate in UTF-16",
+      content: Buffer.concat([utf16le("id,name\n1,A", true), Buffer.from([0x3d, 0xd8]), utf16le("B\n", false)]),
+      options: { encoding: "utf16le" },
+      message: `contacts.csv, line 2, column 4: an unpaired surrogate (0xD83D) is not valid utf16le; ${SAVED_IN}`,
+    },
+    {
+      name: "UTF-16 with an odd number of bytes",
+      content: Buffer.concat([utf16le("id,name\n1,Ann\n", true), Buffer.from([0x41])]),
+      options: { encoding: "utf16le" },
+      message: `contacts.csv, line 3, column 1: the file ends in the middle of a UTF-16 character (it has an odd number of bytes); ${SAVED_IN}`,
+    },
+    {
+      name: "a UTF-16LE file (byte-order mark) read as UTF-8",
+      content: utf16le("id,name\n1,Ann\n", true),
+      options: {},
+      message: `contacts.csv, line 1: the file starts with a UTF-16LE byte-order mark, so it is UTF-16LE, not utf8: set "encoding": "utf16le" in the source (or "auto")`,
+    },
+    {
+      name: "a UTF-16BE file read as UTF-16LE",
+      content: utf16be("id,name\n1,Ann\n", true),
+      options: { encoding: "utf16le" },
+      message: `contacts.csv, line 1: the file starts with a UTF-16BE byte-order mark, so it is UTF-16BE, not utf16le: set "encoding": "utf16be" in the source (or "auto")`,
+    },
+    {
+      name: "a UTF-8 file (byte-order mark) read as Latin-1",
+      content: "\ufeffid,name\n1,Zoë\n",
+      options: { encoding: "latin1" },
+      message: `contacts.csv, line 1: the file starts with a UTF-8 byte-order mark, so it is UTF-8, not latin1: set "encoding": "utf8" in the source (or "auto")`,
+    },
+    {
+      name: '"auto": UTF-8 at first, then a Windows-1252 byte',
+      content: Buffer.concat([Buffer.from("id,name,email\n1,Zoë,z@example.com\n"), Buffer.from(PAST_THE_HEAD), cp1252("9999,Renée,r@example.com\n")]),
+      options: { encoding: "auto" },
+      message: `contacts.csv, line 4003, column 9: byte 0xE9 is not valid UTF-8; "auto" read the lines before it as UTF-8, so the file mixes encodings: save it again as UTF-8, or set "encoding" in the source to the encoding the file was saved in`,
+    },
+    {
+      name: '"auto": neither UTF-8 nor Windows-1252',
+      content: bytes("id,name\n1,Ren", [0xe9], "e\n2,A", [0x81], "\n"),
+      options: { encoding: "auto" },
+      message: `contacts.csv, line 3, column 4: byte 0x81 is not a windows-1252 character; the file is not valid UTF-8 either, so "auto" cannot tell its encoding: set "encoding" in the source to the encoding the file was saved in`,
+    },
+  ])("$name", async ({ content, options, message }) => {
+    expect(await readError(content, options)).toBe(message);
+  });
+
+  it("stops before the header when the bad byte is among the first, so check reports it too", async () => {
+    const { ctx, file } = writeCsv(cp1252("id,Prénom\n1,Ann\n"));
+    const seen: SourceItem[] = [];
+    const reading = (async () => {
+      for await (const item of csvConnector.read(csvConfig(file), ctx)) seen.push(item);
+    })();
+    expect(relativeTo(ctx.baseDir, await sourceErrorOf(reading))).toBe(`contacts.csv, line 1, column 6: byte 0xE9 is not valid UTF-8; ${TO_1252}`);
+    expect(seen).toEqual([]);
+    const checked = await csvConnector.check(csvConfig(file), ctx);
+    expect(checked.ok ? "" : relativeTo(ctx.baseDir, checked.message)).toBe(`contacts.csv, line 1, column 6: byte 0xE9 is not valid UTF-8; ${TO_1252}`);
+  });
+
+  it("reads a UTF-8 character split between two chunks of the stream", async () => {
+    // "é" is two bytes; the padding puts the chunk boundary (64 KiB) between them.
+    const before = `id,name\n1,${"x".repeat(64 * 1024 - "id,name\n1,".length - 1)}`;
+    const { rows } = await readCsv(`${before}é\n2,Zoë\n`);
+    expect(rows.map((r) => r.values.name!.slice(-1))).toEqual(["é", "ë"]);
+  });
+});
+
+describe('csv connector: encoding "auto"', () => {
+  const people = "id,name\n1,José\n2,Zoë “Z”\n";
+  const expected = [
+    { row: 2, values: { id: "1", name: "José" } },
+    { row: 3, values: { id: "2", name: "Zoë “Z”" } },
+  ];
+  it.each([
+    { name: "UTF-8 with a byte-order mark", content: Buffer.from(`\ufeff${people}`), log: 'contacts.csv: encoding "auto" found UTF-8, by its byte-order mark' },
+    { name: "UTF-8 without one", content: Buffer.from(people), log: 'contacts.csv: encoding "auto" found UTF-8, as its non-ASCII bytes are valid UTF-8' },
+    { name: "UTF-16LE with a byte-order mark", content: utf16le(people, true), log: 'contacts.csv: encoding "auto" found UTF-16LE, by its byte-order mark' },
+    { name: "UTF-16BE with a byte-order mark", content: utf16be(people, true), log: 'contacts.csv: encoding "auto" found UTF-16BE, by its byte-order mark' },
+    { name: "UTF-16LE without one", content: utf16le(people, false), log: 'contacts.csv: encoding "auto" found UTF-16LE, by the zero in every other byte (it has no byte-order mark)' },
+    { name: "Windows-1252", content: cp1252(people), log: 'contacts.csv: encoding "auto" found windows-1252, as its non-ASCII bytes are not valid UTF-8' },
+  ])("$name", async ({ content, log }) => {
+    const read = await readLogged(content, { encoding: "auto" });
+    expect(read.rows).toEqual(expected);
+    expect(read.logs).toEqual([log]);
+  });
+
+  it("reads a Latin-1 export as Windows-1252, which holds every printable Latin-1 character", async () => {
+    const read = await readLogged(iconv.encode("id,name\n1,Åsa Müller ½\n", "latin1"), { encoding: "auto" });
+    expect(read.rows).toEqual([{ row: 2, values: { id: "1", name: "Åsa Müller ½" } }]);
+  });
+
+  it("says when the file is ASCII only", async () => {
+    const read = await readLogged("id,name\n1,Ann\n", { encoding: "auto" });
+    expect(read.rows).toEqual([{ row: 2, values: { id: "1", name: "Ann" } }]);
+    expect(read.logs).toEqual(['contacts.csv: encoding "auto" found only ASCII text, read as UTF-8']);
+  });
+
+  it.each([
+    { name: "Windows-1252", encode: cp1252, log: 'contacts.csv: encoding "auto" found windows-1252, as its non-ASCII bytes are not valid UTF-8' },
+    { name: "UTF-8", encode: (t: string) => Buffer.from(t), log: 'contacts.csv: encoding "auto" found UTF-8, as its non-ASCII bytes are valid UTF-8' },
+  ])("decides on the first non-ASCII bytes even far into the file: $name", async ({ encode, log }) => {
+    const read = await readLogged(encode(`id,name,email\n${PAST_THE_HEAD}9999,Renée,r@example.com\n`), { encoding: "auto" });
+    expect(read.rows).toHaveLength(4_001);
+    expect(read.rows.at(-1)).toEqual({ row: 4_002, values: { id: "9999", name: "Renée", email: "r@example.com" } });
+    expect(read.logs).toEqual([log]);
+  });
+
+  it('detects a German Excel export: Windows-1252 and ";" together', async () => {
+    const read = await readLogged(cp1252("Kundennr;Vorname;Straße\r\n1;Jürgen;Hauptstraße 5, Köln\r\n"), { encoding: "auto", delimiter: "auto" });
+    expect(read.columns).toEqual(["Kundennr", "Vorname", "Straße"]);
+    expect(read.rows).toEqual([{ row: 2, values: { Kundennr: "1", Vorname: "Jürgen", Straße: "Hauptstraße 5, Köln" } }]);
+    expect(read.logs).toEqual([
+      'contacts.csv: encoding "auto" found windows-1252, as its non-ASCII bytes are not valid UTF-8',
+      "contacts.csv: delimiter \"auto\" found ';', which splits the header and the first rows into 3 columns",
+    ]);
+  });
+});
+
+describe("csv connector: a delimiter that does not split the header", () => {
+  it.each([
+    {
+      name: "';' read with ','",
+      content: "id;First Name;Email\n1;Ann;a@x.io\n",
+      options: {},
+      message: `contacts.csv, line 1: the header 'id;First Name;Email' is one column with the delimiter ','; ';' splits it into 3 columns: set "delimiter": ";" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "a tab read with ','",
+      content: "id\tFirst Name\n1\tAnn\n",
+      options: {},
+      message: `contacts.csv, line 1: the header 'id\\tFirst Name' is one column with the delimiter ','; a tab splits it into 2 columns: set "delimiter": "\\t" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "'|' read with ';', after blank lines",
+      content: "\n\nid|name|phone\n1|Ann|555\n",
+      options: { delimiter: ";" },
+      message: `contacts.csv, line 3: the header 'id|name|phone' is one column with the delimiter ';'; '|' splits it into 3 columns: set "delimiter": "|" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "control characters in the header are quoted as escapes, never passed to a terminal",
+      content: "id;\u001b[31mName\u0007\n1;Ann\n",
+      options: {},
+      message: `contacts.csv, line 1: the header 'id;\\u001b[31mName\\u0007' is one column with the delimiter ','; ';' splits it into 2 columns: set "delimiter": ";" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "quoted ';' cells read with ',': not a misplaced quote",
+      content: '"id";"First Name";"Email"\n"1";"Ann";"a@x.io"\n',
+      options: {},
+      message: `contacts.csv, line 1: the header '"id";"First Name";"Email"' does not read as CSV with the delimiter ','; ';' splits it into 3 columns: set "delimiter": ";" in the source (or "delimiter": "auto")`,
+    },
+    {
+      name: "a quote inside a ';' row read with ',': the header is looked at first",
+      content: "id;name;height\n1;Ann;5'10\"\n",
+      options: {},
+      message: `contacts.csv, line 1: the header 'id;name;height' is one column with the delimiter ','; ';' splits it into 3 columns: set "delimiter": ";" in the source (or "delimiter": "auto")`,
+    },
+  ])("$name", async ({ content, options, message }) => {
+    expect(await readError(content, options)).toBe(message);
+  });
+
+  it("check reports it", async () => {
+    const { ctx, file } = writeCsv("id;name\n1;Ann\n");
+    const checked = await csvConnector.check(csvConfig(file), ctx);
+    expect(checked.ok ? "" : relativeTo(ctx.baseDir, checked.message)).toMatch(/^contacts\.csv, line 1: the header 'id;name' is one column/);
+  });
+
+  it.each([
+    { name: "a one-column file", content: "Name\nAnn\nBob\n", columns: ["Name"] },
+    { name: "a header quoted as one cell on purpose", content: '"Name; Alias"\nAnn\n', columns: ["Name; Alias"] },
+    { name: "a one-column header with ';' whose rows do not split alike", content: "Notes; free text\nCalled twice\nLeft a message\n", columns: ["Notes; free text"] },
+  ])("leaves $name alone", async ({ content, columns }) => {
+    expect((await readCsv(content)).columns).toEqual(columns);
+  });
+});
+
+describe('csv connector: delimiter "auto"', () => {
+  it.each([
+    { name: "','", content: "id,name,note\n1,Ann,a;b\n2,Bob,c|d\n", delimiter: ",", columns: 3 },
+    { name: "';' with commas in the cells", content: "id;company;city\n1;Acme, Inc.;Köln\n2;Foo, Ltd;Paris\n", delimiter: ";", columns: 3 },
+    { name: "a tab", content: "id\tname\tnote\n1\tAnn\tx, y\n", delimiter: "\t", columns: 3 },
+    { name: "'|'", content: "id|name\n1|Ann\n", delimiter: "|", columns: 2 },
+    { name: "';' with quoted cells holding ','", content: '"id";"name"\n"1";"Lee, Ann"\n', delimiter: ";", columns: 2 },
+    { name: "';' in a header-only file", content: "id;name;email\n", delimiter: ";", columns: 3 },
+    { name: "the one that fits the rows when the header fits two", content: "a,b;c\n1,2;3\n4,5;6\n7,8\n", delimiter: ",", columns: 2 },
+    { name: "the one that matches more rows", content: "id;name,city\n1;Ann,Paris\n2;Bob\n3;Cy\n", delimiter: ";", columns: 2 },
+  ])("picks $name", async ({ content, delimiter, columns }) => {
+    const read = await readLogged(content, { delimiter: "auto" });
+    expect(read.columns).toHaveLength(columns);
+    expect(read.rows.every((r) => r.problem === undefined)).toBe(true);
+    expect(read.logs).toEqual([`contacts.csv: delimiter "auto" found ${delimiter === "\t" ? "a tab" : `'${delimiter}'`}, which splits the header and the first rows into ${columns} columns`]);
+  });
+
+  it("reads a one-column file with ','", async () => {
+    const read = await readLogged("Name\nAnn\n", { delimiter: "auto" });
+    expect(read.rows).toEqual([{ row: 2, values: { Name: "Ann" } }]);
+    expect(read.logs).toEqual([`contacts.csv: delimiter "auto" found none of ',' ';' tab '|' splitting the header and the first rows alike; reading it with ','`]);
   });
 });
 
@@ -461,16 +803,17 @@ describe("csv connector: check", () => {
       content: "id\n",
       file: undefined,
       options: { encoding: "nope-8" },
-      result: { ok: false, message: "cannot read contacts.csv: unknown encoding 'nope-8' (use utf8, latin1, windows-1252, utf16le or another encoding iconv-lite knows)" },
+      result: { ok: false, message: `cannot read contacts.csv: unknown encoding 'nope-8' (use utf8, latin1, windows-1252, utf16le, "auto" or another encoding iconv-lite knows)` },
     },
   ])("$name", async ({ content, file, options, result }) => {
     const written = writeCsv(content);
-    expect(await csvConnector.check(csvConfig(file ?? written.file, options), written.ctx)).toEqual(result);
+    const checked = await csvConnector.check(csvConfig(file ?? written.file, options), written.ctx);
+    expect(checked.ok ? checked : { ok: false, message: relativeTo(written.ctx.baseDir, checked.message) }).toEqual(result);
   });
 
   it("does not throw for a config it cannot use at all", async () => {
     const config = { type: "csv", path: "x.csv", delimiter: "", encoding: "utf8" } as CsvSourceConfig;
-    expect(await csvConnector.check(config, { baseDir: root, env: {}, wanted: [] })).toEqual({ ok: false, message: `cannot read x.csv: "" cannot be the delimiter` });
+    expect(await csvConnector.check(config, { baseDir: root, env: {}, wanted: [] })).toEqual({ ok: false, message: `cannot read ${path.join(root, "x.csv")}: "" cannot be the delimiter` });
   });
 });
 
@@ -521,5 +864,25 @@ describe("csv connector: large files", () => {
     const rows = items.flatMap((item) => (item.type === "row" ? [item.row] : []));
     expect(rows).toHaveLength(count);
     expect(rows.every((row, i) => row.row === i + 2 && row.values.name === `🎉 Zoë ${i}` && row.values.city === "山田")).toBe(true);
+  });
+});
+
+describe("csv source config: delimiter and encoding", () => {
+  it.each([
+    { source: {}, parsed: { delimiter: ",", encoding: "utf8" } },
+    { source: { delimiter: "auto", encoding: "auto" }, parsed: { delimiter: "auto", encoding: "auto" } },
+    { source: { delimiter: "\t", encoding: "windows-1252" }, parsed: { delimiter: "\t", encoding: "windows-1252" } },
+  ])("accepts $source", ({ source, parsed }) => {
+    expect(sourceSchema.parse({ type: "csv", path: "x.csv", ...source })).toEqual({ type: "csv", path: "x.csv", ...parsed });
+  });
+
+  it.each([
+    { source: { delimiter: ";;" }, message: 'one character, or "auto"' },
+    { source: { delimiter: "" }, message: 'one character, or "auto"' },
+    { source: { encoding: "" }, message: "" },
+  ])("refuses $source", ({ source, message }) => {
+    const result = sourceSchema.safeParse({ type: "csv", path: "x.csv", ...source });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.message).join("; ")).toContain(message);
   });
 });

@@ -2,8 +2,9 @@
  * Property-based fuzzing of the mapping: `mapRow` over random rows and configs, and
  * `convertCustomValue` over random and well-shaped cells of every custom field type.
  *
- * What must hold: nothing throws; every row is either mapped or rejected, a rejection naming the
- * row, the field, the trimmed value and a reason; every mapped value satisfies its invariant (E.164
+ * What must hold: nothing throws; every row is either mapped or rejected, each rejection naming the
+ * row, the field, the trimmed value and a reason, and every field at fault named (exactly those a
+ * mapping of that field alone rejects); every mapped value satisfies its invariant (E.164
  * phones, one '@' per email, names trimmed, custom values of their field's JSON type); mapping is
  * idempotent, so a contact rebuilt from its own mapped fields maps to the same fields.
  */
@@ -212,7 +213,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
         customFields.forEach((c) => assign(c.column, c.type));
         const cells = cellsFor(country);
         // Other columns are often blank (their field is then left out); the first name rarely is, as
-        // a blank one rejects the row before anything else is looked at.
+        // a blank one rejects the row, and mapped rows get checked too.
         const blank = fc.oneof(fc.constant(undefined), fc.constant(""), SPACE);
         const columnCells = columns.map((c) =>
           c === f.firstName
@@ -323,17 +324,58 @@ function checkMapped(fields: ContactFields, { row, opts }: Scenario): void {
   for (const c of filled) checkCustomValue(fields.customFields[c.key]!, c.type, cellOf(row, c.column));
 }
 
+/**
+ * A rejected row lists every field at fault, once each, in mapping order: exactly the fields that
+ * a config mapping that field alone (beside a first name that is fine) rejects, with the same
+ * rejection. A row the connector flagged has that one reason.
+ */
+function checkRejections(rejections: readonly Rejection[], scenario: Scenario): void {
+  const { key, row } = scenario;
+  expect(rejections.length).toBeGreaterThan(0);
+  if (row.problem !== undefined) {
+    // A record the connector could not read as a whole belongs to no one field.
+    expect(rejections).toStrictEqual([{ key, row: row.row, reason: row.problem }]);
+    return;
+  }
+  for (const rejection of rejections) checkRejected(rejection, scenario);
+  const expected = fieldsAlone(scenario).flatMap(({ scenario: one }) => {
+    const result = mapRow(one.row, one.key, one.opts);
+    return result.ok ? [] : result.rejections;
+  });
+  expect(rejections).toStrictEqual(expected);
+}
+
+/** A column no scenario uses, holding a first name that maps. */
+const FINE_FIRST_NAME = "\u0000first";
+
+/**
+ * Each field `scenario` maps, as a scenario of its own: the config maps it alone (beside a fine
+ * first name, unless it is the first name), in the order `mapRow` judges fields.
+ */
+function fieldsAlone({ key, row, opts }: Scenario): { field: string; scenario: Scenario }[] {
+  const f = opts.sync.fields;
+  const withFirst = { row: row.row, values: { ...row.values, [FINE_FIRST_NAME]: "Ada" } };
+  const alone = (field: string, fields: Record<string, unknown>, customFields: ResolvedCustomField[] = []) => {
+    const sync = buildSync(opts.sync.defaultCountry, { firstName: FINE_FIRST_NAME, ...fields });
+    const one: MapOptions = { sync, customFields, ...(opts.multiSelectSeparator === undefined ? {} : { multiSelectSeparator: opts.multiSelectSeparator }) };
+    return { field, scenario: { key, row: withFirst, opts: one } };
+  };
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [
+    { field: "firstName", scenario: { key, row, opts: { ...opts, sync: buildSync(opts.sync.defaultCountry, { firstName: f.firstName }), customFields: [] } } },
+    ...(["lastName", "company", "role"] as const).flatMap((k) => (f[k] === undefined ? [] : [alone(k, { [k]: f[k] })])),
+    ...Object.keys(f.phoneNumbers).sort(byName).map((l) => alone(`phoneNumbers.${l}`, { phoneNumbers: { [l]: f.phoneNumbers[l] } })),
+    ...Object.keys(f.emails).sort(byName).map((l) => alone(`emails.${l}`, { emails: { [l]: f.emails[l] } })),
+    ...[...opts.customFields].sort((a, b) => byName(a.configName, b.configName)).map((c) => alone(`customFields.${c.configName}`, {}, [c])),
+  ];
+}
+
 /** A rejection names the row, the field and its trimmed cell, and says why. */
 function checkRejected(rejection: Rejection, { key, row, opts }: Scenario): void {
   expect(rejection.key).toBe(key);
   expect(rejection.row).toBe(row.row);
   expect(typeof rejection.reason).toBe("string");
   expect(rejection.reason.trim()).not.toBe("");
-  if (row.problem !== undefined) {
-    // A record the connector could not read as a whole belongs to no one field.
-    expect(rejection).toStrictEqual({ key, row: row.row, reason: row.problem });
-    return;
-  }
   const f = opts.sync.fields;
   const field = rejection.field!;
   const column =
@@ -364,7 +406,7 @@ describe("mapRow fuzz", () => {
             expect(scenario.row.problem).toBeUndefined();
             checkMapped(result.fields, scenario);
             mapped++;
-          } else checkRejected(result.rejection, scenario);
+          } else checkRejections(result.rejections, scenario);
         }),
         { numRuns: 3_000 },
       );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { syncSchema, type SyncConfig } from "../../src/config.js";
 import type { ContactFields, SourceRow } from "../../src/model.js";
-import { mapRow, type MapOptions, type ResolvedCustomField } from "../../src/plan/map-row.js";
+import { MAX_CELL_LENGTH, mapRow, type MapOptions, type ResolvedCustomField } from "../../src/plan/map-row.js";
 
 function sync(defaultCountry = "US", fields: Record<string, unknown> = {}): SyncConfig {
   return syncSchema.parse({
@@ -67,20 +67,22 @@ describe("mapRow: names and blanks", () => {
       };
       expect(mapRow(row({ "First Name": "Ada" }), "42", o)).toStrictEqual({ ok: true, fields: bare });
       const first = mapRow(row({ "Last Name": "Lovelace" }), "42", { sync: sync("US", { firstName: column }), customFields: [] });
-      expect(first.ok ? undefined : first.rejection.reason).toBe(`firstName: first name is empty (column '${column}'); Quo requires one`);
+      expect(first.ok ? undefined : first.rejections[0]!.reason).toBe(`firstName: first name is empty (column '${column}'); Quo requires one`);
     },
   );
 
   it.each<Record<string, string>>([{ "First Name": "" }, { "First Name": "   " }, {}])("rejects a blank first name: %j", (values) => {
     expect(mapRow(row({ ...values, "Last Name": "Lovelace" }), "42", opts())).toStrictEqual({
       ok: false,
-      rejection: {
-        key: "42",
-        row: 7,
-        field: "firstName",
-        value: "",
-        reason: "firstName: first name is empty (column 'First Name'); Quo requires one",
-      },
+      rejections: [
+        {
+          key: "42",
+          row: 7,
+          field: "firstName",
+          value: "",
+          reason: "firstName: first name is empty (column 'First Name'); Quo requires one",
+        },
+      ],
     });
   });
 
@@ -88,7 +90,7 @@ describe("mapRow: names and blanks", () => {
     const problem = "row 7 has 5 cells but the header has 4";
     expect(mapRow(row({ "First Name": "Ada" }, { problem }), "42", opts())).toStrictEqual({
       ok: false,
-      rejection: { key: "42", row: 7, reason: problem },
+      rejections: [{ key: "42", row: 7, reason: problem }],
     });
   });
 
@@ -155,19 +157,21 @@ describe("mapRow: phone numbers", () => {
   ])("%s: %j is rejected: %s", (country, value, why) => {
     expect(mapRow(row({ "First Name": "Ada", "Work Phone": ` ${value} ` }), "42", opts(country))).toStrictEqual({
       ok: false,
-      rejection: {
-        key: "42",
-        row: 7,
-        field: "phoneNumbers.work",
-        value,
-        reason: `phoneNumbers.work: '${value}' ${why} (column 'Work Phone')`,
-      },
+      rejections: [
+        {
+          key: "42",
+          row: 7,
+          field: "phoneNumbers.work",
+          value,
+          reason: `phoneNumbers.work: '${value}' ${why} (column 'Work Phone')`,
+        },
+      ],
     });
   });
 
   it("gives the README's example reason", () => {
     const result = mapRow(row({ "First Name": "Ada", Phone: "555-12" }), "17", opts());
-    expect(result.ok ? undefined : result.rejection.reason).toBe(
+    expect(result.ok ? undefined : result.rejections[0]!.reason).toBe(
       "phoneNumbers.mobile: '555-12' is not a valid phone number for US (column 'Phone')",
     );
   });
@@ -231,13 +235,15 @@ describe("mapRow: emails", () => {
   ])("%j is rejected: %s", (value, why) => {
     expect(mapRow(row({ "First Name": "Ada", "Home Email": value }), "42", opts())).toStrictEqual({
       ok: false,
-      rejection: {
-        key: "42",
-        row: 7,
-        field: "emails.home",
-        value,
-        reason: `emails.home: '${value}' is not a valid email address (${why}) (column 'Home Email')`,
-      },
+      rejections: [
+        {
+          key: "42",
+          row: 7,
+          field: "emails.home",
+          value,
+          reason: `emails.home: '${value}' is not a valid email address (${why}) (column 'Home Email')`,
+        },
+      ],
     });
   });
 
@@ -312,8 +318,97 @@ describe("mapRow: custom fields", () => {
   ])("column %s: rejects %j", (column, configName, value, reason) => {
     expect(mapRow(row({ "First Name": "Ada", [column]: value }), "42", opts())).toStrictEqual({
       ok: false,
-      rejection: { key: "42", row: 7, field: `customFields.${configName}`, value, reason },
+      rejections: [{ key: "42", row: 7, field: `customFields.${configName}`, value, reason }],
     });
+  });
+});
+
+describe("mapRow: a row with several problems lists them all", () => {
+  const j = (field: string, value: string, reason: string) => ({ key: "42", row: 7, field, value, reason: `${field}: ${reason}` });
+  it.each<{ name: string; values: Record<string, string>; rejections: ReturnType<typeof j>[] }>([
+    {
+      name: "a bad phone, a bad email and no first name",
+      values: { "First Name": " ", Phone: "555-12", Email: "fran@@example.com" },
+      rejections: [
+        j("firstName", "", "first name is empty (column 'First Name'); Quo requires one"),
+        j("phoneNumbers.mobile", "555-12", "'555-12' is not a valid phone number for US (column 'Phone')"),
+        j("emails.work", "fran@@example.com", "'fran@@example.com' is not a valid email address (more than one '@') (column 'Email')"),
+      ],
+    },
+    {
+      name: "both phones and both emails, each under its label",
+      values: { "First Name": "Ada", Phone: "x", "Work Phone": "201-555-0123 ext. 7", Email: "a@b", "Home Email": "@example.com" },
+      rejections: [
+        j("phoneNumbers.mobile", "x", "'x' is not a valid phone number for US (column 'Phone')"),
+        j("phoneNumbers.work", "201-555-0123 ext. 7", "'201-555-0123 ext. 7' has an extension (7), which a Quo phone number (E.164) cannot hold (column 'Work Phone')"),
+        j("emails.home", "@example.com", "'@example.com' is not a valid email address (nothing before the '@') (column 'Home Email')"),
+        j("emails.work", "a@b", "'a@b' is not a valid email address (the domain 'b' has no '.') (column 'Email')"),
+      ],
+    },
+    {
+      name: "custom fields next to a bad phone, good values left alone",
+      values: { "First Name": "Ada", Phone: "555-12", VIP: "maybe", Deal: "12", Website: "ftp://x.io" },
+      rejections: [
+        j("phoneNumbers.mobile", "555-12", "'555-12' is not a valid phone number for US (column 'Phone')"),
+        j("customFields.Site", "ftp://x.io", "'ftp://x.io' is not a url (only http and https URLs are accepted, not ftp) (column 'Website')"),
+        j("customFields.VIP", "maybe", "'maybe' is not a boolean (expected true/false, yes/no, y/n, 1/0, checked/unchecked or x) (column 'VIP')"),
+      ],
+    },
+  ])("$name", ({ values, rejections }) => {
+    expect(mapRow(row(values), "42", opts())).toStrictEqual({ ok: false, rejections });
+  });
+
+  it("a row the connector flagged gives the connector's reason alone: its cells may not be where the header says", () => {
+    const result = mapRow(row({ "First Name": "", Phone: "555-12" }, { problem: "has 5 cells but the header has 4" }), "42", opts());
+    expect(result).toStrictEqual({ ok: false, rejections: [{ key: "42", row: 7, reason: "has 5 cells but the header has 4" }] });
+  });
+
+  it("once every field at fault is fixed, the row maps: nothing was left unsaid", () => {
+    const values = { "First Name": "", Phone: "555-12", "Work Phone": "bad", Email: "x", "Home Email": "y@", VIP: "?", Deal: "1e", Tags: ";", Website: "nope", "Met On": "13/13/2024" };
+    const result = mapRow(row(values), "42", opts());
+    if (result.ok) throw new Error("expected a rejection");
+    expect(result.rejections).toHaveLength(Object.keys(values).length);
+    const columnOf = (field: string): string => /\(column '([^']+)'\)/.exec(result.rejections.find((r) => r.field === field)!.reason)![1]!;
+    const fixed = { ...values };
+    for (const r of result.rejections) Object.assign(fixed, { [columnOf(r.field!)]: r.field === "firstName" ? "Ada" : "" });
+    expect(mapRow(row(fixed), "42", opts())).toStrictEqual({ ok: true, fields: bare });
+  });
+});
+
+describe("mapRow: oversized cells", () => {
+  const huge = (n: number, unit = "x") => unit.repeat(n);
+  it.each([
+    { name: "a first name", column: "First Name", field: "firstName" },
+    { name: "a last name", column: "Last Name", field: "lastName" },
+    { name: "a company", column: "Company", field: "company" },
+    { name: "a role", column: "Title", field: "role" },
+    { name: "a phone", column: "Phone", field: "phoneNumbers.mobile" },
+    { name: "an email", column: "Home Email", field: "emails.home" },
+    { name: "a custom field", column: "Source", field: "customFields.Lead Source" },
+  ])("$name past the limit rejects the row, naming the limit and keeping the start of the value", ({ column, field }) => {
+    const values = { "First Name": "Ada", [column]: `  ${huge(MAX_CELL_LENGTH + 1)}  ` };
+    expect(mapRow(row(values), "42", opts())).toStrictEqual({
+      ok: false,
+      rejections: [{ key: "42", row: 7, field, value: `${huge(100)}…`, reason: `${field}: 10,001 characters, more than the 10,000 a cell may hold (column '${column}')` }],
+    });
+  });
+
+  it("a cell of exactly the limit is mapped", () => {
+    const result = mapRow(row({ "First Name": "Ada", Company: huge(MAX_CELL_LENGTH) }), "42", opts());
+    expect(result).toStrictEqual({ ok: true, fields: { ...bare, company: huge(MAX_CELL_LENGTH) } });
+  });
+
+  it("an oversized cell is one problem among the others, and a cut value never splits a character", () => {
+    // "a" first puts the cut between the halves of a pair.
+    const result = mapRow(row({ "First Name": "Ada", Company: `a${huge(2_500_000, "🎉")}`, Phone: "555-12" }), "42", opts());
+    expect(result.ok ? [] : result.rejections.map((r) => [r.field, r.value])).toEqual([
+      ["company", `a${huge(49, "🎉")}…`],
+      ["phoneNumbers.mobile", "555-12"],
+    ]);
+  });
+
+  it("a column the sync does not map may hold anything", () => {
+    expect(mapRow(row({ "First Name": "Ada", Notes: huge(1_000_000) }), "42", opts())).toStrictEqual({ ok: true, fields: bare });
   });
 });
 
@@ -328,15 +423,9 @@ describe("mapRow: determinism", () => {
     Deal: "bad",
   };
 
-  it("reports the first problem in a fixed order: phones, emails, then custom fields by name", () => {
-    const reasons: string[] = [];
-    let v: Record<string, string> = { ...values };
-    for (const column of ["Work Phone", "Email", "Deal", "VIP"]) {
-      const result = mapRow(row(v), "42", opts());
-      reasons.push(result.ok ? "ok" : (result.rejection.field as string));
-      v = { ...v, [column]: "" };
-    }
-    expect(reasons).toEqual(["phoneNumbers.work", "emails.work", "customFields.Deal size", "customFields.VIP"]);
+  it("lists every problem in a fixed order: phones, emails, then custom fields by name", () => {
+    const result = mapRow(row(values), "42", opts());
+    expect(result.ok ? [] : result.rejections.map((j) => j.field)).toEqual(["phoneNumbers.work", "emails.work", "customFields.Deal size", "customFields.VIP"]);
   });
 
   it("does not depend on the order of the config's keys or custom field list", () => {

@@ -94,6 +94,21 @@ describe("plan", () => {
       [4, "key"],
     ]);
   });
+
+  it("a row with several fields at fault has a rejection per field, next to each other, and counts once", () => {
+    const rows = [
+      { id: "1", first: "", last: "", phone: "12" },
+      { id: "2", first: "Bo", last: "", phone: "" },
+      { id: "3", first: "", last: "", phone: "" },
+    ];
+    const p = plan(snapshot(rows), [], opts);
+    expect(p.counts).toEqual({ create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 2 });
+    expect(p.rejected.map((r) => [r.row, r.key, r.field])).toEqual([
+      [2, "1", "firstName"],
+      [2, "1", "phoneNumbers.mobile"],
+      [4, "3", "firstName"],
+    ]);
+  });
 });
 
 /**

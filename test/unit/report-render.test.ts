@@ -136,13 +136,40 @@ describe("table", () => {
     expect(t.split("\n").find((l) => /^ {2}(create|update|delete|link|unlink)/.test(l))).toMatch(/^ {2}link \(failed\) +K148 /);
   });
 
-  it("clips long cells with … and never passes control characters to the terminal", () => {
+  it("on a terminal, clips long cells with … and never passes control characters to it", () => {
     const r = realRunReports();
     r[0]!.changes[0]!.fields = { firstName: { from: null, to: "\u001b[31mred\u001b[0m" + "x".repeat(200) }, lastName: { from: null, to: "a\u202eb\rc" } };
-    const t = renderTable(r);
+    const t = renderTable(r, { terminal: true });
     expect(t).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
     expect(t).toMatch(/ \[31mred \[0mx+…/);
     expect(Math.max(...t.split("\n").map((l) => l.length))).toBeLessThan(260);
+  });
+
+  it.each([
+    { where: "a terminal", opts: { terminal: true }, whole: false },
+    { where: "a pipe or a file (the default)", opts: {}, whole: true },
+  ])("on $where, long cells are printed whole: $whole", ({ opts, whole }) => {
+    const r = realRunReports();
+    const value = `${"9".repeat(120)}`;
+    const reason = `phoneNumbers.mobile: '${value}' is not a valid phone number for US (column 'Mobile Phone Number, as exported from the CRM')`;
+    r[0]!.rejected[0] = { key: "B2", row: 40, field: "phoneNumbers.mobile", value, reason };
+    r[0]!.changes[0]!.fields = { firstName: { from: null, to: "\u001b[31mred\u001b[0m" + "x".repeat(200) } };
+    for (const t of [renderTable(r, opts), render("table", r, opts)]) {
+      expect(t.includes(reason)).toBe(whole);
+      expect(t.includes(value)).toBe(whole);
+      expect(t.includes(" [31mred [0m" + "x".repeat(200))).toBe(whole);
+      expect(t).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+      if (whole) expect(t).not.toContain("…");
+      else expect(Math.max(...t.split("\n").map((l) => l.length))).toBeLessThan(260);
+    }
+  });
+
+  it("lists a row with several fields at fault once: its row and key on the first line, one line per field", () => {
+    const lines = renderTable(realRunReports()).split("\n");
+    const at = lines.findIndex((l) => l.includes("'555-12' is not a valid phone number"));
+    expect(lines[at]).toMatch(/^ {2}40 +B2 +phoneNumbers\.mobile +555-12 +phoneNumbers\.mobile: '555-12' is not a valid phone number for US$/);
+    expect(lines[at + 1]).toMatch(/^ {2} +emails\.work +b2@@x\.io +emails\.work: 'b2@@x\.io' is not a valid email address \(more than one '@'\)$/);
+    expect(lines).toContain("leads: rejected rows, not sent (all 2)");
   });
 
   it("lines up columns by terminal width when names are in CJK scripts or carry emoji", () => {
@@ -190,7 +217,11 @@ describe("markdown", () => {
     expect(md).toContain("> **Refused:** would delete 3 of the sync's 5 contacts (60.0%), over maxDeletePercent 20");
     expect(md).toContain("| create (failed) | K32 |   | **failed:** HTTP 400 0800400: Invalid email (trace trace-abc123)<br>");
     expect(md).toContain("| update | K5 | QK5new | lastName: Last5 → Renamed<br>*recreated* |");
-    expect(md).toContain("| 40 | B2 | phoneNumbers.mobile | 555-12 | phoneNumbers.mobile: '555-12' is not a valid phone number for US |");
+    expect(md).toContain("### Rejected rows, not sent (2)");
+    // A row with two fields at fault is one table row, its fields, values and reasons line by line.
+    expect(md).toContain(
+      "| 40 | B2 | phoneNumbers.mobile<br>emails.work | 555-12<br>b2@@x.io | phoneNumbers.mobile: '555-12' is not a valid phone number for US<br>emails.work: 'b2@@x.io' is not a valid email address (more than one '@') |",
+    );
     expect(md).toContain("| K8 | QK8 | deleted in Quo; left as it is in Quo (onDrift: skip) | firstName: First8 → — |");
   });
 
@@ -204,6 +235,16 @@ describe("markdown", () => {
 
 describe("html", () => {
   const html = renderHtml(dryRunReports());
+
+  it("shows a row with several fields at fault as one entry: its reasons one per line, each field's value", () => {
+    const entry = htmlEntries(dryRunReports()).find((e) => e.kind === "rejected" && e.row === 40)!;
+    expect(entry.message).toBe("phoneNumbers.mobile: '555-12' is not a valid phone number for US\nemails.work: 'b2@@x.io' is not a valid email address (more than one '@')");
+    expect(entry.fields).toEqual([
+      ["phoneNumbers.mobile", "", "555-12"],
+      ["emails.work", "", "b2@@x.io"],
+    ]);
+    expect(html).toContain(".row-rejected .message{white-space:pre-line}");
+  });
 
   it("loads nothing: a CSP that forbids every fetch, and no URL in any src or href", () => {
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${HTML_CSP}">`);

@@ -76,6 +76,23 @@ describe("readStatus", () => {
   });
 });
 
+describe("rejected rows with several fields at fault", () => {
+  it("are read, shown and counted as rows: each row's reasons on its line", async () => {
+    const a = await store.startRun("leads", T0);
+    await store.finishRun(a, "ok", T0 + 1_000, { create: 0, update: 0, delete: 0, unchanged: 0, rejected: 5, failed: 0 });
+    const reasons = (row: number, n: number) => Array.from({ length: n }, (_, i) => ({ row, key: `B${row}`, field: `f${i}`, reason: `f${i}: bad ${row}.${i}` }));
+    await store.addRejections(a, [...reasons(2, 3), ...reasons(3, 2), ...reasons(4, 1), ...reasons(5, 2), ...reasons(6, 1)]);
+    const [s] = await readStatus(store, ["leads"], 10);
+    expect(s!.runs[0]!.rejections.map((j) => j.row)).toEqual([2, 2, 2, 3, 3, 4]);
+    const text = renderStatusTable([s!]);
+    expect(text).toContain("      rejected row 2 (key B2): f0: bad 2.0; f1: bad 2.1; f2: bad 2.2\n");
+    expect(text).toContain("      rejected row 3 (key B3): f0: bad 3.0; f1: bad 3.1\n");
+    expect(text).toContain("      rejected row 4 (key B4): f0: bad 4.0\n");
+    expect(text).toContain("      … and 2 more rejected rows (see the run's report)");
+    expect(text).not.toContain("rejected row 5");
+  });
+});
+
 describe("renderStatusTable", () => {
   it("a block per sync: aligned runs, the error's first line, rejections of the latest run that has some", async () => {
     await seed();
