@@ -56,8 +56,12 @@ export interface InitOptions {
 const SAMPLE_ROWS = 500;
 /** The country national numbers are read in unless the person answers otherwise (docs: README, "Config"). */
 const DEFAULT_COUNTRY = "US";
-/** Delimiters tried, in order, when a CSV read with the config's default ',' gives one column. */
-const OTHER_DELIMITERS = [";", "\t", "|"] as const;
+/**
+ * The readings tried on a CSV file, in order: the config's defaults first (UTF-8, ','), then the
+ * delimiters European spreadsheet programs and tab-separated exports write, then the same with the
+ * connector's `"auto"` encoding (UTF-8, UTF-16 or Windows-1252).
+ */
+const CSV_READINGS = (["utf8", "auto"] as const).flatMap((encoding) => ([",", ";", "\t", "|"] as const).map((delimiter) => [delimiter, encoding] as const));
 /** The schema file that ships at the package's root (package.json "files"). */
 const SCHEMA_FILE = "quo-sync.schema.json";
 
@@ -177,41 +181,32 @@ async function readHead(source: SourceConfig, ctx: ConnectorContext): Promise<{ 
 }
 
 /**
- * A CSV file's header with the delimiter that splits it: ',' (the config's default), else the
- * first of `;`, tab and `|` that gives more than one column — what European spreadsheet programs
- * and tab-separated exports write. Throws the ',' read's error when no delimiter works.
+ * A CSV file's header, read as `CSV_READINGS` try it: the first reading that splits the header into
+ * several columns is the one the config keeps, so a semicolon export gets its delimiter and a
+ * Windows-1252 one `"encoding": "auto"` (README, "CSV files as people export them"). Throws the
+ * default reading's error when none works.
  */
 async function readCsv(spec: Extract<SourceSpec, { type: "csv" }>, ctx: ConnectorContext, cwd: string, configDir: string): Promise<SourceRead> {
   const file = path.resolve(cwd, spec.path);
-  const csv = (delimiter: string): SourceConfig => ({ type: "csv", path: file, delimiter, encoding: "utf8" });
-  let head: Awaited<ReturnType<typeof readHead>> | undefined;
-  let delimiter = ",";
   let firstError: unknown;
-  try {
-    head = await readHead(csv(","), ctx);
-  } catch (e) {
-    firstError = e;
-  }
-  const single = head?.columns.length === 1 ? (head.columns[0] as string) : undefined;
-  if (head === undefined || single !== undefined) {
-    for (const d of OTHER_DELIMITERS) {
-      if (single !== undefined && !single.includes(d)) continue;
-      const other = await readHead(csv(d), ctx).catch(() => undefined);
-      if (other && other.columns.length > 1) {
-        head = other;
-        delimiter = d;
-        break;
-      }
+  for (const [delimiter, encoding] of CSV_READINGS) {
+    let head: Awaited<ReturnType<typeof readHead>>;
+    try {
+      head = await readHead({ type: "csv", path: file, delimiter, encoding }, ctx);
+    } catch (e) {
+      firstError ??= e;
+      continue;
     }
+    if (head.columns.length === 0) throw new SourceError(`${file} is empty: init needs its header row`);
+    if (head.columns.length === 1) continue;
+    return {
+      columns: head.columns.map((name) => ({ name })),
+      samples: head.samples,
+      source: { type: "csv", path: configRelativePath(configDir, file), ...(delimiter !== "," ? { delimiter } : {}), ...(encoding !== "utf8" ? { encoding } : {}) },
+      origin: spec.path,
+    };
   }
-  if (head === undefined) throw firstError;
-  if (head.columns.length === 0) throw new SourceError(`${file} is empty: init needs its header row`);
-  return {
-    columns: head.columns.map((name) => ({ name })),
-    samples: head.samples,
-    source: { type: "csv", path: configRelativePath(configDir, file), ...(delimiter !== "," ? { delimiter } : {}) },
-    origin: spec.path,
-  };
+  throw firstError ?? new SourceError(`${file}: no delimiter splits its header into columns`);
 }
 
 /**

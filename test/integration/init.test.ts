@@ -153,6 +153,18 @@ describe("init from a CSV file", () => {
     expect((await checkAndPlan(cliEnv(quo))).counts.create).toBe(ROWS.length);
   });
 
+  it("a Windows-1252 export with semicolons gets its delimiter and \"encoding\": \"auto\", and its names arrive whole", async () => {
+    const rows = ROWS.map((r, i) => (i === 0 ? [r[0]!, "José", ...r.slice(2)] : r));
+    writeFileSync(ws.csv, Buffer.from([HEADER, ...rows].map((r) => r.join(";")).join("\r\n") + "\r\n", "latin1"));
+    const r = await init(["--source", "csv:contacts.csv", "--yes"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(written().syncs[0].source).toEqual({ type: "csv", path: "./contacts.csv", delimiter: ";", encoding: "auto" });
+    expect((await checkAndPlan(cliEnv(quo))).counts.create).toBe(ROWS.length);
+    const synced = await runCli(["sync", "--config", ws.config, "--format", "json"], cliEnv(quo), ws.dir);
+    expect(synced.status, synced.stderr).toBe(0);
+    expect(quo.contacts().map((c) => c.defaultFields.firstName)).toContain("José");
+  });
+
   it("off a terminal without --yes it takes the proposals and says so", async () => {
     ws.writeCsv(ROWS);
     const r = await init(["--source", "csv:contacts.csv"]);
