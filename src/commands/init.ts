@@ -206,7 +206,8 @@ async function readCsv(spec: Extract<SourceSpec, { type: "csv" }>, ctx: Connecto
       origin: spec.path,
     };
   }
-  throw firstError ?? new SourceError(`${file}: no delimiter splits its header into columns`);
+  if (firstError instanceof Error) throw firstError;
+  throw new SourceError(`${file}: none of ',' ';' tab '|' splits its header into columns`);
 }
 
 /**
