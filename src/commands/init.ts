@@ -188,7 +188,14 @@ async function readHead(source: SourceConfig, ctx: ConnectorContext): Promise<{ 
  */
 async function readCsv(spec: Extract<SourceSpec, { type: "csv" }>, ctx: ConnectorContext, cwd: string, configDir: string): Promise<SourceRead> {
   const file = path.resolve(cwd, spec.path);
+  const found = (head: Awaited<ReturnType<typeof readHead>>, delimiter: string, encoding: string): SourceRead => ({
+    columns: head.columns.map((name) => ({ name })),
+    samples: head.samples,
+    source: { type: "csv", path: configRelativePath(configDir, file), ...(delimiter !== "," ? { delimiter } : {}), ...(encoding !== "utf8" ? { encoding } : {}) },
+    origin: spec.path,
+  });
   let firstError: unknown;
+  let oneColumn: SourceRead | undefined;
   for (const [delimiter, encoding] of CSV_READINGS) {
     let head: Awaited<ReturnType<typeof readHead>>;
     try {
@@ -198,16 +205,13 @@ async function readCsv(spec: Extract<SourceSpec, { type: "csv" }>, ctx: Connecto
       continue;
     }
     if (head.columns.length === 0) throw new SourceError(`${file} is empty: init needs its header row`);
-    if (head.columns.length === 1) continue;
-    return {
-      columns: head.columns.map((name) => ({ name })),
-      samples: head.samples,
-      source: { type: "csv", path: configRelativePath(configDir, file), ...(delimiter !== "," ? { delimiter } : {}), ...(encoding !== "utf8" ? { encoding } : {}) },
-      origin: spec.path,
-    };
+    if (head.columns.length > 1) return found(head, delimiter, encoding);
+    // A file of one column is possible: kept in case no delimiter splits it.
+    oneColumn ??= found(head, delimiter, encoding);
   }
+  if (oneColumn) return oneColumn;
   if (firstError instanceof Error) throw firstError;
-  throw new SourceError(`${file}: none of ',' ';' tab '|' splits its header into columns`);
+  throw new SourceError(`${file}: its header cannot be read`);
 }
 
 /**
