@@ -92,10 +92,11 @@ describe("several workspaces", () => {
     const check = await cli(["check", "--format", "json"]);
     expect(check.status, check.stdout).toBe(0);
     expect(JSON.parse(check.stdout).checks.map((c: any) => [c.ok, c.what])).toEqual([
-      [true, "sync 'west-leads' (workspace 'west'): source west.csv"],
-      [true, "sync 'east-leads' (workspace 'east'): source east.csv"],
+      [true, `sync 'west-leads' (workspace 'west'): source ${path.join(ws.dir, "west.csv")}`],
+      [true, `sync 'east-leads' (workspace 'east'): source ${path.join(ws.dir, "east.csv")}`],
       [true, `Quo workspace 'west' (API key, ${west.url})`],
       [true, `Quo workspace 'east' (API key, ${east.url})`],
+      [true, `state file ${ws.state}`],
     ]);
 
     east.setCustomFields([{ name: "Seats", key: "seats", type: "number" }]);
