@@ -1,11 +1,13 @@
 /**
- * A new user's first hour, through the built CLI against the Quo emulator: config mistakes named by
- * the resolved file, the line and column, the key that was meant.
+ * A new user's first hour, through the built CLI against the Quo emulator: the README's quick start
+ * as written, from any working directory; errors that name the resolved file, the line and column,
+ * the key that was meant.
  */
-import { writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
-import { Workspace, cliEnv, personRow, runCli, useQuoEmulator } from "./harness.js";
+import { ROOT, Workspace, cliEnv, personRow, reports, runCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -14,6 +16,8 @@ useQuoEmulator((e, w) => {
   ws = w;
 });
 
+const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+
 /** Default logging (info), as a person gets it: every log line the run writes is on stderr. */
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...cliEnv(emulator), ...extra };
@@ -21,6 +25,82 @@ function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
   return e;
 }
+
+/** A copy of the clone's files the quick start uses, in the workspace's folder, and the README's `cp` done. */
+function quickStartProject(): string {
+  const root = path.join(ws.dir, "project");
+  mkdirSync(root);
+  cpSync(path.join(ROOT, "examples"), path.join(root, "examples"), { recursive: true });
+  cpSync(path.join(ROOT, "quo-sync.schema.json"), path.join(root, "quo-sync.schema.json"));
+  const cp = /cp examples\/quo-sync\.config\.json (\S+)/.exec(README);
+  expect(cp).not.toBeNull();
+  cpSync(path.join(root, "examples", "quo-sync.config.json"), path.join(root, cp![1]!));
+  return root;
+}
+
+describe("the quick start, as the README writes it", () => {
+  it("plan works right after the copy, and paths resolve from the config's folder whatever the working directory", async () => {
+    const root = quickStartProject();
+    const plan = await runCli(["plan", "--format", "json"], env(), root);
+    expect(plan.stderr).not.toContain("quo-sync:");
+    expect(plan.status).toBe(0);
+    expect(reports(plan.stdout)[0].counts).toMatchObject({ create: 11, rejected: 3, delete: 0 });
+
+    // From a folder below, and from one elsewhere: the same files.
+    const below = path.join(root, "sub");
+    mkdirSync(below);
+    const fromBelow = await runCli(["plan", "--config", "../quo-sync.config.json", "--format", "json"], env(), below);
+    expect(fromBelow.status, fromBelow.stderr).toBe(0);
+    const elsewhere = path.join(ws.dir, "elsewhere");
+    mkdirSync(elsewhere);
+    const sync = await runCli(["sync", "--config", path.join(root, "quo-sync.config.json"), "--format", "json"], env(), elsewhere);
+    expect(sync.status, sync.stderr).toBe(0);
+    expect(reports(sync.stdout)[0].counts).toMatchObject({ create: 11 });
+    expect(existsSync(path.join(root, "quo-sync.db"))).toBe(true);
+    expect(existsSync(path.join(elsewhere, "quo-sync.db"))).toBe(false);
+    const status = await runCli(["status", "--config", "../project/quo-sync.config.json", "--format", "json"], env(), elsewhere);
+    expect(JSON.parse(status.stdout)[0]).toMatchObject({ sync: "leads", contacts: 11 });
+  });
+
+  it("file errors name the resolved path: the source, the config, a key file, a state that is a folder", async () => {
+    const root = quickStartProject();
+    const elsewhere = path.join(ws.dir, "elsewhere");
+    mkdirSync(elsewhere);
+    const config = path.join(root, "quo-sync.config.json");
+    rmSync(path.join(root, "examples", "contacts.csv"));
+    const missingCsv = await runCli(["plan", "--config", config], env(), elsewhere);
+    expect(missingCsv.status).toBe(1);
+    expect(missingCsv.stderr).toContain(`quo-sync: source error: cannot read ${path.join(root, "examples", "contacts.csv")}: no such file\n`);
+
+    const missingConfig = await runCli(["plan", "--config", "nowhere.json"], env(), elsewhere);
+    expect(missingConfig.status).toBe(1);
+    expect(missingConfig.stderr).toBe(`quo-sync: config error: config file ${path.join(elsewhere, "nowhere.json")} does not exist (use --config FILE)\n`);
+
+    const example = JSON.parse(readFileSync(config, "utf8"));
+    const sheets = { name: "sheet", source: { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", credentials: "keys/sa.json" }, key: "id", fields: { firstName: "First Name" } };
+    writeFileSync(config, JSON.stringify({ ...example, syncs: [sheets] }));
+    const check = await runCli(["check", "--config", config], env(), elsewhere);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toContain(`cannot read the service-account key (source.credentials ${path.join(root, "keys", "sa.json")}): no such file`);
+
+    writeFileSync(config, JSON.stringify({ ...example, state: "./examples" }));
+    const folder = path.join(root, "examples");
+    const reason = `state: ${folder} is a directory; give a file path such as ${path.join(folder, "quo-sync.db")}`;
+    const sync = await runCli(["sync", "--config", config], env(), elsewhere);
+    expect(sync.status).toBe(1);
+    expect(sync.stderr).toBe(`quo-sync: config error: ${reason}\n`);
+    const checkState = await runCli(["check", "--config", config], env(), elsewhere);
+    expect(checkState.status).toBe(1);
+    expect(checkState.stdout).toContain(`FAIL  state\n      config error: ${reason}\n`);
+
+    // A state file in a folder that does not exist yet is fine: the first sync makes it.
+    writeFileSync(config, JSON.stringify({ ...example, state: "./data/quo-sync.db", syncs: [{ ...example.syncs[0], source: { type: "csv", path: ws.csv } }] }));
+    ws.writeCsv([personRow(1)]);
+    const ok = await runCli(["check", "--config", config, "--format", "json"], env(), elsewhere);
+    expect(ok.status, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).checks.at(-1)).toEqual({ what: `state file ${path.join(root, "data", "quo-sync.db")} (created by the first sync)`, ok: true });
+  });
+});
 
 describe("config mistakes", () => {
   it("wrong JSON is named by file, line and column; an unknown key by the key meant", async () => {

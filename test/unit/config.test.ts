@@ -33,7 +33,8 @@ describe("config", () => {
   it("accepts the README's example and fills the documented defaults", () => {
     const example = JSON.parse(readFileSync(path.join(ROOT, "examples", "quo-sync.config.json"), "utf8"));
     const c = parseConfig(example);
-    expect(c.syncs[0]!.deletes).toBe("mirror");
+    // Safe to copy as it is: deleting is opt-in.
+    expect(c.syncs[0]!.deletes).toBe("never");
     const d = parseConfig(base);
     expect(d.state).toBe("./quo-sync.db");
     expect(d.quo.requestsPerSecond).toBe(10);
@@ -135,6 +136,29 @@ describe("config", () => {
     expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
     // `key` is optional in the schema: a HubSpot sync defaults it to hs_object_id; other sources require it (tested above).
     expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "fields"]));
+  });
+});
+
+describe("the example config, copied as the README says", () => {
+  // The README's quick start copies the example to the project's root; it must work there as it is.
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const copy = /cp examples\/quo-sync\.config\.json (\S+)/.exec(readme);
+  const example = JSON.parse(readFileSync(path.join(ROOT, "examples", "quo-sync.config.json"), "utf8"));
+
+  it("the README copies it to the project's root", () => {
+    expect(copy?.[1]).toBe("quo-sync.config.json");
+  });
+
+  it("its $schema, source and state resolve from where it is copied to", () => {
+    const dir = path.dirname(path.join(ROOT, copy![1]!));
+    expect(example.$schema).toMatch(/^\.\//);
+    const schema = path.resolve(dir, example.$schema);
+    expect(existsSync(schema), `${schema} does not exist`).toBe(true);
+    expect(JSON.parse(readFileSync(schema, "utf8")).title).toBe("quo-sync config");
+    // The schema ships at the package's root too, so the same relative path works beside an installed package's files.
+    expect(path.relative(ROOT, schema)).toBe("quo-sync.schema.json");
+    expect(existsSync(path.resolve(dir, example.syncs[0].source.path))).toBe(true);
+    expect(path.dirname(path.resolve(dir, example.state))).toBe(dir);
   });
 });
 
