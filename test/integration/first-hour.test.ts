@@ -1,13 +1,13 @@
 /**
  * A new user's first hour, through the built CLI against the Quo emulator: the README's quick start
  * as written, from any working directory; errors that name the resolved file, the line and column,
- * the key that was meant.
+ * the key that was meant, a key pasted with its Bearer prefix.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
-import { ROOT, Workspace, cliEnv, personRow, reports, runCli, useQuoEmulator } from "./harness.js";
+import { API_KEY, ROOT, Workspace, cliEnv, personRow, reports, runCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -24,6 +24,11 @@ function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
   delete e.LOG_LEVEL;
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
   return e;
+}
+
+/** The lines of `text` that contain `needle`. */
+function linesWith(text: string, needle: string): string[] {
+  return text.split("\n").filter((l) => l.includes(needle));
 }
 
 /** A copy of the clone's files the quick start uses, in the workspace's folder, and the README's `cp` done. */
@@ -116,6 +121,22 @@ describe("config mistakes", () => {
     expect(keys.stderr).toContain(`quo-sync: config error: ${ws.config} is not valid:\n`);
     expect(keys.stderr).toContain("  syncs[0].feilds: unknown key; did you mean 'fields'?\n");
     expect(keys.stderr).toContain("  syncs[0].sheduel: unknown key; did you mean 'schedule'?\n");
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it("a key with a Bearer prefix stops the command before any request, naming the variable, never the key", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    for (const cmd of ["sync", "plan"]) {
+      const r = await runCli([cmd, "--config", ws.config], env({ QUO_API_KEY: `Bearer ${API_KEY}` }), ws.dir);
+      expect(r.status).toBe(1);
+      expect(linesWith(r.stderr, "quo-sync: ")).toEqual(['quo-sync: config error: QUO_API_KEY starts with "Bearer ": Quo takes the raw key; remove the prefix']);
+      expect(r.stderr).not.toContain(API_KEY);
+    }
+    const check = await runCli(["check", "--config", ws.config], env({ QUO_API_KEY: `Bearer ${API_KEY}` }), ws.dir);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toContain('FAIL  Quo\n      config error: QUO_API_KEY starts with "Bearer "');
+    expect(check.stdout + check.stderr).not.toContain(API_KEY);
     expect(emulator.stats().requests).toBe(0);
   });
 });
