@@ -18,7 +18,8 @@ const PROGRESS_MIN = 50;
 export interface SyncCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   detailedExitcode?: boolean;
-  wait?: string;
+  /** Seconds to wait for another run of the same sync (`--wait`, checked by the command line). */
+  wait?: number;
   acceptFieldChanges?: boolean;
   verify?: boolean;
 }
@@ -71,7 +72,6 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
     format = parseFormat(opts.format);
     ctx = setup(opts);
     indexes = selectSyncs(ctx.loaded, opts.sync);
-    if (opts.wait !== undefined && !(Number(opts.wait) >= 0)) throw new ConfigError(`--wait ${opts.wait}: give a number of seconds`);
   } catch (e) {
     return fail(e);
   }
@@ -150,7 +150,7 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
         {
           dryRun: Boolean(opts.dryRun),
           allowDeletes: Boolean(opts.allowDeletes),
-          waitForLockMs: opts.wait !== undefined ? Number(opts.wait) * 1000 : 0,
+          waitForLockMs: (opts.wait ?? 0) * 1000,
           acceptFieldChanges: Boolean(opts.acceptFieldChanges),
           verify: Boolean(opts.verify),
         },

@@ -337,8 +337,9 @@ describe("quo-sync daemon", () => {
 
     writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }]);
     const badHttp = await runCli(["daemon", "--config", ws.config, "--http", "localhost"], cliEnv(emulator), ws.dir);
-    expect(badHttp.status).toBe(1);
-    expect(badHttp.stderr).toContain("--http localhost: give HOST:PORT");
+    expect(badHttp.status).toBe(64);
+    expect(badHttp.stderr).toBe("quo-sync: option '--http <host:port>' argument 'localhost' is invalid. Give HOST:PORT, such as 127.0.0.1:9464, or :9464 for every interface; see quo-sync daemon --help\n");
     rmSync(ws.state, { force: true });
   });
 });
+    // A bad --http is a usage error: the command line, not the deployment, is wrong.

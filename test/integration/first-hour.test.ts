@@ -1,7 +1,7 @@
 /**
  * A new user's first hour, through the built CLI against the Quo emulator: the README's quick start
  * as written, from any working directory; errors that name the resolved file, the line and column,
- * the key that was meant, a key pasted with its Bearer prefix.
+ * the key that was meant; usage errors (exit 64); `--help`.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -138,5 +138,55 @@ describe("config mistakes", () => {
     expect(check.stdout).toContain('FAIL  Quo\n      config error: QUO_API_KEY starts with "Bearer "');
     expect(check.stdout + check.stderr).not.toContain(API_KEY);
     expect(emulator.stats().requests).toBe(0);
+  });
+});
+
+describe("the command line", () => {
+  it("--help names every environment variable of the README's table, and the exit statuses", async () => {
+    const section = README.slice(README.indexOf("\n## Environment"), README.indexOf("\n## Config"));
+    const variables = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]+)`/gm)].map((m) => m[1]!);
+    expect(variables).toEqual(expect.arrayContaining(["QUO_API_KEY", "MATON_API_KEY", "QUO_BASE_URL", "QUO_SYNC_DATABASE_URL", "GOOGLE_APPLICATION_CREDENTIALS", "HUBSPOT_ACCESS_TOKEN", "LOG_LEVEL"]));
+    const help = await runCli(["--help"], env(), ws.dir);
+    expect(help.status).toBe(0);
+    for (const v of variables) expect(help.stdout).toMatch(new RegExp(`^  ${v} `, "m"));
+    expect(help.stdout).toContain("apiKeyEnv");
+    for (const code of ["0", "1", "2", "3", "64", "130, 143"]) expect(help.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    // The README's exit status table has the same codes.
+    for (const code of ["0", "1", "2", "3", "64", "130, 143"]) expect(README).toContain(`\n| ${code} | `);
+  });
+
+  it.each([
+    [["bogus"], "quo-sync: unknown command 'bogus'; see quo-sync --help"],
+    [["sync", "--bogus"], "quo-sync: unknown option '--bogus'; see quo-sync sync --help"],
+    [["plan", "--formt", "json"], "quo-sync: unknown option '--formt' (Did you mean --format?); see quo-sync plan --help"],
+    [["sync", "--config"], "quo-sync: option '--config <file>' argument missing; see quo-sync sync --help"],
+    [["plan", "--format", "xml"], "quo-sync: option '--format <format>' argument 'xml' is invalid. Allowed choices are table, json, markdown, html; see quo-sync plan --help"],
+    [["status", "--format", "html"], "quo-sync: option '--format <format>' argument 'html' is invalid. Allowed choices are table, json; see quo-sync status --help"],
+    [["sync", "--wait", "soon"], "quo-sync: option '--wait <seconds>' argument 'soon' is invalid. Give a number of seconds, 0 or more; see quo-sync sync --help"],
+    [["sync", "--wait", "-5"], "quo-sync: option '--wait <seconds>' argument '-5' is invalid. Give a number of seconds, 0 or more; see quo-sync sync --help"],
+    [["status", "--runs", "0"], "quo-sync: option '--runs <n>' argument '0' is invalid. Give a whole number, 1 or more; see quo-sync status --help"],
+    [["status", "--runs", "2.5"], "quo-sync: option '--runs <n>' argument '2.5' is invalid. Give a whole number, 1 or more; see quo-sync status --help"],
+    [["daemon", "--shutdown-timeout", "soon"], "quo-sync: option '--shutdown-timeout <seconds>' argument 'soon' is invalid. Give a number of seconds, 0 or more; see quo-sync daemon --help"],
+    [["sync", "leads"], "quo-sync: too many arguments for 'sync'. Expected 0 arguments but got 1; see quo-sync sync --help"],
+  ])("%j is a usage error: exit 64 and one line", async (args, line) => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig();
+    // The workspace's config is the default one in its folder: nothing to add to the command line.
+    const r = await runCli(args, env(), ws.dir);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toBe(`${line}\n`);
+    expect(r.stdout).toBe("");
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it("no command prints the usage and exits 64; --help, help and --version exit 0", async () => {
+    const bare = await runCli([], env(), ws.dir);
+    expect(bare.status).toBe(64);
+    expect(bare.stderr).toContain("Usage: quo-sync [options] [command]");
+    for (const args of [["--help"], ["help"], ["help", "sync"], ["sync", "--help"], ["--version"]]) {
+      const r = await runCli(args, env(), ws.dir);
+      expect(r.status, args.join(" ")).toBe(0);
+      expect(r.stderr).toBe("");
+    }
   });
 });
