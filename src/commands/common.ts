@@ -151,8 +151,13 @@ export function describeError(e: unknown): string {
   return `unexpected error: ${String(e)}`;
 }
 
-export function fail(e: unknown): number {
-  process.stderr.write(`quo-sync: ${describeError(e)}\n`);
+/**
+ * Prints the one line that says why the command (or, with `what`, the part of it named, such as
+ * `sync 'leads'`) could not complete, and returns its exit status. The only place an error is
+ * printed: callers neither log it nor print it again.
+ */
+export function fail(e: unknown, what?: string): number {
+  process.stderr.write(`quo-sync: ${what !== undefined ? `${what}: ` : ""}${describeError(e)}\n`);
   if (!(e instanceof QuoSyncError) && e instanceof Error && logLevel() === "debug") process.stderr.write(`${stacks(e)}\n`);
   return e instanceof GuardRefused ? EXIT.refused : EXIT.error;
 }

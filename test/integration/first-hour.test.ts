@@ -1,7 +1,7 @@
 /**
  * A new user's first hour, through the built CLI against the Quo emulator: the README's quick start
  * as written, from any working directory; errors that name the resolved file, the line and column,
- * the key that was meant; usage errors (exit 64); `--help`.
+ * the key that was meant; usage errors (exit 64); `--help`; and every failure's reason printed once.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -188,5 +188,42 @@ describe("the command line", () => {
       expect(r.status, args.join(" ")).toBe(0);
       expect(r.stderr).toBe("");
     }
+  });
+});
+
+describe("each failure's reason is printed once", () => {
+  const unreachable = { QUO_BASE_URL: "http://127.0.0.1:1" };
+  it.each([
+    ["bad config", ["sync"], {}, () => ws.writeConfig({ deletes: "sometimes" }), "syncs[0].deletes: Invalid option"],
+    ["missing key", ["sync"], { QUO_API_KEY: undefined }, () => ws.writeConfig(), "no Quo credentials: set QUO_API_KEY"],
+    ["missing key, plan", ["plan"], { QUO_API_KEY: undefined }, () => ws.writeConfig(), "no Quo credentials: set QUO_API_KEY"],
+    ["missing CSV", ["sync"], {}, () => (ws.writeConfig(), rmSync(ws.csv)), () => `cannot read ${ws.csv}: no such file`],
+    ["missing CSV, plan", ["plan"], {}, () => (ws.writeConfig(), rmSync(ws.csv)), () => `cannot read ${ws.csv}: no such file`],
+    ["unreachable Quo", ["sync"], unreachable, () => ws.writeConfig({ fields: { firstName: "First Name", customFields: { Seats: "Company" } } }), "ECONNREFUSED 127.0.0.1:1"],
+    ["unreachable Quo, fields", ["fields"], unreachable, () => ws.writeConfig(), "network error: connect ECONNREFUSED 127.0.0.1:1"],
+    ["a --sync that does not exist", ["sync", "--sync", "nope"], {}, () => ws.writeConfig(), "--sync nope: no such sync"],
+  ])("%s", async (_name, args, extra, prepare, reason: string | (() => string)) => {
+    ws.writeCsv([personRow(1)]);
+    prepare();
+    const r = await runCli([...args, "--config", ws.config], env(extra), ws.dir);
+    expect(r.status).toBe(1);
+    const needle = typeof reason === "string" ? reason : reason();
+    // Once, in the one message the command prints (whose detail lines follow its first line).
+    expect(r.stderr.split(needle).length - 1, r.stderr).toBe(1);
+    const message = r.stderr.slice(r.stderr.indexOf("quo-sync: "));
+    expect(message).toContain(needle);
+    expect(linesWith(r.stderr, "quo-sync: ")).toHaveLength(1);
+  });
+
+  it("with several syncs, the line names the sync that failed; the others run", async () => {
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig({}, {});
+    const config = JSON.parse(readFileSync(ws.config, "utf8"));
+    config.syncs.push({ ...config.syncs[0], name: "partners", source: { type: "csv", path: "partners.csv" } });
+    writeFileSync(ws.config, JSON.stringify(config));
+    const r = await runCli(["sync", "--config", ws.config, "--format", "json"], env(), ws.dir);
+    expect(r.status).toBe(1);
+    expect(linesWith(r.stderr, "partners.csv")).toEqual([`quo-sync: sync 'partners': source error: cannot read ${path.join(ws.dir, "partners.csv")}: no such file`]);
+    expect(reports(r.stdout).map((x) => x.sync)).toEqual(["leads"]);
   });
 });
