@@ -105,6 +105,7 @@ usage(program.command("daemon"))
   .description("run each sync on its cron schedule until SIGTERM/SIGINT")
   .option("--config <file>", "config file", "./quo-sync.config.json")
   .addOption(new Option("--http <host:port>", "serve /healthz and Prometheus /metrics here").argParser(parseHttp))
+  .option("--run-now", "run every scheduled sync once at start, then on its schedule")
   .addOption(new Option("--shutdown-timeout <seconds>", "after SIGTERM/SIGINT, wait up to this long for the writes in flight (default 30)").argParser(parseSeconds))
   .action(async (opts) => {
     exitCode = await daemonCommand({ format: "json", ...opts });
