@@ -2,7 +2,7 @@
  * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
  * and the environment quo-sync reads. Contract: README.md, "Config" and "Environment".
  */
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { getCountries, type CountryCode } from "libphonenumber-js";
@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { checkBaseUrl } from "./net/base-url.js";
 import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
+import { isPostgresUrl } from "./state/location.js";
 
 /** Quo allows 10 requests per second per API key (docs/quo-api.md, "Connecting"). */
 export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
@@ -266,15 +267,104 @@ export function formatPath(parts: readonly PropertyKey[]): string {
 
 /**
  * Validates parsed JSON against the schema. Throws `ConfigError` listing every problem, each
- * prefixed with its path.
+ * prefixed with its path; an unknown key is named with its own path and, when a known key of the
+ * same object is close, the key that was probably meant.
  */
 export function parseConfig(data: unknown, file = "config"): Config {
   const result = configSchema.safeParse(data);
   if (result.success) return result.data;
-  // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
-  const message = (i: z.core.$ZodIssue): string => (i.code === "invalid_key" ? `not a valid name: ${i.issues.map((k) => k.message).join("; ")}` : i.message);
-  const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${message(i)}`);
+  const lines = result.error.issues.flatMap((i) => {
+    if (i.code === "unrecognized_keys") return i.keys.map((key) => `${formatPath([...i.path, key])}: ${unknownKey(key, knownKeysAt(configSchema, i.path, data))}`);
+    // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
+    if (i.code === "invalid_key") return [`${formatPath(i.path)}: not a valid name: ${i.issues.map((k) => k.message).join("; ")}`];
+    return [`${formatPath(i.path)}: ${i.message}`];
+  });
   throw new ConfigError(`${file} is not valid:\n  ${lines.join("\n  ")}`);
+}
+
+/** What is said about an unknown key: the known key it is closest to, else every known key. */
+function unknownKey(key: string, known: readonly string[]): string {
+  const near = didYouMean(key, known);
+  if (near !== undefined) return `unknown key; did you mean '${near}'?`;
+  return known.length ? `unknown key (the keys here are: ${known.join(", ")})` : "unknown key";
+}
+
+/**
+ * The keys the object schema at `at` (a zod issue path) allows, following `data` through unions by
+ * their discriminator. Empty when the path leads to no object schema. Never throws.
+ */
+export function knownKeysAt(schema: z.ZodType, at: readonly PropertyKey[], data: unknown): string[] {
+  let s: z.ZodType | undefined = unwrapSchema(schema, data);
+  let d = data;
+  for (const part of at) {
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(part)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return [];
+    d = d !== null && typeof d === "object" ? (d as Record<PropertyKey, unknown>)[part] : undefined;
+    s = s === undefined ? undefined : unwrapSchema(s, d);
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** The schema under optional/default/transform wrappers, and the union option `data` chose. */
+function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
+  let s = schema;
+  for (let depth = 0; depth < 20; depth++) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else if (s instanceof z.ZodDiscriminatedUnion) {
+      const field = s._zod.def.discriminator;
+      const value = data !== null && typeof data === "object" ? (data as Record<string, unknown>)[field] : undefined;
+      const chosen = (s.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && literalValues(o.shape[field]).includes(value));
+      if (!chosen) return s;
+      s = chosen;
+    } else return s;
+  }
+  return s;
+}
+
+function literalValues(schema: unknown): unknown[] {
+  return schema instanceof z.ZodLiteral ? [...schema.values] : [];
+}
+
+/**
+ * The candidate `word` was probably meant to be: the closest by edit distance (case-insensitive, a
+ * swap of two neighbouring letters counting as one edit, a prefix of 3 letters or more as one),
+ * when within a third of its length (at least 2 edits); undefined when none is that close. Never
+ * throws.
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const lc = c.toLowerCase();
+    // A key cut short or run on (`apiKey` for `apiKeyEnv`) is one slip, however many letters.
+    const prefix = Math.min(w.length, lc.length) >= 3 && (lc.startsWith(w) || w.startsWith(lc));
+    const d = prefix ? Math.min(1, editDistance(w, lc)) : editDistance(w, lc);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i] as number[];
+      const above = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = d;
+    }
+  }
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /** The name of the workspace a sync writes to: its `workspace`, or `DEFAULT_WORKSPACE`. Never throws. */
@@ -291,17 +381,155 @@ export function hasWorkspaces(config: Config): boolean {
   return Object.keys(config.workspaces).length > 0;
 }
 
-/** Reads and validates a config file. Throws `ConfigError` naming the file. */
+/**
+ * Reads and validates a config file. The file and every path in it (`state`, a CSV source's
+ * `path`, a Google source's `credentials`) are resolved against the config file's folder, whatever
+ * the working directory (README, "Config"), so every later message names the file actually meant.
+ * Throws `ConfigError` naming the resolved file, with the line and column of a JSON syntax error.
+ */
 export function loadConfig(file: string): LoadedConfig {
   const abs = path.resolve(file);
-  if (!existsSync(abs)) throw new ConfigError(`config file ${file} does not exist (use --config FILE)`);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new ConfigError(`config file ${abs} does not exist (use --config FILE)`);
+    if (code === "EISDIR") throw new ConfigError(`config file ${abs} is a directory (use --config FILE)`);
+    throw new ConfigError(`config file ${abs} cannot be read (${code === "EACCES" || code === "EPERM" ? "permission denied" : (code ?? "unknown error")})`);
+  }
+  // Editors on Windows may save a byte-order mark, which JSON.parse refuses.
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(abs, "utf8"));
+    data = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+    const { line, column, message } = jsonSyntaxError(text, e instanceof Error ? e.message : String(e));
+    throw new ConfigError(`${abs}:${line}:${column}: ${message} (the config file must be JSON: no comments, no trailing commas)`);
   }
-  return { config: parseConfig(data, file), file: abs, baseDir: path.dirname(abs) };
+  const baseDir = path.dirname(abs);
+  return { config: resolvePaths(parseConfig(data, abs), baseDir), file: abs, baseDir };
+}
+
+/** A config whose file paths are absolute, resolved against `baseDir`; a `postgres://` state is kept as it is. Never throws. */
+export function resolvePaths(config: Config, baseDir: string): Config {
+  // A trailing separator is kept: it says the user gave a folder, which `stateLocation` refuses.
+  const state = isPostgresUrl(config.state) ? config.state : path.resolve(baseDir, config.state) + (/[\\/]$/.test(config.state) ? path.sep : "");
+  const syncs = config.syncs.map((s) => {
+    if (s.source.type === "csv") return { ...s, source: { ...s.source, path: path.resolve(baseDir, s.source.path) } };
+    if (s.source.type === "google-sheets" && s.source.credentials !== undefined) return { ...s, source: { ...s.source, credentials: path.resolve(baseDir, s.source.credentials) } };
+    return s;
+  });
+  return { ...config, state, syncs };
+}
+
+/**
+ * Where JSON.parse stopped, as a 1-based line and column, and its message without the position
+ * and without the quoted text (which may be long, or hold a value better not printed). Node 20
+ * reports most faults "at position N"; for the rest ("Unexpected token") the position is found by
+ * scanning the text. Never throws.
+ */
+export function jsonSyntaxError(text: string, nodeMessage: string): { line: number; column: number; message: string } {
+  const at = / at position (\d+)/.exec(nodeMessage);
+  const offset = at ? Number(at[1]) : firstJsonFault(text);
+  const message = nodeMessage.replace(/( in JSON)? at position \d+.*$/s, "").replace(/, (\.\.\.)?".* is not valid JSON$/s, "");
+  const before = text.slice(0, Math.min(offset, text.length));
+  const line = before.split("\n").length;
+  const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+  return { line, column, message };
+}
+
+/** The offset of the first character a JSON parser would refuse (the text's length when it ends too early). */
+function firstJsonFault(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\r\n".includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw new JsonFault(i);
+  };
+  const literal = (word: string) => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === "\\") {
+        i++;
+        if (text[i] === "u") {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail();
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "t") return literal("true");
+    if (c === "f") return literal("false");
+    if (c === "n") return literal("null");
+    number();
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (e) {
+    // Anything else is the scan's own recursion running out on absurdly deep nesting.
+    return e instanceof JsonFault ? e.at : 0;
+  }
+}
+
+/** Where `firstJsonFault`'s scan stopped; never leaves it. */
+class JsonFault extends Error {
+  constructor(readonly at: number) {
+    super(`JSON fault at ${at}`);
+  }
 }
 
 /** The JSON Schema shipped as `quo-sync.schema.json`, generated from the zod schema. */

@@ -2,6 +2,7 @@
  * One run of one sync: read → plan → (unless dry) execute (docs/architecture.md). The one-shot
  * commands and the daemon call this same function, under the same lock.
  */
+import { statSync } from "node:fs";
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
 import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
@@ -65,7 +66,9 @@ export const WRITE_CONCURRENCY = 10;
 /**
  * Where the state lives: `QUO_SYNC_DATABASE_URL` when set (so the URL and its password can stay
  * out of the config file), else the config's `state`: a `postgres://` URL as it is, a file path
- * resolved against the config file's folder.
+ * resolved against the config file's folder. Throws `ConfigError` when the variable is not such a
+ * URL, or when the path names a folder (an existing one, or one written with a trailing `/`):
+ * SQLite needs a file.
  */
 export function stateLocation(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
   const url = env.QUO_SYNC_DATABASE_URL?.trim();
@@ -74,7 +77,20 @@ export function stateLocation(loaded: LoadedConfig, env: NodeJS.ProcessEnv): str
     return url;
   }
   const { state } = loaded.config;
-  return isPostgresUrl(state) ? state : path.resolve(loaded.baseDir, state);
+  if (isPostgresUrl(state)) return state;
+  const file = path.resolve(loaded.baseDir, state);
+  if (/[\\/]$/.test(state) || isDirectory(file)) {
+    throw new ConfigError(`${file} is a directory; give a file path such as ${path.join(file, "quo-sync.db")}`, "state");
+  }
+  return file;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -12,25 +12,27 @@ export interface ServiceAccountKey {
   clientEmail: string;
   privateKey: string;
   privateKeyId?: string;
-  /** Where the file was found, as the user gave it, for messages. */
+  /** Where the file was found — the setting and the path it resolved to — for messages. */
   source: string;
 }
 
 /**
- * Reads the key file from `credentials` (resolved against `baseDir`) or else from
- * `GOOGLE_APPLICATION_CREDENTIALS` in `env`. Throws `SourceError` when neither is set, or the file is
- * missing, unreadable, not JSON, or not a service-account key; the message names the file and never
- * quotes its content.
+ * Reads the key file from `credentials` (resolved against `baseDir`, the config file's folder) or
+ * else from `GOOGLE_APPLICATION_CREDENTIALS` in `env` (resolved against the working directory, as
+ * Google's own libraries read it). Throws `SourceError` when neither is set, or the file is
+ * missing, unreadable, not JSON, or not a service-account key; the message names the setting and
+ * the resolved file, and never quotes its content.
  */
 export async function loadServiceAccountKey(credentials: string | undefined, baseDir: string, env: NodeJS.ProcessEnv): Promise<ServiceAccountKey> {
   const configured = credentials ?? env.GOOGLE_APPLICATION_CREDENTIALS;
   if (!configured) {
     throw new SourceError("no Google service-account key: set GOOGLE_APPLICATION_CREDENTIALS to the key file's path, or source.credentials in the config");
   }
-  const source = credentials ? `source.credentials ${credentials}` : `GOOGLE_APPLICATION_CREDENTIALS ${configured}`;
+  const file = credentials ? path.resolve(baseDir, credentials) : path.resolve(configured);
+  const source = `${credentials ? "source.credentials" : "GOOGLE_APPLICATION_CREDENTIALS"} ${file}`;
   let text: string;
   try {
-    text = await readFile(credentials ? path.resolve(baseDir, credentials) : configured, "utf8");
+    text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : `it cannot be read (${code ?? "unknown error"})`;

@@ -2,10 +2,13 @@
  * `quo-sync check`: can each source be read, and does Quo accept the credentials? Runs each
  * connector's `check` (which never throws: it reports) and one read of Quo (`GET /v1/contacts`,
  * one contact) per workspace the selected syncs use, and, with a PostgreSQL state, a read-only
- * connection to the database; it writes nothing anywhere — a safe first command after editing the
- * config or the keys. Exit 0 when everything answers, 1 otherwise.
+ * connection to the database (with SQLite, that the state path names a file it can make); it writes
+ * nothing anywhere — a safe first command after editing the config or the keys. Exit 0 when
+ * everything answers, 1 otherwise.
  */
-import { mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "../config.js";
 import { clientsFor, stateLocation } from "../run.js";
 import { isPostgresUrl, openStore, redactDatabaseUrl } from "../state/store.js";
 import { connectorFor, describeSource } from "../sources.js";
@@ -45,18 +48,46 @@ export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]
       lines.push({ what: label, ok: false, message: describeError(e) });
     }
   }
-  // A SQLite file is created by the first sync; a PostgreSQL database must be reachable already.
-  const state = stateLocation(loaded, env);
+  lines.push(await checkState(loaded, env));
+  return lines;
+}
+
+/**
+ * The state's line: a PostgreSQL database must be reachable already (opened read-only); a SQLite
+ * file is created by the first sync, so its path must name a file (not a folder) in a folder that
+ * exists or can be made. Never throws.
+ */
+async function checkState(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<CheckLine> {
+  let state: string;
+  try {
+    state = stateLocation(loaded, env);
+  } catch (e) {
+    return { what: "state", ok: false, message: describeError(e) };
+  }
   if (isPostgresUrl(state)) {
     const what = `state database ${redactDatabaseUrl(state)}`;
     try {
       await (await openStore(state, { readonly: true })).close();
-      lines.push({ what, ok: true });
+      return { what, ok: true };
     } catch (e) {
-      lines.push({ what, ok: false, message: describeError(e) });
+      return { what, ok: false, message: describeError(e) };
     }
   }
-  return lines;
+  if (existsSync(state)) return { what: `state file ${state}`, ok: true };
+  const blocked = fileInTheWay(path.dirname(state));
+  if (blocked) return { what: `state file ${state}`, ok: false, message: `state error: ${blocked} is a file, so the state's folder cannot be made there` };
+  return { what: `state file ${state} (created by the first sync)`, ok: true };
+}
+
+/** The nearest existing ancestor of `dir` (itself included) when it is not a folder, else undefined. */
+function fileInTheWay(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? undefined : d;
+    } catch {
+      if (path.dirname(d) === d) return undefined;
+    }
+  }
 }
 
 function renderCheckTable(lines: readonly CheckLine[]): string {

@@ -4,9 +4,11 @@
  * docs/architecture.md).
  */
 import { writeFileSync } from "node:fs";
+import { InvalidArgumentError } from "commander";
 import type { LoadedConfig, SyncConfig } from "../config.js";
 import { loadConfig, loadEnv, workspaceOf } from "../config.js";
 import { ConfigError, GuardRefused, QuoSyncError, SourceError, StateError } from "../errors.js";
+import { parseHttpAddress } from "../daemon/schedules.js";
 import { createLogger, type Logger } from "../log.js";
 import { QuoApiError } from "../quo/errors.js";
 
@@ -20,12 +22,44 @@ export const EXIT = {
   /** A safety guard refused the run; nothing was written. */
   refused: 3,
   /**
+   * The command line itself is wrong: an unknown command or option, a missing or invalid option
+   * value. EX_USAGE of sysexits.h, so a script can tell a typo from a run that failed.
+   */
+  usage: 64,
+  /**
    * Stopped by SIGINT (Ctrl-C) or SIGTERM: the shell's 128 + the signal's number, so a script or a
    * shell loop sees the interruption as it would a process the signal killed.
    */
   interrupted: 130,
   terminated: 143,
 } as const;
+
+/**
+ * `--wait`, `--shutdown-timeout`: a number of seconds, 0 or more. Throws commander's
+ * `InvalidArgumentError`, so a bad value is a usage error (exit 64).
+ */
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("Give a number of seconds, 0 or more.");
+  return n;
+}
+
+/** `--runs`: a whole number, 1 or more. Throws `InvalidArgumentError` (exit 64). */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError("Give a whole number, 1 or more.");
+  return n;
+}
+
+/** `--http`: HOST:PORT, checked as the daemon will read it and kept as given. Throws `InvalidArgumentError` (exit 64). */
+export function parseHttp(value: string): string {
+  try {
+    parseHttpAddress(value);
+  } catch {
+    throw new InvalidArgumentError("Give HOST:PORT, such as 127.0.0.1:9464, or :9464 for every interface.");
+  }
+  return value;
+}
 
 export interface GlobalOptions {
   config: string;
@@ -117,8 +151,13 @@ export function describeError(e: unknown): string {
   return `unexpected error: ${String(e)}`;
 }
 
-export function fail(e: unknown): number {
-  process.stderr.write(`quo-sync: ${describeError(e)}\n`);
+/**
+ * Prints the one line that says why the command (or, with `what`, the part of it named, such as
+ * `sync 'leads'`) could not complete, and returns its exit status. The only place an error is
+ * printed: callers neither log it nor print it again.
+ */
+export function fail(e: unknown, what?: string): number {
+  process.stderr.write(`quo-sync: ${what !== undefined ? `${what}: ` : ""}${describeError(e)}\n`);
   if (!(e instanceof QuoSyncError) && e instanceof Error && logLevel() === "debug") process.stderr.write(`${stacks(e)}\n`);
   return e instanceof GuardRefused ? EXIT.refused : EXIT.error;
 }

@@ -1,8 +1,9 @@
 /**
- * `quo-sync daemon`: runs each sync on its cron `schedule` until SIGTERM/SIGINT, optionally serving
- * `/healthz` and `/metrics`. Everything is checked before the first tick (schedules, the API key
- * of each workspace a scheduled sync uses, the state database, the HTTP address), so a bad
- * deployment fails at once with exit 1 instead of at 3 a.m.
+ * `quo-sync daemon`: runs each sync on its cron `schedule` until SIGTERM/SIGINT (with `--run-now`,
+ * once at start too), optionally serving `/healthz` and `/metrics`. Everything is checked before
+ * the first tick (schedules, the API key of each workspace a scheduled sync uses, the state
+ * database), so a bad deployment fails at once with exit 1 instead of at 3 a.m.; a bad `--http`
+ * address is a usage error (64), found by the command line.
  */
 import { ConfigError } from "../errors.js";
 import { startHealthServer, type HealthServer } from "../daemon/health-server.js";
@@ -23,8 +24,10 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_S = 30;
 
 export interface DaemonOptions extends GlobalOptions {
   http?: string;
-  /** Seconds to wait for runs in progress after a stop signal. */
-  shutdownTimeout?: string;
+  /** Seconds to wait for runs in progress after a stop signal (checked by the command line). */
+  shutdownTimeout?: number;
+  /** Run every scheduled sync once at start, through the same path and lock as a tick. */
+  runNow?: boolean;
 }
 
 export async function daemonCommand(opts: DaemonOptions): Promise<number> {
@@ -39,10 +42,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     ctx = setup(opts);
     schedules = planSchedules(ctx.loaded.config);
     http = opts.http !== undefined ? parseHttpAddress(opts.http) : undefined;
-    if (opts.shutdownTimeout !== undefined) {
-      timeoutS = Number(opts.shutdownTimeout);
-      if (!(timeoutS >= 0)) throw new ConfigError(`--shutdown-timeout ${opts.shutdownTimeout}: give a number of seconds`);
-    }
+    if (opts.shutdownTimeout !== undefined) timeoutS = opts.shutdownTimeout;
     // Opening creates and migrates the state: a path that cannot be written, or a database that
     // cannot be reached, fails here, not at the first tick. A shared state (PostgreSQL) stays open
     // for the daemon's life: every run uses its pool, and every request start of every key is
@@ -86,7 +86,9 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   }
   for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
   await scheduler.start();
-  logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid }, "daemon started");
+  logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid, runNow: Boolean(opts.runNow) }, "daemon started");
+  // Not awaited: the daemon waits for its stop signal meanwhile, and `stop` waits for these runs.
+  if (opts.runNow) void scheduler.runNow();
 
   const signal = await signals.signalled;
   const busy = scheduler.busy();

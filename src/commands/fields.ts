@@ -23,7 +23,12 @@ export interface FieldsReport {
     workspace?: string;
     mappings: { configName: string; column: string; key: string; name: string; type: string }[];
     unresolved: { configName: string; column: string; problem: string }[];
-    unmappedColumns: { column: string; suggestion?: CustomFieldDefinition }[];
+    /**
+     * Source columns no mapping reads. `suggestion` is the free custom field whose name or key is
+     * closest (each field suggested for one column at most), and `configName` what to write for it
+     * under `fields.customFields`: its name, or its key when the name would not resolve to it alone.
+     */
+    unmappedColumns: { column: string; suggestion?: CustomFieldDefinition; configName?: string }[];
     sourceError?: string;
   }[];
 }
@@ -69,11 +74,11 @@ export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsRepo
       const used = mappedColumns(sync, i).map((m) => m.column);
       const snapshot = await readSnapshot(sync.source, { baseDir: loaded.baseDir, env, wanted: used });
       const taken = new Set(entry.mappings.map((m) => m.key));
-      const free = defs.filter((d) => !taken.has(d.key));
-      for (const column of snapshot.columns.filter((c) => !used.includes(c))) {
-        const near = closest(column, free.flatMap((d) => [d.name, d.key]));
-        const suggestion = near === undefined ? undefined : free.find((d) => d.name === near || d.key === near);
-        entry.unmappedColumns.push({ column, ...(suggestion ? { suggestion } : {}) });
+      const unmapped = snapshot.columns.filter((c) => !used.includes(c));
+      const suggested = suggestFields(unmapped, defs.filter((d) => !taken.has(d.key)));
+      for (const column of unmapped) {
+        const suggestion = suggested.get(column);
+        entry.unmappedColumns.push({ column, ...(suggestion ? { suggestion, configName: configNameOf(suggestion, defs) } : {}) });
       }
     } catch (e) {
       entry.sourceError = e instanceof Error ? e.message : String(e);
@@ -81,6 +86,40 @@ export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsRepo
     report.syncs.push(entry);
   }
   return report;
+}
+
+/**
+ * A free custom field for each unmapped column that has a close one: columns named exactly (case
+ * aside) like a field's name or key first, then the closest; a field goes to one column only, since
+ * `customFields` maps each field from one column. Never throws.
+ */
+function suggestFields(columns: readonly string[], free: readonly CustomFieldDefinition[]): Map<string, CustomFieldDefinition> {
+  const out = new Map<string, CustomFieldDefinition>();
+  const given = new Set<string>();
+  const give = (column: string, d: CustomFieldDefinition | undefined) => {
+    if (!d || out.has(column) || given.has(d.key)) return;
+    out.set(column, d);
+    given.add(d.key);
+  };
+  for (const column of columns) give(column, free.find((d) => d.name.toLowerCase() === column.toLowerCase() || d.key.toLowerCase() === column.toLowerCase()));
+  for (const column of columns) {
+    if (out.has(column)) continue;
+    const left = free.filter((d) => !given.has(d.key));
+    const near = closest(column, left.flatMap((d) => [d.name, d.key]));
+    give(column, near === undefined ? undefined : left.find((d) => d.name === near || d.key === near));
+  }
+  return out;
+}
+
+/**
+ * What to write under `fields.customFields` for `d`: its name when `resolveCustomFields` would find
+ * `d` alone by it (no field has that name as its key, no other field has the same name), else its key.
+ */
+function configNameOf(d: CustomFieldDefinition, defs: readonly CustomFieldDefinition[]): string {
+  const byKey = defs.filter((x) => x.key === d.name);
+  const byName = defs.filter((x) => x.name.toLowerCase() === d.name.toLowerCase());
+  const unique = byKey.length ? byKey.length === 1 && byKey[0] === d : byName.length === 1;
+  return unique ? d.name : d.key;
 }
 
 function renderFieldList(out: string[], heading: string, fields: readonly CustomFieldDefinition[]): void {
@@ -106,7 +145,9 @@ export function renderFieldsTable(r: FieldsReport): string {
     else if (s.unmappedColumns.length) {
       out.push("  unmapped source columns:");
       for (const c of s.unmappedColumns) {
-        out.push(`    '${c.column}'${c.suggestion ? ` — maybe "customFields": { "${c.suggestion.name}": "${c.column}" } (${c.suggestion.type})` : ""}`);
+        const s = c.suggestion;
+        const byKey = s && c.configName !== s.name ? `'${s.name}', ${s.type}; by key: its name would match another field too` : s?.type;
+        out.push(`    '${c.column}'${s ? ` — maybe "customFields": { ${JSON.stringify(c.configName ?? s.name)}: ${JSON.stringify(c.column)} } (${byKey})` : ""}`);
       }
     }
   }

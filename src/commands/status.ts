@@ -12,7 +12,6 @@ import { COUNT_NAMES, rejectedRows } from "../report/describe.js";
 import { stateLocation } from "../run.js";
 import { holderGone } from "../state/lock.js";
 import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type StateStore } from "../state/store.js";
-import { ConfigError } from "../errors.js";
 import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
 /** Runs listed per sync unless `--runs` says otherwise. */
@@ -28,8 +27,8 @@ const REJECTIONS_READ_PER_RUN = REJECTED_ROWS_PER_RUN * 4;
 const SUCCESS_LOOKBACK = 500;
 
 export interface StatusOptions extends GlobalOptions {
-  /** Runs listed per sync. */
-  runs?: string;
+  /** Runs listed per sync (`--runs`, checked by the command line). */
+  runs?: number;
 }
 
 /** One run as `status` shows it. */
@@ -187,8 +186,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const names = selected.map((s) => s.name);
     // Without workspaces in the config every sync is in the one workspace: nothing to show.
     const workspaces: Record<string, string> = hasWorkspaces(loaded.config) ? Object.fromEntries(selected.map((s) => [s.name, workspaceOf(s)])) : {};
-    const runs = opts.runs === undefined ? DEFAULT_RUNS : Number(opts.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs ${opts.runs}: give a whole number of runs, 1 or more`);
+    const runs = opts.runs ?? DEFAULT_RUNS;
     const file = stateLocation(loaded, env);
     if (!isPostgresUrl(file) && !existsSync(file)) {
       const empty: StatusSync[] = names.map((sync) => ({ sync, ...(Object.hasOwn(workspaces, sync) ? { workspace: workspaces[sync] as string } : {}), contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));

@@ -9,7 +9,7 @@ import { ConfigError } from "../errors.js";
 import { FORMATS, render, type Format } from "../report/render.js";
 import type { SyncReport } from "../report/report.js";
 import { clientsFor, runSync, sharedStateFor, type SharedState } from "../run.js";
-import { EXIT, describeError, emit, fail, selectSyncs, setup, type CommandContext, type GlobalOptions } from "./common.js";
+import { EXIT, emit, fail, selectSyncs, setup, type CommandContext, type GlobalOptions } from "./common.js";
 import { exitCodeFor, onStopSignals, type StopSignal } from "./stop-signals.js";
 
 /** Below this many writes the progress bar is not worth drawing. */
@@ -18,7 +18,8 @@ const PROGRESS_MIN = 50;
 export interface SyncCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   detailedExitcode?: boolean;
-  wait?: string;
+  /** Seconds to wait for another run of the same sync (`--wait`, checked by the command line). */
+  wait?: number;
   acceptFieldChanges?: boolean;
   verify?: boolean;
 }
@@ -71,7 +72,6 @@ export async function syncCommand(opts: SyncCommandOptions): Promise<number> {
     format = parseFormat(opts.format);
     ctx = setup(opts);
     indexes = selectSyncs(ctx.loaded, opts.sync);
-    if (opts.wait !== undefined && !(Number(opts.wait) >= 0)) throw new ConfigError(`--wait ${opts.wait}: give a number of seconds`);
   } catch (e) {
     return fail(e);
   }
@@ -150,21 +150,23 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
         {
           dryRun: Boolean(opts.dryRun),
           allowDeletes: Boolean(opts.allowDeletes),
-          waitForLockMs: opts.wait !== undefined ? Number(opts.wait) * 1000 : 0,
+          waitForLockMs: (opts.wait ?? 0) * 1000,
           acceptFieldChanges: Boolean(opts.acceptFieldChanges),
           verify: Boolean(opts.verify),
         },
       );
       reports.push(report);
       if (report.outcome === "refused") {
-        process.stderr.write(`quo-sync: refused: ${report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run"}\n`);
+        const which = indexes.length > 1 ? `sync '${name}': ` : "";
+        process.stderr.write(`quo-sync: ${which}refused: ${report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run"}\n`);
         status = Math.max(status, EXIT.refused);
       } else if (report.counts.failed > 0) {
         ctx.logger.warn({ sync: name, workspace, failed: report.counts.failed }, "some changes failed; see the report");
       }
     } catch (e) {
-      ctx.logger.error({ sync: name, workspace }, describeError(e));
-      status = Math.max(status, fail(e));
+      // The line `fail` prints is the reason, printed once (not logged as well); with several syncs
+      // it names the one that failed.
+      status = Math.max(status, fail(e, indexes.length > 1 ? `sync '${name}'` : undefined));
     } finally {
       progress.stop();
     }

@@ -84,6 +84,15 @@ export class Scheduler {
   }
 
   /**
+   * Runs every scheduled sync once now (`daemon --run-now`), each as a tick: the same run, lock and
+   * bookkeeping, so a scheduled tick that comes while it is still busy is skipped as usual.
+   * Resolves when those runs have ended. Never throws.
+   */
+  async runNow(): Promise<void> {
+    await Promise.all(this.opts.syncs.map((s) => this.tick(s)));
+  }
+
+  /**
    * One tick of one sync: skipped (and counted) when its previous run is still busy here or
    * another process holds its lock; otherwise one `runSync`. Never throws.
    */

@@ -33,7 +33,8 @@ export interface QuoConnection {
  * Reads `QUO_API_KEY`, `MATON_API_KEY` and `QUO_BASE_URL` (README.md, "Environment").
  * `QUO_API_KEY` wins when both keys are set. With Maton, `QUO_BASE_URL` names the gateway's origin
  * and `/quo` is appended unless the URL already ends with it.
- * Throws `ConfigError` when neither key is set, or `QUO_BASE_URL` is not a plain http(s) URL.
+ * Throws `ConfigError` when neither key is set, the key starts with `Bearer ` (`checkNoScheme`), or
+ * `QUO_BASE_URL` is not a plain http(s) URL.
  * No message quotes a key.
  */
 export function quoConnectionFromEnv(env: NodeJS.ProcessEnv): QuoConnection {
@@ -41,15 +42,27 @@ export function quoConnectionFromEnv(env: NodeJS.ProcessEnv): QuoConnection {
   const matonApiKey = nonBlank(env.MATON_API_KEY);
   const baseUrlVar = nonBlank(env.QUO_BASE_URL);
   if (apiKey !== undefined) {
+    checkNoScheme("QUO_API_KEY", apiKey, "Quo takes the raw key");
     return { mode: "quo-api-key", apiKey, baseUrl: baseUrlVar === undefined ? QUO_DEFAULT_BASE_URL : checkBaseUrl(baseUrlVar, QUO_BASE_URL_RULE) };
   }
   if (matonApiKey !== undefined) {
+    checkNoScheme("MATON_API_KEY", matonApiKey, 'the variable holds the key alone (quo-sync adds "Bearer " to the header)');
     const baseUrl = baseUrlVar === undefined ? MATON_DEFAULT_BASE_URL : withMatonPrefix(checkBaseUrl(baseUrlVar, QUO_BASE_URL_RULE));
     return { mode: "maton", matonApiKey, baseUrl };
   }
   throw new ConfigError(
     "no Quo credentials: set QUO_API_KEY (a Quo API key) or MATON_API_KEY (to go through the Maton gateway)",
   );
+}
+
+/**
+ * Throws `ConfigError` when a key variable holds an `Authorization` value rather than a key
+ * (`Bearer …`, as copied from an HTTP example): Quo refuses a Bearer-prefixed key with 401, and the
+ * gateway would get `Bearer Bearer …` (docs/quo-api.md, "Connecting": auth). Found before any
+ * request; the message never quotes the key.
+ */
+export function checkNoScheme(variable: string, key: string, why: string): void {
+  if (/^bearer\s/i.test(key)) throw new ConfigError(`${variable} starts with "Bearer ": ${why}; remove the prefix`);
 }
 
 /** Appends the gateway's `/quo` prefix unless the URL already ends with it. */

@@ -27,8 +27,9 @@ describe("quo-sync check", () => {
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
     expect(out.checks.map((c: any) => [c.ok, c.what])).toEqual([
-      [true, "sync 'leads': source contacts.csv"],
+      [true, `sync 'leads': source ${ws.csv}`],
       [true, `Quo (API key, ${emulator.url})`],
+      [true, `state file ${ws.state} (created by the first sync)`],
     ]);
     expect(emulator.stats().byRoute).toEqual({ "GET /v1/contacts": 1 });
     expect(existsSync(ws.state)).toBe(false);
@@ -41,7 +42,7 @@ describe("quo-sync check", () => {
     const wrongKey = "qk_live_WRONG_7c1e";
     const r = await check({ ...cliEnv(emulator), QUO_API_KEY: wrongKey });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/FAIL {2}sync 'leads': source contacts\.csv\n.*contacts\.csv/);
+    expect(r.stdout).toContain(`FAIL  sync 'leads': source ${ws.csv}\n      cannot read ${ws.csv}: no such file\n`);
     expect(r.stdout).toMatch(/FAIL {2}Quo\n.*401.*check that QUO_API_KEY/);
     expect(r.stdout + r.stderr).not.toContain(wrongKey);
     expect(r.stdout + r.stderr).not.toContain(API_KEY);

@@ -180,7 +180,34 @@ describe("custom fields", () => {
     const data = JSON.parse(j.stdout);
     expect(data.fields).toHaveLength(7);
     expect(data.syncs[0].mappings).toHaveLength(6);
-    expect(data.syncs[0].unmappedColumns).toContainEqual({ column: "Website", suggestion: { name: "Website", key: "website", type: "url" } });
+    expect(data.syncs[0].unmappedColumns).toContainEqual({ column: "Website", suggestion: { name: "Website", key: "website", type: "url" }, configName: "Website" });
     expect(data.syncs[0].unmappedColumns.map((c: any) => c.column)).toEqual(["Website", "Web Site Alt"]);
+  });
+
+  it("what `fields` suggests is what a run accepts: a name two fields share is suggested by key, and each field for one column", async () => {
+    emulator.setCustomFields([
+      { name: "Stage", key: "stage-a", type: "string" },
+      { name: "stage", key: "stage-b", type: "string" },
+      { name: "Website", key: "website", type: "url" },
+    ]);
+    writeFileSync(ws.csv, toCsv([["id", "First Name", "Stage", "Website", "Web Site"], ["1", "Ann", "open", "https://a.example", "https://b.example"]]));
+    config({});
+    const j = await runCli(["fields", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(j.status, j.stderr).toBe(0);
+    const unmapped = JSON.parse(j.stdout).syncs[0].unmappedColumns;
+    expect(unmapped).toEqual([
+      { column: "Stage", suggestion: { name: "Stage", key: "stage-a", type: "string" }, configName: "stage-a" },
+      { column: "Website", suggestion: { name: "Website", key: "website", type: "url" }, configName: "Website" },
+      { column: "Web Site" },
+    ]);
+    const t = await runCli(["fields", "--config", ws.config], cliEnv(emulator), ws.dir);
+    expect(t.stdout).toContain(`'Stage' — maybe "customFields": { "stage-a": "Stage" } ('Stage', string; by key: its name would match another field too)`);
+    expect(t.stdout).toContain(`'Website' — maybe "customFields": { "Website": "Website" } (url)`);
+
+    // Taking every suggestion as written gives a config the run accepts.
+    config(Object.fromEntries(unmapped.filter((c: any) => c.suggestion).map((c: any) => [c.configName, c.column])));
+    const plan = await runCli(["plan", "--config", ws.config, "--format", "json"], cliEnv(emulator), ws.dir);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(reports(plan.stdout)[0].changes[0].fields).toMatchObject({ "customFields.stage-a": { to: "open" }, "customFields.website": { to: "https://a.example" } });
   });
 });

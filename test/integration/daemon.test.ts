@@ -309,6 +309,43 @@ describe("quo-sync daemon", () => {
     }
   });
 
+  it("--run-now runs every scheduled sync once at start, as a tick (recorded, under the lock), then waits for its schedule", async () => {
+    const rows = rowsFor(800, 6);
+    const other = rowsFor(900, 2);
+    writeRows("leads.csv", rows);
+    writeRows("manual.csv", other);
+    // Once a year: no scheduled tick comes during the test, so what runs is the start run.
+    const YEARLY = "0 0 1 1 *";
+    writeConfig([
+      { name: "leads", csv: "leads.csv", schedule: YEARLY },
+      { name: "manual", csv: "manual.csv" },
+    ]);
+
+    const idle = startDaemon();
+    await idle.waitForLog((l) => l.msg === "daemon started");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.stats().requests).toBe(0);
+    expect((await stop(idle)).status).toBe(0);
+
+    const d = startDaemon(["--run-now"]);
+    const base = await d.url();
+    await until(() => compareWithSource(emulator.contacts(), rows).length === 0, 20_000, "the start run");
+    const ended = await d.waitForLog((l) => l.msg === "scheduled run ended" && l.sync === "leads");
+    expect(ended.outcome).toBe("ok");
+    expect(await metric(base, 'quo_sync_runs_total{sync="leads",outcome="ok"}')).toBe(1);
+    const health = (await getJson(`${base}/healthz`)).body.syncs[0];
+    expect(health).toMatchObject({ name: "leads", lastOutcome: "ok", running: false });
+    expect(new Date(health.nextRunAt).getMonth()).toBe(0);
+    expect((await stop(d)).status).toBe(0);
+    // Only the scheduled sync ran; the run is in the state database like any tick's.
+    expect(emulator.contacts()).toHaveLength(rows.length);
+    const st = await status();
+    expect(st.map((x) => [x.sync, x.runs.map((r: any) => r.outcome)])).toEqual([
+      ["leads", ["ok"]],
+      ["manual", []],
+    ]);
+  });
+
   it("refuses to start when a workspace's key variable is not set, naming the variable and never a key", async () => {
     writeRows("leads.csv", rowsFor(650, 3));
     writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND, workspace: "west" }], { workspaces: { west: { apiKeyEnv: "WEST_QUO_API_KEY", baseUrl: emulator.url } } });
@@ -336,9 +373,10 @@ describe("quo-sync daemon", () => {
     expect(none.stderr).toContain("no sync has a 'schedule'");
 
     writeConfig([{ name: "leads", csv: "leads.csv", schedule: EVERY_SECOND }]);
+    // A bad --http is a usage error: the command line, not the deployment, is wrong.
     const badHttp = await runCli(["daemon", "--config", ws.config, "--http", "localhost"], cliEnv(emulator), ws.dir);
-    expect(badHttp.status).toBe(1);
-    expect(badHttp.stderr).toContain("--http localhost: give HOST:PORT");
+    expect(badHttp.status).toBe(64);
+    expect(badHttp.stderr).toBe("quo-sync: option '--http <host:port>' argument 'localhost' is invalid. Give HOST:PORT, such as 127.0.0.1:9464, or :9464 for every interface; see quo-sync daemon --help\n");
     rmSync(ws.state, { force: true });
   });
 });

@@ -219,7 +219,7 @@ describe("bad input stops before any write", () => {
     ws.writeConfig({ fields: { firstName: "First Name", phoneNumbers: { mobile: "Mobile Phone" } } });
     const r = await sync();
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("syncs[0].fields.phoneNumbers.mobile: column 'Mobile Phone' is not in contacts.csv");
+    expect(r.stderr).toContain(`syncs[0].fields.phoneNumbers.mobile: column 'Mobile Phone' is not in ${ws.csv}`);
     expect(emulator.stats().requests).toBe(0);
   });
 

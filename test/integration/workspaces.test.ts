@@ -92,10 +92,11 @@ describe("several workspaces", () => {
     const check = await cli(["check", "--format", "json"]);
     expect(check.status, check.stdout).toBe(0);
     expect(JSON.parse(check.stdout).checks.map((c: any) => [c.ok, c.what])).toEqual([
-      [true, "sync 'west-leads' (workspace 'west'): source west.csv"],
-      [true, "sync 'east-leads' (workspace 'east'): source east.csv"],
+      [true, `sync 'west-leads' (workspace 'west'): source ${path.join(ws.dir, "west.csv")}`],
+      [true, `sync 'east-leads' (workspace 'east'): source ${path.join(ws.dir, "east.csv")}`],
       [true, `Quo workspace 'west' (API key, ${west.url})`],
       [true, `Quo workspace 'east' (API key, ${east.url})`],
+      [true, `state file ${ws.state}`],
     ]);
 
     east.setCustomFields([{ name: "Seats", key: "seats", type: "number" }]);
@@ -121,7 +122,7 @@ describe("several workspaces", () => {
     setup();
     const r = await cli(["sync", "--format", "json"], env({ EAST_QUO_API_KEY: WRONG_KEY, LOG_LEVEL: "debug" }));
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/quo-sync: Quo API error \(workspace 'east'\): GET \/v1\/contacts\S* → 401 .*\(check that EAST_QUO_API_KEY holds a valid key for workspace 'east'\)/);
+    expect(r.stderr).toMatch(/quo-sync: sync 'east-leads': Quo API error \(workspace 'east'\): GET \/v1\/contacts\S* → 401 .*\(check that EAST_QUO_API_KEY holds a valid key for workspace 'east'\)/);
     expect(reports(r.stdout).map((x) => x.sync)).toEqual(["west-leads"]);
     expect(compareWithSource(west.contacts(), westRows, "west-leads")).toEqual([]);
     expect(east.contacts()).toEqual([]);
@@ -141,7 +142,7 @@ describe("several workspaces", () => {
     setup();
     const r = await cli(["sync", "--format", "json"], env({ EAST_QUO_API_KEY: undefined }));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("quo-sync: config error: workspaces.east.apiKeyEnv: EAST_QUO_API_KEY is not set; it holds the Quo API key of workspace 'east'");
+    expect(r.stderr).toContain("quo-sync: sync 'east-leads': config error: workspaces.east.apiKeyEnv: EAST_QUO_API_KEY is not set; it holds the Quo API key of workspace 'east'");
     expect(compareWithSource(west.contacts(), westRows, "west-leads")).toEqual([]);
     expect(east.stats().requests).toBe(0);
   });

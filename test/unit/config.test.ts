@@ -1,8 +1,12 @@
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, hasWorkspaces, parseConfig, workspaceOf } from "../../src/config.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, didYouMean, hasWorkspaces, loadConfig, parseConfig, workspaceOf, type LoadedConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
+import { stateLocation } from "../../src/run.js";
+
+const ROOT = path.join(__dirname, "..", "..");
 
 const base = {
   syncs: [
@@ -27,9 +31,10 @@ function errorOf(data: unknown): string {
 
 describe("config", () => {
   it("accepts the README's example and fills the documented defaults", () => {
-    const example = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "examples", "quo-sync.config.json"), "utf8"));
+    const example = JSON.parse(readFileSync(path.join(ROOT, "examples", "quo-sync.config.json"), "utf8"));
     const c = parseConfig(example);
-    expect(c.syncs[0]!.deletes).toBe("mirror");
+    // Safe to copy as it is: deleting is opt-in.
+    expect(c.syncs[0]!.deletes).toBe("never");
     const d = parseConfig(base);
     expect(d.state).toBe("./quo-sync.db");
     expect(d.quo.requestsPerSecond).toBe(10);
@@ -46,7 +51,7 @@ describe("config", () => {
     [{ ...base, syncs: [{ ...base.syncs[0], maxDeletePercent: 120 }] }, "syncs[0].maxDeletePercent:"],
     [{ ...base, syncs: [{ ...base.syncs[0], source: { type: "ftp" } }] }, "syncs[0].source.type:"],
     [{ ...base, syncs: [{ ...base.syncs[0], fields: { lastName: "x" } }] }, "syncs[0].fields.firstName:"],
-    [{ ...base, syncs: [{ ...base.syncs[0], extra: 1 }] }, "syncs[0]: Unrecognized key"],
+    [{ ...base, syncs: [{ ...base.syncs[0], extra: 1 }] }, "syncs[0].extra: unknown key (the keys here are: name, workspace, source, key, fields,"],
     [{ ...base, syncs: [base.syncs[0], base.syncs[0]] }, "syncs[1].name: 'leads' is already the name of syncs[0]"],
     [{ ...base, syncs: [] }, "syncs: configure at least one sync"],
     [{ ...base, quo: { requestsPerSecond: 0 } }, "quo.requestsPerSecond:"],
@@ -54,7 +59,7 @@ describe("config", () => {
     [{ ...base, retention: { runs: 2.5 } }, "retention.runs:"],
     [{ ...base, retention: { days: 0 } }, "retention.days:"],
     [{ ...base, retention: { days: "30" } }, "retention.days:"],
-    [{ ...base, retention: { keep: 3 } }, "retention: Unrecognized key"],
+    [{ ...base, retention: { keep: 3 } }, "retention.keep: unknown key (the keys here are: runs, days)"],
     [{ ...base, syncs: [{ ...base.syncs[0], key: undefined }] }, "syncs[0].key: required"],
     [{ ...base, syncs: [{ ...base.syncs[0], match: { by: ["phone", "phone"] } }] }, "syncs[0].match.by: list each of phone and email at most once"],
     [{ ...base, syncs: [{ ...base.syncs[0], match: { by: [] } }] }, "syncs[0].match.by:"],
@@ -102,7 +107,7 @@ describe("config", () => {
     [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", auth: "maton", baseUrl: "gateway" } } }), "workspaces.west.baseUrl: baseUrl is not a URL; expected e.g. https://gateway.maton.ai/quo"],
     [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", auth: "bearer" } } }), "workspaces.west.auth:"],
     [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", requestsPerSecond: 0 } } }), "workspaces.west.requestsPerSecond:"],
-    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", apiKey: "k" } } }), "workspaces.west: Unrecognized key"],
+    [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST", apiKey: "k" } } }), "workspaces.west.apiKey: unknown key; did you mean 'apiKeyEnv'?"],
     [withWorkspaces({ workspaces: { west: { apiKeyEnv: "WEST" } } }, "bad name"), "syncs[0].workspace: use 1–40 letters"],
   ])("names the path of each workspace problem (%#)", (data, expected) => {
     const msg = errorOf(data);
@@ -131,5 +136,167 @@ describe("config", () => {
     expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
     // `key` is optional in the schema: a HubSpot sync defaults it to hs_object_id; other sources require it (tested above).
     expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "fields"]));
+  });
+});
+
+describe("the example config, copied as the README says", () => {
+  // The README's quick start copies the example to the project's root; it must work there as it is.
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const copy = /cp examples\/quo-sync\.config\.json (\S+)/.exec(readme);
+  const example = JSON.parse(readFileSync(path.join(ROOT, "examples", "quo-sync.config.json"), "utf8"));
+
+  it("the README copies it to the project's root", () => {
+    expect(copy?.[1]).toBe("quo-sync.config.json");
+  });
+
+  it("its $schema, source and state resolve from where it is copied to", () => {
+    const dir = path.dirname(path.join(ROOT, copy![1]!));
+    expect(example.$schema).toMatch(/^\.\//);
+    const schema = path.resolve(dir, example.$schema);
+    expect(existsSync(schema), `${schema} does not exist`).toBe(true);
+    expect(JSON.parse(readFileSync(schema, "utf8")).title).toBe("quo-sync config");
+    // The schema ships at the package's root too, so the same relative path works beside an installed package's files.
+    expect(path.relative(ROOT, schema)).toBe("quo-sync.schema.json");
+    expect(existsSync(path.resolve(dir, example.syncs[0].source.path))).toBe(true);
+    expect(path.dirname(path.resolve(dir, example.state))).toBe(dir);
+  });
+});
+
+describe("unknown keys", () => {
+  const sync = base.syncs[0]!;
+  it.each([
+    [{ ...base, syncs: [{ ...sync, feilds: sync.fields }] }, "syncs[0].feilds: unknown key; did you mean 'fields'?"],
+    [{ ...base, syncs: [{ ...sync, fields: { ...sync.fields, phonenumbers: {} } }] }, "syncs[0].fields.phonenumbers: unknown key; did you mean 'phoneNumbers'?"],
+    [{ ...base, syncs: [{ ...sync, source: { type: "csv", pth: "c.csv" } }] }, "syncs[0].source.pth: unknown key; did you mean 'path'?"],
+    [
+      { ...base, syncs: [{ ...sync, source: { type: "google-sheets", spreadsheetId: "s", range: "A", credential: "k.json" } }] },
+      "syncs[0].source.credential: unknown key; did you mean 'credentials'?",
+    ],
+    [{ ...base, syncs: [{ ...sync, source: { type: "hubspot", archive: "keep" } }] }, "syncs[0].source.archive: unknown key; did you mean 'archived'?"],
+    [{ ...base, syncs: [{ ...sync, sheduel: "0 * * * *" }] }, "syncs[0].sheduel: unknown key; did you mean 'schedule'?"],
+    [{ ...base, syncs: [{ ...sync, maxDeletePercentage: 5 }] }, "syncs[0].maxDeletePercentage: unknown key; did you mean 'maxDeletePercent'?"],
+    [{ ...base, syncs: [{ ...sync, match: { by: ["phone"], source: [] } }] }, "syncs[0].match.source: unknown key; did you mean 'sources'?"],
+    [{ ...base, quo: { requestPerSecond: 5 } }, "quo.requestPerSecond: unknown key; did you mean 'requestsPerSecond'?"],
+    [{ ...base, State: "./s.db" }, "State: unknown key; did you mean 'state'?"],
+    [{ ...base, workspaces: { west: { apikeyenv: "WEST" } } }, "workspaces.west.apikeyenv: unknown key; did you mean 'apiKeyEnv'?"],
+  ])("names the key and the one meant (%#)", (data, expected) => {
+    expect(errorOf(data)).toContain(expected);
+  });
+
+  it("lists every unknown key of an object, one line each", () => {
+    const msg = errorOf({ ...base, syncs: [{ ...sync, defaultcountry: "GB", delets: "never" }] });
+    expect(msg).toContain("\n  syncs[0].defaultcountry: unknown key; did you mean 'defaultCountry'?");
+    expect(msg).toContain("\n  syncs[0].delets: unknown key; did you mean 'deletes'?");
+  });
+
+  it.each([
+    ["feilds", ["name", "fields", "key"], "fields"],
+    ["FIELDS", ["fields"], "fields"],
+    ["sycns", ["state", "syncs"], "syncs"],
+    ["apiKey", ["apiKeyEnv", "auth"], "apiKeyEnv"],
+    ["colour", ["name", "key", "fields"], undefined],
+    ["x", ["key"], undefined],
+  ])("didYouMean(%j) is %j", (word, candidates, expected) => {
+    expect(didYouMean(word, candidates)).toBe(expected);
+  });
+});
+
+describe("loading a config file", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (text: string, name = "quo-sync.config.json"): string => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-config-"));
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const loadError = (file: string): string => {
+    try {
+      loadConfig(file);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error("expected a ConfigError");
+  };
+  const good = JSON.stringify(base, null, 2);
+
+  it.each([
+    ["a trailing comma", '{\n  "state": "./s.db",\n  "syncs": [],\n}\n', 4, 1, "Expected double-quoted property name"],
+    ["a comment", '{\n  // leads from the CRM\n  "syncs": []\n}\n', 2, 3, "Expected property name or '}'"],
+    ["a missing value", '{\n  "state": ,\n  "syncs": []\n}', 2, 12, "Unexpected token ','"],
+    ["an unquoted word", '{\n  "syncs": [\n    { "name": leads }\n  ]\n}', 3, 15, "Unexpected token 'l'"],
+    ["a missing closing brace", '{\n  "state": "./s.db"\n', 3, 1, "Expected ',' or '}' after property value"],
+    ["an empty file", "", 1, 1, "Unexpected end of JSON input"],
+    ["text after the object", "{}\n}\n", 2, 1, "Unexpected non-whitespace character after JSON"],
+  ])("names the line and column of %s", (_name, text, line, column, message) => {
+    const file = write(text);
+    const msg = loadError(file);
+    expect(msg).toBe(`${file}:${line}:${column}: ${message} (the config file must be JSON: no comments, no trailing commas)`);
+    // Never the file's text itself.
+    expect(msg).not.toContain("leads");
+  });
+
+  it("reads a file saved with a byte-order mark", () => {
+    expect(loadConfig(write(`\uFEFF${good}`)).config.syncs[0]!.name).toBe("leads");
+  });
+
+  it("names the resolved file when it is missing or a directory", () => {
+    const file = write(good);
+    const missing = path.join(dir, "nowhere", "quo-sync.config.json");
+    expect(loadError(path.relative(process.cwd(), missing))).toBe(`config file ${missing} does not exist (use --config FILE)`);
+    expect(loadError(dir)).toBe(`config file ${dir} is a directory (use --config FILE)`);
+    expect(loadConfig(path.relative(process.cwd(), file)).file).toBe(file);
+  });
+
+  it("resolves every path in it against the config file's folder, not the working directory", () => {
+    const sheets = { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", credentials: "../keys/sa.json" };
+    const file = write(
+      JSON.stringify({
+        ...base,
+        state: "data/state.db",
+        syncs: [base.syncs[0], { ...base.syncs[0], name: "sheet", source: sheets }, { name: "crm", source: { type: "hubspot" }, fields: { firstName: "firstname" } }],
+      }),
+      "sub.config.json",
+    );
+    const { config, baseDir } = loadConfig(file);
+    expect(baseDir).toBe(dir);
+    expect(config.state).toBe(path.join(dir, "data", "state.db"));
+    expect(config.syncs[0]!.source).toMatchObject({ type: "csv", path: path.join(dir, "contacts.csv") });
+    expect(config.syncs[1]!.source).toMatchObject({ credentials: path.join(path.dirname(dir), "keys", "sa.json") });
+    expect(config.syncs[2]!.source).toEqual(expect.objectContaining({ type: "hubspot" }));
+    // A PostgreSQL URL is not a path.
+    const pg = write(JSON.stringify({ ...base, state: "postgres://u@db/quo" }));
+    expect(loadConfig(pg).config.state).toBe("postgres://u@db/quo");
+  });
+});
+
+describe("the state location", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const located = (state: string, env: NodeJS.ProcessEnv = {}): string => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-state-"));
+    mkdirSync(path.join(dir, "data"));
+    const file = path.join(dir, "quo-sync.config.json");
+    writeFileSync(file, JSON.stringify({ ...base, state }));
+    const loaded: LoadedConfig = loadConfig(file);
+    return stateLocation(loaded, env);
+  };
+
+  it("is the file the config names, resolved against its folder", () => {
+    expect(located("data/quo-sync.db")).toBe(path.join(dir, "data", "quo-sync.db"));
+    expect(located("data/quo-sync.db", { QUO_SYNC_DATABASE_URL: "postgres://u@db/quo" })).toBe("postgres://u@db/quo");
+  });
+
+  it.each([["data"], ["./data/"], ["new-folder/"]])("refuses %j: a folder, not a file", (state) => {
+    let message = "";
+    try {
+      located(state);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    const folder = path.join(dir, state.replace(/^\.\//, "").replace(/\/$/, ""));
+    expect(message).toBe(`state: ${folder} is a directory; give a file path such as ${path.join(folder, "quo-sync.db")}`);
   });
 });

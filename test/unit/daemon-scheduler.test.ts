@@ -55,6 +55,29 @@ function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
+describe("Scheduler.runNow", () => {
+  it("runs each sync once as a tick: a real run, counted, and a tick while it is busy is skipped", async () => {
+    const g = gate();
+    const seen: { index: number; dryRun: boolean; allowDeletes: boolean }[] = [];
+    const { scheduler, metrics } = make(async (_deps, index, opts) => {
+      seen.push({ index, dryRun: opts.dryRun, allowDeletes: opts.allowDeletes });
+      await g.wait;
+      return report("ok", { create: 2 });
+    });
+    await scheduler.start();
+    const now = scheduler.runNow();
+    expect(scheduler.busy()).toEqual(["leads"]);
+    await scheduler.tick(SYNC);
+    g.open();
+    await now;
+    expect(seen).toEqual([{ index: 0, dryRun: false, allowDeletes: false }]);
+    expect(await series(metrics, 'quo_sync_runs_total{sync="leads",outcome="ok"}')).toBe(1);
+    expect(await series(metrics, 'quo_sync_ticks_skipped_total{sync="leads",reason="busy"}')).toBe(1);
+    expect(scheduler.health().syncs[0]).toMatchObject({ lastOutcome: "ok", running: false });
+    await scheduler.stop(1000);
+  });
+});
+
 describe("Scheduler.tick", () => {
   it("skips and counts a tick while the previous run is busy", async () => {
     const g = gate();

@@ -226,7 +226,7 @@ describe("errors a user can act on", () => {
 
   describe("the key file", () => {
     it.each([
-      ["missing.json", undefined, "cannot read the service-account key (source.credentials missing.json): no such file"],
+      ["missing.json", undefined, "cannot read the service-account key (source.credentials DIR/missing.json): no such file"],
       ["bad.json", "{ not json -----BEGIN PRIVATE KEY----- secret", "is not valid JSON"],
       ["user.json", JSON.stringify({ type: "authorized_user", client_secret: "s3cret" }), "is a 'authorized_user' credential; quo-sync needs a service-account key"],
       ["partial.json", JSON.stringify({ type: "service_account", client_email: "x@y" }), "lacks client_email or private_key"],
@@ -234,7 +234,8 @@ describe("errors a user can act on", () => {
       if (content !== undefined) writeFileSync(path.join(dir, file), content);
       const err = await readError(config({ credentials: file }));
       expect(err).toBeInstanceOf(SourceError);
-      expect(err.message).toContain(message);
+      // The file is named as resolved against the config's folder.
+      expect(err.message).toContain(message.replace("DIR/", `${dir}/`));
       expect(err.message).not.toMatch(/PRIVATE KEY|secret|s3cret/);
     });
 
@@ -243,6 +244,9 @@ describe("errors a user can act on", () => {
       expect(rowsOf(await read(noCredentials, ctx({ env: { GOOGLE_SHEETS_API_URL: emulator.url, GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, "key.json") } })))).toHaveLength(1);
       const err = await readError(noCredentials);
       expect(err.message).toContain("set GOOGLE_APPLICATION_CREDENTIALS");
+      // A relative GOOGLE_APPLICATION_CREDENTIALS is the working directory's, and named resolved.
+      const relative = await readError(noCredentials, ctx({ env: { GOOGLE_APPLICATION_CREDENTIALS: "no-such-key.json" } }));
+      expect(relative.message).toBe(`cannot read the service-account key (GOOGLE_APPLICATION_CREDENTIALS ${path.resolve("no-such-key.json")}): no such file`);
     });
   });
 
