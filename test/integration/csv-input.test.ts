@@ -38,15 +38,9 @@ function errorLine(stderr: string): string {
     .join("\n");
 }
 
-/** The pino error line of a failed sync, where the reason is. */
+/** The reason a failed command printed (once, without a log line), without its `quo-sync: ` prefix. */
 function failure(stderr: string): string {
-  return stderr
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { level: number; msg: string })
-    .filter((l) => l.level >= 50)
-    .map((l) => l.msg)
-    .join("\n");
+  return errorLine(stderr).replace(/^quo-sync: /, "");
 }
 
 const rows = [personRow(1), ["K2", "José", "Núñez", "Café Ltd", "(415) 200-0002", "", ""], personRow(3)];

@@ -37,7 +37,7 @@ function quickStartProject(): string {
   mkdirSync(root);
   cpSync(path.join(ROOT, "examples"), path.join(root, "examples"), { recursive: true });
   cpSync(path.join(ROOT, "quo-sync.schema.json"), path.join(root, "quo-sync.schema.json"));
-  const cp = /cp examples\/quo-sync\.config\.json (\S+)/.exec(README);
+  const cp = /cp examples\/quo-sync\.config\.json ([\w./-]+)/.exec(README);
   expect(cp).not.toBeNull();
   cpSync(path.join(root, "examples", "quo-sync.config.json"), path.join(root, cp![1]!));
   return root;

@@ -56,10 +56,12 @@ describe("init from a CSV file", () => {
     expect(r.stdout).toContain("quo-sync plan --config quo-sync.config.json");
     expect(r.stdout).toContain("not mapped: Notes");
 
+    // As written: relative to the config's folder; as loaded: resolved from there.
+    expect(written().syncs[0].source.path).toBe("./contacts.csv");
     const { config } = loadConfig(ws.config);
     expect(config.syncs[0]).toMatchObject({
       name: "contacts",
-      source: { type: "csv", path: "./contacts.csv" },
+      source: { type: "csv", path: ws.csv },
       key: "id",
       fields: {
         firstName: "First Name",
