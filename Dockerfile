@@ -8,26 +8,34 @@
 # or a monitoring network, not with a bare `-p 9464:9464`, which opens it on every host interface.
 
 FROM node:20-bookworm-slim AS build
-WORKDIR /app
+WORKDIR /src
+# The devDependencies hold the build's tools (TypeScript); compiling needs none of their install
+# scripts, so none runs here.
 COPY package.json package-lock.json ./
-RUN npm ci
-COPY tsconfig.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.pack.json README.md .env.example quo-sync.schema.json ./
 COPY src ./src
 COPY connectors ./connectors
-COPY scripts ./scripts
-COPY bench ./bench
-COPY test/emulators ./test/emulators
-RUN npm run build && npm prune --omit=dev
+COPY migrations ./migrations
+COPY docs ./docs
+COPY examples ./examples
+COPY deploy ./deploy
+# The package exactly as `npm pack` makes it for a release (its prepack builds it), unpacked into
+# /app with the runtime dependencies package-lock.json pins; better-sqlite3's install script
+# fetches (or builds) its SQLite driver here. No test, source or devDependency reaches the image.
+RUN npm pack --pack-destination /tmp \
+ && mkdir /app && tar -xzf /tmp/quo-sync-*.tgz -C /app --strip-components=1 \
+ && cp package-lock.json /app/ \
+ && cd /app && npm ci --omit=dev --no-audit --no-fund && rm package-lock.json \
+ && chmod 0755 dist/src/cli.js
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json quo-sync.schema.json ./
-COPY migrations ./migrations
-# The state database (config: "state": "/data/quo-sync.db") and any CSV sources live on volumes.
-RUN mkdir -p /data /config && chown node:node /data
+COPY --from=build /app /app
+# `quo-sync` on PATH, for `docker exec <container> quo-sync status …`. The state database (config:
+# "state": "/data/quo-sync.db") and any CSV sources live on volumes.
+RUN ln -s /app/dist/src/cli.js /usr/local/bin/quo-sync \
+ && mkdir -p /data /config && chown node:node /data
 VOLUME ["/data"]
 USER node
 WORKDIR /data

