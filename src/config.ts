@@ -2,6 +2,7 @@
  * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
  * and the environment quo-sync reads. Contract: README.md, "Config" and "Environment".
  */
+import { closest } from "./closest-word.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
@@ -284,7 +285,7 @@ export function parseConfig(data: unknown, file = "config"): Config {
 
 /** What is said about an unknown key: the known key it is closest to, else every known key. */
 function unknownKey(key: string, known: readonly string[]): string {
-  const near = didYouMean(key, known);
+  const near = closest(key, known);
   if (near !== undefined) return `unknown key; did you mean '${near}'?`;
   return known.length ? `unknown key (the keys here are: ${known.join(", ")})` : "unknown key";
 }
@@ -326,45 +327,6 @@ function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
 
 function literalValues(schema: unknown): unknown[] {
   return schema instanceof z.ZodLiteral ? [...schema.values] : [];
-}
-
-/**
- * The candidate `word` was probably meant to be: the closest by edit distance (case-insensitive, a
- * swap of two neighbouring letters counting as one edit, a prefix of 3 letters or more as one),
- * when within a third of its length (at least 2 edits); undefined when none is that close. Never
- * throws.
- */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const lc = c.toLowerCase();
-    // A key cut short or run on (`apiKey` for `apiKeyEnv`) is one slip, however many letters.
-    const prefix = Math.min(w.length, lc.length) >= 3 && (lc.startsWith(w) || w.startsWith(lc));
-    const d = prefix ? Math.min(1, editDistance(w, lc)) : editDistance(w, lc);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = rows[i] as number[];
-      const above = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      row[j] = d;
-    }
-  }
-  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /** The name of the workspace a sync writes to: its `workspace`, or `DEFAULT_WORKSPACE`. Never throws. */

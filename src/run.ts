@@ -261,9 +261,13 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
   }
 }
 
+/**
+ * Logs what a person should know of a plan. A guard's refusal is not logged here: it is the run's
+ * outcome, which its caller reports once (`sync` prints it, the daemon logs it).
+ */
 function logPlan(log: Logger, sync: SyncConfig, p: Plan): void {
   if (p.drift?.length) log.warn({ drifted: p.drift.length, onDrift: sync.onDrift }, "contacts differ in Quo from what was last sent");
-  for (const g of p.guards) (g.refused ? log.error.bind(log) : log.warn.bind(log))({ guard: g.guard }, g.message);
+  for (const g of p.guards) if (!g.refused) log.warn({ guard: g.guard }, g.message);
 }
 
 function interruptedBecause(lock: RunLock | undefined): string {

@@ -4,7 +4,7 @@
  * So an unknown property stops the run before any write, naming it and the closest existing ones.
  */
 import { ConfigError } from "../../src/errors.js";
-import { levenshtein } from "../../src/plan/resolve-custom-fields.js";
+import { editDistance } from "../../src/closest-word.js";
 import type { HubspotProperty } from "./hubspot-client.js";
 import { HUBSPOT_SUGGESTIONS } from "./limits.js";
 
@@ -12,7 +12,7 @@ import { HUBSPOT_SUGGESTIONS } from "./limits.js";
  * Up to `HUBSPOT_SUGGESTIONS` property names near `wanted`, nearest first: a property whose label
  * is `wanted` (people often copy the label, "First Name", for the name, "firstname"), then names by
  * case-insensitive edit distance, kept when the distance is small for the word's length (the rule
- * `closest()` in src/plan/resolve-custom-fields.ts uses) or one contains the other.
+ * `closest()` in src/closest-word.ts uses) or one contains the other.
  */
 export function closestProperties(wanted: string, properties: readonly HubspotProperty[]): string[] {
   const w = wanted.toLowerCase();
@@ -25,7 +25,7 @@ export function closestProperties(wanted: string, properties: readonly HubspotPr
       scored.push({ name: p.name, score: -1 });
       continue;
     }
-    const d = levenshtein(w, name);
+    const d = editDistance(w, name);
     const score = name.includes(w) || w.includes(name) ? Math.min(d, 1) : d;
     if (score <= limit) scored.push({ name: p.name, score });
   }

@@ -5,7 +5,8 @@
  */
 import { hasWorkspaces, mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { closest, resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
+import { closest } from "../closest-word.js";
+import { resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
 import { clientsFor } from "../run.js";
 import { readSnapshot } from "../sources.js";
 import { EXIT, emit, fail, selectSyncs, setup, workspacesOf, type GlobalOptions } from "./common.js";

@@ -6,7 +6,7 @@
  */
 import { getCountries } from "libphonenumber-js";
 import { validate as validCron } from "node-cron";
-import { closest } from "../plan/resolve-custom-fields.js";
+import { closest } from "../closest-word.js";
 import { fullNameNote, type ConfigForms, type Mapping } from "./init-config.js";
 import { suggestLabel, type LabelledColumn, type MappingProposal, type NameProposal, type SourceColumn } from "./propose-mapping.js";
 

@@ -2,6 +2,7 @@
  * Resolves a sync's `fields.customFields` entries (by key, or by name case-insensitively) against
  * the workspace's definitions from `GET /v1/contact-custom-fields`. Pure.
  */
+import { closest } from "../closest-word.js";
 import type { SyncConfig } from "../config.js";
 import { formatPath } from "../config.js";
 import { ConfigError } from "../errors.js";
@@ -12,37 +13,6 @@ export interface CustomFieldDefinition {
   name: string;
   key: string;
   type: CustomFieldType;
-}
-
-/** Edit distance, for "did you mean" suggestions. */
-export function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j] as number;
-      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length] as number;
-}
-
-/** The candidate closest to `word` (case-insensitive), or undefined when nothing is close. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(w, c.toLowerCase());
-    const score = c.toLowerCase().includes(w) || w.includes(c.toLowerCase()) ? Math.min(d, 1) : d;
-    if (score < bestScore) {
-      bestScore = score;
-      best = c;
-    }
-  }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
 }
 
 function listing(defs: readonly CustomFieldDefinition[]): string {

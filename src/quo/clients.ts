@@ -14,7 +14,7 @@ import type { Logger } from "../log.js";
 import { checkBaseUrl } from "../net/base-url.js";
 import { createHash } from "node:crypto";
 import { Throttle } from "../net/throttle.js";
-import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL, quoConnectionFromEnv, withMatonPrefix, type QuoAuthMode } from "./auth.js";
+import { checkNoScheme, MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL, quoConnectionFromEnv, withMatonPrefix, type QuoAuthMode } from "./auth.js";
 import { QuoClient, type QuoClientOptions, type QuoClientStats } from "./client.js";
 
 /** Client settings the registry does not decide (timeouts, retries); tests and benchmarks tune them. */
@@ -224,6 +224,7 @@ export class QuoClients {
     if (!key) {
       throw new ConfigError(`${w.apiKeyEnv} is not set; it holds the ${maton ? "Maton" : "Quo API"} key of workspace '${workspace}'`, path("apiKeyEnv"));
     }
+    checkNoScheme(w.apiKeyEnv, key, maton ? 'the variable holds the key alone (quo-sync adds "Bearer " to the header)' : "Quo takes the raw key");
     let baseUrl = maton ? MATON_DEFAULT_BASE_URL : QUO_DEFAULT_BASE_URL;
     if (w.baseUrl !== undefined) {
       const checked = checkBaseUrl(w.baseUrl, { variable: path("baseUrl"), example: baseUrl });

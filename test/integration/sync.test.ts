@@ -179,6 +179,8 @@ describe("guards", () => {
     const refused = await sync();
     expect(refused.status).toBe(3);
     expect(refused.stderr).toMatch(/would delete 3 of the sync's 10 contacts \(30\.0%\), over maxDeletePercent 20/);
+    // Said once, not as a log line and again.
+    expect(refused.stderr.match(/would delete 3 of the sync's 10 contacts/g)).toHaveLength(1);
     expect(reports(refused.stdout)[0].outcome).toBe("refused");
     expect(writes(emulator)).toBe(0);
 

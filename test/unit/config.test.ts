@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, didYouMean, hasWorkspaces, loadConfig, parseConfig, workspaceOf, type LoadedConfig } from "../../src/config.js";
+import { closest as didYouMean } from "../../src/closest-word.js";
+import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, hasWorkspaces, loadConfig, parseConfig, workspaceOf, type LoadedConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { stateLocation } from "../../src/run.js";
 
@@ -142,10 +143,10 @@ describe("config", () => {
 describe("the example config, copied as the README says", () => {
   // The README's quick start copies the example to the project's root; it must work there as it is.
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const copy = /cp examples\/quo-sync\.config\.json (\S+)/.exec(readme);
+  const copy = /cp examples\/quo-sync\.config\.json ([\w./-]+)/.exec(readme);
   const example = JSON.parse(readFileSync(path.join(ROOT, "examples", "quo-sync.config.json"), "utf8"));
 
-  it("the README copies it to the project's root", () => {
+  it("the README copies it to the clone's root", () => {
     expect(copy?.[1]).toBe("quo-sync.config.json");
   });
 

@@ -65,6 +65,18 @@ describe("QuoClients", () => {
     expect(thrown(() => none.clients.forWorkspace("default")).message).toMatch(/set QUO_API_KEY .* or MATON_API_KEY/);
   });
 
+  it("refuses a workspace key written with its Bearer prefix, naming the variable, never the key", () => {
+    const { config, clients } = registry(
+      { west: { apiKeyEnv: "WEST_KEY", baseUrl: emulator.url }, east: { apiKeyEnv: "EAST_KEY", auth: "maton" } },
+      { WEST_KEY: `Bearer ${WEST_KEY}`, EAST_KEY: `bearer ${MATON_KEY}`, QUO_API_KEY: WEST_KEY, QUO_BASE_URL: emulator.url },
+    );
+    const west = thrown(() => clients.forSync(config.syncs[0]!));
+    expect(west.message).toBe('WEST_KEY starts with "Bearer ": Quo takes the raw key; remove the prefix');
+    const east = thrown(() => clients.forSync(config.syncs[2]!));
+    expect(east.message).toContain('EAST_KEY starts with "Bearer ": the variable holds the key alone');
+    for (const e of [west, east]) expect(e.message).not.toMatch(/SECRET/);
+  });
+
   it("reaches a Maton workspace through the gateway: Bearer, paths under /quo", async () => {
     const { clients } = registry({ west: { apiKeyEnv: "WEST_KEY" }, east: { apiKeyEnv: "NORTH_MATON_KEY", auth: "maton", baseUrl: emulator.url } }, { WEST_KEY, NORTH_MATON_KEY: MATON_KEY });
     expect(clients.connection("east")).toEqual({ workspace: "east", auth: "maton", baseUrl: `${emulator.url}/quo`, keyVariable: "NORTH_MATON_KEY", requestsPerSecond: 10 });

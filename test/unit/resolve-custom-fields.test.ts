@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { formatPath, syncSchema } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
-import { closest, levenshtein, resolveCustomFields, type CustomFieldDefinition } from "../../src/plan/resolve-custom-fields.js";
+import { closest, editDistance } from "../../src/closest-word.js";
+import { resolveCustomFields, type CustomFieldDefinition } from "../../src/plan/resolve-custom-fields.js";
 import { checkFieldChanges } from "../../src/plan/field-bindings.js";
 
 const DEFS: CustomFieldDefinition[] = [
@@ -47,8 +48,9 @@ describe("resolveCustomFields", () => {
     expect(() => resolveCustomFields(sync({ VIP: "c" }), 0, defs)).toThrow("matches 2 custom fields");
   });
 
-  it("levenshtein and closest", () => {
-    expect(levenshtein("kitten", "sitting")).toBe(3);
+  it("editDistance and closest", () => {
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("fiedls", "fields")).toBe(1);
     expect(closest("Webiste", ["Website", "Office"])).toBe("Website");
     expect(closest("zzz", ["Website", "Office"])).toBeUndefined();
   });
