@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -193,7 +193,10 @@ beforeEach(() => {
 /** A folder outside the project holding the example CSV and config the package ships. */
 function userFolder(): string {
   const dir = mkdtempSync(path.join(tmp, "user-"));
-  for (const f of ["contacts.csv", "quo-sync.config.json"]) cpSync(path.join(installed, "examples", f), path.join(dir, f));
+  // As the README's first hour has it: the example config at the folder's root, reading ./examples/contacts.csv.
+  cpSync(path.join(installed, "examples", "quo-sync.config.json"), path.join(dir, "quo-sync.config.json"));
+  mkdirSync(path.join(dir, "examples"));
+  cpSync(path.join(installed, "examples", "contacts.csv"), path.join(dir, "examples", "contacts.csv"));
   return dir;
 }
 
