@@ -81,9 +81,29 @@ export const HUBSPOT_DEFAULT_KEY = "hs_object_id";
 
 export const sourceSchema = z.discriminatedUnion("type", [csvSource, googleSheetsSource, hubspotSource]);
 
+/**
+ * A name field computed from one column of whole names (src/plan/split-name.ts). Only the name
+ * fields take it: no other Quo field is a part of a person's name.
+ */
+const splitField = z
+  .strictObject({
+    split: columnName.describe("the source column holding whole names"),
+    part: z.enum(["first", "last"], { error: 'which part of the name this field gets: "first" or "last"' }),
+  })
+  .describe(
+    'a part of a column of whole names, e.g. { "split": "Full Name", "part": "first" } beside { "split": "Full Name", "part": "last" }: "Dr. Anne-Marie van der Berg" gives "Anne-Marie" and "van der Berg", "García Márquez, Gabriel" gives "Gabriel" and "García Márquez"; a title in front is dropped, a suffix (Jr., III) stays with the last name, middle names go with the first name, one word is a first name alone',
+  )
+  .meta({ examples: [{ split: "Full Name", part: "first" }, { split: "Full Name", part: "last" }] });
+
+/** What a name field reads: a column as it is, or a part of a column of whole names. */
+const nameField = (description: string) =>
+  z
+    .union([columnName, splitField], { error: 'a column name, or { "split": COLUMN, "part": "first" | "last" }' })
+    .describe(`${description}: a source column, or a part of a column of whole names`);
+
 export const fieldsSchema = z.strictObject({
-  firstName: columnName.describe("required: Quo refuses a contact without a first name"),
-  lastName: columnName.optional(),
+  firstName: nameField("required (Quo refuses a contact without a first name)"),
+  lastName: nameField("optional").optional(),
   company: columnName.optional(),
   role: columnName.optional(),
   phoneNumbers: labelMap.describe("Quo phone label → source column"),
@@ -245,6 +265,10 @@ export type CsvSourceConfig = z.infer<typeof csvSource>;
 export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
 export type HubspotSourceConfig = z.infer<typeof hubspotSource>;
 export type FieldsConfig = z.infer<typeof fieldsSchema>;
+/** `{ "split": COLUMN, "part": "first" | "last" }`: a part of a column of whole names. */
+export type SplitField = z.infer<typeof splitField>;
+/** What `firstName` or `lastName` reads: a column name, or a part of a split column. */
+export type NameField = z.infer<ReturnType<typeof nameField>>;
 
 /** A loaded config: the validated data, where it came from, and each sync's index for messages. */
 export interface LoadedConfig {
@@ -274,13 +298,23 @@ export function formatPath(parts: readonly PropertyKey[]): string {
 export function parseConfig(data: unknown, file = "config"): Config {
   const result = configSchema.safeParse(data);
   if (result.success) return result.data;
-  const lines = result.error.issues.flatMap((i) => {
-    if (i.code === "unrecognized_keys") return i.keys.map((key) => `${formatPath([...i.path, key])}: ${unknownKey(key, knownKeysAt(configSchema, i.path, data))}`);
-    // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
-    if (i.code === "invalid_key") return [`${formatPath(i.path)}: not a valid name: ${i.issues.map((k) => k.message).join("; ")}`];
-    return [`${formatPath(i.path)}: ${i.message}`];
-  });
+  const lines = result.error.issues.flatMap((i) => issueLines(i, [], data));
   throw new ConfigError(`${file} is not valid:\n  ${lines.join("\n  ")}`);
+}
+
+/** The lines that say what is wrong with `issue`, found at `prefix` + its own path. */
+function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], data: unknown): string[] {
+  const at = [...prefix, ...issue.path];
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${unknownKey(key, knownKeysAt(configSchema, at, data))}`);
+  // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
+  if (issue.code === "invalid_key") return [`${formatPath(at)}: not a valid name: ${issue.issues.map((k) => k.message).join("; ")}`];
+  if (issue.code === "invalid_union") {
+    // A value of the right kind for one of the forms (an object for `{ "split", "part" }`) is
+    // told what that form lacks; zod alone says only "Invalid input".
+    const reached = issue.errors.filter((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
+    if (reached.length === 1) return (reached[0] as z.core.$ZodIssue[]).flatMap((i) => issueLines(i, at, data));
+  }
+  return [`${formatPath(at)}: ${issue.message}`];
 }
 
 /** What is said about an unknown key: the known key it is closest to, else every known key. */
@@ -308,7 +342,10 @@ export function knownKeysAt(schema: z.ZodType, at: readonly PropertyKey[], data:
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-/** The schema under optional/default/transform wrappers, and the union option `data` chose. */
+/**
+ * The schema under optional/default/transform wrappers, and the union option `data` chose: by its
+ * discriminator, or (a plain union, such as a name field's) the object form its keys fit best.
+ */
 function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
   let s = schema;
   for (let depth = 0; depth < 20; depth++) {
@@ -320,9 +357,27 @@ function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
       const chosen = (s.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && literalValues(o.shape[field]).includes(value));
       if (!chosen) return s;
       s = chosen;
+    } else if (s instanceof z.ZodUnion) {
+      const chosen = objectOption(s.options as readonly z.ZodType[], data);
+      if (!chosen) return s;
+      s = chosen;
     } else return s;
   }
   return s;
+}
+
+/** The object option of a union that `data` (an object) shares most keys with; undefined for other data. */
+function objectOption(options: readonly z.ZodType[], data: unknown): z.ZodObject | undefined {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const keys = Object.keys(data);
+  let best: z.ZodObject | undefined;
+  let bestShared = -1;
+  for (const o of options) {
+    if (!(o instanceof z.ZodObject)) continue;
+    const shared = keys.filter((k) => Object.hasOwn(o.shape, k)).length;
+    if (shared > bestShared) [best, bestShared] = [o, shared];
+  }
+  return best;
 }
 
 function literalValues(schema: unknown): unknown[] {
@@ -509,14 +564,18 @@ export function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): Node
   return { ...fromFile, ...env };
 }
 
-/** Every column a sync's mapping reads, with the config path that names it. */
+/**
+ * Every column a sync's mapping reads, with the config path that names it (a split name field's
+ * column is named by its `split`, e.g. `syncs[0].fields.firstName.split`).
+ */
 export function mappedColumns(sync: SyncConfig, index: number): { path: string; column: string }[] {
   const base = `syncs[${index}]`;
   const out: { path: string; column: string }[] = [{ path: `${base}.key`, column: sync.key }];
   const f = sync.fields;
   for (const k of ["firstName", "lastName", "company", "role"] as const) {
     const c = f[k];
-    if (c) out.push({ path: `${base}.fields.${k}`, column: c });
+    if (typeof c === "string") out.push({ path: `${base}.fields.${k}`, column: c });
+    else if (c) out.push({ path: `${base}.fields.${k}.split`, column: c.split });
   }
   for (const group of ["phoneNumbers", "emails", "customFields"] as const) {
     for (const [label, column] of Object.entries(f[group])) {

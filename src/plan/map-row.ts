@@ -1,6 +1,7 @@
 /**
  * The mapping stage of the planner: one source row → the normalised Quo contact fields, or the
- * reasons it cannot be sent: names trimmed; phone numbers to E.164 with libphonenumber-js and
+ * reasons it cannot be sent: names trimmed, or split from a column of whole names
+ * (src/plan/split-name.ts); phone numbers to E.164 with libphonenumber-js and
  * `defaultCountry`; emails validated; blank optional fields left out. A row that cannot be sent as
  * it is — no first name (Quo requires it), an invalid phone or email, a cell past `MAX_CELL_LENGTH`
  * — is rejected, never silently trimmed: the report names key, row number, and for every field at
@@ -9,9 +10,10 @@
  */
 
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
-import type { SyncConfig } from "../config.js";
+import type { NameField, SyncConfig } from "../config.js";
 import type { ContactFields, Rejection, SourceRow } from "../model.js";
 import { convertCustomValue, type CustomFieldType } from "./custom-values.js";
+import { splitName, type SplitName } from "./split-name.js";
 
 /**
  * A custom field mapping resolved against the workspace's definitions (resolution itself is done
@@ -70,7 +72,8 @@ const DOMAIN_LABEL_RE = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?$
 /**
  * Maps one keyed source row to Quo contact fields with `opts.sync.fields` and `defaultCountry`.
  * Cells are trimmed and a blank cell leaves its field out. First name, last name, company and role
- * also have inner runs of whitespace collapsed to one space. Phones become E.164 and emails get a
+ * also have inner runs of whitespace collapsed to one space; a name field that splits a column
+ * gets its part of `splitName` of the cell. Phones become E.164 and emails get a
  * lower-case domain; `phoneNumbers` and `emails` are ordered by label, custom fields converted to
  * their Quo type. A row the connector flagged with `problem` is rejected with that reason alone (its
  * cells may not be where the header says). Otherwise every mapped field is judged — a blank first
@@ -95,20 +98,29 @@ export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult
     return undefined;
   };
   const f = opts.sync.fields;
+  // Both name fields usually split the same column: split each cell once.
+  const splits = new Map<string, SplitName>();
+  /** A name, company or role: its column's cell, or its part of a split one; undefined after rejecting the cell's length. */
+  const scalar = (field: string, source: NameField): string | undefined => {
+    const value = sized(field, typeof source === "string" ? source : source.split);
+    if (value === undefined) return undefined;
+    if (typeof source === "string") return collapseSpaces(value);
+    let parts = splits.get(source.split);
+    if (parts === undefined) splits.set(source.split, (parts = splitName(value)));
+    return parts[source.part];
+  };
 
   const fields: ContactFields = { firstName: "", phoneNumbers: [], emails: [], customFields: {} };
-  const first = sized("firstName", f.firstName);
+  const first = scalar("firstName", f.firstName);
   if (first !== undefined) {
-    fields.firstName = collapseSpaces(first);
-    if (fields.firstName === "") reject("firstName", "", `first name is empty (column '${f.firstName}'); Quo requires one`);
+    fields.firstName = first;
+    if (first === "") reject("firstName", "", `first name is empty (${describeSource(f.firstName)}); Quo requires one`);
   }
   for (const name of ["lastName", "company", "role"] as const) {
-    const column = f[name];
-    if (column === undefined) continue;
-    const value = sized(name, column);
-    if (value === undefined) continue;
-    const collapsed = collapseSpaces(value);
-    if (collapsed !== "") fields[name] = collapsed;
+    const source = f[name];
+    if (source === undefined) continue;
+    const value = scalar(name, source);
+    if (value !== undefined && value !== "") fields[name] = value;
   }
 
   const country = opts.sync.defaultCountry;
@@ -144,6 +156,11 @@ export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult
     else fields.customFields[cf.key] = converted.value;
   }
   return rejections.length ? { ok: false, rejections } : { ok: true, fields };
+}
+
+/** Where a name field's value comes from, as a rejection names it. */
+function describeSource(source: NameField): string {
+  return typeof source === "string" ? `column '${source}'` : `the ${source.part} part of the split column '${source.split}'`;
 }
 
 /** The start of an oversized cell, as a rejection keeps it: never half of a surrogate pair. */

@@ -9,6 +9,7 @@ import { mappedColumns } from "../config.js";
 import type { SourceRow } from "../model.js";
 import { canonicalJson } from "./hash.js";
 import type { ResolvedCustomField } from "./map-row.js";
+import { SPLIT_NAME_VERSION } from "./split-name.js";
 
 /**
  * Bump when mapping or normalisation rules change in a way that changes what a row maps to, so
@@ -22,12 +23,17 @@ export interface SourceHasher {
 
 /**
  * A hasher for one sync: the fingerprint covers everything besides the cells that decides what a
- * row maps to (the field mapping, defaultCountry, the resolved custom fields and their types).
+ * row maps to (the field mapping, a split field's column and part included, defaultCountry, the
+ * resolved custom fields and their types, and the name-splitting rules when a field splits names).
+ * The cells hashed are those of every column the mapping reads, a split column included.
  */
 export function sourceHasher(sync: SyncConfig, customFields: readonly ResolvedCustomField[]): SourceHasher {
   const columns = [...new Set(mappedColumns(sync, 0).map((m) => m.column))];
+  const splits = typeof sync.fields.firstName === "object" || typeof sync.fields.lastName === "object";
   const fingerprint = canonicalJson({
     v: MAPPING_VERSION,
+    // Only with a split, so that the fingerprints of other syncs stay as they were.
+    ...(splits ? { split: SPLIT_NAME_VERSION } : {}),
     key: sync.key,
     fields: sync.fields,
     country: sync.defaultCountry,

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { closest as didYouMean } from "../../src/closest-word.js";
-import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, hasWorkspaces, loadConfig, parseConfig, workspaceOf, type LoadedConfig } from "../../src/config.js";
+import { DEFAULT_WORKSPACE, checkColumns, configJsonSchema, hasWorkspaces, loadConfig, mappedColumns, parseConfig, workspaceOf, type LoadedConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 import { stateLocation } from "../../src/run.js";
 
@@ -132,11 +132,77 @@ describe("config", () => {
     expect(() => checkColumns(sync, 0, ["First Name", "Phone", "Work Phone", "Email"], "contacts.csv")).toThrow("syncs[0].key: column 'id' is not in contacts.csv");
   });
 
+  describe("a name split from a column of whole names", () => {
+    const withFields = (fields: Record<string, unknown>) => ({ ...base, syncs: [{ ...base.syncs[0], fields: { ...base.syncs[0]!.fields, ...fields } }] });
+    const split = withFields({ firstName: { split: "Full Name", part: "first" }, lastName: { split: "Full Name", part: "last" } });
+
+    it("is accepted for firstName and lastName, and its column is one the mapping reads", () => {
+      const sync = parseConfig(split).syncs[0]!;
+      expect(sync.fields.firstName).toEqual({ split: "Full Name", part: "first" });
+      expect(sync.fields.lastName).toEqual({ split: "Full Name", part: "last" });
+      expect(mappedColumns(sync, 0).slice(0, 3)).toEqual([
+        { path: "syncs[0].key", column: "id" },
+        { path: "syncs[0].fields.firstName.split", column: "Full Name" },
+        { path: "syncs[0].fields.lastName.split", column: "Full Name" },
+      ]);
+      // Beside a plain column, in either field.
+      expect(parseConfig(withFields({ firstName: "Given", lastName: { split: "Full Name", part: "last" } })).syncs[0]!.fields.lastName).toEqual({ split: "Full Name", part: "last" });
+    });
+
+    it("a column the source lacks is named by the split's path", () => {
+      const sync = parseConfig(split).syncs[0]!;
+      const message = (() => {
+        try {
+          checkColumns(sync, 0, ["id", "Name", "Phone", "Work Phone", "Email"], "contacts.csv");
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "";
+      })();
+      expect(message).toContain("syncs[0].fields.firstName.split: column 'Full Name' is not in contacts.csv");
+      expect(message).toContain("syncs[0].fields.lastName.split: column 'Full Name' is not in contacts.csv");
+      expect(() => checkColumns(sync, 0, ["id", "Full Name", "Phone", "Work Phone", "Email"], "contacts.csv")).not.toThrow();
+    });
+
+    it.each([
+      [{ firstName: { split: "Full Name", part: "middle" } }, 'syncs[0].fields.firstName.part: which part of the name this field gets: "first" or "last"'],
+      [{ firstName: { split: "Full Name" } }, 'syncs[0].fields.firstName.part: which part of the name this field gets: "first" or "last"'],
+      [{ lastName: { split: "Full Name", part: "First" } }, 'syncs[0].fields.lastName.part: which part of the name this field gets: "first" or "last"'],
+      [{ firstName: { split: "  ", part: "first" } }, "syncs[0].fields.firstName.split: a column name must not be empty"],
+      [{ firstName: { part: "first" } }, "syncs[0].fields.firstName.split:"],
+      [{ firstName: { split: "Full Name", prt: "first" } }, "syncs[0].fields.firstName.prt: unknown key; did you mean 'part'?"],
+      [{ firstName: { column: "Full Name" } }, "syncs[0].fields.firstName.column: unknown key (the keys here are: split, part)"],
+      [{ firstName: 3 }, 'syncs[0].fields.firstName: a column name, or { "split": COLUMN, "part": "first" | "last" }'],
+      [{ firstName: ["Full Name"] }, 'syncs[0].fields.firstName: a column name, or { "split": COLUMN, "part": "first" | "last" }'],
+      // Only names are parts of a name.
+      [{ company: { split: "Full Name", part: "last" } }, "syncs[0].fields.company: Invalid input: expected string"],
+    ])("names the path of each problem (%#)", (fields, expected) => {
+      const msg = errorOf(withFields(fields));
+      expect(msg).toContain(expected);
+      // Never zod's bare word for a union none of whose forms fits.
+      expect(msg).not.toMatch(/: Invalid input$/m);
+    });
+
+    it("a Sheet's write-back column may not be the split column", () => {
+      const sheet = { type: "google-sheets", spreadsheetId: "s", range: "Sheet1", writeBack: { idColumn: "Full Name" } };
+      expect(errorOf({ ...split, syncs: [{ ...split.syncs[0], source: sheet }] })).toContain("syncs[0].source.writeBack.idColumn: 'Full Name' is the key or a mapped column");
+    });
+  });
+
   it("ships a JSON Schema generated from the zod schema (run `npm run schema` after changing it)", () => {
     const shipped = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "quo-sync.schema.json"), "utf8"));
     expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
     // `key` is optional in the schema: a HubSpot sync defaults it to hs_object_id; other sources require it (tested above).
     expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "fields"]));
+    // A name field is a column, or a split with its example for editors.
+    const { firstName, lastName, company } = shipped.properties.syncs.items.properties.fields.properties;
+    for (const field of [firstName, lastName]) {
+      expect(field.anyOf).toHaveLength(2);
+      expect(field.anyOf[1]).toMatchObject({ required: ["split", "part"], additionalProperties: false, examples: [{ split: "Full Name", part: "first" }, { split: "Full Name", part: "last" }] });
+      expect(field.anyOf[1].properties.part.enum).toEqual(["first", "last"]);
+      expect(field.anyOf[1].description).toContain('"García Márquez, Gabriel" gives "Gabriel" and "García Márquez"');
+    }
+    expect(company.type).toBe("string");
   });
 });
 

@@ -5,7 +5,8 @@
  * What must hold: nothing throws; every row is either mapped or rejected, each rejection naming the
  * row, the field, the trimmed value and a reason, and every field at fault named (exactly those a
  * mapping of that field alone rejects); every mapped value satisfies its invariant (E.164
- * phones, one '@' per email, names trimmed, custom values of their field's JSON type); mapping is
+ * phones, one '@' per email, names trimmed, split names `splitName`'s parts of their cell, custom
+ * values of their field's JSON type); mapping is
  * idempotent, so a contact rebuilt from its own mapped fields maps to the same fields.
  */
 import fc from "fast-check";
@@ -13,10 +14,11 @@ import { getCountries } from "libphonenumber-js";
 import { getExampleNumber, type CountryCode } from "libphonenumber-js/max";
 import examples from "libphonenumber-js/mobile/examples";
 import { describe, expect, it } from "vitest";
-import { syncSchema, type SyncConfig } from "../../src/config.js";
+import { syncSchema, type NameField, type SyncConfig } from "../../src/config.js";
 import type { ContactFields, CustomFieldValue, Rejection, SourceRow } from "../../src/model.js";
 import { convertCustomValue, customFieldTypes, type CustomFieldType } from "../../src/plan/custom-values.js";
 import { mapRow, type MapOptions, type ResolvedCustomField } from "../../src/plan/map-row.js";
+import { splitName } from "../../src/plan/split-name.js";
 
 /** Mapping is pure and fast; these runs stay within a few seconds together. */
 const PROPERTY_TIMEOUT_MS = 60_000;
@@ -41,6 +43,18 @@ const padded = (cell: fc.Arbitrary<string>) =>
 const anyText = fc.oneof(fc.string({ unit: "binary", maxLength: 20 }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 12 }));
 
 const nameCell = fc.string({ unit: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("A", "d", "a", "é", "山", "-", "'") }, { weight: 2, arbitrary: SPACE }, { weight: 1, arbitrary: fc.constantFrom("\u200b", "\u202d", "😀") }), maxLength: 14 });
+
+/** Whole names as people write them: titles, particles, suffixes and commas among plain words. */
+const fullNameCell = fc
+  .array(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom("Ada", "KING", "Anne-Marie", "García", "山田", "O'Neil", "J.") },
+      { weight: 2, arbitrary: fc.constantFrom("Dr.", "mrs", "van", "De", "la", "Jr.", "III", "PhD", ",", ", ") },
+      { weight: 1, arbitrary: nameCell },
+    ),
+    { maxLength: 6 },
+  )
+  .chain((words) => fc.array(SPACE, { minLength: words.length, maxLength: words.length }).map((gaps) => words.map((w, i) => `${w}${gaps[i]}`).join("")));
 
 /** Well-shaped cells most of the time, anything at all sometimes. */
 const noisy = (...shaped: fc.Arbitrary<string>[]) => fc.oneof({ weight: 9, arbitrary: fc.oneof(...shaped) }, { weight: 1, arbitrary: anyText });
@@ -134,10 +148,10 @@ const customCell: Record<CustomFieldType, fc.Arbitrary<string>> = {
 
 /** Cells for each role a column can play in a sync of `country`. */
 function cellsFor(country: string): Record<Role, fc.Arbitrary<string>> {
-  return { ...customCell, name: nameCell, phone: phoneCellFor(country), email: emailCell, key: anyText };
+  return { ...customCell, name: nameCell, fullName: fullNameCell, phone: phoneCellFor(country), email: emailCell, key: anyText };
 }
 
-type Role = "name" | "phone" | "email" | CustomFieldType | "key";
+type Role = "name" | "fullName" | "phone" | "email" | CustomFieldType | "key";
 
 // ---------------------------------------------------------------------------------------------
 // Configs.
@@ -180,10 +194,13 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
   .chain(({ country, columns, separator }) => {
     const column = fc.nat({ max: columns.length - 1 }).map((i) => columns[i]!);
     const labels = fc.dictionary(nameArb, column, { maxKeys: 3 });
+    // A name field reads a column as it is, or (now and then) a part of one split as a whole name.
+    const split = fc.record({ split: column, part: fc.constantFrom("first" as const, "last" as const) });
+    const nameField = fc.oneof({ weight: 3, arbitrary: column }, { weight: 1, arbitrary: split });
     return fc
       .record({
-        firstName: column,
-        lastName: fc.option(column),
+        firstName: nameField,
+        lastName: fc.option(nameField),
         company: fc.option(column),
         role: fc.option(column),
         phoneNumbers: labels,
@@ -207,7 +224,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
           if (col !== undefined && !roles.has(col)) roles.set(col, role);
         };
         const f = sync.fields;
-        [f.firstName, f.lastName, f.company, f.role].forEach((c) => assign(c, "name"));
+        [f.firstName, f.lastName].forEach((c) => assign(c === undefined ? undefined : columnOf(c), typeof c === "object" ? "fullName" : "name"));
+        [f.company, f.role].forEach((c) => assign(c, "name"));
         Object.values(f.phoneNumbers).forEach((c) => assign(c, "phone"));
         Object.values(f.emails).forEach((c) => assign(c, "email"));
         customFields.forEach((c) => assign(c.column, c.type));
@@ -216,8 +234,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
         // a blank one rejects the row, and mapped rows get checked too.
         const blank = fc.oneof(fc.constant(undefined), fc.constant(""), SPACE);
         const columnCells = columns.map((c) =>
-          c === f.firstName
-            ? fc.oneof({ weight: 1, arbitrary: blank }, { weight: 9, arbitrary: padded(nameCell.filter((n) => n.trim() !== "")) })
+          c === columnOf(f.firstName)
+            ? fc.oneof({ weight: 1, arbitrary: blank }, { weight: 9, arbitrary: padded((roles.get(c) === "fullName" ? fullNameCell : nameCell).filter((n) => n.trim() !== "")) })
             : fc.oneof({ weight: 4, arbitrary: blank }, { weight: 5, arbitrary: padded(cells[roles.get(c) ?? "key"]) }),
         );
         return fc.record({
@@ -244,6 +262,12 @@ function cellOf(row: SourceRow, column: string): string {
 }
 
 const normaliseName = (s: string) => s.trim().replace(/\s+/g, " ");
+
+/** The column a name field reads. */
+const columnOf = (source: NameField): string => (typeof source === "string" ? source : source.split);
+
+/** What a name field should get from `row`: its cell normalised, or its part of the split cell. */
+const nameOf = (row: SourceRow, source: NameField): string => (typeof source === "string" ? normaliseName(cellOf(row, source)) : splitName(cellOf(row, source.split))[source.part]);
 
 function checkName(value: string): void {
   expect(value).not.toBe("");
@@ -293,10 +317,10 @@ function checkCustomValue(value: CustomFieldValue, type: CustomFieldType, cell: 
 function checkMapped(fields: ContactFields, { row, opts }: Scenario): void {
   const f = opts.sync.fields;
   checkName(fields.firstName);
-  expect(fields.firstName).toBe(normaliseName(cellOf(row, f.firstName)));
+  expect(fields.firstName).toBe(nameOf(row, f.firstName));
   for (const k of ["lastName", "company", "role"] as const) {
-    const column = f[k];
-    const expected = column === undefined ? "" : normaliseName(cellOf(row, column));
+    const source = f[k];
+    const expected = source === undefined ? "" : nameOf(row, source);
     if (expected === "") expect(fields).not.toHaveProperty(k);
     else {
       checkName(fields[k]!);
@@ -380,7 +404,7 @@ function checkRejected(rejection: Rejection, { key, row, opts }: Scenario): void
   const field = rejection.field!;
   const column =
     field === "firstName"
-      ? f.firstName
+      ? columnOf(f.firstName)
       : field.startsWith("phoneNumbers.")
         ? f.phoneNumbers[field.slice("phoneNumbers.".length)]
         : field.startsWith("emails.")
@@ -473,8 +497,11 @@ describe("mapRow fuzz", () => {
 /** The cells that would produce `fields` again: each mapped value written as its column's text. */
 function rebuiltValues(fields: ContactFields, opts: MapOptions): Record<string, string> {
   const f = opts.sync.fields;
-  const values: Record<string, string> = { [f.firstName]: fields.firstName };
-  for (const k of ["lastName", "company", "role"] as const) if (f[k] !== undefined) values[f[k]] = fields[k] ?? "";
+  const values: Record<string, string> = { [columnOf(f.firstName)]: fields.firstName };
+  for (const k of ["lastName", "company", "role"] as const) {
+    const source = f[k];
+    if (source !== undefined) values[columnOf(source)] = fields[k] ?? "";
+  }
   for (const p of fields.phoneNumbers) values[f.phoneNumbers[p.name]!] = p.value;
   for (const e of fields.emails) values[f.emails[e.name]!] = e.value;
   for (const c of opts.customFields) {

@@ -108,6 +108,56 @@ describe("mapRow: names and blanks", () => {
   });
 });
 
+describe("mapRow: a name split from a column of whole names", () => {
+  const FIRST = { split: "Full Name", part: "first" };
+  const LAST = { split: "Full Name", part: "last" };
+  const splitting = (fields: Record<string, unknown> = { firstName: FIRST, lastName: LAST }): MapOptions => ({ sync: sync("US", fields), customFields: [] });
+
+  it.each<[string, Partial<ContactFields>]>([
+    ["Anne-Marie van der Berg", { firstName: "Anne-Marie", lastName: "van der Berg" }],
+    ["García Márquez, Gabriel", { firstName: "Gabriel", lastName: "García Márquez" }],
+    ["Dr. Jane Smith", { firstName: "Jane", lastName: "Smith" }],
+    ["John Smith Jr.", { firstName: "John", lastName: "Smith Jr." }],
+    ["Mary Ann Smith", { firstName: "Mary Ann", lastName: "Smith" }],
+    ["  MARY \t ANN  SMITH ", { firstName: "MARY ANN", lastName: "SMITH" }],
+    ["山田 太郎", { firstName: "山田", lastName: "太郎" }],
+    // One word: a first name, and a blank last name is left out like a blank cell.
+    ["Madonna", { firstName: "Madonna" }],
+  ])("%j → %j", (cell, names) => {
+    expect(mapRow(row({ "Full Name": cell }), "42", splitting())).toStrictEqual({ ok: true, fields: { ...bare, ...names } });
+  });
+
+  it.each(["", "   ", " , "])("a blank cell (%j) rejects the row: Quo requires a first name", (cell) => {
+    expect(mapRow(row({ "Full Name": cell }), "42", splitting())).toStrictEqual({
+      ok: false,
+      rejections: [{ key: "42", row: 7, field: "firstName", value: "", reason: "firstName: first name is empty (the first part of the split column 'Full Name'); Quo requires one" }],
+    });
+    // As a missing column does.
+    expect(mapRow(row({}), "42", splitting()).ok).toBe(false);
+  });
+
+  it("one field split, the other a column of its own, either way round", () => {
+    const lastSplit = splitting({ firstName: "First Name", lastName: LAST });
+    expect(mapRow(row({ "First Name": "Ada", "Full Name": "Countess Ada Lovelace" }), "42", lastSplit)).toStrictEqual({ ok: true, fields: { ...bare, lastName: "Lovelace" } });
+    const firstSplit = splitting({ firstName: FIRST, lastName: "Last Name" });
+    expect(mapRow(row({ "Full Name": "Ada King", "Last Name": "Lovelace" }), "42", firstSplit)).toStrictEqual({ ok: true, fields: { ...bare, lastName: "Lovelace" } });
+  });
+
+  it("an oversized cell rejects each field that splits it, naming the column", () => {
+    const result = mapRow(row({ "Full Name": "x".repeat(MAX_CELL_LENGTH + 1) }), "42", splitting());
+    expect(result.ok ? [] : result.rejections.map((r) => r.reason)).toEqual([
+      "firstName: 10,001 characters, more than the 10,000 a cell may hold (column 'Full Name')",
+      "lastName: 10,001 characters, more than the 10,000 a cell may hold (column 'Full Name')",
+    ]);
+  });
+
+  it("a split first name with other problems lists them all", () => {
+    const o = splitting({ firstName: FIRST, lastName: LAST, phoneNumbers: { mobile: "Phone" } });
+    const result = mapRow(row({ "Full Name": "", Phone: "555-12" }), "42", o);
+    expect(result.ok ? [] : result.rejections.map((r) => r.field)).toEqual(["firstName", "phoneNumbers.mobile"]);
+  });
+});
+
 describe("mapRow: phone numbers", () => {
   it.each([
     ["US", "(201) 555-0123", "+12015550123"],
