@@ -19,7 +19,7 @@ import { SHEETS_RETRY_POLICY, SheetsApi, sheetsRootUrl } from "../../connectors/
 import { HubspotClient } from "../../connectors/hubspot/hubspot-client.js";
 import { HUBSPOT_DEFAULT_API_URL } from "../../connectors/hubspot/limits.js";
 import type { ConnectorContext } from "../../connectors/types.js";
-import { HUBSPOT_DEFAULT_REQUESTS_PER_10S, fieldsSchema, loadEnv, parseConfig, type SourceConfig } from "../config.js";
+import { HUBSPOT_DEFAULT_REQUESTS_PER_10S, loadEnv, parseConfig, type SourceConfig } from "../config.js";
 import { ConfigError, SourceError } from "../errors.js";
 import { chooseMapping, parseYesNo, type Dialogue } from "../init/choose-mapping.js";
 import {
@@ -32,7 +32,6 @@ import {
   scheduleFor,
   schemaReference,
   syncNameFor,
-  type ConfigForms,
   type SourceSpec,
 } from "../init/init-config.js";
 import { hubspotColumns, proposeMapping, type SourceColumn } from "../init/propose-mapping.js";
@@ -298,11 +297,6 @@ function shippedSchema(): string | undefined {
   }
 }
 
-/** The field forms this version's config schema accepts; a split name is proposed once it does. */
-function configForms(): ConfigForms {
-  return { splitNames: fieldsSchema.shape.firstName.safeParse({ split: "Name", part: "first" }).success };
-}
-
 function exists(file: string): ConfigError {
   return new ConfigError(`${file} already exists; nothing was written (pass --force to overwrite it, or --out FILE to write another file)`);
 }
@@ -380,7 +374,6 @@ export async function initCommand(opts: InitOptions): Promise<number> {
     const read = await readSource(spec, env, cwd, configDir);
     const custom = await readCustomFields(env);
     const proposal = proposeMapping(read.columns, { customFields: custom.defs, samples: read.samples });
-    const forms = configForms();
     const schedule = scheduleFor(spec);
 
     say(`Read ${read.origin}: ${read.columns.length} columns.${custom.defs.length ? ` Quo custom fields: ${custom.defs.map((d) => d.name).join(", ")}.` : ""}`);
@@ -388,20 +381,17 @@ export async function initCommand(opts: InitOptions): Promise<number> {
 
     const { notes: _notes, ...proposed } = proposal;
     const chosen = dialogue
-      ? await chooseMapping(dialogue, read.columns, proposal, { defaultCountry: DEFAULT_COUNTRY, schedule, forms })
+      ? await chooseMapping(dialogue, read.columns, proposal, { defaultCountry: DEFAULT_COUNTRY, schedule })
       : { mapping: proposed, defaultCountry: DEFAULT_COUNTRY, schedule };
     const schema = schemaReference(configDir, shippedSchema());
-    const config = initConfig(
-      {
-        syncName: syncNameFor(spec),
-        source: read.source,
-        mapping: chosen.mapping,
-        defaultCountry: chosen.defaultCountry,
-        ...(chosen.schedule !== undefined ? { schedule: chosen.schedule } : {}),
-        ...(schema !== undefined ? { schema } : {}),
-      },
-      forms,
-    );
+    const config = initConfig({
+      syncName: syncNameFor(spec),
+      source: read.source,
+      mapping: chosen.mapping,
+      defaultCountry: chosen.defaultCountry,
+      ...(chosen.schedule !== undefined ? { schedule: chosen.schedule } : {}),
+      ...(schema !== undefined ? { schema } : {}),
+    });
     // What init writes must load: a config the schema refuses is a fault here, said before writing.
     parseConfig(config, target);
     const text = `${JSON.stringify(config, null, 2)}\n`;
@@ -416,7 +406,7 @@ export async function initCommand(opts: InitOptions): Promise<number> {
     } else {
       say("Proposed mapping:");
       for (const line of describeMapping(chosen.mapping, read.columns)) say(line);
-      const note = fullNameNote(chosen.mapping.name, forms);
+      const note = fullNameNote(chosen.mapping.name);
       if (note !== undefined) say(`Note: ${note}`);
     }
     writeConfigFile(target, text, opts.force === true);

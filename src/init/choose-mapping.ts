@@ -7,7 +7,7 @@
 import { getCountries } from "libphonenumber-js";
 import { validate as validCron } from "node-cron";
 import { closest } from "../closest-word.js";
-import { fullNameNote, type ConfigForms, type Mapping } from "./init-config.js";
+import { fullNameNote, type Mapping } from "./init-config.js";
 import { suggestLabel, type LabelledColumn, type MappingProposal, type NameProposal, type SourceColumn } from "./propose-mapping.js";
 
 /** How the questions reach a person. */
@@ -115,9 +115,12 @@ async function askUntil<T>(d: Dialogue, prompt: string, parse: (answer: string) 
   }
 }
 
-/** Asks for a column; `required` refuses "none". Returns the column chosen, or undefined for none. */
-async function askColumn(d: Dialogue, columns: readonly SourceColumn[], field: string, proposed: string | undefined, required = false): Promise<string | undefined> {
-  return askUntil(d, `${field} [${shown(proposed)}]: `, (answer) => {
+/**
+ * Asks for a column; `required` refuses "none". `shownAs` is how the proposal is shown when it is
+ * more than the column (a split). Returns the column chosen, or undefined for none.
+ */
+async function askColumn(d: Dialogue, columns: readonly SourceColumn[], field: string, proposed: string | undefined, required = false, shownAs?: string): Promise<string | undefined> {
+  return askUntil(d, `${field} [${shownAs ?? shown(proposed)}]: `, (answer) => {
     const a = parseColumnAnswer(answer, columns);
     switch (a.kind) {
       case "keep":
@@ -151,8 +154,8 @@ async function askLabelled(d: Dialogue, columns: readonly SourceColumn[], group:
 }
 
 /**
- * Asks about every choice of `proposal`, in the config's order: key, first and last name, company,
- * role, each phone and e-mail column (then more of them), each workspace custom field, the default
+ * Asks about every choice of `proposal`, in the config's order: key, first and last name (a
+ * full-name column's split proposed for both), company, role, each phone and e-mail column (then more of them), each workspace custom field, the default
  * country and the schedule. Re-asks after an answer it cannot use, saying why. Returns what was
  * chosen; rejects only when `d.ask` does (the person stopped the dialogue).
  */
@@ -160,7 +163,7 @@ export async function chooseMapping(
   d: Dialogue,
   columns: readonly SourceColumn[],
   proposal: MappingProposal,
-  defaults: { defaultCountry: string; schedule?: string; forms: ConfigForms },
+  defaults: { defaultCountry: string; schedule?: string },
 ): Promise<ChosenSettings> {
   d.say("Columns:");
   for (const line of numberedColumns(columns)) d.say(line);
@@ -169,12 +172,16 @@ export async function chooseMapping(
   const key = await askColumn(d, columns, "key (unique, never changes)", proposal.key, true);
 
   const name = proposal.name;
-  const note = fullNameNote(name, defaults.forms);
-  if (note !== undefined) d.say(note);
-  const first = await askColumn(d, columns, "firstName", name.form === "full" ? name.column : name.first, true);
-  const last = await askColumn(d, columns, "lastName", name.form === "parts" ? name.last : undefined);
+  const note = fullNameNote(name);
+  if (note !== undefined) d.say(`${note} Enter keeps the split; - for lastName puts the whole name in firstName.`);
+  const split = (part: string) => (name.form === "full" ? `split('${name.column}', ${part})` : undefined);
+  const first = await askColumn(d, columns, "firstName", name.form === "full" ? name.column : name.first, true, split("first"));
+  // The full-name column kept for firstName keeps the split; lastName may then keep it too, take
+  // another column, or be left out (the whole name, unsplit, goes to firstName).
+  const splitKept = name.form === "full" && first === name.column;
+  const last = await askColumn(d, columns, "lastName", splitKept ? name.column : name.form === "parts" ? name.last : undefined, false, splitKept ? split("last") : undefined);
   const chosenName: NameProposal =
-    name.form === "full" && first === name.column && last === undefined ? name : { form: "parts", ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}) };
+    splitKept && last === name.column ? name : { form: "parts", ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}) };
 
   const company = await askColumn(d, columns, "company", proposal.company);
   const role = await askColumn(d, columns, "role", proposal.role);

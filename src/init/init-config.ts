@@ -27,12 +27,6 @@ export interface InitChoices {
   schema?: string;
 }
 
-/** How the written config may express a mapping; grows as the config schema does. */
-export interface ConfigForms {
-  /** Whether a field may be `{ "split": COLUMN, "part": "first" | "last" }`. */
-  splitNames: boolean;
-}
-
 /** The id of a spreadsheet in its URL: docs.google.com/spreadsheets/d/<id>/edit (docs/google-sheets.md). */
 const SHEET_URL_ID = /\/spreadsheets\/d\/([A-Za-z0-9_-]+)/;
 /** A bare path that can only be meant as a CSV file. */
@@ -122,19 +116,16 @@ export function schemaReference(configDir: string, schemaFile: string | undefine
   return schemaFile === undefined ? undefined : relativePath(configDir, schemaFile);
 }
 
-/** `firstName` and `lastName` for a name proposal, in the forms the config accepts. */
-export function renderNameFields(name: NameProposal, forms: ConfigForms): Record<string, unknown> {
+/** `firstName` and `lastName` for a name proposal: the columns, or both parts of one full-name column. */
+export function renderNameFields(name: NameProposal): Record<string, unknown> {
   if (name.form === "parts") return { ...(name.first !== undefined ? { firstName: name.first } : {}), ...(name.last !== undefined ? { lastName: name.last } : {}) };
-  if (forms.splitNames) return { firstName: { split: name.column, part: "first" }, lastName: { split: name.column, part: "last" } };
-  return { firstName: name.column };
+  return { firstName: { split: name.column, part: "first" }, lastName: { split: name.column, part: "last" } };
 }
 
 /** What a person should know about a full-name column, or undefined when the name is in parts. */
-export function fullNameNote(name: NameProposal, forms: ConfigForms): string | undefined {
+export function fullNameNote(name: NameProposal): string | undefined {
   if (name.form === "parts") return undefined;
-  return forms.splitNames
-    ? `'${name.column}' holds whole names: firstName and lastName are split from it.`
-    : `'${name.column}' holds whole names: it is mapped to firstName for now, so Quo shows the whole name as the first name. The mapping can split it into first and last name ({ "split": "${name.column}", "part": "first" }) once quo-sync accepts that field form; this version does not yet.`;
+  return `'${name.column}' holds whole names: firstName and lastName are split from it ("Dr. Anne-Marie van der Berg" gives "Anne-Marie" and "van der Berg").`;
 }
 
 function labelled(list: readonly { label: string; column: string }[]): Record<string, string> {
@@ -146,7 +137,7 @@ function labelled(list: readonly { label: string; column: string }[]): Record<st
  * decides to mirror), no `match`, the state beside the config. Never throws; the caller validates
  * it with the config schema.
  */
-export function initConfig(c: InitChoices, forms: ConfigForms): Record<string, unknown> {
+export function initConfig(c: InitChoices): Record<string, unknown> {
   const m = c.mapping;
   const customFields = Object.fromEntries(m.customFields.flatMap((cf) => (cf.column !== undefined ? [[cf.configName, cf.column]] : [])));
   return {
@@ -158,7 +149,7 @@ export function initConfig(c: InitChoices, forms: ConfigForms): Record<string, u
         source: c.source,
         ...(m.key !== undefined ? { key: m.key } : {}),
         fields: {
-          ...renderNameFields(m.name, forms),
+          ...renderNameFields(m.name),
           ...(m.company !== undefined ? { company: m.company } : {}),
           ...(m.role !== undefined ? { role: m.role } : {}),
           phoneNumbers: labelled(m.phoneNumbers),
@@ -177,8 +168,10 @@ export function initConfig(c: InitChoices, forms: ConfigForms): Record<string, u
 export function describeMapping(m: Mapping, columns: readonly SourceColumn[]): string[] {
   const rows: [string, string][] = [];
   if (m.key !== undefined) rows.push(["key", m.key]);
-  if (m.name.form === "full") rows.push(["firstName", `${m.name.column} (whole name)`]);
-  else {
+  if (m.name.form === "full") {
+    rows.push(["firstName", `split('${m.name.column}', first)`]);
+    rows.push(["lastName", `split('${m.name.column}', last)`]);
+  } else {
     if (m.name.first !== undefined) rows.push(["firstName", m.name.first]);
     if (m.name.last !== undefined) rows.push(["lastName", m.name.last]);
   }

@@ -38,8 +38,7 @@ export interface CustomFieldChoice {
 
 /**
  * How the contact's name is read: first and last name columns, or one column holding whole names
- * ("Name", "Full Name", "Contact"), which a config can map to `firstName` as it is or, where the
- * config accepts split fields, split into first and last name (`renderNameFields`).
+ * ("Name", "Full Name", "Contact"), split into first and last name (`renderNameFields`).
  */
 export type NameProposal = { form: "parts"; first?: string; last?: string } | { form: "full"; column: string };
 

@@ -88,6 +88,41 @@ describe("init from a CSV file", () => {
     expect(quo.contacts().map((c) => c.externalId).sort()).toEqual(ROWS.map((row) => `contacts:${row[0]}`).sort());
   });
 
+  it("one full-name column: the config splits it into first and last name, and plan and sync use the parts", async () => {
+    const people = [
+      ["1", "Anne-Marie van der Berg", "(415) 555-0101"],
+      ["2", "García Márquez, Gabriel", "(415) 555-0102"],
+      ["3", "Dr. Jane Smith", "(415) 555-0103"],
+    ];
+    ws.writeCsv(people, ["id", "Full Name", "Phone"]);
+    const r = await init(["--source", "csv:contacts.csv", "--yes"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("'Full Name' holds whole names: firstName and lastName are split from it");
+    expect(r.stdout).toMatch(/firstName +← split\('Full Name', first\)/);
+    expect(r.stdout).toMatch(/lastName +← split\('Full Name', last\)/);
+    expect(r.stdout).not.toContain("not mapped");
+    expect(written().syncs[0].fields).toEqual({
+      firstName: { split: "Full Name", part: "first" },
+      lastName: { split: "Full Name", part: "last" },
+      phoneNumbers: { mobile: "Phone" },
+      emails: {},
+      customFields: {},
+    });
+
+    const plan = await checkAndPlan(cliEnv(quo));
+    expect(plan.counts).toMatchObject({ create: 3, rejected: 0 });
+    const planned = Object.fromEntries(plan.changes.map((c: any) => [c.key, [c.fields.firstName?.to, c.fields.lastName?.to]]));
+    expect(planned).toEqual({ "1": ["Anne-Marie", "van der Berg"], "2": ["Gabriel", "García Márquez"], "3": ["Jane", "Smith"] });
+    const synced = await runCli(["sync", "--config", ws.config], cliEnv(quo), ws.dir);
+    expect(synced.status, synced.stderr).toBe(0);
+    expect(quo.contacts().map((c) => [c.defaultFields.firstName, c.defaultFields.lastName]).sort()).toEqual([
+      ["Anne-Marie", "van der Berg"],
+      ["Gabriel", "García Márquez"],
+      ["Jane", "Smith"],
+    ]);
+  });
+
   it("maps columns named like the workspace's custom fields, read from Quo", async () => {
     ws.writeCsv(
       ROWS.map((row, i) => [...row, i % 2 ? "Website" : "Referral", i % 3 ? "no" : "yes"]),
@@ -264,15 +299,16 @@ describe("init from HubSpot and Google Sheets", () => {
     const r = await init(["--source", `google-sheets:${SHEET_ID}`, "--yes"], env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("'Name' holds whole names: it is mapped to firstName for now");
+    expect(r.stdout).toContain("'Name' holds whole names: firstName and lastName are split from it");
     expect(loadConfig(ws.config).config.syncs[0]).toMatchObject({
       name: "sheet",
       source: { type: "google-sheets", spreadsheetId: SHEET_ID, range: "Leads 2024" },
       key: "Contact ID",
-      fields: { firstName: "Name", phoneNumbers: { mobile: "Mobile" }, emails: { work: "E-mail" } },
+      fields: { firstName: { split: "Name", part: "first" }, lastName: { split: "Name", part: "last" }, phoneNumbers: { mobile: "Mobile" }, emails: { work: "E-mail" } },
     });
     const plan = await checkAndPlan(env);
     expect(plan.counts).toMatchObject({ create: ROWS.length, rejected: 0 });
+    expect(plan.changes.find((c: any) => c.key === ROWS[0]![0]).fields).toMatchObject({ firstName: { to: ROWS[0]![1] }, lastName: { to: ROWS[0]![2] } });
   });
 
   it("Google Sheets: a tab named in the source, and a tab that does not exist named with the real ones", async () => {

@@ -103,7 +103,7 @@ describe("the other answers", () => {
 });
 
 describe("chooseMapping", () => {
-  const defaults = { defaultCountry: "US", schedule: "0 * * * *", forms: { splitNames: false } };
+  const defaults = { defaultCountry: "US", schedule: "0 * * * *" };
   const customFields = [{ name: "Lead Source", key: "lead-source", type: "string" as const }];
 
   it("Enter everywhere takes the proposal", async () => {
@@ -173,15 +173,24 @@ describe("chooseMapping", () => {
     expect(d.said.some((l) => l.includes("'xx' is not an ISO 3166-1 alpha-2 country code"))).toBe(true);
   });
 
-  it("a full-name column stays one unless a last name is chosen", async () => {
+  it("a full-name column is split into both name fields unless another column is chosen", async () => {
     const cols = ["ID", "Name", "Nickname", "Phone"].map((name) => ({ name }));
     const proposal = proposeMapping(cols);
     expect(proposal.name).toEqual({ form: "full", column: "Name" });
     const keep = scripted(Array.from({ length: 10 }, () => ""));
     expect((await chooseMapping(keep, cols, proposal, defaults)).mapping.name).toEqual({ form: "full", column: "Name" });
-    expect(keep.said.some((l) => l.startsWith("'Name' holds whole names"))).toBe(true);
-    const split = scripted(["", "", "Nickname", ...Array.from({ length: 7 }, () => "")]);
-    expect((await chooseMapping(split, cols, proposal, defaults)).mapping.name).toEqual({ form: "parts", first: "Name", last: "Nickname" });
+    expect(keep.said.some((l) => l.startsWith("'Name' holds whole names: firstName and lastName are split from it"))).toBe(true);
+    expect(keep.prompts.slice(1, 3)).toEqual(["firstName [split('Name', first)]: ", "lastName [split('Name', last)]: "]);
+    // Another column for lastName: the names are read from the two columns as they are.
+    const other = scripted(["", "", "Nickname", ...Array.from({ length: 7 }, () => "")]);
+    expect((await chooseMapping(other, cols, proposal, defaults)).mapping.name).toEqual({ form: "parts", first: "Name", last: "Nickname" });
+    // No lastName: nothing is split off, the whole name is the first name.
+    const whole = scripted(["", "", "-", ...Array.from({ length: 7 }, () => "")]);
+    expect((await chooseMapping(whole, cols, proposal, defaults)).mapping.name).toEqual({ form: "parts", first: "Name" });
+    // Another column for firstName: lastName is then asked for as a column of its own.
+    const first = scripted(["", "Nickname", "", ...Array.from({ length: 7 }, () => "")]);
+    expect((await chooseMapping(first, cols, proposal, defaults)).mapping.name).toEqual({ form: "parts", first: "Nickname" });
+    expect(first.prompts[2]).toBe("lastName [none]: ");
   });
 
   it("stops when the dialogue does", async () => {

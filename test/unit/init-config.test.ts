@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
+import { fieldsSchema, mappedColumns, parseConfig } from "../../src/config.js";
 import {
   configRelativePath,
   describeMapping,
@@ -98,22 +98,28 @@ describe("names, schedules and paths", () => {
 });
 
 describe("name fields", () => {
-  it("first and last name columns as they are, in either form", () => {
-    for (const splitNames of [false, true]) expect(renderNameFields({ form: "parts", first: "F", last: "L" }, { splitNames })).toEqual({ firstName: "F", lastName: "L" });
+  it("first and last name columns as they are", () => {
+    expect(renderNameFields({ form: "parts", first: "F", last: "L" })).toEqual({ firstName: "F", lastName: "L" });
+    expect(renderNameFields({ form: "parts", first: "F" })).toEqual({ firstName: "F" });
+    expect(fullNameNote({ form: "parts", first: "F" })).toBeUndefined();
   });
 
-  it("a full-name column is firstName until the config accepts split fields", () => {
-    expect(renderNameFields({ form: "full", column: "Name" }, { splitNames: false })).toEqual({ firstName: "Name" });
-    expect(fullNameNote({ form: "full", column: "Name" }, { splitNames: false })).toMatch(/'Name' holds whole names: it is mapped to firstName for now.*can split it/);
+  it("a full-name column split into first and last name, in a form the config schema accepts", () => {
+    const fields = renderNameFields({ form: "full", column: "Name" });
+    expect(fields).toEqual({ firstName: { split: "Name", part: "first" }, lastName: { split: "Name", part: "last" } });
+    expect(fieldsSchema.parse({ ...fields }).firstName).toEqual({ split: "Name", part: "first" });
+    expect(fullNameNote({ form: "full", column: "Name" })).toMatch(/^'Name' holds whole names: firstName and lastName are split from it /);
+    expect(fullNameNote({ form: "full", column: "Name" })).not.toMatch(/not yet|for now/);
   });
 
-  it("and split into first and last name once it does", () => {
-    expect(renderNameFields({ form: "full", column: "Name" }, { splitNames: true })).toEqual({
-      firstName: { split: "Name", part: "first" },
-      lastName: { split: "Name", part: "last" },
-    });
-    expect(fullNameNote({ form: "full", column: "Name" }, { splitNames: true })).toBe("'Name' holds whole names: firstName and lastName are split from it.");
-    expect(fullNameNote({ form: "parts", first: "F" }, { splitNames: true })).toBeUndefined();
+  it("the summary says what the split reads", () => {
+    const mapping = { ...MAPPING, name: { form: "full" as const, column: "Full Name" } };
+    expect(describeMapping(mapping, ["id", "Full Name"].map((name) => ({ name }))).slice(0, 3)).toEqual([
+      "  key                          ← id",
+      "  firstName                    ← split('Full Name', first)",
+      "  lastName                     ← split('Full Name', last)",
+    ]);
+    expect(mappedColumnsOf(mapping)).toContain("Full Name");
   });
 });
 
@@ -128,7 +134,7 @@ describe("initConfig", () => {
   };
 
   it("writes one sync that never deletes, without match, and that the config schema accepts", () => {
-    const config = initConfig(choices, { splitNames: false });
+    const config = initConfig(choices);
     expect(config).toEqual({
       $schema: "../quo-sync.schema.json",
       state: "./quo-sync.db",
@@ -154,9 +160,16 @@ describe("initConfig", () => {
     expect(parseConfig(config).syncs[0]).toMatchObject({ deletes: "never", key: "id" });
   });
 
+  it("splits a full-name column into both name fields, in a config that loads and reads the column", () => {
+    const config = initConfig({ ...choices, mapping: { ...MAPPING, name: { form: "full", column: "Full Name" } } });
+    const sync = parseConfig(config).syncs[0]!;
+    expect(sync.fields).toMatchObject({ firstName: { split: "Full Name", part: "first" }, lastName: { split: "Full Name", part: "last" } });
+    expect(mappedColumns(sync, 0)).toContainEqual({ path: "syncs[0].fields.firstName.split", column: "Full Name" });
+  });
+
   it("leaves out $schema and schedule when there is none", () => {
     const { schema: _s, schedule: _c, ...bare } = choices;
-    const config = initConfig(bare, { splitNames: false });
+    const config = initConfig(bare);
     expect(config).not.toHaveProperty("$schema");
     expect((config.syncs as Record<string, unknown>[])[0]).not.toHaveProperty("schedule");
     expect(() => parseConfig(config)).not.toThrow();
