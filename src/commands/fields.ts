@@ -1,9 +1,10 @@
 /**
  * `quo-sync fields`: the Quo custom fields (name, key, type) of each workspace the selected syncs
- * use, which source column maps to each, and each source's unmapped columns with a suggested
+ * use, which source column maps to each, the fields each sync computes and what they read (a name
+ * split from a column of whole names), and each source's unmapped columns with a suggested
  * mapping where the names are close. Reads Quo and the sources; writes nothing.
  */
-import { hasWorkspaces, mappedColumns, workspaceOf, type SyncConfig } from "../config.js";
+import { hasWorkspaces, mappedColumns, workspaceOf, type FieldsConfig, type SyncConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { closest } from "../closest-word.js";
 import { resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
@@ -22,6 +23,11 @@ export interface FieldsReport {
   syncs: {
     sync: string;
     workspace?: string;
+    /**
+     * The Quo fields the sync computes rather than copies from one cell: the field, the columns it
+     * reads and the rule, e.g. `{ field: "firstName", reads: ["Full Name"], rule: "split('Full Name', first)" }`.
+     */
+    computed: ComputedField[];
     mappings: { configName: string; column: string; key: string; name: string; type: string }[];
     unresolved: { configName: string; column: string; problem: string }[];
     /**
@@ -32,6 +38,21 @@ export interface FieldsReport {
     unmappedColumns: { column: string; suggestion?: CustomFieldDefinition; configName?: string }[];
     sourceError?: string;
   }[];
+}
+
+/** A field computed from source columns, as `fields` shows it. */
+export interface ComputedField {
+  field: string;
+  reads: string[];
+  rule: string;
+}
+
+/** The fields a sync computes from source columns, in the order of Quo's fields. Never throws. */
+export function computedFields(fields: FieldsConfig): ComputedField[] {
+  return (["firstName", "lastName"] as const).flatMap((field) => {
+    const source = fields[field];
+    return typeof source === "object" ? [{ field, reads: [source.split], rule: `split('${source.split}', ${source.part})` }] : [];
+  });
 }
 
 function resolveEach(sync: SyncConfig, index: number, defs: CustomFieldDefinition[]): Pick<FieldsReport["syncs"][number], "mappings" | "unresolved"> {
@@ -70,7 +91,13 @@ export async function buildFieldsReport(opts: GlobalOptions): Promise<FieldsRepo
   for (const i of indexes) {
     const sync = loaded.config.syncs[i] as SyncConfig;
     const defs = defsBy.get(workspaceOf(sync)) as CustomFieldDefinition[];
-    const entry: FieldsReport["syncs"][number] = { sync: sync.name, ...(named ? { workspace: workspaceOf(sync) } : {}), ...resolveEach(sync, i, defs), unmappedColumns: [] };
+    const entry: FieldsReport["syncs"][number] = {
+      sync: sync.name,
+      ...(named ? { workspace: workspaceOf(sync) } : {}),
+      computed: computedFields(sync.fields),
+      ...resolveEach(sync, i, defs),
+      unmappedColumns: [],
+    };
     try {
       const used = mappedColumns(sync, i).map((m) => m.column);
       const snapshot = await readSnapshot(sync.source, { baseDir: loaded.baseDir, env, wanted: used });
@@ -139,6 +166,11 @@ export function renderFieldsTable(r: FieldsReport): string {
   else renderFieldList(out, "Quo custom fields in this workspace:", r.fields ?? []);
   for (const s of r.syncs) {
     out.push("", `sync '${s.sync}'${s.workspace !== undefined ? ` (workspace '${s.workspace}')` : ""}:`);
+    if (s.computed.length) {
+      out.push("  computed fields:");
+      const w = Math.max(...s.computed.map((c) => c.field.length));
+      for (const c of s.computed) out.push(`    ${c.field.padEnd(w)} ← ${c.rule}`);
+    }
     if (!s.mappings.length && !s.unresolved.length) out.push("  no customFields mapped");
     for (const m of s.mappings) out.push(`  column '${m.column}' → '${m.name}' (${m.key}, ${m.type})`);
     for (const u of s.unresolved) out.push(`  column '${u.column}' → '${u.configName}': ${u.problem}`);
