@@ -18,10 +18,10 @@ import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import type { QuoClient } from "./quo/client.js";
 import { QuoClients, type SharedRate } from "./quo/clients.js";
-import { reportFromPlan, reportFromRun, reportOfStoppedRun, type SyncReport } from "./report/report.js";
+import { reportFromPlan, reportFromRun, reportOfStoppedRun, storedReport, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
-import { isPostgresUrl, openStore, type StateStore } from "./state/store.js";
+import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "./state/store.js";
 import { writeBackIds } from "./write-back.js";
 
 export interface RunOptions {
@@ -33,6 +33,8 @@ export interface RunOptions {
   acceptFieldChanges?: boolean;
   /** Read this sync's contacts back from Quo to find drift (also `verify: true` in the config). */
   verify?: boolean;
+  /** What started the run, recorded with it (default `manual`). */
+  trigger?: RunTrigger;
 }
 
 export interface RunDeps {
@@ -164,7 +166,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       // `running` by a process that died ends (is marked interrupted) no later than the next begins.
       const locked = now();
       await store.closeAbandonedRuns(sync.name, locked);
-      runId = await store.startRun(sync.name, locked);
+      runId = await store.startRun(sync.name, locked, opts.trigger ?? "manual");
     }
 
     // Read.
@@ -210,7 +212,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     if (opts.dryRun || isRefused(p)) {
       const report = reportFromPlan(p, opts.dryRun);
       if (runId !== null) {
-        await store.finishRun(runId, "refused", now(), report.counts, p.guards.find((g) => g.refused)?.message);
+        await store.finishRun(runId, "refused", now(), report.counts, p.guards.find((g) => g.refused)?.message, storedReport(named(report)));
         await store.addRejections(runId, p.rejected);
       }
       return { ...named(report), ...extra, durationMs: now() - started };
@@ -237,7 +239,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const report = reportFromRun(p, outcomes, interrupted);
     const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, () => store.loadSyncRows(sync.name), log);
     if (writeBack) report.writeBack = writeBack;
-    await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined);
+    await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined, storedReport({ ...named(report), ...extra, durationMs: now() - started }));
     await store.addRejections(runId as number, p.rejected);
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");
     return { ...named(report), ...extra, durationMs: now() - started };

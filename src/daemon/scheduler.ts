@@ -120,7 +120,7 @@ export class Scheduler {
     const { loaded, env, logger, clients } = this.opts;
     try {
       const shared = this.opts.store ? { store: this.opts.store } : {};
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, ...shared }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0 });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, ...shared }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0, trigger: "schedule" });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;

@@ -63,6 +63,23 @@ export interface SyncReport {
   /** Sources with write-back (Google Sheets): what was written back after the run. */
   writeBack?: { updated: number; missing: string[]; error?: string };
   durationMs?: number;
+  /** A stored report only (`storedReport`): how many changes and rejected rows were left out of it. */
+  omitted?: { changes: number; rejected: number };
+}
+
+/**
+ * How many changes, and rejected rows, a run keeps in the state with its record: the console's run
+ * page shows them. A run of 100,000 changes would otherwise store megabytes per run, times the
+ * `retention` runs kept; the counts stay exact, and every rejected row is in `rejections` anyway.
+ */
+export const STORED_REPORT_CAP = 1000;
+
+/** The report as a run's record keeps it: the first `STORED_REPORT_CAP` changes and rejected rows, and how many more there were. */
+export function storedReport(report: SyncReport): SyncReport {
+  const changes = Math.max(0, report.changes.length - STORED_REPORT_CAP);
+  const rejected = Math.max(0, report.rejected.length - STORED_REPORT_CAP);
+  if (changes === 0 && rejected === 0) return report;
+  return { ...report, changes: report.changes.slice(0, STORED_REPORT_CAP), rejected: report.rejected.slice(0, STORED_REPORT_CAP), omitted: { changes, rejected } };
 }
 
 function changeOf(a: Action): ReportChange {

@@ -7,7 +7,7 @@
  */
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
-import type { JournalEntry, LockHolder, Pruned, RunRecord, StateStore, StoreEngine } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, Pruned, RunRecord, StateStore, StoreEngine } from "./store.js";
 
 /** A read-only store holding nothing. Every read answers empty; every write throws `StateError`. */
 export class EmptyStore implements StateStore {
@@ -43,6 +43,22 @@ export class EmptyStore implements StateStore {
 
   async runRejections(): Promise<Rejection[]> {
     return [];
+  }
+
+  async runById(): Promise<RunRecord | null> {
+    return null;
+  }
+
+  async runReport(): Promise<unknown> {
+    return null;
+  }
+
+  async alertState(): Promise<AlertState | null> {
+    return null;
+  }
+
+  swapAlertState(): Promise<boolean> {
+    return this.refuse("record an alert state");
   }
 
   async pendingJournal(): Promise<JournalEntry[]> {

@@ -20,11 +20,23 @@ import pg from "pg";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema-pg.js";
 import { EmptyStore } from "./empty-store.js";
 import { redactDatabaseUrl } from "./location.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore, StoreEngine } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore, StoreEngine } from "./store.js";
+
+/** A run's columns but its report, which only `runReport` reads. */
+const RUN_COLUMNS = {
+  id: schema.runs.id,
+  sync: schema.runs.sync,
+  startedAt: schema.runs.startedAt,
+  endedAt: schema.runs.endedAt,
+  outcome: schema.runs.outcome,
+  counts: schema.runs.counts,
+  error: schema.runs.error,
+  trigger: schema.runs.trigger,
+};
 
 /** Where drizzle's migrator records what it applied (its defaults); only read here. */
 const drizzleMigrations = pgSchema("drizzle").table("__drizzle_migrations", {
@@ -199,18 +211,18 @@ export class PgStore implements StateStore {
     });
   }
 
-  startRun(sync: string, now: number): Promise<number> {
+  startRun(sync: string, now: number, trigger?: RunTrigger): Promise<number> {
     return this.op(`start a run of sync '${sync}'`, async () => {
-      const [r] = await this.db.insert(schema.runs).values({ sync, startedAt: now, outcome: "running" }).returning({ id: schema.runs.id });
+      const [r] = await this.db.insert(schema.runs).values({ sync, startedAt: now, outcome: "running", trigger: trigger ?? null }).returning({ id: schema.runs.id });
       return r!.id;
     });
   }
 
-  finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string): Promise<void> {
+  finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string, report?: object): Promise<void> {
     return this.op(`finish run ${runId}`, async () => {
       await this.db
         .update(schema.runs)
-        .set({ outcome, endedAt: now, counts: counts ? JSON.stringify(counts) : null, error: error ?? null })
+        .set({ outcome, endedAt: now, counts: counts ? JSON.stringify(counts) : null, error: error ?? null, report: report ? JSON.stringify(report) : null })
         .where(eq(schema.runs.id, runId));
     });
   }
@@ -229,7 +241,7 @@ export class PgStore implements StateStore {
   recentRuns(opts: { sync?: string; limit: number }): Promise<RunRecord[]> {
     return this.op("read recent runs", async () => {
       const rows = await this.db
-        .select()
+        .select(RUN_COLUMNS)
         .from(schema.runs)
         .where(opts.sync ? eq(schema.runs.sync, opts.sync) : undefined)
         .orderBy(desc(schema.runs.id))
@@ -242,6 +254,39 @@ export class PgStore implements StateStore {
     return this.op(`read the rejections of run ${runId}`, async () => {
       const rows = await this.db.select().from(schema.rejections).where(eq(schema.rejections.runId, runId)).orderBy(schema.rejections.id).limit(limit);
       return rows.map(toRejection);
+    });
+  }
+
+  runById(runId: number): Promise<RunRecord | null> {
+    return this.op(`read run ${runId}`, async () => {
+      const [r] = await this.db.select(RUN_COLUMNS).from(schema.runs).where(eq(schema.runs.id, runId));
+      return r ? toRunRecord(r) : null;
+    });
+  }
+
+  runReport(runId: number): Promise<unknown> {
+    return this.op(`read the report of run ${runId}`, async () => {
+      const [r] = await this.db.select({ report: schema.runs.report }).from(schema.runs).where(eq(schema.runs.id, runId));
+      return parseReport(r?.report);
+    });
+  }
+
+  alertState(sync: string): Promise<AlertState | null> {
+    return this.op(`read the alert state of sync '${sync}'`, async () => {
+      const [r] = await this.db.select().from(schema.alertStates).where(eq(schema.alertStates.sync, sync));
+      return r ? toAlertState(r) : null;
+    });
+  }
+
+  swapAlertState(sync: string, expected: number | null, next: Omit<AlertState, "sync" | "version">): Promise<boolean> {
+    return this.op(`record the alert state of sync '${sync}'`, async () => {
+      const a = schema.alertStates;
+      const values = { state: next.state, since: next.since, lastEvent: next.lastEvent, lastSentAt: next.lastSentAt, runId: next.runId };
+      const r =
+        expected === null
+          ? await this.db.insert(a).values({ sync, ...values, version: 1 }).onConflictDoNothing()
+          : await this.db.update(a).set({ ...values, version: expected + 1 }).where(and(eq(a.sync, sync), eq(a.version, expected)));
+      return r.rowCount === 1;
     });
   }
 

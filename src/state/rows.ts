@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
 import { LockLost, StateError } from "../errors.js";
-import type { JournalEntry, JournalOp, LockHolder, RetentionPolicy, RunOutcome, RunRecord } from "./store.js";
+import type { AlertState, AlertStateName, JournalEntry, JournalOp, LockHolder, RetentionPolicy, RunOutcome, RunRecord, RunTrigger } from "./store.js";
 
 /** A state row whose JSON columns are parsed on first access: a rerun of 100,000 rows parses only the few that changed. */
 export class LazySyncRow implements SyncRow {
@@ -70,6 +70,7 @@ interface RunRow {
   outcome: string;
   counts: string | null;
   error: string | null;
+  trigger: string | null;
 }
 
 export function toRunRecord(r: RunRow): RunRecord {
@@ -81,6 +82,7 @@ export function toRunRecord(r: RunRow): RunRecord {
     outcome: r.outcome as RunOutcome,
     counts: r.counts ? (JSON.parse(r.counts) as Record<string, number>) : null,
     error: r.error,
+    trigger: (r.trigger as RunTrigger | null) ?? null,
   };
 }
 
@@ -158,5 +160,19 @@ export function checkMigrated(engine: "sqlite" | "postgres", appliedAt: number, 
       `the state database ${location} was written by an older quo-sync: ${missing.length} schema migration(s) not applied yet (${missing.join(", ")}). ` +
         "Run `quo-sync sync` (or start the daemon) once with this version to upgrade it; `plan` and `status` only read it and cannot.",
     );
+  }
+}
+
+export function toAlertState(r: { sync: string; state: string; since: number; lastEvent: string | null; lastSentAt: number | null; runId: number | null; version: number }): AlertState {
+  return { sync: r.sync, state: r.state as AlertStateName, since: r.since, lastEvent: r.lastEvent, lastSentAt: r.lastSentAt, runId: r.runId, version: r.version };
+}
+
+/** A stored report's JSON, or null; a report that does not parse (written by hand) reads as none. */
+export function parseReport(json: string | null | undefined): unknown {
+  if (!json) return null;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return null;
   }
 }

@@ -46,6 +46,10 @@ export const runs = pgTable(
     /** JSON of the report counts. */
     counts: text("counts"),
     error: text("error"),
+    /** What started the run: schedule | manual | webhook | watch; null for runs recorded before it was kept. */
+    trigger: text("trigger"),
+    /** JSON of the run's report as stored (`storedReport`: changes and rejected rows capped); null when none was made. */
+    report: text("report"),
   },
   (t) => [index("runs_sync_started").on(t.sync, t.startedAt)],
 );
@@ -126,4 +130,15 @@ export const customFieldBindings = pgTable(
 export const rateSlots = pgTable("rate_slots", {
   name: text("name").primaryKey(),
   nextAt: bigint("next_at", { mode: "number" }).notNull(),
+});
+
+/** Per sync, the state the alerts last announced; see the SQLite schema's `alert_states`. */
+export const alertStates = pgTable("alert_states", {
+  sync: text("sync").primaryKey(),
+  state: text("state").notNull(),
+  since: bigint("since", { mode: "number" }).notNull(),
+  lastEvent: text("last_event"),
+  lastSentAt: bigint("last_sent_at", { mode: "number" }),
+  runId: integer("run_id"),
+  version: integer("version").notNull(),
 });

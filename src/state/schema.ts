@@ -40,6 +40,10 @@ export const runs = sqliteTable(
     /** JSON of the report counts. */
     counts: text("counts"),
     error: text("error"),
+    /** What started the run: schedule | manual | webhook | watch; null for runs recorded before it was kept. */
+    trigger: text("trigger"),
+    /** JSON of the run's report as stored (`storedReport`: changes and rejected rows capped); null when none was made. */
+    report: text("report"),
   },
   (t) => [index("runs_sync_started").on(t.sync, t.startedAt)],
 );
@@ -112,3 +116,21 @@ export const customFieldBindings = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sync, t.configName] })],
 );
+
+/**
+ * Per sync, the state the alerts last announced (docs/daemon.md, "Alerts"): `ok`, `failed`,
+ * `refused` or `stalled`, since when, and when it was last sent. `version` grows with each change:
+ * a process announces an event only by moving the row from the version it read to the next one,
+ * so with several daemons on one database each event is sent once.
+ */
+export const alertStates = sqliteTable("alert_states", {
+  sync: text("sync").primaryKey(),
+  state: text("state").notNull(),
+  since: integer("since").notNull(),
+  /** The last event sent, and when; a state that lasts is re-sent `repeatAfter` after this. */
+  lastEvent: text("last_event"),
+  lastSentAt: integer("last_sent_at"),
+  /** The newest run this state was judged from: an older one never moves it back. */
+  runId: integer("run_id"),
+  version: integer("version").notNull(),
+});

@@ -13,9 +13,21 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
 import { EmptyStore } from "./empty-store.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, pruneRule, rejectionValues, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
 import * as schema from "./schema.js";
-import type { JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, StateEffect, StateStore } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore } from "./store.js";
+
+/** A run's columns but its report, which only `runReport` reads: `status` lists runs without loading their reports. */
+const RUN_COLUMNS = {
+  id: schema.runs.id,
+  sync: schema.runs.sync,
+  startedAt: schema.runs.startedAt,
+  endedAt: schema.runs.endedAt,
+  outcome: schema.runs.outcome,
+  counts: schema.runs.counts,
+  error: schema.runs.error,
+  trigger: schema.runs.trigger,
+};
 
 /** The `created_at` of the last migration applied to the file, or -1 (none, or not a state database). */
 function lastApplied(sqlite: Database.Database): number {
@@ -116,14 +128,14 @@ export class SqliteStore implements StateStore {
     return this.db.select({ key: schema.contacts.key }).from(schema.contacts).where(eq(schema.contacts.sync, sync)).all().length;
   }
 
-  async startRun(sync: string, now: number): Promise<number> {
-    return this.db.insert(schema.runs).values({ sync, startedAt: now, outcome: "running" }).returning({ id: schema.runs.id }).get().id;
+  async startRun(sync: string, now: number, trigger?: RunTrigger): Promise<number> {
+    return this.db.insert(schema.runs).values({ sync, startedAt: now, outcome: "running", trigger: trigger ?? null }).returning({ id: schema.runs.id }).get().id;
   }
 
-  async finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string): Promise<void> {
+  async finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string, report?: object): Promise<void> {
     this.db
       .update(schema.runs)
-      .set({ outcome, endedAt: now, counts: counts ? JSON.stringify(counts) : null, error: error ?? null })
+      .set({ outcome, endedAt: now, counts: counts ? JSON.stringify(counts) : null, error: error ?? null, report: report ? JSON.stringify(report) : null })
       .where(eq(schema.runs.id, runId))
       .run();
   }
@@ -136,12 +148,33 @@ export class SqliteStore implements StateStore {
   }
 
   async recentRuns(opts: { sync?: string; limit: number }): Promise<RunRecord[]> {
-    const q = this.db.select().from(schema.runs);
+    const q = this.db.select(RUN_COLUMNS).from(schema.runs);
     return (opts.sync ? q.where(eq(schema.runs.sync, opts.sync)) : q).orderBy(desc(schema.runs.id)).limit(opts.limit).all().map(toRunRecord);
   }
 
   async runRejections(runId: number, limit: number): Promise<Rejection[]> {
     return this.db.select().from(schema.rejections).where(eq(schema.rejections.runId, runId)).orderBy(schema.rejections.id).limit(limit).all().map(toRejection);
+  }
+
+  async runById(runId: number): Promise<RunRecord | null> {
+    const r = this.db.select(RUN_COLUMNS).from(schema.runs).where(eq(schema.runs.id, runId)).get();
+    return r ? toRunRecord(r) : null;
+  }
+
+  async runReport(runId: number): Promise<unknown> {
+    return parseReport(this.db.select({ report: schema.runs.report }).from(schema.runs).where(eq(schema.runs.id, runId)).get()?.report);
+  }
+
+  async alertState(sync: string): Promise<AlertState | null> {
+    const r = this.db.select().from(schema.alertStates).where(eq(schema.alertStates.sync, sync)).get();
+    return r ? toAlertState(r) : null;
+  }
+
+  async swapAlertState(sync: string, expected: number | null, next: Omit<AlertState, "sync" | "version">): Promise<boolean> {
+    const a = schema.alertStates;
+    const values = { state: next.state, since: next.since, lastEvent: next.lastEvent, lastSentAt: next.lastSentAt, runId: next.runId };
+    if (expected === null) return this.db.insert(a).values({ sync, ...values, version: 1 }).onConflictDoNothing().run().changes === 1;
+    return this.db.update(a).set({ ...values, version: expected + 1 }).where(and(eq(a.sync, sync), eq(a.version, expected))).run().changes === 1;
   }
 
   async closeAbandonedRuns(sync: string, now: number): Promise<number> {

@@ -14,6 +14,9 @@ import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } f
 import { isPostgresUrl } from "./location.js";
 
 export type RunOutcome = "running" | "ok" | "failed" | "refused" | "interrupted";
+/** What started a run: its cron schedule, a person (`sync`, the console), a webhook, a watched file. */
+export type RunTrigger = "schedule" | "manual" | "webhook" | "watch";
+export const RUN_TRIGGERS: readonly RunTrigger[] = ["schedule", "manual", "webhook", "watch"];
 /** `link`: a contact already in Quo being written whole with this sync's fields and externalId. */
 export type JournalOp = "create" | "update" | "delete" | "link";
 
@@ -37,6 +40,23 @@ export interface RunRecord {
   outcome: RunOutcome;
   counts: Record<string, number> | null;
   error: string | null;
+  /** Null for runs recorded before triggers were kept. */
+  trigger: RunTrigger | null;
+}
+
+/** The state an alert last announced for a sync (`src/alerts/`). */
+export type AlertStateName = "ok" | "failed" | "refused" | "stalled";
+
+/** A sync's row of alert state; `version` is what `swapAlertState` compares. */
+export interface AlertState {
+  sync: string;
+  state: AlertStateName;
+  since: number;
+  lastEvent: string | null;
+  lastSentAt: number | null;
+  /** The newest run the state was judged from. */
+  runId: number | null;
+  version: number;
 }
 
 /** Who holds a sync's run lock. */
@@ -112,11 +132,25 @@ export interface StateStore {
   countSyncRows(sync: string): Promise<number>;
 
   /** Starts a run record; returns its id. */
-  startRun(sync: string, now: number): Promise<number>;
-  finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string): Promise<void>;
+  startRun(sync: string, now: number, trigger?: RunTrigger): Promise<number>;
+  /** Ends a run record; `report` is the run's report as stored (`storedReport`), kept as JSON. */
+  finishRun(runId: number, outcome: RunOutcome, now: number, counts?: object, error?: string, report?: object): Promise<void>;
   addRejections(runId: number, rows: readonly Rejection[]): Promise<void>;
   recentRuns(opts: { sync?: string; limit: number }): Promise<RunRecord[]>;
   runRejections(runId: number, limit: number): Promise<Rejection[]>;
+  /** One run, or null when there is none with that id (never run, or pruned). */
+  runById(runId: number): Promise<RunRecord | null>;
+  /** The report stored with a run (parsed JSON), or null when the run kept none. */
+  runReport(runId: number): Promise<unknown>;
+
+  /** The sync's alert state, or null before any was recorded. */
+  alertState(sync: string): Promise<AlertState | null>;
+  /**
+   * Moves the sync's alert state from `expected` (the version read; null: no row yet) to `next`
+   * (written with version `expected + 1`, or 1), atomically; false, changing nothing, when another
+   * process moved it first. Only the process that gets true sends the event.
+   */
+  swapAlertState(sync: string, expected: number | null, next: Omit<AlertState, "sync" | "version">): Promise<boolean>;
   /** Marks runs left `running` by a process that died as `interrupted`; returns how many. */
   closeAbandonedRuns(sync: string, now: number): Promise<number>;
   /**

@@ -96,8 +96,8 @@ function tree(dir: string, base = dir): Record<string, string> {
 }
 
 const DIALECTS = [
-  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0003_linked_contacts" },
-  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0000_init" },
+  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0004_runs_report_and_alert_states" },
+  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0001_runs_report_and_alert_states" },
 ] as const;
 
 /**

@@ -93,8 +93,8 @@ describe.each(ENGINES)("StateStore (%s)", (_name, fx) => {
     await s.startRun("crm", started + 2000);
     expect(await s.closeAbandonedRuns("leads", started + 3000)).toBe(1);
     expect(await s.recentRuns({ sync: "leads", limit: 5 })).toEqual([
-      { id: second, sync: "leads", startedAt: started + 2000, endedAt: started + 3000, outcome: "interrupted", counts: null, error: "the process stopped before the run finished" },
-      { id: first, sync: "leads", startedAt: started, endedAt: started + 1234, outcome: "ok", counts: { create: 2, update: 0 }, error: null },
+      { id: second, sync: "leads", startedAt: started + 2000, endedAt: started + 3000, outcome: "interrupted", counts: null, error: "the process stopped before the run finished", trigger: null },
+      { id: first, sync: "leads", startedAt: started, endedAt: started + 1234, outcome: "ok", counts: { create: 2, update: 0 }, error: null, trigger: null },
     ]);
     expect((await s.recentRuns({ limit: 10 })).map((r) => r.sync)).toEqual(["crm", "leads", "leads"]);
     expect(await s.runRejections(first, 10)).toEqual([
@@ -304,10 +304,10 @@ describe("StateStore (sqlite only)", () => {
     await (await openStore(file)).close();
     const raw = new Database(file);
     // Back to the schema of a version before the last migration.
-    raw.exec("ALTER TABLE contacts DROP COLUMN linked;");
+    raw.exec("DROP TABLE alert_states; ALTER TABLE runs DROP COLUMN trigger; ALTER TABLE runs DROP COLUMN report;");
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
     raw.close();
-    await expect(openStore(file, { readonly: true })).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0003_linked_contacts\)\. Run `quo-sync sync`/);
+    await expect(openStore(file, { readonly: true })).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0004_runs_report_and_alert_states\)\. Run `quo-sync sync`/);
     // A real run upgrades it, and read-only opens work again.
     await (await openStore(file)).close();
     await (await openStore(file, { readonly: true })).close();
