@@ -142,3 +142,11 @@ export const alertStates = pgTable("alert_states", {
   runId: integer("run_id"),
   version: integer("version").notNull(),
 });
+
+/** Per sync, where an incremental source read left off; see the SQLite schema's `sync_cursors`. */
+export const syncCursors = pgTable("sync_cursors", {
+  sync: text("sync").primaryKey(),
+  cursor: text("cursor"),
+  fullAt: bigint("full_at", { mode: "number" }),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+});

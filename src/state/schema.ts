@@ -134,3 +134,15 @@ export const alertStates = sqliteTable("alert_states", {
   runId: integer("run_id"),
   version: integer("version").notNull(),
 });
+
+/**
+ * Per sync, where an incremental source read left off (`source.incremental`): the source's own
+ * cursor as JSON (HubSpot: the newest `lastmodifieddate` applied), moved only once the run that
+ * read up to it has recorded its writes, and when the last full read was.
+ */
+export const syncCursors = sqliteTable("sync_cursors", {
+  sync: text("sync").primaryKey(),
+  cursor: text("cursor"),
+  fullAt: integer("full_at"),
+  updatedAt: integer("updated_at").notNull(),
+});

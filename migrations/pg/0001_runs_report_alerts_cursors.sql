@@ -8,5 +8,12 @@ CREATE TABLE "alert_states" (
 	"version" integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "sync_cursors" (
+	"sync" text PRIMARY KEY NOT NULL,
+	"cursor" text,
+	"full_at" bigint,
+	"updated_at" bigint NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "trigger" text;--> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "report" text;
