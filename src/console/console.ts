@@ -62,15 +62,18 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 const viaHttps = (headers: IncomingHttpHeaders) => first(headers["x-forwarded-proto"])?.toLowerCase() === "https";
 
 /**
- * Whether a POST comes from the console's own pages: `Sec-Fetch-Site`, when the browser sends it,
- * must be `same-origin`, and `Origin`, when sent, must be this server as the browser reached it
- * (the `Host`, with https behind a TLS proxy). Browsers send at least one of them on a form POST.
+ * Whether a POST comes from the console's own pages. `Sec-Fetch-Site`, which a page cannot forge,
+ * must be `same-origin` when the browser sends it; `Origin`, when sent, must be this server as the
+ * browser reached it (the `Host`, with https behind a TLS proxy). The pages' `no-referrer` policy
+ * makes Chromium send `Origin: null` on their own forms, so `null` passes only beside
+ * `Sec-Fetch-Site: same-origin`. Every action also needs the session's CSRF token.
  */
 export function sameOrigin(headers: IncomingHttpHeaders): boolean {
   const site = first(headers["sec-fetch-site"]);
   if (site !== undefined && site !== "same-origin") return false;
   const origin = headers.origin;
   if (origin === undefined) return true;
+  if (origin === "null") return site === "same-origin";
   const host = headers.host;
   if (!host) return false;
   return origin.toLowerCase() === `${viaHttps(headers) ? "https" : "http"}://${host.toLowerCase()}`;
