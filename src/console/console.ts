@@ -11,7 +11,7 @@ import type { RequestRefusal, RunRequest } from "../daemon/scheduler.js";
 import { renderHtml } from "../report/render-html.js";
 import type { SyncReport } from "../report/report.js";
 import { ConfigError } from "../errors.js";
-import { html } from "./html.js";
+import { html, unsafeRaw } from "./html.js";
 import { CONSOLE_CSP, NOTICES, bareRunPage, cspHash, disabledPage, messagePage, overviewPage, signInPage, syncPage, syncPath, type NoticeCode, type Viewer } from "./pages.js";
 import { ConsoleAuth, SESSION_COOKIE, SESSION_TTL_MS, SigninThrottle, cookieValue } from "./session.js";
 import type { ConsoleViews } from "./views.js";
@@ -190,20 +190,32 @@ export function consoleRoutes(opts: ConsoleOptions): ExtraRoutes {
     return back(r.why === "unknown" ? "stopping" : r.why);
   }
 
-  /** The HTML report page (`--format html`), with the console's header, allowed by the hashes of its own style and script. */
+  /** The HTML report page (`--format html`) with the console's header, allowed by the hashes of the report's own style and script. */
   function reportPage(viewer: Viewer, report: SyncReport, intro: ReturnType<typeof html>): RoutedAnswer {
     const omitted = report.omitted
       ? html`<p><strong>Shortened:</strong> the stored report leaves out ${report.omitted.changes} changes and ${report.omitted.rejected} rejected rows; the counts are exact.</p>`
       : null;
-    const signOut = viewer.csrf ? html` <form method="post" action="/logout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">Sign out</button></form>` : null;
-    const nav = html`<nav><a href="/">quo-sync console</a>${signOut}</nav>${intro}${omitted}`;
+    const signOut = viewer.csrf ? html`<form method="post" action="/logout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">Sign out</button></form>` : null;
+    const nav = html`<style>${unsafeRaw(NAV_STYLE)}</style><nav class="console-nav"><a href="/">quo-sync console</a>${signOut}</nav>${intro}${omitted}`;
     const doc = renderHtml([report]).replace("<body>\n", () => `<body>\n${nav.text}\n`);
-    const styles = [...doc.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => cspHash(m[1]!));
-    const scripts = [...doc.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => cspHash(m[1]!));
-    const csp = `default-src 'none'; style-src ${styles.join(" ") || "'none'"}; script-src ${scripts.join(" ") || "'none'"}; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
-    return { status: 200, contentType: "text/html; charset=utf-8", body: doc, headers: pageHeaders(csp) };
+    return { status: 200, contentType: "text/html; charset=utf-8", body: doc, headers: pageHeaders(REPORT_CSP) };
   }
 }
+
+/** The console's header on a report page: a style element of its own, allowed by its hash. */
+const NAV_STYLE = ".console-nav{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;border-bottom:1px solid #d1d9e0;padding-bottom:.5rem;margin-bottom:.6rem}.console-nav a{font-weight:700}";
+
+/**
+ * The CSP of a report page: the report's stylesheet and script are constants of render-html.ts, so
+ * their hashes are taken once from a page with no report; anything else in a page (which the
+ * report's escaping already rules out) would not run.
+ */
+const REPORT_CSP = (() => {
+  const empty = renderHtml([]);
+  const styles = [...empty.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => cspHash(m[1]!));
+  const scripts = [...empty.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => cspHash(m[1]!));
+  return `default-src 'none'; style-src ${[...styles, cspHash(NAV_STYLE)].join(" ")}; script-src ${scripts.join(" ") || "'none'"}; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+})();
 
 function methodNotAllowed(allow: string): RoutedAnswer {
   return { status: 405, contentType: "text/plain", body: "method not allowed\n", headers: { ...pageHeaders(), allow } };

@@ -145,6 +145,16 @@ describe("the console in a browser", () => {
     expect(await rejected.locator("td.reason").innerText()).toBe(rejectedReason);
     await shot(page, "sync");
 
+    // Readable on a phone: nothing wider than the screen but the tables, which scroll inside their box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const p of ["/", "/syncs/leads"]) {
+      await page.goto(base + p);
+      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      expect(scroll, p).toBeLessThanOrEqual(width);
+    }
+    await shot(page, "sync-phone");
+    await page.setViewportSize({ width: 1100, height: 900 });
+
     // Run now: one more run, trigger manual, and the emulator saw its requests.
     // A row edited in the source since the last run, for the run to write.
     const edited = [...Array.from({ length: 6 }, (_, i) => personRow(i + 1, i === 2 ? 1 : 0)), ["B1", "Bad", "Email", "", "(415) 222-1111", "", "b1@@example.com"]];
