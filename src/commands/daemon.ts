@@ -110,7 +110,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     }
     logger.info({ http: `${server.address.host}:${server.address.port}`, console: consoleStore !== undefined }, consoleStore ? "serving /healthz, /metrics and the console at /" : "serving /healthz and /metrics");
   }
-  for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
+  for (const s of schedules.unscheduled) logger.info({ sync: s.name }, consoleStore ? "not scheduled: the sync has no 'schedule'; the console can run it" : "not scheduled: the sync has no 'schedule'");
   await scheduler.start();
   logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid, runNow: Boolean(opts.runNow) }, "daemon started");
   // Not awaited: the daemon waits for its stop signal meanwhile, and `stop` waits for these runs.
