@@ -88,6 +88,8 @@ export class Scheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly states = new Map<string, SyncState>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Dry runs in progress for the console's Preview, by sync. */
+  private readonly previews = new Map<string, Promise<SyncReport>>();
   private readonly abort = new AbortController();
   private readonly run: RunFn;
   private readonly now: () => number;
@@ -165,8 +167,13 @@ export class Scheduler {
   async preview(name: string): Promise<SyncReport> {
     const s = this.runnable(name);
     if (!s) throw new ConfigError(`there is no sync named '${name}' in this daemon`);
+    // A preview reads the whole source and plans: one per sync at a time, shared by whoever asks meanwhile.
+    const pending = this.previews.get(name);
+    if (pending) return pending;
     const { loaded, env, logger, clients } = this.opts;
-    return this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now }, s.index, { dryRun: true, allowDeletes: false, waitForLockMs: 0, trigger: "manual" });
+    const p = this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now }, s.index, { dryRun: true, allowDeletes: false, waitForLockMs: 0, trigger: "manual" }).finally(() => this.previews.delete(name));
+    this.previews.set(name, p);
+    return p;
   }
 
   /** The run in progress here for a sync, or null. */

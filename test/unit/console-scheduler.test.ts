@@ -74,8 +74,9 @@ describe("Scheduler.request", () => {
     expect(scheduler.request("leads", { allowDeletes: false })).toEqual({ started: false, why: "busy" });
     // A scheduled tick meanwhile is skipped as busy, as for any run in progress.
     await scheduler.tick({ index: 0, name: "leads", schedule: "0 0 1 1 *" });
-    // A preview runs beside it: no lock, nothing recorded.
-    expect((await scheduler.preview("leads")).dryRun).toBe(true);
+    // A preview runs beside it: no lock, nothing recorded; two asked at once share one dry run.
+    const [p1, p2] = await Promise.all([scheduler.preview("leads"), scheduler.preview("leads")]);
+    expect(p1.dryRun && p1 === p2).toBe(true);
     // The on-request sync runs too.
     const other = scheduler.request("sheet", { allowDeletes: false });
     release();
