@@ -5,6 +5,8 @@
  * database), so a bad deployment fails at once with exit 1 instead of at 3 a.m.; a bad `--http`
  * address is a usage error (64), found by the command line.
  */
+import { consoleRoutes, disabledConsoleRoutes } from "../console/console.js";
+import { ConsoleViews } from "../console/views.js";
 import { ConfigError } from "../errors.js";
 import { startHealthServer, type HealthServer } from "../daemon/health-server.js";
 import { DaemonMetrics } from "../daemon/metrics.js";
@@ -38,8 +40,12 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   let timeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S;
   let http;
   let shared: StateStore | undefined;
+  /** What the console reads: the shared store (PostgreSQL), or the SQLite file opened read-only for the daemon's life. */
+  let consoleStore: StateStore | undefined;
+  let consoleToken: string | undefined;
   try {
     ctx = setup(opts);
+    consoleToken = ctx.env.QUO_SYNC_CONSOLE_TOKEN?.trim() || undefined;
     schedules = planSchedules(ctx.loaded.config);
     http = opts.http !== undefined ? parseHttpAddress(opts.http) : undefined;
     if (opts.shutdownTimeout !== undefined) timeoutS = opts.shutdownTimeout;
@@ -51,40 +57,60 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     const sharedRate = sharedRateOf(store);
     if (sharedRate) shared = store;
     else await store.close();
+    // Only with `--http` and a token: a SQLite file read by the console between runs (WAL lets it read beside a writer).
+    if (http && consoleToken) consoleStore = shared ?? (await openStore(stateLocation(ctx.loaded, ctx.env), { readonly: true }));
     clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, sharedRate);
     // Every workspace a scheduled sync uses gets its client now: a key that is not set fails the
     // start, naming its variable, instead of every tick of that workspace's syncs.
     workspaces = workspacesOf(ctx.loaded, schedules.scheduled.map((s) => s.index));
     for (const w of workspaces) clients.forWorkspace(w);
   } catch (e) {
+    if (consoleStore !== shared) await consoleStore?.close().catch(() => {});
     await shared?.close().catch(() => {});
     return fail(e);
+  }
+  // With the console, syncs without a schedule can be run on request (Run now). Their workspaces'
+  // clients are made now too, but a missing key only warns: it fails those runs, not the start.
+  const onRequestOnly = consoleStore ? schedules.unscheduled : [];
+  for (const w of workspacesOf(ctx.loaded, onRequestOnly.map((s) => s.index))) {
+    if (workspaces.includes(w)) continue;
+    try {
+      clients.forWorkspace(w);
+    } catch (e) {
+      ctx.logger.warn({ workspace: w }, `console: syncs of this workspace cannot be run on request: ${describeError(e)}`);
+    }
   }
   const { logger } = ctx;
   const metrics = new DaemonMetrics(
     schedules.scheduled.map((s) => s.name),
     () => clients.stats(workspaces),
   );
-  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, describe: describeError, ...(shared ? { store: shared } : {}) });
+  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, onRequestOnly, describe: describeError, ...(shared ? { store: shared } : {}) });
   const signals = onStopSignals((signal) => logger.error({ signal, busy: scheduler.busy() }, "second stop signal: exiting now; the next start resolves the writes left in flight"));
 
   let server: HealthServer | undefined;
   if (http) {
     try {
       const httpLog = logger.child({ component: "http" });
+      const routes =
+        consoleStore && consoleToken
+          ? consoleRoutes({ token: consoleToken, views: new ConsoleViews(ctx.loaded, consoleStore, scheduler), actions: scheduler, describe: describeError })
+          : disabledConsoleRoutes();
       server = await startHealthServer(
         http,
         { health: () => scheduler.health(), metrics: () => metrics.render(), metricsContentType: metrics.contentType },
         // The client got a bare 500; the reason is for the operator only.
-        { onError: (e, where) => httpLog.warn({ where }, `HTTP endpoint failed: ${describeError(e)}`) },
+        { routes, onError: (e, where) => httpLog.warn({ where }, `HTTP endpoint failed: ${describeError(e)}`) },
       );
     } catch (e) {
       signals.dispose();
+      if (consoleStore !== shared) await consoleStore?.close().catch(() => {});
+      await shared?.close().catch(() => {});
       return fail(new ConfigError(`--http ${opts.http}: cannot listen there: ${e instanceof Error ? e.message : String(e)}`));
     }
-    logger.info({ http: `${server.address.host}:${server.address.port}` }, "serving /healthz and /metrics");
+    logger.info({ http: `${server.address.host}:${server.address.port}`, console: consoleStore !== undefined }, consoleStore ? "serving /healthz, /metrics and the console at /" : "serving /healthz and /metrics");
   }
-  for (const s of schedules.unscheduled) logger.info({ sync: s.name }, "not scheduled: the sync has no 'schedule'");
+  for (const s of schedules.unscheduled) logger.info({ sync: s.name }, consoleStore ? "not scheduled: the sync has no 'schedule'; the console can run it" : "not scheduled: the sync has no 'schedule'");
   await scheduler.start();
   logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid, runNow: Boolean(opts.runNow) }, "daemon started");
   // Not awaited: the daemon waits for its stop signal meanwhile, and `stop` waits for these runs.
@@ -95,6 +121,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   logger.info({ signal, busy }, busy.length ? `stopping: waiting up to ${timeoutS}s for the writes in flight` : "stopping");
   const drained = await scheduler.stop(timeoutS * 1000);
   await server?.close();
+  if (consoleStore !== shared) await consoleStore?.close().catch(() => {});
   await shared?.close().catch(() => {});
   signals.dispose();
   if (!drained) {

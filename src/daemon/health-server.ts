@@ -1,14 +1,15 @@
 /**
- * The daemon's HTTP endpoints (`--http HOST:PORT`): `/healthz` for liveness probes and `/metrics`
- * for Prometheus. Plain node:http: two read-only routes do not need a framework.
+ * The daemon's HTTP endpoints (`--http HOST:PORT`): `/healthz` for liveness probes, `/metrics`
+ * for Prometheus, and the paths of an extra set of routes (the console, `src/console/`). Plain
+ * node:http: a few server-rendered routes do not need a framework.
  *
  * The endpoint shares a process with the syncs, so nothing a client sends may stop or starve them:
  * every request is answered inside a guard (a throw becomes a 500, never an uncaught exception),
- * malformed requests get a 4xx, bodies are discarded unread, and every connection is bounded in
- * number and in time. What `/healthz` publishes is built field by field from a closed set, so a
+ * malformed requests get a 4xx, bodies are discarded unread except on the routes that declare a
+ * body limit (read up to it, 413 beyond), and every connection is bounded in number and in time. What `/healthz` publishes is built field by field from a closed set, so a
  * file path, an e-mail, a host name or a Quo id in an error message never leaves the process.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { HttpAddress } from "./schedules.js";
@@ -111,6 +112,39 @@ export interface HealthSource {
   metricsContentType: string;
 }
 
+/** A request as extra routes see it: its path parsed, its body (if the route takes one) read and bounded. */
+export interface RoutedRequest {
+  /** GET, HEAD, POST, …, as sent. */
+  method: string;
+  /** The path as sent (still percent-encoded), without the query. */
+  path: string;
+  /** The query as sent, without the `?`; empty when there is none. */
+  query: string;
+  headers: IncomingHttpHeaders;
+  /** The client's address as the socket sees it (the proxy's, behind a reverse proxy). */
+  remoteAddress: string;
+  /** The body, when the route declared a limit for this method; null otherwise. */
+  body: Buffer | null;
+}
+
+/** What extra routes answer; the server adds `COMMON_HEADERS` and the length. */
+export interface RoutedAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string | string[]>;
+}
+
+/** Routes served besides `/healthz` and `/metrics` (the console). */
+export interface ExtraRoutes {
+  /** Whether a path is theirs: every method on it is then theirs to answer (405 included). */
+  owns(path: string): boolean;
+  /** The largest body read for this method on this path; undefined when it takes none (then discarded unread). */
+  bodyLimit(method: string, path: string): number | undefined;
+  /** Answers one request; may throw (the client gets a 500). */
+  handle(req: RoutedRequest): Promise<RoutedAnswer>;
+}
+
 /** Limits and hooks for `startHealthServer`; every limit defaults to the constant of the same name. */
 export interface HealthServerOptions {
   headersTimeoutMs?: number;
@@ -120,6 +154,8 @@ export interface HealthServerOptions {
   idleSocketTimeoutMs?: number;
   maxConnections?: number;
   maxHeaderBytes?: number;
+  /** Routes besides `/healthz` and `/metrics`; none by default. */
+  routes?: ExtraRoutes;
   /**
    * Told about failures on the daemon's side (a route that threw, metrics that could not be
    * rendered, a failed accept), which the client only sees as a bare 500. Not told about malformed
@@ -219,7 +255,7 @@ export async function startHealthServer(at: HttpAddress, source: HealthSource, o
       // An error on the response (a write after the client reset the connection) would be thrown
       // without a listener; the connection is dropped instead.
       res.on("error", () => req.socket.destroy());
-      serve(req, res, routes).catch((e: unknown) => {
+      serve(req, res, routes, options.routes).catch((e: unknown) => {
         report(e, req.method === undefined ? "request" : `${req.method} request`);
         try {
           if (res.headersSent) res.destroy();
@@ -260,19 +296,36 @@ export async function startHealthServer(at: HttpAddress, source: HealthSource, o
 }
 
 /** Routes one request: the target, then the path, then the method. Rejects only when a route throws. */
-async function serve(req: IncomingMessage, res: ServerResponse, routes: ReadonlyMap<string, Route>): Promise<void> {
-  if (hasBody(req)) {
-    // No route reads a body: discard it as it arrives (never buffered), and close after answering
-    // so a client cannot stream an endless body into a kept-alive connection.
-    res.setHeader("connection", "close");
-    req.resume();
-  }
+async function serve(req: IncomingMessage, res: ServerResponse, routes: ReadonlyMap<string, Route>, extra: ExtraRoutes | undefined): Promise<void> {
   const path = pathOf(req.url);
+  const route = path === undefined ? undefined : routes.get(path);
+  const extraOwns = path !== undefined && !route && extra !== undefined && extra.owns(path);
+  const limit = extraOwns ? extra.bodyLimit(req.method ?? "", path) : undefined;
+  if (limit === undefined && hasBody(req)) discardBody(req, res);
   if (path === undefined) {
     send(res, 400, "bad request target: give a path such as /healthz\n");
     return;
   }
-  const route = routes.get(path);
+  if (extraOwns) {
+    let body: Buffer | null = null;
+    if (limit !== undefined) {
+      const read = await readBody(req, limit);
+      if (read === "too-large") {
+        discardBody(req, res);
+        send(res, 413, `request body too large: at most ${limit} bytes\n`);
+        return;
+      }
+      if (read === "aborted") {
+        req.socket.destroy();
+        return;
+      }
+      body = read;
+    }
+    const query = req.url!.includes("?") ? req.url!.slice(req.url!.indexOf("?") + 1).replace(/#.*$/, "") : "";
+    const answer = await extra.handle({ method: req.method ?? "", path, query, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? "", body });
+    send(res, answer.status, answer.body, answer.contentType, answer.headers);
+    return;
+  }
   if (!route) {
     send(res, 404, "not found: try /healthz or /metrics\n");
     return;
@@ -282,6 +335,43 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: Readonly
     return;
   }
   await route(req, res);
+}
+
+/**
+ * Discards a body as it arrives (never buffered), and closes the connection after answering so a
+ * client cannot stream an endless body into a kept-alive connection.
+ */
+function discardBody(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("connection", "close");
+  req.resume();
+}
+
+/**
+ * Reads a body of at most `limit` bytes: a declared length beyond it is refused before a byte is
+ * read, and a chunked body as soon as it passes it. A client that stops sending is ended by the
+ * server's request timeout (the socket is destroyed: "aborted"), as is one that goes away.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large" | "aborted"> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > limit) return Promise.resolve("too-large");
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        resolve("too-large");
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    // A client that went away mid-body: nothing to answer. 'close' after 'end' changes nothing.
+    req.once("error", () => resolve("aborted"));
+    req.once("close", () => resolve("aborted"));
+  });
 }
 
 /** True when the request declares a body (a non-zero length, or chunked). */
@@ -311,7 +401,7 @@ function pathOf(target: string | undefined): string | undefined {
 }
 
 /** Answers with a complete body and its length (HEAD gets the headers only: node:http drops the body). */
-function send(res: ServerResponse, status: number, body: string, contentType = "text/plain", headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, body: string, contentType = "text/plain", headers: Record<string, string | string[]> = {}): void {
   res.writeHead(status, { ...COMMON_HEADERS, "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }

@@ -32,15 +32,46 @@ export interface SchedulerOptions {
   store?: StateStore;
   metrics: DaemonMetrics;
   syncs: readonly ScheduledSync[];
+  /**
+   * Syncs without a `schedule` that run only when asked (`request`, the console's Run now); none by
+   * default. They get no cron task and are not published by `/healthz`.
+   */
+  onRequestOnly?: readonly OnRequestSync[];
   /** Turns an error into the one-line reason logged and kept for `status` (the command's `describeError`). */
   describe: (e: unknown) => string;
   run?: RunFn;
   now?: () => number;
 }
 
+/** A sync the daemon runs only when asked: its index in `config.syncs` and its name. */
+export interface OnRequestSync {
+  index: number;
+  name: string;
+}
+
+/** What a run asked for outside the schedule does: the console's Run now, or Run with deletes allowed. */
+export interface RunRequest {
+  /** Lets the run delete beyond the guards, as `sync --allow-deletes` does. */
+  allowDeletes: boolean;
+}
+
+/** Why `request` started no run: the sync is unknown, busy here, or the daemon is stopping. */
+export type RequestRefusal = "unknown" | "busy" | "stopping";
+
+/** A run in progress in this process, for the console's live indicator. */
+export interface RunProgress {
+  startedAt: number;
+  trigger: "schedule" | "manual";
+  /** Writes done and planned, once the run has planned and started writing; null before. */
+  done: number | null;
+  total: number | null;
+}
+
 /** What the daemon remembers about a sync between ticks (for `/healthz`). */
 interface SyncState {
   running: boolean;
+  /** The run in progress here, while `running`. */
+  progress: RunProgress | null;
   lastOutcome: string | null;
   lastRunAt: number | null;
   lastSuccessAt: number | null;
@@ -57,6 +88,8 @@ export class Scheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly states = new Map<string, SyncState>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Dry runs in progress for the console's Preview, by sync. */
+  private readonly previews = new Map<string, Promise<SyncReport>>();
   private readonly abort = new AbortController();
   private readonly run: RunFn;
   private readonly now: () => number;
@@ -65,7 +98,7 @@ export class Scheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.run = opts.run ?? runSync;
     this.now = opts.now ?? Date.now;
-    for (const s of opts.syncs) this.states.set(s.name, { running: false, lastOutcome: null, lastRunAt: null, lastSuccessAt: null, lastError: null, lastErrorKind: null });
+    for (const s of [...opts.syncs, ...(opts.onRequestOnly ?? [])]) this.states.set(s.name, { running: false, progress: null, lastOutcome: null, lastRunAt: null, lastSuccessAt: null, lastError: null, lastErrorKind: null });
   }
 
   /** Loads each sync's last outcome from the state database, then schedules every sync. */
@@ -105,22 +138,78 @@ export class Scheduler {
       this.opts.metrics.skipped(s.name, "busy");
       return;
     }
+    await this.begin(s, state, log, { trigger: "schedule", allowDeletes: false });
+  }
+
+  /**
+   * Starts one run outside the schedule (the console's Run now): the same run, lock, bookkeeping and
+   * metrics as a tick, recorded with trigger `manual`; for scheduled and on-request syncs alike.
+   * Refuses (returns why, starting nothing) when the sync is unknown, a run of it is in progress
+   * here, or the daemon is stopping. Otherwise returns at once with `done`, which resolves when the
+   * run has ended (never rejects); another process holding the lock ends it as a skipped tick does.
+   */
+  request(name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal } {
+    const s = this.runnable(name);
+    const state = this.states.get(name);
+    if (!s || !state) return { started: false, why: "unknown" };
+    if (this.stopping) return { started: false, why: "stopping" };
+    if (state.running) return { started: false, why: "busy" };
+    const log = this.logFor(s);
+    log.info({ allowDeletes: how.allowDeletes }, "run requested");
+    return { started: true, done: this.begin(s, state, log, { trigger: "manual", allowDeletes: how.allowDeletes }) };
+  }
+
+  /**
+   * A dry run of one sync, as `plan` makes it: no lock, nothing written, not recorded and not
+   * counted in the metrics, so it may run beside a real run. Throws what `runSync` throws, and
+   * `ConfigError` for a sync the daemon does not know.
+   */
+  async preview(name: string): Promise<SyncReport> {
+    const s = this.runnable(name);
+    if (!s) throw new ConfigError(`there is no sync named '${name}' in this daemon`);
+    // A preview reads the whole source and plans: one per sync at a time, shared by whoever asks meanwhile.
+    const pending = this.previews.get(name);
+    if (pending) return pending;
+    const { loaded, env, logger, clients } = this.opts;
+    const p = this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now }, s.index, { dryRun: true, allowDeletes: false, waitForLockMs: 0, trigger: "manual" }).finally(() => this.previews.delete(name));
+    this.previews.set(name, p);
+    return p;
+  }
+
+  /** The run in progress here for a sync, or null. */
+  progress(name: string): RunProgress | null {
+    const st = this.states.get(name);
+    return st?.running ? st.progress : null;
+  }
+
+  /** A sync this daemon can run, scheduled or on request only. */
+  private runnable(name: string): OnRequestSync | undefined {
+    return this.opts.syncs.find((x) => x.name === name) ?? this.opts.onRequestOnly?.find((x) => x.name === name);
+  }
+
+  /** Marks the sync busy, runs it once and clears the mark: the bookkeeping every run shares. */
+  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
     state.running = true;
+    state.progress = { startedAt: this.now(), trigger: how.trigger, done: null, total: null };
     this.opts.metrics.runStarted(s.name);
-    const p = this.runOnce(s, state, log).finally(() => {
+    const p = this.runOnce(s, state, log, how).finally(() => {
       state.running = false;
+      state.progress = null;
       this.inFlight.delete(s.name);
     });
     this.inFlight.set(s.name, p);
     await p;
   }
 
-  private async runOnce(s: ScheduledSync, state: SyncState, log: Logger): Promise<void> {
+  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
     const started = this.now();
     const { loaded, env, logger, clients } = this.opts;
     try {
       const shared = this.opts.store ? { store: this.opts.store } : {};
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, ...shared }, s.index, { dryRun: false, allowDeletes: false, waitForLockMs: 0, trigger: "schedule" });
+      const onProgress = (done: number, total: number) => {
+        if (state.progress) state.progress = { ...state.progress, done, total };
+      };
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;
@@ -130,12 +219,12 @@ export class Scheduler {
         state.lastError = null;
         state.lastErrorKind = null;
       } else if (report.outcome === "refused") {
-        // Deletes are never forced from the daemon: a person decides with `sync --allow-deletes`.
+        // Deletes are never forced by a tick: a person decides (`sync --allow-deletes`, the console).
         state.lastError = report.guards.find((g) => g.refused)?.message ?? "a safety guard refused the run";
         state.lastErrorKind = "refused";
         log.error({ outcome: report.outcome }, `run refused at every tick until resolved: ${state.lastError}`);
       }
-      log.info({ outcome: report.outcome, durationMs: ended - started, counts: report.counts }, "scheduled run ended");
+      log.info({ outcome: report.outcome, durationMs: ended - started, counts: report.counts, trigger: how.trigger }, how.trigger === "schedule" ? "scheduled run ended" : "requested run ended");
     } catch (e) {
       const ended = this.now();
       if (e instanceof LockBusy) {
@@ -168,7 +257,7 @@ export class Scheduler {
   }
 
   /** The logger of one sync's lines: bound to its name and its workspace. */
-  private logFor(s: ScheduledSync): Logger {
+  private logFor(s: OnRequestSync): Logger {
     const sync = this.opts.loaded.config.syncs[s.index];
     return this.opts.logger.child({ sync: s.name, ...(sync ? { workspace: workspaceOf(sync) } : {}) });
   }
