@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   describe: (e: unknown) => string;
   run?: RunFn;
   now?: () => number;
+  /** Called at the end of each tick, once its run is recorded, whatever the outcome (alerts judge it from the store). */
+  afterRun?: (sync: ScheduledSync) => void | Promise<void>;
 }
 
 /** What the daemon remembers about a sync between ticks (for `/healthz`). */
@@ -113,6 +115,11 @@ export class Scheduler {
     });
     this.inFlight.set(s.name, p);
     await p;
+    try {
+      await this.opts.afterRun?.(s);
+    } catch (e) {
+      log.warn(`after the run: ${this.opts.describe(e)}`);
+    }
   }
 
   private async runOnce(s: ScheduledSync, state: SyncState, log: Logger): Promise<void> {
