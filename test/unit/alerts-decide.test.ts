@@ -117,7 +117,7 @@ describe("one alert per change of state (property)", () => {
   it("over any sequence of outcomes, state events equal state changes; older runs judged late change nothing", () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), fc.array(fc.nat({ max: 59 }), { maxLength: 10 }), (steps, replays) => {
-        let state: AlertState | null = null;
+        let state = null as AlertState | null;
         let changes = 0;
         let events = 0;
         let id = 0;
