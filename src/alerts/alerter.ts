@@ -31,6 +31,8 @@ export const ALERT_DRAIN_ON_STOP_MS = 5000;
  * fast is retried to the end; one that hangs is abandoned (and logged) rather than holding a cron job.
  */
 export const ALERT_WAIT_ON_EXIT_MS = 15_000;
+/** How long abandoned deliveries get to log and count themselves. */
+const ABANDON_GRACE_MS = 1000;
 /** Environment variables whose values are scrubbed from alerts by their name's ending. */
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|DATABASE_URL)$/;
 /** Shorter values are not scrubbed: replacing a common short string would garble a message and hide nothing. */
@@ -85,6 +87,8 @@ export function alertSecrets(config: LoadedConfig["config"], env: NodeJS.Process
 export class Alerter {
   private readonly channels: readonly AlertChannelConfig[];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted when `drain` gives up: the deliveries left are abandoned, so the process can exit. */
+  private readonly abandon = new AbortController();
   private readonly now: () => number;
   /** The shortest `repeatAfter` of any channel: the decision repeats then, each channel on its own period. */
   private readonly repeatAfterMs: number;
@@ -142,8 +146,21 @@ export class Alerter {
     return () => clearInterval(timer);
   }
 
-  /** Waits up to `timeoutMs` for the decisions and deliveries in flight; true when none is left. Never throws. */
+  /**
+   * Waits up to `timeoutMs` for the decisions and deliveries in flight; true when none is left.
+   * Past it, the deliveries left are abandoned (logged and counted as failed) so that nothing keeps
+   * the process alive. Never throws.
+   */
   async drain(timeoutMs: number): Promise<boolean> {
+    const drained = await this.waitForInFlight(timeoutMs);
+    if (!drained) {
+      this.abandon.abort();
+      await this.waitForInFlight(ABANDON_GRACE_MS);
+    }
+    return drained;
+  }
+
+  private async waitForInFlight(timeoutMs: number): Promise<boolean> {
     if (this.inFlight.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
@@ -229,7 +246,7 @@ export class Alerter {
     const address = this.opts.env[variable]?.trim();
     const label = channelLabel(channel);
     const log = this.opts.logger.child({ sync: payload.sync, event: payload.event, channel: label });
-    const result: DeliveryResult = address ? await sendAlert(channel, address, payload, this.opts.timings) : { ok: false, attempts: 0, reason: `${variable} is not set` };
+    const result: DeliveryResult = address ? await sendAlert(channel, address, payload, { ...this.opts.timings, signal: this.abandon.signal }) : { ok: false, attempts: 0, reason: `${variable} is not set` };
     this.opts.counter?.alertDelivered(payload.sync, payload.event, `${channel.type}:${variable}`, result.ok ? "sent" : "failed");
     if (result.ok) log.info({ attempts: result.attempts }, "alert sent");
     else log.warn({ attempts: result.attempts }, `alert not delivered: ${result.reason ?? "failed"}`);

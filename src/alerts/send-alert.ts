@@ -29,6 +29,8 @@ export interface DeliveryTimings {
   attemptTimeoutMs?: number;
   attempts?: number;
   backoffMs?: number;
+  /** Aborting abandons the delivery at once (the process is exiting): no further attempt or wait. */
+  signal?: AbortSignal;
 }
 
 /** The channel's name in logs, metrics and `check --alert-test`: its type and its variable, never its address. */
@@ -57,18 +59,37 @@ export async function sendAlert(channel: AlertChannelConfig, address: string, pa
   const attempts = timings.attempts ?? ALERT_ATTEMPTS;
   const backoffMs = timings.backoffMs ?? ALERT_BACKOFF_MS;
   const secrets = addressSecrets(address);
+  const abandon = timings.signal ?? new AbortController().signal;
   let last: Attempt = { ok: false, retry: false, reason: "not sent" };
   for (let n = 1; n <= attempts; n++) {
     try {
-      last = channel.type === "email" ? await sendMail(channel, address, payload, timeoutMs) : await post(address, channel.type === "slack" ? slackMessage(payload) : payload, timeoutMs);
+      last = channel.type === "email" ? await sendMail(channel, address, payload, timeoutMs, abandon) : await post(address, channel.type === "slack" ? slackMessage(payload) : payload, timeoutMs, abandon);
     } catch (e) {
       last = { ok: false, retry: true, reason: e instanceof Error ? e.message : String(e) };
     }
     if (last.ok) return { ok: true, attempts: n };
+    if (abandon.aborted) return { ok: false, attempts: n, reason: ABANDONED };
     if (!last.retry || n === attempts) return { ok: false, attempts: n, reason: redactSecrets(last.reason ?? "failed", secrets) };
-    await new Promise((r) => setTimeout(r, backoffMs * 2 ** (n - 1)));
+    await sleep(backoffMs * 2 ** (n - 1), abandon);
+    if (abandon.aborted) return { ok: false, attempts: n, reason: ABANDONED };
   }
   return { ok: false, attempts, reason: redactSecrets(last.reason ?? "failed", secrets) };
+}
+
+/** The reason of a delivery abandoned because the process is exiting. */
+const ABANDONED = "abandoned: the process was exiting";
+
+/** Waits `ms`, or less when `signal` aborts. Never rejects. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /**
@@ -91,14 +112,14 @@ export function addressSecrets(address: string): string[] {
 }
 
 /** One POST of JSON; the answer's body is drained and never kept (it may echo the request). */
-async function post(url: string, body: unknown, timeoutMs: number): Promise<Attempt> {
+async function post(url: string, body: unknown, timeoutMs: number, abandon: AbortSignal): Promise<Attempt> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", "user-agent": "quo-sync" },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abandon]),
       redirect: "error",
     });
   } catch (e) {
@@ -118,8 +139,11 @@ function networkReason(e: unknown, timeoutMs: number): string {
 }
 
 /** One mail: plain text, through the SMTP server of the URL (credentials inside it). */
-async function sendMail(channel: Extract<AlertChannelConfig, { type: "email" }>, smtpUrl: string, payload: AlertPayload, timeoutMs: number): Promise<Attempt> {
+async function sendMail(channel: Extract<AlertChannelConfig, { type: "email" }>, smtpUrl: string, payload: AlertPayload, timeoutMs: number, abandon: AbortSignal): Promise<Attempt> {
   const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+  // Closing the transport ends its connection: the send in flight fails at once.
+  const close = () => transport.close();
+  abandon.addEventListener("abort", close, { once: true });
   try {
     await transport.sendMail({ from: channel.from, to: channel.to, subject: alertSubject(payload), text: alertLines(payload).join("\n") + "\n" });
     return { ok: true, retry: false };
@@ -131,6 +155,7 @@ async function sendMail(channel: Extract<AlertChannelConfig, { type: "email" }>,
     const what = typeof err.message === "string" ? err.message : String(e);
     return { ok: false, retry, reason: `the mail server refused or could not be reached: ${what}` };
   } finally {
+    abandon.removeEventListener("abort", close);
     transport.close();
   }
 }
