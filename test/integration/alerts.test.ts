@@ -236,6 +236,23 @@ describe("alerts from a one-shot sync", () => {
     expectNoSecret([...ops.requests.map((q) => q.raw), ...logs], env);
   }, 90_000);
 
+  it("a wrong API key: the failed alert says Quo refused it, and carries neither that key nor the right one", async () => {
+    const ops = await httpReceiver();
+    const smtp = await smtpReceiver();
+    ws.writeCsv([personRow(1)]);
+    ws.writeConfig({}, { alerts: [WEBHOOK, EMAIL] });
+    const wrongKey = "qk_live_WRONG_SECRET_0e1d2c";
+    const env = cliEnv(emulator, { QUO_API_KEY: wrongKey, OPS_WEBHOOK_URL: opsUrl(ops), SMTP_URL: smtpUrl(smtp), LOG_LEVEL: "info" });
+    const r = await runCli(["sync", "--config", ws.config], env, ws.dir);
+    expect(r.status).toBe(1);
+    expect(events(ops)).toEqual(["failed"]);
+    expect(ops.requests[0]!.body.run.error).toContain("401");
+    expect(mailEvents(smtp)).toEqual(["failed"]);
+    const texts = [...ops.requests.map((q) => q.raw), ...smtp.mails.map((m) => m.raw), r.stderr, r.stdout];
+    expectNoSecret(texts, env);
+    expect(texts.join("\n")).not.toContain(wrongKey);
+  }, 60_000);
+
   it("retries a 500 then delivers; a 404 is not retried; a missing variable or a dead receiver is logged and never changes the exit status", async () => {
     const flaky = await httpReceiver({ kind: "fail", times: 2, status: 500 });
     ws.writeConfig({}, { alerts: [WEBHOOK] });
