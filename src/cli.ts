@@ -23,6 +23,8 @@ Environment (a .env file in the working directory is read too; real variables wi
   QUO_BASE_URL                    origin of the Quo API (default ${QUO_DEFAULT_BASE_URL})
   a workspace's apiKeyEnv         the key of a workspace under "workspaces" in the config, e.g. WEST_QUO_API_KEY
   QUO_SYNC_DATABASE_URL           a postgres:// URL: the state in PostgreSQL, instead of the config's "state"
+  an alert channel's urlEnv       the URL of a webhook or Slack alert channel (smtpUrlEnv: the SMTP URL), e.g. SLACK_WEBHOOK_URL
+  QUO_SYNC_CONSOLE_URL            the console's address, linked from alerts (https://quo-sync.internal)
   GOOGLE_APPLICATION_CREDENTIALS  service-account key file for Google Sheets sources (or source.credentials)
   GOOGLE_SHEETS_API_URL           origin of the Sheets API (proxies, emulators)
   GOOGLE_OAUTH_TOKEN_URL          accepted but unused: the service account signs its own token
@@ -118,6 +120,7 @@ listing(program.command("fields").description("the workspace's Quo custom fields
   });
 
 listing(program.command("check").description("check that each source can be read and that Quo accepts the credentials; writes nothing"))
+  .option("--alert-test", "also send a test alert on each configured alert channel and report whether it arrived")
   .action(async (opts) => {
     exitCode = await checkCommand(opts);
   });

@@ -2,6 +2,7 @@
  * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
  * and the environment quo-sync reads. Contract: README.md, "Config" and "Environment".
  */
+import { DURATION_FORMAT, parseDuration } from "./alerts/duration.js";
 import { closest } from "./closest-word.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -218,6 +219,58 @@ export const retentionSchema = z
   .default({ runs: DEFAULT_RETENTION_RUNS, days: DEFAULT_RETENTION_DAYS })
   .describe("how much run history the state database keeps per sync; each sync's newest finished and newest successful runs are always kept");
 
+/** The events an alert channel can be sent (docs/daemon.md, "Alerts"). */
+export const ALERT_EVENTS = ["failed", "refused", "stalled", "rejected", "recovered"] as const;
+/** How long a failed, refused or stalled state lasts before its alert is sent again, by default. */
+export const DEFAULT_REPEAT_AFTER = "24h";
+
+/** What every channel shares: which events it gets and when a lasting state is announced again. */
+const channelCommon = {
+  on: z
+    .array(z.enum(ALERT_EVENTS, { error: `one of ${ALERT_EVENTS.join(", ")}` }))
+    .min(1, "list at least one event, or leave 'on' out for all of them")
+    .refine((on) => new Set(on).size === on.length, { message: "list each event at most once" })
+    .optional()
+    .describe(`the events sent on this channel: ${ALERT_EVENTS.join(", ")}; default all`)
+    .meta({ examples: [["failed", "refused", "stalled", "recovered"]] }),
+  repeatAfter: z
+    .string()
+    .refine((d) => parseDuration(d) !== undefined, { message: `not a duration: give ${DURATION_FORMAT}` })
+    .default(DEFAULT_REPEAT_AFTER)
+    .describe("while a sync stays failed, refused or stalled, its alert is sent again after this long")
+    .meta({ examples: ["30m", "24h", "2d"] }),
+};
+
+const webhookChannel = z.strictObject({
+  type: z.literal("webhook"),
+  urlEnv: envVarName.describe("the environment variable holding the URL the alert's JSON is POSTed to (the URL itself never goes in the config)").meta({ examples: ["OPS_WEBHOOK_URL"] }),
+  ...channelCommon,
+});
+
+const slackChannel = z.strictObject({
+  type: z.literal("slack"),
+  urlEnv: envVarName.describe("the environment variable holding the Slack incoming-webhook URL (https://hooks.slack.com/services/…)").meta({ examples: ["SLACK_WEBHOOK_URL"] }),
+  ...channelCommon,
+});
+
+const emailAddress = z.email({ error: "not an email address" });
+
+const emailChannel = z.strictObject({
+  type: z.literal("email"),
+  smtpUrlEnv: envVarName.describe("the environment variable holding the SMTP server as a URL with its credentials: smtps://USER:PASSWORD@HOST:465 or smtp://HOST:587").meta({ examples: ["SMTP_URL"] }),
+  from: emailAddress.describe("the sender's address").meta({ examples: ["quo-sync@example.com"] }),
+  to: z.array(emailAddress).min(1, "list at least one recipient").describe("the recipients").meta({ examples: [["ops@example.com"]] }),
+  ...channelCommon,
+});
+
+/**
+ * One alert channel: where the events of every sync are sent. Its address (a URL, an SMTP URL with
+ * its password) is read from the environment variable it names, never from the config file.
+ */
+export const alertChannelSchema = z.discriminatedUnion("type", [webhookChannel, slackChannel, emailChannel], {
+  error: 'a channel\'s "type" is one of webhook, slack, email',
+});
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   state: z.string().min(1).default("./quo-sync.db"),
@@ -231,6 +284,19 @@ export const configSchema = z.strictObject({
     .record(syncName, workspaceSchema)
     .default({})
     .describe("Quo workspaces besides the default one, each with its own key, by name (1–40 letters, digits, '.', '_', '-'); a sync picks one with 'workspace'"),
+  alerts: z
+    .array(alertChannelSchema)
+    .default([])
+    .describe("where failures, refusals, stalls, new rejected rows and recoveries are announced, once per change of state (docs/daemon.md, \"Alerts\")")
+    .meta({
+      examples: [
+        [
+          { type: "slack", urlEnv: "SLACK_WEBHOOK_URL" },
+          { type: "webhook", urlEnv: "OPS_WEBHOOK_URL", on: ["failed", "refused", "stalled", "recovered"], repeatAfter: "24h" },
+          { type: "email", smtpUrlEnv: "SMTP_URL", from: "quo-sync@example.com", to: ["ops@example.com"] },
+        ],
+      ],
+    }),
   syncs: z
     .array(syncSchema)
     .min(1, "configure at least one sync")
@@ -261,6 +327,10 @@ export type SyncConfig = z.infer<typeof syncSchema>;
 /** A validated entry of `workspaces` (defaults filled). */
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
+/** A validated entry of `alerts` (defaults filled). */
+export type AlertChannelConfig = z.infer<typeof alertChannelSchema>;
+/** An event alert channels are sent. */
+export type AlertEventName = (typeof ALERT_EVENTS)[number];
 export type CsvSourceConfig = z.infer<typeof csvSource>;
 export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
 export type HubspotSourceConfig = z.infer<typeof hubspotSource>;

@@ -3,18 +3,27 @@
  * connector's `check` (which never throws: it reports) and one read of Quo (`GET /v1/contacts`,
  * one contact) per workspace the selected syncs use, and, with a PostgreSQL state, a read-only
  * connection to the database (with SQLite, that the state path names a file it can make); it writes
- * nothing anywhere — a safe first command after editing the config or the keys. Exit 0 when
+ * nothing anywhere — a safe first command after editing the config or the keys. Each alert channel's
+ * variable must be set; with `--alert-test` each channel is sent a `test` alert. Exit 0 when
  * everything answers, 1 otherwise.
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { Alerter } from "../alerts/alerter.js";
+import { channelLabel, channelVariable } from "../alerts/send-alert.js";
 import { mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "../config.js";
 import { clientsFor, stateLocation } from "../run.js";
 import { isPostgresUrl, openStore, redactDatabaseUrl } from "../state/store.js";
 import { connectorFor, describeSource } from "../sources.js";
 import { EXIT, describeError, emit, fail, selectSyncs, setup, workspacesOf, type GlobalOptions } from "./common.js";
 
-/** One thing checked: a sync's source, or Quo. */
+/** `check`'s own options. */
+export interface CheckOptions extends GlobalOptions {
+  /** Send a `test` alert on each configured channel and report whether it arrived. */
+  alertTest?: boolean;
+}
+
+/** One thing checked: a sync's source, Quo, the state, or an alert channel. */
 export interface CheckLine {
   what: string;
   ok: boolean;
@@ -26,7 +35,7 @@ export interface CheckLine {
  * Checks every selected sync's source and the credentials of each workspace they use (one line per
  * workspace). Throws only for a config that cannot be loaded.
  */
-export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]> {
+export async function buildCheckReport(opts: CheckOptions): Promise<CheckLine[]> {
   const { loaded, env, logger } = setup(opts);
   const clients = clientsFor(loaded, env, logger);
   const indexes = selectSyncs(loaded, opts.sync);
@@ -49,7 +58,28 @@ export async function buildCheckReport(opts: GlobalOptions): Promise<CheckLine[]
     }
   }
   lines.push(await checkState(loaded, env));
+  const first = loaded.config.syncs[indexes[0] ?? 0] as SyncConfig;
+  lines.push(...(await checkAlerts(new Alerter({ loaded, env, logger }), loaded, env, opts.alertTest ? first : undefined)));
   return lines;
+}
+
+/**
+ * One line per alert channel: its variable is set, and (with `testSync`) a `test` alert about that
+ * sync arrived, or why not — never its address. `--alert-test` without any channel is a failure:
+ * the person expected one. Never throws.
+ */
+async function checkAlerts(alerter: Alerter, loaded: LoadedConfig, env: NodeJS.ProcessEnv, testSync: SyncConfig | undefined): Promise<CheckLine[]> {
+  const channels = loaded.config.alerts;
+  if (!channels.length) return testSync ? [{ what: "alerts", ok: false, message: "--alert-test: the config has no 'alerts' channel to test" }] : [];
+  if (testSync) {
+    const results = await alerter.test(testSync.name, workspaceOf(testSync));
+    return results.map((r) => ({ what: `alert channel ${r.channel}: test alert`, ok: r.ok, ...(r.ok ? {} : { message: r.reason ?? "not sent" }) }));
+  }
+  return channels.map((c) => {
+    const variable = channelVariable(c);
+    const set = Boolean(env[variable]?.trim());
+    return { what: `alert channel ${channelLabel(c)}`, ok: set, ...(set ? {} : { message: `${variable} is not set (the channel's ${c.type === "email" ? "SMTP URL" : "URL"} is read from it)` }) };
+  });
 }
 
 /**
@@ -94,7 +124,7 @@ function renderCheckTable(lines: readonly CheckLine[]): string {
   return lines.map((l) => `${l.ok ? "ok  " : "FAIL"}  ${l.what}${l.message ? `\n      ${l.message}` : ""}`).join("\n") + "\n";
 }
 
-export async function checkCommand(opts: GlobalOptions): Promise<number> {
+export async function checkCommand(opts: CheckOptions): Promise<number> {
   try {
     const lines = await buildCheckReport(opts);
     emit(opts.format === "json" ? JSON.stringify({ ok: lines.every((l) => l.ok), checks: lines }, null, 2) + "\n" : renderCheckTable(lines), opts.out);

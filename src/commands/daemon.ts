@@ -5,6 +5,7 @@
  * database), so a bad deployment fails at once with exit 1 instead of at 3 a.m.; a bad `--http`
  * address is a usage error (64), found by the command line.
  */
+import { ALERT_DRAIN_ON_STOP_MS, Alerter } from "../alerts/alerter.js";
 import { consoleRoutes, disabledConsoleRoutes } from "../console/console.js";
 import { ConsoleViews } from "../console/views.js";
 import { ConfigError } from "../errors.js";
@@ -85,7 +86,9 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     schedules.scheduled.map((s) => s.name),
     () => clients.stats(workspaces),
   );
-  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, onRequestOnly, describe: describeError, ...(shared ? { store: shared } : {}) });
+  const alerter = new Alerter({ loaded: ctx.loaded, env: ctx.env, logger: logger.child({ component: "alerts" }), counter: metrics });
+  for (const v of alerter.missingVariables()) logger.warn(`alerts: ${v} is not set; the channel that names it sends nothing (quo-sync check reports it)`);
+  const scheduler = new Scheduler({ loaded: ctx.loaded, env: ctx.env, logger, clients, metrics, syncs: schedules.scheduled, onRequestOnly, describe: describeError, ...(shared ? { store: shared } : {}), afterRun: (s) => alerter.afterRun(s.name, shared) });
   const signals = onStopSignals((signal) => logger.error({ signal, busy: scheduler.busy() }, "second stop signal: exiting now; the next start resolves the writes left in flight"));
 
   let server: HealthServer | undefined;
@@ -112,6 +115,7 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   }
   for (const s of schedules.unscheduled) logger.info({ sync: s.name }, consoleStore ? "not scheduled: the sync has no 'schedule'; the console can run it" : "not scheduled: the sync has no 'schedule'");
   await scheduler.start();
+  const stopStallCheck = await alerter.watchStalls(schedules.scheduled, shared);
   logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid, runNow: Boolean(opts.runNow) }, "daemon started");
   // Not awaited: the daemon waits for its stop signal meanwhile, and `stop` waits for these runs.
   if (opts.runNow) void scheduler.runNow();
@@ -120,6 +124,8 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   const busy = scheduler.busy();
   logger.info({ signal, busy }, busy.length ? `stopping: waiting up to ${timeoutS}s for the writes in flight` : "stopping");
   const drained = await scheduler.stop(timeoutS * 1000);
+  stopStallCheck();
+  if (!(await alerter.drain(ALERT_DRAIN_ON_STOP_MS))) logger.warn(`alerts still being delivered after ${ALERT_DRAIN_ON_STOP_MS / 1000}s were abandoned`);
   await server?.close();
   if (consoleStore !== shared) await consoleStore?.close().catch(() => {});
   await shared?.close().catch(() => {});

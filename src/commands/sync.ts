@@ -4,6 +4,7 @@
  * reports the worst outcome.
  */
 import cliProgress from "cli-progress";
+import { ALERT_WAIT_ON_EXIT_MS, Alerter } from "../alerts/alerter.js";
 import { workspaceOf } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { FORMATS, render, type Format } from "../report/render.js";
@@ -127,6 +128,8 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
   }
   // One registry for every sync of this command: syncs on one API key share its client and throttle.
   const clients = clientsFor(ctx.loaded, ctx.env, ctx.logger, shared.sharedRate);
+  // A dry run records nothing, so it has nothing to announce.
+  const alerter = opts.dryRun ? undefined : new Alerter({ loaded: ctx.loaded, env: ctx.env, logger: ctx.logger.child({ component: "alerts" }) });
   for (const i of indexes) {
     const sync = ctx.loaded.config.syncs[i];
     const name = sync?.name ?? String(i);
@@ -169,15 +172,18 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
       status = Math.max(status, fail(e, indexes.length > 1 ? `sync '${name}'` : undefined));
     } finally {
       progress.stop();
+      // Judged from what the run recorded, whatever its outcome; sent in the background.
+      alerter?.afterRun(name, shared.store);
     }
   }
-  await shared.close();
   try {
     // Cut to a screen only on one: a report piped or written to a file keeps every reason whole.
     emit(render(format, reports, { terminal: !opts.out && Boolean(process.stdout.isTTY) }), opts.out);
   } catch (e) {
     status = Math.max(status, fail(e));
   }
+  if (alerter && !(await alerter.drain(ALERT_WAIT_ON_EXIT_MS))) ctx.logger.warn(`alerts still being delivered after ${ALERT_WAIT_ON_EXIT_MS / 1000}s were abandoned`);
+  await shared.close();
   if (status === EXIT.ok && opts.detailedExitcode) {
     const pending = reports.some((r) => r.counts.create + r.counts.update + r.counts.delete + r.counts.link + r.counts.unlink > 0);
     status = pending ? EXIT.changes : EXIT.ok;

@@ -38,6 +38,7 @@ export class DaemonMetrics {
   private readonly duration: Histogram<"sync">;
   private readonly lastSuccess: Gauge<"sync">;
   private readonly running: Gauge<"sync">;
+  private readonly alerts: Counter<"sync" | "event" | "channel" | "result">;
 
   /**
    * `quoStats` is the live counters of each workspace's client, by workspace name; they are read at
@@ -56,6 +57,7 @@ export class DaemonMetrics {
     this.duration = new Histogram({ name: "quo_sync_run_duration_seconds", help: "Duration of runs that started (skipped ticks excluded).", labelNames: ["sync"], buckets: DURATION_BUCKETS, registers });
     this.lastSuccess = new Gauge({ name: "quo_sync_last_success_timestamp_seconds", help: "Unix time of the sync's last run that ended ok (from the state database at start, then live).", labelNames: ["sync"], registers });
     this.running = new Gauge({ name: "quo_sync_running", help: "1 while a run of the sync is in progress in this daemon.", labelNames: ["sync"], registers });
+    this.alerts = new Counter({ name: "quo_sync_alerts_total", help: "Alerts this daemon delivered (sent) or gave up on after retries (failed), by sync, event and channel (type:VARIABLE).", labelNames: ["sync", "event", "channel", "result"], registers });
     quoCounter(registers, "quo_sync_quo_requests_total", "HTTP requests sent to Quo, retries included, by workspace.", quoStats, (s) => s.requests);
     quoCounter(registers, "quo_sync_quo_retries_total", "Requests to Quo that were retried, by workspace.", quoStats, (s) => s.retries);
     quoCounter(registers, "quo_sync_quo_rate_limited_total", "429 (rate limited) answers from Quo, by workspace.", quoStats, (s) => s.rateLimited);
@@ -107,6 +109,11 @@ export class DaemonMetrics {
     this.runs.inc({ sync, outcome: "failed" });
     this.running.set({ sync }, 0);
     this.duration.observe({ sync }, durationMs / 1000);
+  }
+
+  /** One alert delivered or given up on (`Alerter`'s counter). */
+  alertDelivered(sync: string, event: string, channel: string, result: "sent" | "failed"): void {
+    this.alerts.inc({ sync, event, channel, result });
   }
 
   setLastSuccess(sync: string, at: number): void {

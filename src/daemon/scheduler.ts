@@ -41,6 +41,8 @@ export interface SchedulerOptions {
   describe: (e: unknown) => string;
   run?: RunFn;
   now?: () => number;
+  /** Called at the end of each run (a tick or a request), once it is recorded, whatever the outcome (alerts judge it from the store). */
+  afterRun?: (sync: OnRequestSync) => void | Promise<void>;
 }
 
 /** A sync the daemon runs only when asked: its index in `config.syncs` and its name. */
@@ -199,6 +201,11 @@ export class Scheduler {
     });
     this.inFlight.set(s.name, p);
     await p;
+    try {
+      await this.opts.afterRun?.(s);
+    } catch (e) {
+      log.warn(`after the run: ${this.opts.describe(e)}`);
+    }
   }
 
   private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
