@@ -104,11 +104,23 @@ export function usableCursor(raw: unknown, columns: readonly string[], archived:
 }
 
 /**
+ * The next watermark after a read that started at `started` (this host's clock) and read contacts
+ * up to `newest`: the newest `lastmodifieddate` read, but not past the read's start (a contact edited
+ * while the read ran may have been read before its edit); and at least the read's start minus the
+ * overlap, since anything older the search did not show would have had to lag by more than the
+ * overlap. Without that floor, the contacts of one bulk timestamp would be read again on every run.
+ * Never moves back.
+ */
+export function nextWatermark(previous: number | null, newest: number | null, started: number): number {
+  const read = newest === null ? Number.NEGATIVE_INFINITY : Math.min(newest, started);
+  return Math.max(previous ?? Number.NEGATIVE_INFINITY, read, started - HUBSPOT_SEARCH_OVERLAP_MS);
+}
+
+/**
  * The contacts modified since `cursor.watermark` minus `HUBSPOT_SEARCH_OVERLAP_MS`, as rows
- * numbered in the order read, then the next cursor (partial). The watermark moves to the newest
- * `lastmodifieddate` read, never past the read's start nor back. The property names were checked by
- * the full read the cursor descends from, so this costs no request but the searches: one when
- * nothing changed.
+ * numbered in the order read, then the next cursor (partial; see `nextWatermark`). The property
+ * names were checked by the full read the cursor descends from, so this costs no request but the
+ * searches: one when nothing changed.
  */
 async function* readModified(client: HubspotClient, cursor: HubspotCursor, columns: string[], ctx: ConnectorContext): AsyncGenerator<SourceItem> {
   const started = Date.now();
@@ -118,8 +130,7 @@ async function* readModified(client: HubspotClient, cursor: HubspotCursor, colum
   yield { type: "header", columns };
   let ordinal = 0;
   for (const contact of found.contacts) yield { type: "row", row: toRow(contact, ++ordinal, columns) };
-  const watermark = Math.max(cursor.watermark, Math.min(found.newest ?? cursor.watermark, started));
-  yield { type: "cursor", cursor: { ...cursor, watermark } satisfies HubspotCursor, partial: true };
+  yield { type: "cursor", cursor: { ...cursor, watermark: nextWatermark(cursor.watermark, found.newest, started) } satisfies HubspotCursor, partial: true };
 }
 
 /**
@@ -176,9 +187,7 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
       after = result.after;
     }
   }
-  // Not past the listing's start: a contact edited while the listing ran may have been read before
-  // its edit, and the next read must look again from there.
-  if (incremental) yield { type: "cursor", cursor: { watermark: Math.min(newest ?? started, started), properties: columns, archived: config.archived } satisfies HubspotCursor, partial: false };
+  if (incremental) yield { type: "cursor", cursor: { watermark: nextWatermark(null, newest, started), properties: columns, archived: config.archived } satisfies HubspotCursor, partial: false };
 }
 
 /**
