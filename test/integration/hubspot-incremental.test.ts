@@ -102,6 +102,8 @@ describe("incremental HubSpot reads", () => {
     expect(hubspot.stats().byRoute).toEqual({ [LIST]: 50, [PROPERTIES]: 1 });
     const afterFull = await cursorOf();
     expect(afterFull?.fullAt).not.toBeNull();
+    // The cursor holds a time and property names: never the token.
+    expect(JSON.stringify(afterFull)).not.toContain(TOKEN);
 
     hubspot.resetStats();
     quo.resetStats();

@@ -3,7 +3,7 @@
  * refused with the path and a reason everywhere else, and `parseDuration`'s reading of durations.
  */
 import { describe, expect, it } from "vitest";
-import { parseConfig, parseDuration } from "../../src/config.js";
+import { configJsonSchema, parseConfig, parseDuration } from "../../src/config.js";
 
 const config = (source: Record<string, unknown>) => ({ syncs: [{ name: "crm", key: "id", source, fields: { firstName: "firstname" } }] });
 const problem = (source: Record<string, unknown>): string => {
@@ -40,6 +40,21 @@ describe("source.incremental", () => {
         "quo-sync.config.json is not valid:\n  syncs[0].source.incremental: incremental reads are for HubSpot sources only (a file or a sheet is read whole on every run, which is cheap); remove it",
       );
     }
+  });
+});
+
+describe("the JSON Schema of source.incremental", () => {
+  it("is on the HubSpot source only, with fullEvery's pattern and examples", () => {
+    const schema = configJsonSchema() as any;
+    const sources: any[] = schema.properties.syncs.items.properties.source.oneOf ?? schema.properties.syncs.items.properties.source.anyOf;
+    const byType = new Map(sources.map((s) => [s.properties.type.const, s]));
+    const incremental = byType.get("hubspot").properties.incremental;
+    expect(incremental).toMatchObject({ type: "object", required: ["fullEvery"], additionalProperties: false, examples: [{ fullEvery: "24h" }] });
+    expect(incremental.properties.fullEvery.examples).toEqual(["24h", "12h", "7d"]);
+    expect(new RegExp(incremental.properties.fullEvery.pattern).test("24h")).toBe(true);
+    expect(new RegExp(incremental.properties.fullEvery.pattern).test("daily")).toBe(false);
+    expect(byType.get("csv").properties).not.toHaveProperty("incremental");
+    expect(byType.get("google-sheets").properties).not.toHaveProperty("incremental");
   });
 });
 
