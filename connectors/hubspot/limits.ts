@@ -64,10 +64,7 @@ export const HUBSPOT_SEARCH_RESULT_CAP = 10_000;
 export const HUBSPOT_SEARCH_REQUESTS_PER_SECOND = 5;
 
 /**
- * How far back before the watermark an incremental read searches again. HubSpot's search index
- * lags writes by a few seconds, and not in the order of `lastmodifieddate`: a contact edited just
- * before a newer one may be indexed after it, so a read that saw the newer one must look back. Five
- * minutes is far beyond the lag HubSpot shows, and re-reading a few contacts costs nothing (their
- * rows are unchanged, so the planner leaves them alone).
+ * How far before the watermark an incremental read searches again: search lags writes by seconds,
+ * not in `lastmodifieddate` order. Far above that lag; contacts read twice cost no write.
  */
 export const HUBSPOT_SEARCH_OVERLAP_MS = 5 * 60_000;
