@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openStore, type SyncCursor } from "../../src/state/store.js";
 import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { ENGINES } from "./engines.js";
 import { API_KEY, Workspace, byExternalId, cliEnv, reports, runCli, startCli, writes } from "./harness.js";
 
 const TOKEN = "pat-na1-SECRET-incremental-7c2d";
@@ -42,7 +43,10 @@ beforeEach(() => {
   hubspot.setSearchLag(0);
   hubspot.resetStats();
 });
-afterEach(() => ws.cleanup());
+afterEach(() => {
+  ws.cleanup();
+  databaseUrl = undefined;
+});
 
 function writeConfig(extra: Record<string, unknown> = {}): void {
   ws.writeConfig(
@@ -59,7 +63,9 @@ function writeConfig(extra: Record<string, unknown> = {}): void {
   );
 }
 
-const env = (): NodeJS.ProcessEnv => cliEnv(quo, { HUBSPOT_ACCESS_TOKEN: TOKEN, HUBSPOT_API_URL: hubspot.url });
+/** A PostgreSQL state's URL (`QUO_SYNC_DATABASE_URL`) for the test that sets it; SQLite (`ws.state`) otherwise. */
+let databaseUrl: string | undefined;
+const env = (): NodeJS.ProcessEnv => cliEnv(quo, { HUBSPOT_ACCESS_TOKEN: TOKEN, HUBSPOT_API_URL: hubspot.url, ...(databaseUrl ? { QUO_SYNC_DATABASE_URL: databaseUrl } : {}) });
 const sync = (...args: string[]) => runCli(["sync", "--config", ws.config, "--format", "json", ...args], env(), ws.dir);
 
 function person(i: number): Record<string, string> {
@@ -74,7 +80,7 @@ function addOld(n: number, from = 1): string[] {
 }
 
 async function cursorOf(): Promise<SyncCursor | null> {
-  const store = await openStore(ws.state, { readonly: true });
+  const store = await openStore(databaseUrl ?? ws.state, { readonly: true });
   try {
     return await store.syncCursor(SYNC);
   } finally {
@@ -283,5 +289,29 @@ describe("incremental HubSpot reads", () => {
     const r = await okSync();
     expect(r.read).toBe("full");
     expect(hubspot.stats().byRoute).toEqual({ [LIST]: 1, [PROPERTIES]: 1 });
+  }, 60_000);
+});
+
+describe.each(ENGINES)("incremental HubSpot reads on %s", (engine, fx) => {
+  it("full, idle, then an edit: the cursor saved by the state engine, the report and its table say which read each run made", async () => {
+    if (engine === "postgres") databaseUrl = await fx.fresh();
+    const ids = addOld(50);
+    writeConfig();
+    expect((await okSync()).read).toBe("full");
+    const full = await cursorOf();
+    expect(full?.fullAt).toEqual(expect.any(Number));
+    hubspot.resetStats();
+    const idle = await okSync();
+    expect(idle.read).toBe("incremental");
+    expect(hubspot.stats().requests).toBe(1);
+    hubspot.update(ids[7] as string, { firstname: "Renamed" });
+    const table = await runCli(["sync", "--config", ws.config, "--format", "table"], env(), ws.dir);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toContain("crm: did create 0, update 1, delete 0");
+    expect(table.stdout).toContain("incremental read: only the contacts modified since the last run; deletes wait for the next full refresh");
+    const after = await cursorOf();
+    expect(after?.fullAt).toBe(full?.fullAt);
+    expect((after?.cursor as { watermark: number }).watermark).toBeGreaterThan((full?.cursor as { watermark: number }).watermark);
+    expect(byExternalId(quo.contacts()).get(`${SYNC}:${ids[7]}`)?.[0]?.defaultFields.firstName).toBe("Renamed");
   }, 60_000);
 });

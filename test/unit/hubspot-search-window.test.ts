@@ -101,11 +101,14 @@ describe("searchModifiedSince", () => {
     expect(r).toEqual({ contacts: [], requests: 1, newest: null });
   });
 
-  it("contacts whose index lags are not seen until it catches up", async () => {
+  it("contacts whose index lags are not seen until it catches up; an edited one is seen as it was", async () => {
+    const [old] = addAt(1, T0);
     emulator.setSearchLag(60_000);
     try {
       addAt(2, T0);
-      expect((await searchModifiedSince(search, { since: T0, properties: [] })).contacts).toEqual([]);
+      emulator.update(old as string, { firstname: "Not indexed yet" });
+      const r = await searchModifiedSince(search, { since: T0, properties: ["firstname"] });
+      expect(r.contacts.map((c) => [c.id, c.properties.firstname, modifiedAt(c)])).toEqual([[old, `F${T0}-0`, T0]]);
     } finally {
       emulator.setSearchLag(0);
     }
