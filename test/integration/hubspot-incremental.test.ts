@@ -272,6 +272,30 @@ describe("incremental HubSpot reads", () => {
     expect(after?.fullAt).toBe(before?.fullAt);
   }, 90_000);
 
+  it("an update Quo refuses keeps the watermark, so the next run reads that contact again and retries it", async () => {
+    const ids = addOld(20);
+    writeConfig();
+    await okSync();
+    const before = await cursorOf();
+    const [refused, fine] = ids as [string, string];
+    hubspot.update(refused, { lastname: "Refuse me" });
+    hubspot.update(fine, { lastname: "Fine" });
+    quo.setRefusal((req) => (req.method === "PATCH" && JSON.stringify(req.body).includes("Refuse me") ? { status: 400, code: "0800400", title: "Bad Request", message: "refused for the test" } : undefined));
+    try {
+      const r = await sync();
+      const report = reports(r.stdout)[0];
+      expect(report.read).toBe("incremental");
+      expect(report.counts).toMatchObject({ update: 1, failed: 1 });
+      expect(await cursorOf()).toEqual(before);
+    } finally {
+      quo.setRefusal(undefined);
+    }
+    const retried = await okSync();
+    expect(retried.counts).toEqual(counts({ update: 1, unchanged: 1 }));
+    expect(byExternalId(quo.contacts()).get(`${SYNC}:${refused}`)?.[0]?.defaultFields.lastName).toBe("Refuse me");
+    expect((await cursorOf())?.cursor).not.toEqual(before?.cursor);
+  }, 60_000);
+
   it("a change of the properties read makes the next run a full one; a dry run reads incrementally and saves nothing", async () => {
     addOld(5);
     writeConfig();
