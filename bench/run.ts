@@ -11,9 +11,11 @@
  *     and what a link costs in a real run: one PATCH, plus its share of the reads of the copies the
  *     links are written from (the workspace listed again, or one read by id per link, whichever is fewer);
  *  5. the state store's own work per run of a sync of 10,000 contacts, SQLite and PostgreSQL side by
- *     side: an unchanged rerun, and the journal's cost per write (state-overhead.ts).
+ *     side: an unchanged rerun, and the journal's cost per write (state-overhead.ts);
+ *  6. HubSpot requests per day at one run a minute for 10,000 and 50,000 contacts, a full read every
+ *     run against incremental reads, idle and with ~10 edits a minute (hubspot-requests.ts).
  *
- * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state) runs only those, after `npm run build`.
+ * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state, hubspot) runs only those, after `npm run build`.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -27,6 +29,7 @@ import { QuoClient } from "../src/quo/client.js";
 import { runSync } from "../src/run.js";
 import { startQuoEmulator } from "../test/emulators/quo-emulator.js";
 import { benchConfig } from "./bench-config.js";
+import { hubspotRequests } from "./hubspot-requests.js";
 import type { EngineFigures, StateOverhead, WriteFigures } from "./state-overhead.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -237,8 +240,18 @@ function stateBench(): void {
   );
 }
 
+async function hubspotBench(): Promise<void> {
+  const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+  for (const f of await hubspotRequests()) {
+    const n = fmt(f.contacts);
+    results.push([`HubSpot requests/day, ${n} contacts, a run a minute: full read every run`, `${fmt(f.perDay.full)} (${fmt(f.fullRun)} per run)`, "—"]);
+    results.push([`  incremental (full refresh every 24h), idle`, `${fmt(f.perDay.idle)} (${f.idleRun.toFixed(1)} per run)`, "1 per idle run"]);
+    results.push([`  incremental, ~10 edits a minute`, `${fmt(f.perDay.busy)} (${f.busyRun.toFixed(1)} per run)`, "—"]);
+  }
+}
+
 // `node dist/bench/run.js state plan` runs only those; no names, all of them.
-const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, links: linksBench, state: stateBench };
+const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, links: linksBench, state: stateBench, hubspot: hubspotBench };
 const only = process.argv.slice(2);
 for (const name of only) if (!(name in benches)) throw new Error(`unknown benchmark '${name}': one of ${Object.keys(benches).join(", ")}`);
 for (const [name, bench] of Object.entries(benches)) if (only.length === 0 || only.includes(name)) await bench();

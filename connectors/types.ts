@@ -19,6 +19,12 @@ export interface ConnectorContext {
    * detected in a file; absent, it says nothing. Never a value read from the source.
    */
   log?: (message: string) => void;
+  /**
+   * For a source read incrementally (`source.incremental`): the cursor its last complete read
+   * yielded, to read only what changed since; absent or null: read everything. A connector that
+   * cannot use the cursor it is given reads everything and says so in its `cursor` item.
+   */
+  cursor?: unknown;
 }
 
 /** The result of `check`: never thrown, always reported. */
@@ -30,14 +36,21 @@ export type CheckResult = { ok: true } | { ok: false; message: string };
  */
 export type SourceItem =
   | { type: "header"; columns: string[] }
-  | { type: "row"; row: SourceRow };
+  | { type: "row"; row: SourceRow }
+  /**
+   * Last, from a source read incrementally (Airbyte's STATE message): where the next read may
+   * resume (JSON-serialisable, kept by the run only once its writes are recorded), and whether this
+   * read held only the records changed since `ctx.cursor` (`partial`) or every record.
+   */
+  | { type: "cursor"; cursor: unknown; partial: boolean };
 
 export interface SourceConnector<C> {
   readonly type: SourceType;
   /** Can the source be reached and read with this config? Never throws. */
   check(config: C, ctx: ConnectorContext): Promise<CheckResult>;
   /**
-   * The full snapshot, streamed. Throws `SourceError` (naming the file and line, or the request)
+   * The snapshot, streamed: every record, or with `ctx.cursor` only those changed since (ending with
+   * a `cursor` item that says which). Throws `SourceError` (naming the file and line, or the request)
    * when the source cannot be read completely: a partial snapshot must never reach the planner.
    */
   read(config: C, ctx: ConnectorContext): AsyncIterable<SourceItem>;

@@ -92,6 +92,7 @@ common(program.command("sync").description("read each source, plan, and apply th
   .addOption(new Option("--wait <seconds>", "if the sync is already running elsewhere, wait up to this long for it").argParser(parseSeconds))
   .option("--verify", "read this sync's contacts back from Quo and show (and, per onDrift, fix) edits made in the Quo app")
   .option("--accept-field-changes", "accept Quo custom fields that changed type or were replaced since the last run")
+  .option("--full", "a source read incrementally reads every record this run (a full refresh, which finds deletes)")
   .action(async (opts) => {
     exitCode = await syncCommand(opts);
   });

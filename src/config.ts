@@ -70,11 +70,45 @@ const googleSheetsSource = z.strictObject({
 /** HubSpot's default request budget: 100 requests per 10 s per app on Free/Starter (docs/hubspot.md). */
 export const HUBSPOT_DEFAULT_REQUESTS_PER_10S = 100;
 
+/** Units of a duration such as `fullEvery`: `90s`, `30m`, `24h`, `7d`. */
+const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * The shortest `fullEvery`: a full refresh more often than a minute costs a full listing on
+ * nearly every run, which is what an incremental source is there to avoid.
+ */
+export const MIN_FULL_EVERY_MS = 60_000;
+
+/** `"24h"` → 86,400,000; undefined for text that is not a number followed by s, m, h or d. Never throws. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (DURATION_UNITS_MS[m[2] as string] as number));
+}
+
+const DURATION_PATTERN = /^\s*\d+(?:\.\d+)?\s*[smhd]\s*$/;
+
+const duration = z
+  .string({ error: 'a duration such as "24h" (a number and a unit: s, m, h or d)' })
+  .regex(DURATION_PATTERN, 'not a duration: write a number and a unit (s, m, h or d), e.g. "24h", "12h", "7d" or "90m"')
+  .superRefine((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms !== undefined && ms < MIN_FULL_EVERY_MS) ctx.addIssue({ code: "custom", message: `'${text}' is under a minute: a full refresh that often defeats incremental reads` });
+  });
+
 const hubspotSource = z.strictObject({
   type: z.literal("hubspot"),
   properties: z.array(z.string().trim().min(1)).default([]).describe("extra properties to read besides those the mapping uses"),
   archived: z.enum(["drop", "keep"]).default("drop").describe("drop: archived contacts leave the snapshot (deleted in mirror mode); keep: they stay"),
   requestsPer10Seconds: z.number().int().positive().max(1000).default(HUBSPOT_DEFAULT_REQUESTS_PER_10S),
+  incremental: z
+    .strictObject({
+      fullEvery: duration
+        .describe('how often a run reads every contact (and so finds deletes), e.g. "24h"; between those, runs read only the contacts modified since the last run')
+        .meta({ examples: ["24h", "12h", "7d"] }),
+    })
+    .optional()
+    .describe("read only the contacts modified since the last run (CRM search on lastmodifieddate); such runs create and update, and deletes wait for the full refresh every fullEvery (or sync --full)")
+    .meta({ examples: [{ fullEvery: "24h" }] }),
 });
 
 /** HubSpot's own record id, the natural key of a HubSpot sync. */
@@ -375,7 +409,7 @@ export function parseConfig(data: unknown, file = "config"): Config {
 /** The lines that say what is wrong with `issue`, found at `prefix` + its own path. */
 function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], data: unknown): string[] {
   const at = [...prefix, ...issue.path];
-  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${unknownKey(key, knownKeysAt(configSchema, at, data))}`);
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${notIncremental(key, at) ?? unknownKey(key, knownKeysAt(configSchema, at, data))}`);
   // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
   if (issue.code === "invalid_key") return [`${formatPath(at)}: not a valid name: ${issue.issues.map((k) => k.message).join("; ")}`];
   if (issue.code === "invalid_union") {
@@ -385,6 +419,12 @@ function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], dat
     if (reached.length === 1) return (reached[0] as z.core.$ZodIssue[]).flatMap((i) => issueLines(i, at, data));
   }
   return [`${formatPath(at)}: ${issue.message}`];
+}
+
+/** What is said of `incremental` on a source that cannot read incrementally; undefined for any other key. */
+function notIncremental(key: string, at: readonly PropertyKey[]): string | undefined {
+  if (key !== "incremental" || at[at.length - 1] !== "source") return undefined;
+  return "incremental reads are for HubSpot sources only (a file or a sheet is read whole on every run, which is cheap); remove it";
 }
 
 /** What is said about an unknown key: the known key it is closest to, else every known key. */

@@ -26,6 +26,13 @@ export interface Snapshot {
   origin: string;
   columns: string[];
   rows: SourceRow[];
+  /**
+   * True when the rows are only the records changed since the last read (an incremental read): a
+   * record absent from them is unchanged, not gone, so the planner deletes nothing.
+   */
+  partial?: boolean;
+  /** From a source read incrementally: where its next read resumes (the connector's `cursor` item). */
+  cursor?: unknown;
 }
 
 /** A value Quo accepts for a custom field: see docs/quo-api.md, "Creating a contact". */
@@ -201,6 +208,8 @@ export interface Plan {
   guards: GuardResult[];
   /** Only when Quo was read back (`--verify`): contacts that drifted, and what the plan does. */
   drift?: Drift[];
+  /** Planned from a partial snapshot (an incremental read): nothing is deleted or unlinked. */
+  partial?: true;
   counts: PlanCounts;
 }
 

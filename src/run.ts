@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
-import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
+import { checkColumns, hasWorkspaces, mappedColumns, parseDuration, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
 import { ConfigError, LockLost } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";
@@ -21,7 +21,7 @@ import { QuoClients, type SharedRate } from "./quo/clients.js";
 import { reportFromPlan, reportFromRun, reportOfStoppedRun, storedReport, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
-import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "./state/store.js";
+import { isPostgresUrl, openStore, type RunTrigger, type StateStore, type SyncCursor } from "./state/store.js";
 import { writeBackIds } from "./write-back.js";
 
 export interface RunOptions {
@@ -35,6 +35,8 @@ export interface RunOptions {
   verify?: boolean;
   /** What started the run, recorded with it (default `manual`). */
   trigger?: RunTrigger;
+  /** `--full`: a source read incrementally reads everything this run (a full refresh, which can delete). */
+  full?: boolean;
 }
 
 export interface RunDeps {
@@ -169,11 +171,20 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       runId = await store.startRun(sync.name, locked, opts.trigger ?? "manual");
     }
 
-    // Read.
-    const ctx: ConnectorContext = { baseDir: loaded.baseDir, env: deps.env, wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))], log: (message) => log.info(message) };
+    // Read: everything, or with an incremental source between full refreshes, what changed since.
+    const readStarted = now();
+    const saved = await savedCursor(store, sync, readStarted, opts);
+    const ctx: ConnectorContext = {
+      baseDir: loaded.baseDir,
+      env: deps.env,
+      wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))],
+      log: (message) => log.info(message),
+      ...(saved?.resume ? { cursor: saved.cursor.cursor } : {}),
+    };
     const snapshot = await readSnapshot(sync.source, ctx);
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
-    log.info({ rows: snapshot.rows.length }, "source read");
+    const read: SyncReport["read"] = saved ? (snapshot.partial ? "incremental" : "full") : undefined;
+    log.info({ rows: snapshot.rows.length, ...(read ? { read } : {}) }, "source read");
     const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger, sharedRateOf(store))).forSync(sync);
     // Before the writes, a stop signal aborts the reads in flight: nothing is lost by stopping them.
     const reader = deps.signal ? client.withSignal(deps.signal) : client;
@@ -204,8 +215,9 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     logPlan(log, sync, p);
     // With workspaces configured, each report says which one, right after the sync's name.
     const named = (r: SyncReport): SyncReport => {
-      if (!hasWorkspaces(loaded.config)) return r;
-      const { sync: name, ...rest } = r;
+      const withRead = read ? { ...r, read } : r;
+      if (!hasWorkspaces(loaded.config)) return withRead;
+      const { sync: name, ...rest } = withRead;
       return { sync: name, workspace: workspaceOf(sync), ...rest };
     };
     const extra = { ...(recovery ? { recovery } : {}) };
@@ -239,6 +251,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const report = reportFromRun(p, outcomes, interrupted);
     const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, () => store.loadSyncRows(sync.name), log);
     if (writeBack) report.writeBack = writeBack;
+    // The writes are recorded: the next read may start where this one ended. Not after a stop (the
+    // rest is read again), nor after an incremental read some of whose writes Quo refused (read
+    // again, they are retried; a full read retries every failure anyway at the next full refresh).
+    if (snapshot.cursor !== undefined && !interrupted && (read === "full" || report.counts.failed === 0)) {
+      await store.saveSyncCursor(sync.name, snapshot.cursor, read === "full" ? readStarted : (saved?.cursor.fullAt ?? null), now(), lock?.owner);
+    }
     await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined, storedReport({ ...named(report), ...extra, durationMs: now() - started }));
     await store.addRejections(runId as number, p.rejected);
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");
@@ -261,6 +279,20 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     await lock?.release();
     if (!shared) await store.close();
   }
+}
+
+/**
+ * For a source read incrementally: its saved cursor, and whether this run resumes from it (`resume`)
+ * rather than reading everything: not on the first run, when `fullEvery` has passed since the last
+ * full read, nor with `--full`. Undefined for a source read whole every run.
+ */
+async function savedCursor(store: StateStore, sync: SyncConfig, now: number, opts: RunOptions): Promise<{ cursor: SyncCursor; resume: boolean } | undefined> {
+  if (sync.source.type !== "hubspot" || !sync.source.incremental) return undefined;
+  const cursor = await store.syncCursor(sync.name);
+  if (!cursor) return { cursor: { cursor: null, fullAt: null }, resume: false };
+  const fullEveryMs = parseDuration(sync.source.incremental.fullEvery) ?? 0;
+  const resume = !opts.full && cursor.fullAt !== null && now - cursor.fullAt < fullEveryMs;
+  return { cursor, resume };
 }
 
 /**

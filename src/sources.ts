@@ -1,5 +1,5 @@
 /**
- * The source connectors by type, and reading a full snapshot from one.
+ * The source connectors by type, and reading a snapshot from one.
  */
 import { csvConnector } from "../connectors/csv/index.js";
 import { googleSheetsConnector, googleSheetsWriteBack } from "../connectors/google-sheets/index.js";
@@ -40,17 +40,20 @@ export function describeSource(source: SourceConfig): string {
 }
 
 /**
- * Reads the whole snapshot into memory. Throws `SourceError` when the source cannot be read
+ * Reads the whole snapshot into memory (with `ctx.cursor`, an incremental source's changed records
+ * only, flagged `partial`, and its next cursor). Throws `SourceError` when the source cannot be read
  * completely: nothing partial ever reaches the planner.
  */
 export async function readSnapshot(source: SourceConfig, ctx: ConnectorContext): Promise<Snapshot> {
   const connector = connectorFor(source);
   let columns: string[] | null = null;
   const rows: SourceRow[] = [];
+  let state: { cursor: unknown; partial: boolean } | undefined;
   for await (const item of connector.read(source, ctx)) {
     if (item.type === "header") columns = item.columns;
-    else rows.push(item.row);
+    else if (item.type === "row") rows.push(item.row);
+    else state = { cursor: item.cursor, partial: item.partial };
   }
   if (columns === null) throw new SourceError(`${describeSource(source)}: the source sent no header`);
-  return { origin: describeSource(source), columns, rows };
+  return { origin: describeSource(source), columns, rows, ...(state ? { cursor: state.cursor, ...(state.partial ? { partial: true } : {}) } : {}) };
 }

@@ -25,6 +25,8 @@ import {
   HUBSPOT_RETRY_AFTER_MAX_MS,
   HUBSPOT_RETRY_BASE_DELAY_MS,
   HUBSPOT_RETRY_MAX_DELAY_MS,
+  HUBSPOT_MAX_SEARCH_PAGE_SIZE,
+  HUBSPOT_SEARCH_REQUESTS_PER_SECOND,
   HUBSPOT_THROTTLE_MARGIN_MS,
   HUBSPOT_WINDOW_MS,
 } from "./limits.js";
@@ -38,6 +40,30 @@ export interface HubspotContact {
 
 /** One page of the listing; `after` is absent on the last page. */
 export interface HubspotContactPage {
+  results: HubspotContact[];
+  after?: string;
+}
+
+/** One filter of a search (https://developers.hubspot.com/docs/api/crm/search, "Filter search results"). */
+export interface HubspotSearchFilter {
+  propertyName: string;
+  operator: "EQ" | "NEQ" | "LT" | "LTE" | "GT" | "GTE";
+  value: string;
+}
+
+/** The body of `POST /crm/v3/objects/contacts/search`: filters AND-ed within a group, groups OR-ed. */
+export interface HubspotSearchRequest {
+  filterGroups: { filters: HubspotSearchFilter[] }[];
+  sorts: { propertyName: string; direction: "ASCENDING" | "DESCENDING" }[];
+  properties: string[];
+  /** At most `HUBSPOT_MAX_SEARCH_PAGE_SIZE`. */
+  limit: number;
+  after?: string;
+}
+
+/** One page of a search: `total` counts every match (beyond the 10,000 a query may page through). */
+export interface HubspotSearchPage {
+  total: number;
   results: HubspotContact[];
   after?: string;
 }
@@ -80,6 +106,7 @@ interface RequestContext {
 
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
 const PROPERTIES_PATH = "/crm/v3/properties/contacts";
+const SEARCH_PATH = "/crm/v3/objects/contacts/search";
 /** Scope of the contact listing (docs/hubspot.md, "Set up a private app"). */
 const CONTACTS_SCOPE = "crm.objects.contacts.read";
 /** HubSpot lists this scope for reading contact property definitions (docs/hubspot.md, "Set up a private app"). */
@@ -91,6 +118,8 @@ const SCHEMAS_SCOPE = "crm.schemas.contacts.read";
  * budget too. The token is kept only as a digest.
  */
 const throttles = new Map<string, Throttle>();
+/** Search's own budget per (API origin, token): HubSpot allows 5 search requests a second per account. */
+const searchThrottles = new Map<string, Throttle>();
 
 function sharedThrottle(baseUrl: string, token: string, perWindow: number, windowMs: number): Throttle {
   const id = `${baseUrl}\0${createHash("sha256").update(token).digest("hex")}\0${perWindow}\0${windowMs}`;
@@ -104,6 +133,17 @@ function sharedThrottle(baseUrl: string, token: string, perWindow: number, windo
   return throttle;
 }
 
+/** The search throttle of (origin, token): each start also takes one of the app's budget (`app`). */
+function sharedSearchThrottle(baseUrl: string, token: string, app: Throttle): Throttle {
+  const id = `${baseUrl}\0${createHash("sha256").update(token).digest("hex")}`;
+  let throttle = searchThrottles.get(id);
+  if (!throttle) {
+    throttle = new Throttle(HUBSPOT_SEARCH_REQUESTS_PER_SECOND, { windowMs: 1000, marginMs: HUBSPOT_THROTTLE_MARGIN_MS, gate: () => app.acquire() });
+    searchThrottles.set(id, throttle);
+  }
+  return throttle;
+}
+
 /**
  * Reads HubSpot contacts and property definitions. Every request waits for the shared throttle;
  * 5xx, network errors and `SECONDLY` / `TEN_SECONDLY_ROLLING` 429s are retried with backoff (or
@@ -111,6 +151,8 @@ function sharedThrottle(baseUrl: string, token: string, perWindow: number, windo
  */
 export class HubspotClient {
   readonly #http: AxiosInstance;
+  /** Search requests only: its own 5-a-second budget on top of the app's. */
+  readonly #searchHttp: AxiosInstance;
   readonly #throttle: Throttle;
   readonly #token: string;
   readonly #retryBaseDelayMs: number;
@@ -125,15 +167,40 @@ export class HubspotClient {
     this.#rateLimitBaseDelayMs = opts.rateLimitBaseDelayMs ?? HUBSPOT_RATE_LIMIT_BASE_DELAY_MS;
     this.#timeoutMs = opts.timeoutMs ?? HUBSPOT_DEFAULT_TIMEOUT_MS;
     this.#throttle = sharedThrottle(baseUrl, opts.token, opts.requestsPerWindow, opts.windowMs ?? HUBSPOT_WINDOW_MS);
-    this.#http = createHttpClient({
+    const http = {
       baseUrl,
       headers: { Authorization: `Bearer ${opts.token}` },
       timeoutMs: this.#timeoutMs,
-      throttle: this.#throttle,
       maxRetries: opts.maxRetries ?? HUBSPOT_DEFAULT_MAX_RETRIES,
       retry: isRetryable,
-      retryDelayMs: (retryCount, error) => this.#delayMs(retryCount, error),
-    });
+      retryDelayMs: (retryCount: number, error: AxiosError) => this.#delayMs(retryCount, error),
+    };
+    this.#http = createHttpClient({ ...http, throttle: this.#throttle });
+    this.#searchHttp = createHttpClient({ ...http, throttle: sharedSearchThrottle(baseUrl, opts.token, this.#throttle) });
+  }
+
+  /**
+   * One page of `POST /crm/v3/objects/contacts/search` (https://developers.hubspot.com/docs/api/crm/search).
+   * A search only reads, so a failed one is replayed like a GET. `what` names the request in
+   * messages. Throws `SourceError`, and `RangeError` for a limit over 200.
+   */
+  async searchContacts(request: HubspotSearchRequest, what: string): Promise<HubspotSearchPage> {
+    if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > HUBSPOT_MAX_SEARCH_PAGE_SIZE) {
+      throw new RangeError(`limit must be a whole number from 1 to ${HUBSPOT_MAX_SEARCH_PAGE_SIZE}, got ${request.limit}`);
+    }
+    let body: unknown;
+    try {
+      body = (await this.#searchHttp.post<unknown>(SEARCH_PATH, request)).data;
+    } catch (error) {
+      throw this.#toSourceError(error, { what, scope: CONTACTS_SCOPE });
+    }
+    if (!isRecord(body) || !Array.isArray(body.results) || !body.results.every(isContact)) {
+      throw unexpected(what, "expected {total, results: [{id, properties}]}");
+    }
+    const total = typeof body.total === "number" ? body.total : body.results.length;
+    const next = isRecord(body.paging) && isRecord(body.paging.next) ? body.paging.next.after : undefined;
+    const after = typeof next === "string" && next !== "" ? next : typeof next === "number" ? String(next) : undefined;
+    return after === undefined ? { total, results: body.results } : { total, results: body.results, after };
   }
 
   /** `GET /crm/v3/properties/contacts`: every contact property of the account. Throws `SourceError`. */

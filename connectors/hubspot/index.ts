@@ -1,10 +1,11 @@
 /**
- * The HubSpot source connector: a full snapshot of the account's contacts on every run.
- * A full snapshot each run: `GET /crm/v3/objects/contacts` with `limit=100`, `after` paging and
+ * The HubSpot source connector. A full snapshot: `GET /crm/v3/objects/contacts` with `limit=100`, `after` paging and
  * exactly the properties the mapping uses. Contacts archived or purged in HubSpot drop out of the
  * snapshot and so are deleted in `mirror` mode (under the same guards). Why a full listing and not
  * search (docs/hubspot.md): search never returns archived records, archiving does not change
  * `lastmodifieddate`, and purged contacts simply vanish, so only a full listing of ids sees deletes.
+ * With `incremental` and the cursor of an earlier read, only the contacts modified since are read,
+ * by search (`./search-window.ts`); such a read is partial, and deletes wait for the next full one.
  */
 import type { HubspotSourceConfig } from "../../src/config.js";
 import { HUBSPOT_DEFAULT_REQUESTS_PER_10S } from "../../src/config.js";
@@ -14,7 +15,8 @@ import type { SourceRow } from "../../src/model.js";
 import type { CheckResult, ConnectorContext, SourceConnector, SourceItem } from "../types.js";
 import { checkProperties } from "./check-properties.js";
 import { HubspotClient, type HubspotContact } from "./hubspot-client.js";
-import { HUBSPOT_DEFAULT_API_URL, HUBSPOT_MAX_PAGE_SIZE } from "./limits.js";
+import { HUBSPOT_DEFAULT_API_URL, HUBSPOT_MAX_PAGE_SIZE, HUBSPOT_SEARCH_OVERLAP_MS } from "./limits.js";
+import { modifiedAt, MODIFIED_PROPERTY, searchModifiedSince } from "./search-window.js";
 
 /** HubSpot's record id property; when a listing leaves it out, the record's `id` is the same value. */
 const OBJECT_ID_PROPERTY = "hs_object_id";
@@ -82,6 +84,56 @@ function newClient(settings: HubspotSettings, config: HubspotSourceConfig, opts:
 }
 
 /**
+ * Where an incremental read resumes: the newest `lastmodifieddate` applied (epoch ms), and what the
+ * reads it continues asked for. Contacts not modified since were read with those properties and that
+ * `archived` choice only, so when either changes, the next read is a full one.
+ */
+export interface HubspotCursor {
+  watermark: number;
+  properties: string[];
+  archived: "drop" | "keep";
+}
+
+/** `raw` as a cursor this read can continue from, or null (none, malformed, or for other properties). */
+export function usableCursor(raw: unknown, columns: readonly string[], archived: "drop" | "keep"): HubspotCursor | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const c = raw as Partial<HubspotCursor>;
+  if (typeof c.watermark !== "number" || !Number.isFinite(c.watermark) || !Array.isArray(c.properties) || c.archived !== archived) return null;
+  const same = c.properties.length === columns.length && [...c.properties].sort().join("\0") === [...columns].sort().join("\0");
+  return same ? { watermark: c.watermark, properties: [...c.properties], archived } : null;
+}
+
+/**
+ * The next watermark after a read that started at `started` (this host's clock) and read contacts
+ * up to `newest`: the newest `lastmodifieddate` read, but not past the read's start (a contact edited
+ * while the read ran may have been read before its edit); and at least the read's start minus the
+ * overlap, since anything older the search did not show would have had to lag by more than the
+ * overlap. Without that floor, the contacts of one bulk timestamp would be read again on every run.
+ * Never moves back.
+ */
+export function nextWatermark(previous: number | null, newest: number | null, started: number): number {
+  const read = newest === null ? Number.NEGATIVE_INFINITY : Math.min(newest, started);
+  return Math.max(previous ?? Number.NEGATIVE_INFINITY, read, started - HUBSPOT_SEARCH_OVERLAP_MS);
+}
+
+/**
+ * The contacts modified since `cursor.watermark` minus `HUBSPOT_SEARCH_OVERLAP_MS`, as rows
+ * numbered in the order read, then the next cursor (partial; see `nextWatermark`). The property
+ * names were checked by the full read the cursor descends from, so this costs no request but the
+ * searches: one when nothing changed.
+ */
+async function* readModified(client: HubspotClient, cursor: HubspotCursor, columns: string[], ctx: ConnectorContext): AsyncGenerator<SourceItem> {
+  const started = Date.now();
+  const since = cursor.watermark - HUBSPOT_SEARCH_OVERLAP_MS;
+  const found = await searchModifiedSince((request, what) => client.searchContacts(request, what), { since, properties: columns });
+  ctx.log?.(`read ${found.contacts.length} HubSpot contacts modified since ${new Date(since).toISOString()} (incremental, ${found.requests} search requests)`);
+  yield { type: "header", columns };
+  let ordinal = 0;
+  for (const contact of found.contacts) yield { type: "row", row: toRow(contact, ++ordinal, columns) };
+  yield { type: "cursor", cursor: { ...cursor, watermark: nextWatermark(cursor.watermark, found.newest, started) } satisfies HubspotCursor, partial: true };
+}
+
+/**
  * The snapshot: the header (the requested properties), then every contact, in HubSpot's listing
  * order, `row` being its 1-based ordinal in the listing (model.ts: "for a CRM, the record's ordinal
  * in the listing"); with `archived: "keep"` the archived listing follows the active one and its
@@ -95,9 +147,20 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
   const settings = resolveSettings(ctx.env);
   const columns = requestedProperties(config, ctx);
   const client = newClient(settings, config, opts);
+  const incremental = config.incremental !== undefined;
+  const cursor = incremental ? usableCursor(ctx.cursor, columns, config.archived) : null;
+  if (cursor) {
+    yield* readModified(client, cursor, columns, ctx);
+    return;
+  }
+  if (incremental && ctx.cursor !== undefined && ctx.cursor !== null) ctx.log?.("the properties read (or archived) changed since the last HubSpot read: reading every contact");
   checkProperties(columns, await client.listProperties());
   yield { type: "header", columns };
 
+  const started = Date.now();
+  // An incremental source also needs each contact's `lastmodifieddate`, for the watermark.
+  const asked = incremental ? [...new Set([...columns, MODIFIED_PROPERTY])] : columns;
+  let newest: number | null = null;
   const listings = config.archived === "keep" ? [false, true] : [false];
   const seen = new Set<string>();
   let ordinal = 0;
@@ -105,12 +168,14 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
     const cursors = new Set<string>();
     let after: string | undefined;
     for (let page = 1; ; page++) {
-      const result = await client.listContacts({ properties: columns, limit: HUBSPOT_MAX_PAGE_SIZE, archived, page, ...(after !== undefined ? { after } : {}) });
+      const result = await client.listContacts({ properties: asked, limit: HUBSPOT_MAX_PAGE_SIZE, archived, page, ...(after !== undefined ? { after } : {}) });
       for (const contact of result.results) {
         const id = String(contact.id);
         if (seen.has(id)) continue;
         seen.add(id);
         ordinal += 1;
+        const t = modifiedAt(contact);
+        if (Number.isFinite(t) && (newest === null || t > newest)) newest = t;
         yield { type: "row", row: toRow(contact, ordinal, columns) };
       }
       if (result.after === undefined) break;
@@ -122,6 +187,7 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
       after = result.after;
     }
   }
+  if (incremental) yield { type: "cursor", cursor: { watermark: nextWatermark(null, newest, started), properties: columns, archived: config.archived } satisfies HubspotCursor, partial: false };
 }
 
 /**

@@ -48,3 +48,23 @@ export const HUBSPOT_DEFAULT_TIMEOUT_MS = 30_000;
 
 /** How many near names an unknown property's message suggests. */
 export const HUBSPOT_SUGGESTIONS = 3;
+
+/**
+ * Search's page size: `limit` up to 200 (https://developers.hubspot.com/docs/api/crm/search, "Limitations").
+ */
+export const HUBSPOT_MAX_SEARCH_PAGE_SIZE = 200;
+
+/**
+ * Search answers at most 10,000 results per query; paging past them answers 400 (same page). The
+ * incremental read starts a new query before reaching it.
+ */
+export const HUBSPOT_SEARCH_RESULT_CAP = 10_000;
+
+/** Search requests allowed per second per account (same page): its own budget besides the app's. */
+export const HUBSPOT_SEARCH_REQUESTS_PER_SECOND = 5;
+
+/**
+ * How far before the watermark an incremental read searches again: search lags writes by seconds,
+ * not in `lastmodifieddate` order. Far above that lag; contacts read twice cost no write.
+ */
+export const HUBSPOT_SEARCH_OVERLAP_MS = 5 * 60_000;

@@ -173,7 +173,7 @@ async function readHead(source: SourceConfig, ctx: ConnectorContext): Promise<{ 
   const samples: Record<string, string>[] = [];
   for await (const item of connectorFor(source).read(source, ctx)) {
     if (item.type === "header") columns = item.columns;
-    else samples.push(item.row.values);
+    else if (item.type === "row") samples.push(item.row.values);
     if (samples.length >= SAMPLE_ROWS) break;
   }
   return { columns, samples };

@@ -23,6 +23,8 @@ export interface SyncCommandOptions extends GlobalOptions {
   wait?: number;
   acceptFieldChanges?: boolean;
   verify?: boolean;
+  /** `--full`: incremental sources read everything this run. */
+  full?: boolean;
 }
 
 export function parseFormat(f: string): Format {
@@ -156,6 +158,7 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
           waitForLockMs: (opts.wait ?? 0) * 1000,
           acceptFieldChanges: Boolean(opts.acceptFieldChanges),
           verify: Boolean(opts.verify),
+          full: Boolean(opts.full),
         },
       );
       reports.push(report);

@@ -67,6 +67,9 @@ function driftOf(sync: string, known: SyncRow, seen: Observed, resolution: Drift
  *   phone number must not delete the contact;
  * - guards: a source with no rows deletes nothing; deleting more than `maxDeletePercent` of the
  *   sync's contacts refuses the whole run unless `allowDeletes`.
+ * - a partial snapshot (`snapshot.partial`, an incremental read) holds only the records changed
+ *   since the last read: a key absent from it is unchanged, not gone, so it deletes and unlinks
+ *   nothing, and no delete guard applies; only a full snapshot finds what left the source.
  */
 export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOptions): Plan {
   const { sync } = opts;
@@ -152,7 +155,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
   const guards: GuardResult[] = [];
   const deletes: Action[] = [];
   const unlinks: Action[] = [];
-  if (sync.deletes === "mirror") {
+  if (sync.deletes === "mirror" && !snapshot.partial) {
     if (snapshot.rows.length === 0) {
       if (state.length > 0) {
         guards.push({
@@ -197,6 +200,7 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     rejected,
     guards,
     ...(opts.observed ? { drift: drifts } : {}),
+    ...(snapshot.partial ? { partial: true as const } : {}),
     // Rows, not rejections: a row with several fields at fault has one rejection per field.
     counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size },
   };

@@ -155,7 +155,7 @@ export function headline(r: SyncReport): string {
   return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
 }
 
-/** The extra facts of a real run (recovery, write-back, duration), one phrase each; empty for a plan. */
+/** The extra facts of a run (recovery, write-back, an incremental read, duration), one phrase each. */
 export function runFacts(r: SyncReport): string[] {
   const out: string[] = [];
   const rec = r.recovery;
@@ -168,6 +168,8 @@ export function runFacts(r: SyncReport): string[] {
     const missing = m.length ? `; keys not found in the source: ${m.slice(0, MISSING_SHOWN).join(", ")}${more}` : "";
     out.push(`written back to the source: ${r.writeBack.updated}${missing}`);
   }
+  if (r.read === "incremental") out.push("incremental read: only the contacts modified since the last run; deletes wait for the next full refresh");
+  if (r.read === "full") out.push("full read");
   if (r.durationMs !== undefined) out.push(`took ${(r.durationMs / 1000).toFixed(1)} s`);
   return out;
 }

@@ -63,6 +63,11 @@ export interface SyncReport {
   /** Sources with write-back (Google Sheets): what was written back after the run. */
   writeBack?: { updated: number; missing: string[]; error?: string };
   durationMs?: number;
+  /**
+   * For a source read incrementally: `incremental` when only the records changed since the last run
+   * were read (nothing can be deleted), `full` for a full refresh.
+   */
+  read?: "incremental" | "full";
   /** A stored report only (`storedReport`): how many changes and rejected rows were left out of it. */
   omitted?: { changes: number; rejected: number };
 }

@@ -7,7 +7,7 @@
  */
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
-import type { AlertState, JournalEntry, LockHolder, Pruned, RunRecord, StateStore, StoreEngine } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, Pruned, RunRecord, StateStore, StoreEngine, SyncCursor } from "./store.js";
 
 /** A read-only store holding nothing. Every read answers empty; every write throws `StateError`. */
 export class EmptyStore implements StateStore {
@@ -123,6 +123,14 @@ export class EmptyStore implements StateStore {
 
   saveCustomFieldBindings(): Promise<void> {
     return this.refuse("save custom-field bindings");
+  }
+
+  async syncCursor(): Promise<SyncCursor | null> {
+    return null;
+  }
+
+  saveSyncCursor(): Promise<void> {
+    return this.refuse("save a sync cursor");
   }
 
   forgetRow(): Promise<void> {

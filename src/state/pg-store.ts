@@ -20,11 +20,11 @@ import pg from "pg";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { QuoSyncError, StateError } from "../errors.js";
 import { redactSecrets } from "../net/redact.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord, toSyncCursor } from "./rows.js";
 import * as schema from "./schema-pg.js";
 import { EmptyStore } from "./empty-store.js";
 import { redactDatabaseUrl } from "./location.js";
-import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore, StoreEngine } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore, StoreEngine, SyncCursor } from "./store.js";
 
 /** A run's columns but its report, which only `runReport` reads. */
 const RUN_COLUMNS = {
@@ -428,6 +428,22 @@ export class PgStore implements StateStore {
         if (bindings.length > 0) {
           await tx.insert(schema.customFieldBindings).values(bindings.map((b) => ({ sync, ...toBinding(b), updatedAt: now })));
         }
+      }),
+    );
+  }
+
+  syncCursor(sync: string): Promise<SyncCursor | null> {
+    return this.op(`read the cursor of sync '${sync}'`, async () => {
+      const [r] = await this.db.select({ cursor: schema.syncCursors.cursor, fullAt: schema.syncCursors.fullAt }).from(schema.syncCursors).where(eq(schema.syncCursors.sync, sync));
+      return toSyncCursor(r);
+    });
+  }
+
+  saveSyncCursor(sync: string, cursor: unknown, fullAt: number | null, now: number, owner?: string): Promise<void> {
+    const values = { cursor: JSON.stringify(cursor), fullAt, updatedAt: now };
+    return this.op(`save the cursor of sync '${sync}'`, () =>
+      this.write(sync, owner, async (q) => {
+        await q.insert(schema.syncCursors).values({ sync, ...values }).onConflictDoUpdate({ target: schema.syncCursors.sync, set: values });
       }),
     );
   }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ContactFields, CustomFieldBinding, ItemIds, Rejection, SyncRow } from "../model.js";
 import { LockLost, StateError } from "../errors.js";
-import type { AlertState, AlertStateName, JournalEntry, JournalOp, LockHolder, RetentionPolicy, RunOutcome, RunRecord, RunTrigger } from "./store.js";
+import type { AlertState, AlertStateName, JournalEntry, JournalOp, LockHolder, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, SyncCursor } from "./store.js";
 
 /** A state row whose JSON columns are parsed on first access: a rerun of 100,000 rows parses only the few that changed. */
 export class LazySyncRow implements SyncRow {
@@ -175,4 +175,11 @@ export function parseReport(json: string | null | undefined): unknown {
   } catch {
     return null;
   }
+}
+
+/** A `sync_cursors` row as `syncCursor` returns it; a cursor that does not parse (edited by hand) reads as none. */
+export function toSyncCursor(r: { cursor: string | null; fullAt: number | null } | undefined): SyncCursor | null {
+  if (!r) return null;
+  const cursor = parseReport(r.cursor);
+  return cursor === null ? null : { cursor, fullAt: r.fullAt };
 }

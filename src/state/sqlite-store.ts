@@ -13,9 +13,9 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
 import { StateError } from "../errors.js";
 import { EmptyStore } from "./empty-store.js";
-import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord } from "./rows.js";
+import { checkMigrated, contactValues, journalValues, LazySyncRow, lockLost, migrationsFolder, parseReport, pruneRule, rejectionValues, toAlertState, toBinding, toJournalEntry, toLockHolder, toRejection, toRunRecord, toSyncCursor } from "./rows.js";
 import * as schema from "./schema.js";
-import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore } from "./store.js";
+import type { AlertState, JournalEntry, LockHolder, LockTaker, LockTakeover, OpenOptions, Pruned, RetentionPolicy, RunOutcome, RunRecord, RunTrigger, StateEffect, StateStore, SyncCursor } from "./store.js";
 
 /** A run's columns but its report, which only `runReport` reads: `status` lists runs without loading their reports. */
 const RUN_COLUMNS = {
@@ -280,6 +280,15 @@ export class SqliteStore implements StateStore {
       this.db.delete(schema.customFieldBindings).where(eq(schema.customFieldBindings.sync, sync)).run();
       for (const b of bindings) this.db.insert(schema.customFieldBindings).values({ sync, ...b, updatedAt: now }).run();
     })();
+  }
+
+  async syncCursor(sync: string): Promise<SyncCursor | null> {
+    return toSyncCursor(this.db.select({ cursor: schema.syncCursors.cursor, fullAt: schema.syncCursors.fullAt }).from(schema.syncCursors).where(eq(schema.syncCursors.sync, sync)).get());
+  }
+
+  async saveSyncCursor(sync: string, cursor: unknown, fullAt: number | null, now: number, owner?: string): Promise<void> {
+    const values = { cursor: JSON.stringify(cursor), fullAt, updatedAt: now };
+    this.write(sync, owner, () => this.db.insert(schema.syncCursors).values({ sync, ...values }).onConflictDoUpdate({ target: schema.syncCursors.sync, set: values }).run());
   }
 
   async forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void> {

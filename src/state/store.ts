@@ -59,6 +59,14 @@ export interface AlertState {
   version: number;
 }
 
+/** Where a sync's incremental source read left off (`syncCursor`). */
+export interface SyncCursor {
+  /** The source's own cursor, as its connector yielded it (HubSpot: a watermark and what was read). */
+  cursor: unknown;
+  /** When the last full read (the one that can delete) was, or null before any. */
+  fullAt: number | null;
+}
+
 /** Who holds a sync's run lock. */
 export interface LockHolder {
   owner: string;
@@ -195,6 +203,15 @@ export interface StateStore {
   customFieldBindings(sync: string): Promise<CustomFieldBinding[]>;
   /** Replaces the sync's recorded custom-field definitions. */
   saveCustomFieldBindings(sync: string, bindings: readonly CustomFieldBinding[], now: number): Promise<void>;
+
+  /** Where the sync's incremental read left off, or null before any was saved. A cursor that does not parse reads as null. */
+  syncCursor(sync: string): Promise<SyncCursor | null>;
+  /**
+   * Saves where the sync's incremental read left off (`cursor`, kept as JSON) and when its last
+   * full read was. Called only once a run's writes are recorded, so a failed run never moves it.
+   * Throws `LockLost`, `StateError`.
+   */
+  saveSyncCursor(sync: string, cursor: unknown, fullAt: number | null, now: number, owner?: string): Promise<void>;
 
   /** Forgets a key outside the journal: no write to Quo goes with it (an unlinked contact). Throws `LockLost`, `StateError`. */
   forgetRow(sync: string, key: string, now: number, owner?: string): Promise<void>;

@@ -1,15 +1,18 @@
 /**
  * An in-process emulator of the parts of HubSpot's CRM v3 API that quo-sync reads, for tests and
- * demos: `GET /crm/v3/objects/contacts` and `GET /crm/v3/properties/contacts`, with Bearer auth,
- * the per-token rate limits and injected failures. It speaks real HTTP/1.1 on 127.0.0.1 so the real
+ * demos: `GET /crm/v3/objects/contacts`, `POST /crm/v3/objects/contacts/search` and
+ * `GET /crm/v3/properties/contacts`, with Bearer auth, the per-token rate limits, injected failures,
+ * and search results that lag writes (`searchLagMs`), as HubSpot's search index does. It speaks real HTTP/1.1 on 127.0.0.1 so the real
  * connector runs against it. Behaviour follows HubSpot's reference
  * (https://developers.hubspot.com/docs/api/crm/contacts, https://developers.hubspot.com/docs/api/crm/properties,
- * https://developers.hubspot.com/docs/api/usage-details) and docs/hubspot.md; choices they leave open
+ * https://developers.hubspot.com/docs/api/crm/search, https://developers.hubspot.com/docs/api/usage-details) and docs/hubspot.md; choices they leave open
  * are marked "Undocumented:". The HTTP server, stats and counted faults come from `./kit/`.
  *
  * Test-side API (all synchronous, none of it counted or rate-limited):
  *  - `addContacts(list)` creates contacts in order (ids 1, 2, 3… ascending, as HubSpot lists them);
  *  - `update(id, props)`, `archive(ids)`, `restore(ids)`, `purge(ids)` (GDPR delete: gone entirely);
+ *  - `setModified(ids, at)` stamps contacts with one `lastmodifieddate` (a bulk import's);
+ *  - `setSearchLag(ms)`: how long later writes stay invisible to search;
  *  - `setProperties(defs)` replaces the account's property definitions (the read-only
  *    `hs_object_id`, `createdate` and `lastmodifieddate` always stay);
  *  - `setLimits(…)` changes the budgets, `setFault(…)` injects a failure;
@@ -17,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { CountedFaults } from "./kit/faults.js";
-import { discardBody, sendJson } from "./kit/http.js";
+import { BodyError, discardBody, isObject, readJsonBody, sendJson } from "./kit/http.js";
 import { SlidingWindowLog } from "./kit/limits.js";
 import { startEmulatorServer } from "./kit/server.js";
 import { bump, StatsBook } from "./kit/stats.js";
@@ -51,6 +54,8 @@ export interface HubspotLimits {
   requestsPerSecond?: number;
   /** Requests allowed in total until `setLimits` is called again (policy `DAILY`); default 0 (off). */
   dailyLimit?: number;
+  /** Search requests per rolling second (policy `SECONDLY`): HubSpot allows 5; default 5 (0: off). */
+  searchRequestsPerSecond?: number;
 }
 
 /**
@@ -58,7 +63,7 @@ export interface HubspotLimits {
  * named, optionally only on one page of the listing, for `times` requests (default: every one).
  */
 export interface HubspotFault {
-  route?: "contacts" | "properties";
+  route?: "contacts" | "properties" | "search";
   /** 1-based page of the listing (counted in pages of the request's `limit`); default every page. */
   page?: number;
   /** Only the archived listing (true) or only the active one (false); default both. */
@@ -81,13 +86,18 @@ export interface HubspotEmulatorOptions extends HubspotLimits {
   tokens?: string[];
   /** Property definitions besides the read-only ones; default `STANDARD_CONTACT_PROPERTIES`. */
   properties?: HubspotPropertyDef[];
+  /**
+   * How long a write stays invisible to search (a new contact is not found, an edited one is found
+   * as it was); default 0. HubSpot's index lags writes by a few seconds.
+   */
+  searchLagMs?: number;
 }
 
 /** Counters since start or the last `resetStats()`. */
 export interface HubspotEmulatorStats {
   /** Every HTTP request received, rejected ones included. */
   requests: number;
-  /** "GET /crm/v3/objects/contacts", "GET /crm/v3/properties/contacts" or "unmatched". */
+  /** "GET /crm/v3/objects/contacts", "POST /crm/v3/objects/contacts/search", "GET /crm/v3/properties/contacts" or "unmatched". */
   byRoute: Record<string, number>;
   byStatus: Record<string, number>;
   /** 429s by policy name. */
@@ -99,6 +109,8 @@ export interface HubspotRequestLogEntry {
   path: string;
   /** Each query parameter's values, repeated keys in order. */
   query: Record<string, string[]>;
+  /** A search's JSON body as sent. */
+  body?: unknown;
   status: number;
 }
 
@@ -110,6 +122,10 @@ export interface HubspotEmulator {
   addContacts(list: readonly Record<string, string | null | undefined>[]): string[];
   /** Sets (or, with null, clears) properties of a contact; moves `lastmodifieddate`. Throws for an unknown id. */
   update(id: string, properties: Record<string, string | null>): void;
+  /** Sets the `lastmodifieddate` (and `updatedAt`) of contacts to `at`, as one bulk write would. Throws for an unknown id. */
+  setModified(ids: readonly string[], at: Date): void;
+  /** Changes `searchLagMs` for the writes that follow (earlier ones keep the lag they were made with). */
+  setSearchLag(ms: number): void;
   /** Archives (soft-deletes) contacts, as the HubSpot app's "Delete" does. Throws for an unknown id. */
   archive(ids: readonly string[]): void;
   /** Restores archived contacts. Throws for an unknown id. */
@@ -125,7 +141,7 @@ export interface HubspotEmulator {
   /** Copies of the stored contacts (archived ones too), in id order. */
   contacts(): EmulatedHubspotContact[];
   stats(): HubspotEmulatorStats;
-  /** The requests since start or `resetStats()` (at most the last `MAX_LOG_ENTRIES`). */
+  /** The requests since start or `resetStats()` (at most the last `MAX_LOG_ENTRIES`); a search's entry carries its body. */
   log(): HubspotRequestLogEntry[];
   resetStats(): void;
   close(): Promise<void>;
@@ -141,6 +157,29 @@ const MAX_LIMIT = 100;
 const DEFAULT_LIMIT = 10;
 const MAX_LOG_ENTRIES = 10_000;
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
+const SEARCH_PATH = "/crm/v3/objects/contacts/search";
+/** Search's page size: `limit` up to 200 (https://developers.hubspot.com/docs/api/crm/search, "Limitations"). */
+const MAX_SEARCH_LIMIT = 200;
+/** Search's page size when `limit` is left out. */
+const DEFAULT_SEARCH_LIMIT = 10;
+/** Search returns at most 10,000 results per query; paging past them answers 400 (same page). */
+const SEARCH_RESULT_CAP = 10_000;
+/** Filter groups per search, and filters per group (same page, "Limitations"). */
+const MAX_FILTER_GROUPS = 5;
+const MAX_FILTERS_PER_GROUP = 6;
+/** Search's own budget: 5 requests per second per account (same page). */
+const DEFAULT_SEARCH_REQUESTS_PER_SECOND = 5;
+/** Largest search body accepted. */
+const MAX_SEARCH_BODY_BYTES = 64 * 1024;
+/** Properties a search returns when its body names none (same page, "Searchable CRM objects"). */
+const SEARCH_DEFAULT_PROPERTIES = ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"] as const;
+const OPERATORS = ["EQ", "NEQ", "LT", "LTE", "GT", "GTE"] as const;
+type Operator = (typeof OPERATORS)[number];
+interface SearchFilter {
+  propertyName: string;
+  operator: Operator;
+  value: string;
+}
 const PROPERTIES_PATH = "/crm/v3/properties/contacts";
 /** HubSpot's spelling of the JSON content type, without a space. */
 const CONTENT_TYPE = "application/json;charset=utf-8";
@@ -186,6 +225,11 @@ const POLICY_MESSAGES: Record<string, string> = {
 
 interface StoredContact extends EmulatedHubspotContact {
   seq: number;
+  /**
+   * What search sees of the contact, oldest first: each write's copy of the properties and when
+   * the index shows it. The newest version visible now is the one search matches and returns.
+   */
+  indexed: { properties: Record<string, string>; updatedAt: string; visibleAt: number }[];
 }
 
 function correlationId(): string {
@@ -211,9 +255,11 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     windowMs: opts.windowMs ?? DEFAULT_WINDOW_MS,
     requestsPerSecond: opts.requestsPerSecond ?? 0,
     dailyLimit: opts.dailyLimit ?? 0,
+    searchRequestsPerSecond: opts.searchRequestsPerSecond ?? DEFAULT_SEARCH_REQUESTS_PER_SECOND,
   };
-  /** Per token: arrival times of counted requests, and the day's count. */
-  const usage = new Map<string, { log: SlidingWindowLog; daily: number }>();
+  let searchLagMs = opts.searchLagMs ?? 0;
+  /** Per token: arrival times of counted requests (all, and searches alone), and the day's count. */
+  const usage = new Map<string, { log: SlidingWindowLog; searches: SlidingWindowLog; daily: number }>();
   const faults = new CountedFaults<HubspotFault>();
 
   const store: StoredContact[] = [];
@@ -230,15 +276,18 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
   const now = (): string => new Date().toISOString();
 
   /** The rate-limit policy a request breaks, if any; a refused request is not counted. */
-  const overLimit = (token: string): string | undefined => {
-    const u = usage.get(token) ?? { log: new SlidingWindowLog(), daily: 0 };
+  const overLimit = (token: string, isSearch: boolean): string | undefined => {
+    const u = usage.get(token) ?? { log: new SlidingWindowLog(), searches: new SlidingWindowLog(), daily: 0 };
     usage.set(token, u);
     const t = Date.now();
     u.log.forget(Math.max(limits.windowMs, SECOND_MS), t);
+    u.searches.forget(SECOND_MS, t);
     if (limits.dailyLimit > 0 && u.daily >= limits.dailyLimit) return "DAILY";
     if (limits.requestsPerSecond > 0 && u.log.within(SECOND_MS, t) >= limits.requestsPerSecond) return "SECONDLY";
+    if (isSearch && limits.searchRequestsPerSecond > 0 && u.searches.within(SECOND_MS, t) >= limits.searchRequestsPerSecond) return "SECONDLY";
     if (limits.requestsPerWindow > 0 && u.log.within(limits.windowMs, t) >= limits.requestsPerWindow) return "TEN_SECONDLY_ROLLING";
     u.log.record(t);
+    if (isSearch) u.searches.record(t);
     u.daily += 1;
     return undefined;
   };
@@ -252,9 +301,11 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
   };
 
   /** The injected fault for this request, if it applies; counts down its `times`. */
-  const faultFor = (route: "contacts" | "properties", page: number, archived: boolean): { status: number; body: unknown; headers: Record<string, string> } | undefined => {
+  const faultFor = (route: "contacts" | "properties" | "search", page: number, archived: boolean): { status: number; body: unknown; headers: Record<string, string> } | undefined => {
     const f = faults.take(
-      (x) => (x.route ?? "contacts") === route && (route !== "contacts" || ((x.page === undefined || x.page === page) && (x.archived === undefined || x.archived === archived))),
+      (x) =>
+        (x.route ?? "contacts") === route &&
+        (route === "properties" || ((x.page === undefined || x.page === page) && (route === "search" || x.archived === undefined || x.archived === archived))),
     );
     if (!f) return undefined;
     const headers: Record<string, string> = f.retryAfterSeconds !== undefined ? { "retry-after": String(f.retryAfterSeconds) } : {};
@@ -307,20 +358,174 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     };
   };
 
-  const answer = (method: string | undefined, url: URL, authorization: string | undefined): { status: number; body: unknown; headers?: Record<string, string> } => {
-    const route = method === "GET" && url.pathname === CONTACTS_PATH ? "contacts" : method === "GET" && url.pathname === PROPERTIES_PATH ? "properties" : undefined;
-    bump(stats.current.byRoute, route ? `GET ${url.pathname}` : "unmatched");
+  /** A write as search will see it, `searchLagMs` from now. */
+  const index = (c: StoredContact): void => {
+    c.indexed.push({ properties: { ...c.properties }, updatedAt: c.updatedAt, visibleAt: Date.now() + searchLagMs });
+  };
+
+  /** The newest version of `c` the search index shows at `t`, or undefined while its first write is not indexed. */
+  const visibleVersion = (c: StoredContact, t: number): StoredContact["indexed"][number] | undefined => {
+    for (let i = c.indexed.length - 1; i >= 0; i--) {
+      const v = c.indexed[i];
+      if (v && v.visibleAt <= t) {
+        // Older versions can never be shown again: drop them.
+        if (i > 0) c.indexed.splice(0, i);
+        return v;
+      }
+    }
+    return undefined;
+  };
+
+  const invalid = (message: string): { status: number; body: unknown } => ({ status: 400, body: errorBody(message, "VALIDATION_ERROR") });
+
+  /** A property's value as search compares it: datetimes and numbers as numbers, the rest as text. */
+  const comparable = (name: string, value: string): number | string => {
+    const type = properties.get(name)?.type;
+    if (type === "datetime" || type === "date") return /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (type === "number") return Number(value);
+    return value;
+  };
+
+  const matches = (props: Record<string, string>, f: SearchFilter): boolean => {
+    const raw = props[f.propertyName];
+    // Undocumented: a filter on a property the contact does not have matches only NEQ.
+    if (raw === undefined) return f.operator === "NEQ";
+    const a = comparable(f.propertyName, raw);
+    const b = comparable(f.propertyName, f.value);
+    switch (f.operator) {
+      case "EQ":
+        return a === b;
+      case "NEQ":
+        return a !== b;
+      case "LT":
+        return a < b;
+      case "LTE":
+        return a <= b;
+      case "GT":
+        return a > b;
+      case "GTE":
+        return a >= b;
+    }
+  };
+
+  /** Parses a search body as HubSpot documents it; a message for the 400 when it is not valid. */
+  const parseSearch = (
+    body: unknown,
+  ): { limit: number; after: number; groups: SearchFilter[][]; sort?: { name: string; descending: boolean }; wanted?: string[] } | string => {
+    if (body === undefined) body = {};
+    if (!isObject(body)) return "the request body must be a JSON object";
+    const limit = body.limit ?? DEFAULT_SEARCH_LIMIT;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) return `limit must be between 1 and ${MAX_SEARCH_LIMIT}, got ${JSON.stringify(limit)}`;
+    const afterRaw = body.after ?? "0";
+    // Undocumented: the cursor is opaque in HubSpot; here it is the offset of the next result.
+    const after = typeof afterRaw === "string" && /^\d+$/.test(afterRaw) ? Number(afterRaw) : typeof afterRaw === "number" && Number.isInteger(afterRaw) && afterRaw >= 0 ? afterRaw : NaN;
+    if (Number.isNaN(after)) return "after is not a valid paging cursor";
+    if (body.query !== undefined) return "query is not emulated: use filterGroups";
+    const groupsRaw = body.filterGroups ?? [];
+    if (!Array.isArray(groupsRaw) || groupsRaw.length > MAX_FILTER_GROUPS) return `filterGroups must be an array of at most ${MAX_FILTER_GROUPS} groups`;
+    const groups: SearchFilter[][] = [];
+    for (const g of groupsRaw) {
+      if (!isObject(g) || !Array.isArray(g.filters) || g.filters.length > MAX_FILTERS_PER_GROUP) return `each filter group must be {filters: [...]} with at most ${MAX_FILTERS_PER_GROUP} filters`;
+      const filters: SearchFilter[] = [];
+      for (const f of g.filters as unknown[]) {
+        if (!isObject(f) || typeof f.propertyName !== "string" || typeof f.operator !== "string") return "a filter needs propertyName and operator";
+        if (!(OPERATORS as readonly string[]).includes(f.operator)) return `operator ${f.operator} is not emulated (use ${OPERATORS.join(", ")})`;
+        if (!properties.has(f.propertyName)) return `Property '${f.propertyName}' does not exist`;
+        if (typeof f.value !== "string" && typeof f.value !== "number") return `filter on ${f.propertyName}: value must be a string`;
+        filters.push({ propertyName: f.propertyName, operator: f.operator as Operator, value: String(f.value) });
+      }
+      groups.push(filters);
+    }
+    const sortsRaw = body.sorts ?? [];
+    if (!Array.isArray(sortsRaw) || sortsRaw.length > 1) return "sorts: at most one sort rule";
+    let sort: { name: string; descending: boolean } | undefined;
+    const s0: unknown = sortsRaw[0];
+    if (typeof s0 === "string") sort = { name: s0.replace(/^-/, ""), descending: s0.startsWith("-") };
+    else if (isObject(s0)) {
+      if (typeof s0.propertyName !== "string") return "a sort needs propertyName";
+      const direction = s0.direction ?? "ASCENDING";
+      if (direction !== "ASCENDING" && direction !== "DESCENDING") return "sort direction must be ASCENDING or DESCENDING";
+      sort = { name: s0.propertyName, descending: direction === "DESCENDING" };
+    } else if (s0 !== undefined) return "a sort must be an object or a property name";
+    if (sort && !properties.has(sort.name)) return `Property '${sort.name}' does not exist`;
+    const wantedRaw = body.properties;
+    if (wantedRaw !== undefined && (!Array.isArray(wantedRaw) || !wantedRaw.every((w) => typeof w === "string"))) return "properties must be an array of names";
+    return { limit, after, groups, ...(sort ? { sort } : {}), ...(wantedRaw ? { wanted: wantedRaw as string[] } : {}) };
+  };
+
+  /**
+   * `POST /crm/v3/objects/contacts/search`: active contacts as the index shows them now, filtered
+   * (groups OR-ed, filters AND-ed), sorted by at most one property, paged by offset; never past the
+   * first 10,000 results of a query.
+   */
+  const searchContacts = (body: unknown): { status: number; body: unknown; headers?: Record<string, string> } => {
+    const q = parseSearch(body);
+    if (typeof q === "string") return invalid(q);
+    const injected = faultFor("search", Math.floor(q.after / q.limit) + 1, false);
+    if (injected) return injected;
+    if (q.after >= SEARCH_RESULT_CAP) return invalid(`The search API returns at most ${SEARCH_RESULT_CAP} results per query; narrow the query (after=${q.after})`);
+    const t = Date.now();
+    const hits: { c: StoredContact; v: StoredContact["indexed"][number] }[] = [];
+    for (const c of store) {
+      if (c.archived) continue;
+      const v = visibleVersion(c, t);
+      if (!v) continue;
+      if (q.groups.length > 0 && !q.groups.some((g) => g.every((f) => matches(v.properties, f)))) continue;
+      hits.push({ c, v });
+    }
+    const sort = q.sort;
+    if (sort) {
+      const dir = sort.descending ? -1 : 1;
+      const key = (h: (typeof hits)[number]): number | string => {
+        const raw = h.v.properties[sort.name];
+        return raw === undefined ? "" : comparable(sort.name, raw);
+      };
+      // Undocumented: HubSpot's order of ties; here by id.
+      hits.sort((a, b) => {
+        const ka = key(a);
+        const kb = key(b);
+        return (ka < kb ? -dir : ka > kb ? dir : 0) || a.c.seq - b.c.seq;
+      });
+    }
+    const end = Math.min(q.after + q.limit, SEARCH_RESULT_CAP, hits.length);
+    const page = hits.slice(q.after, end);
+    const names = q.wanted ?? [...SEARCH_DEFAULT_PROPERTIES];
+    const results = page.map(({ c, v }) => {
+      const props: Record<string, string | null> = {};
+      for (const name of DEFAULT_RETURNED) props[name] = v.properties[name] ?? null;
+      for (const name of names) if (properties.has(name)) props[name] = v.properties[name] ?? null;
+      return { id: c.id, properties: props, createdAt: c.createdAt, updatedAt: v.updatedAt, archived: false };
+    });
+    const next = q.after + q.limit;
+    return {
+      status: 200,
+      body: { total: hits.length, results, ...(next < hits.length ? { paging: { next: { after: String(next), link: `?after=${next}` } } } : {}) },
+    };
+  };
+
+  const answer = (method: string | undefined, url: URL, authorization: string | undefined, body: unknown): { status: number; body: unknown; headers?: Record<string, string> } => {
+    const route =
+      method === "GET" && url.pathname === CONTACTS_PATH
+        ? "contacts"
+        : method === "GET" && url.pathname === PROPERTIES_PATH
+          ? "properties"
+          : method === "POST" && url.pathname === SEARCH_PATH
+            ? "search"
+            : undefined;
+    bump(stats.current.byRoute, route ? `${method} ${url.pathname}` : "unmatched");
     const auth = authorization ?? "";
     const token = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
     if (!tokens.has(token)) return { status: 401, body: unauthorized() };
     if (!route) return { status: 404, body: errorBody(`Unable to route ${method} ${url.pathname}`, "OBJECT_NOT_FOUND") };
-    const policy = overLimit(token);
+    const policy = overLimit(token, route === "search");
     if (policy) return rateLimited(policy);
+    if (body instanceof BodyError) return { status: body.status, body: errorBody(body.message, "VALIDATION_ERROR") };
     if (route === "properties") {
       const injected = faultFor("properties", 1, false);
       if (injected) return injected;
       return { status: 200, body: { results: [...properties.values()].map((d) => structuredClone(d)) } };
     }
+    if (route === "search") return searchContacts(body);
     return listContacts(url.searchParams);
   };
 
@@ -328,14 +533,16 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     host: opts.host,
     port: opts.port,
     handle: async (req, res, url) => {
-      // The routes take no body; it is read to its end so the connection can be reused.
-      await discardBody(req);
+      // Only search takes a body; the others' is read to its end so the connection can be reused.
+      let body: unknown;
+      if (req.method === "POST") body = await readJsonBody(req, MAX_SEARCH_BODY_BYTES).catch((e: unknown) => (e instanceof BodyError ? e : new BodyError("Request body cannot be read")));
+      else await discardBody(req);
       stats.request();
-      const result = answer(req.method, url, req.headers.authorization);
+      const result = answer(req.method, url, req.headers.authorization, body);
       stats.status(result.status);
       const query: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-      requestLog.push({ path: url.pathname, query, status: result.status });
+      requestLog.push({ path: url.pathname, query, ...(body !== undefined && !(body instanceof BodyError) ? { body } : {}), status: result.status });
       if (requestLog.length > MAX_LOG_ENTRIES) requestLog.shift();
       sendJson(res, result.status, result.body, { contentType: CONTENT_TYPE, headers: result.headers });
     },
@@ -353,7 +560,8 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
         const t = now();
         const props: Record<string, string> = { hs_object_id: id, createdate: t, lastmodifieddate: t };
         for (const [k, v] of Object.entries(input)) if (v !== null && v !== undefined && !(DEFAULT_RETURNED as readonly string[]).includes(k)) props[k] = v;
-        const c: StoredContact = { seq: Number(id), id, properties: props, createdAt: t, updatedAt: t, archived: false };
+        const c: StoredContact = { seq: Number(id), id, properties: props, createdAt: t, updatedAt: t, archived: false, indexed: [] };
+        index(c);
         store.push(c);
         byId.set(id, c);
         ids.push(id);
@@ -369,6 +577,19 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
       }
       c.updatedAt = now();
       c.properties.lastmodifieddate = c.updatedAt;
+      index(c);
+    },
+    setModified(ids, at) {
+      const t = at.toISOString();
+      for (const id of ids) {
+        const c = find(id);
+        c.updatedAt = t;
+        c.properties.lastmodifieddate = t;
+        index(c);
+      }
+    },
+    setSearchLag(ms) {
+      searchLagMs = ms;
     },
     archive(ids) {
       // Archiving leaves `lastmodifieddate` alone in HubSpot, which is why search cannot see it.
@@ -402,7 +623,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
       faults.replace(f ? { ...f } : undefined, f?.times ?? Number.POSITIVE_INFINITY);
     },
     contacts() {
-      return store.map(({ seq: _seq, ...c }) => structuredClone(c));
+      return store.map(({ seq: _seq, indexed: _indexed, ...c }) => structuredClone(c));
     },
     stats() {
       return stats.snapshot();

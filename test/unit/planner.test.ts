@@ -223,3 +223,42 @@ describe("plan with observed Quo contacts (--verify)", () => {
     expect(plan(snapshot(rows), state, { sync: syncConfig(), customFields: [], allowDeletes: false }).drift).toBeUndefined();
   });
 });
+
+describe("plan from a partial snapshot (an incremental read)", () => {
+  const opts = { sync: syncConfig({ maxDeletePercent: 20 }), customFields: [], allowDeletes: false };
+  const state = Array.from({ length: 10 }, (_, i) => stateRow(String(i + 1), fields(`P${i + 1}`)));
+  const partial = (rows: Record<string, string>[]): Snapshot => ({ ...snapshot(rows), partial: true });
+
+  it("creates and updates what it holds, and deletes nothing it lacks: no delete guard counts the absent rows", () => {
+    const rows = [
+      { id: "3", first: "P3 changed", last: "", phone: "" },
+      { id: "11", first: "New", last: "", phone: "" },
+    ];
+    const p = plan(partial(rows), state, opts);
+    expect(p.counts).toEqual({ create: 1, update: 1, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0 });
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:3", "create:11"]);
+    expect(p.guards).toEqual([]);
+    expect(p.partial).toBe(true);
+    expect(isRefused(p)).toBe(false);
+    // The same rows as a full snapshot: the 9 absent keys are deletes, over maxDeletePercent 20.
+    const full = plan(snapshot(rows), state, opts);
+    expect(full.counts.delete).toBe(9);
+    expect(isRefused(full)).toBe(true);
+    expect(full.partial).toBeUndefined();
+  });
+
+  it("an empty partial snapshot (nothing changed) is no empty source: no guard, no delete, nothing to do", () => {
+    const p = plan(partial([]), state, opts);
+    expect(p.actions).toEqual([]);
+    expect(p.guards).toEqual([]);
+    const empty = plan(snapshot([]), state, opts);
+    expect(empty.guards.map((g) => g.guard)).toEqual(["empty-source"]);
+  });
+
+  it("a linked contact absent from a partial snapshot is not unlinked", () => {
+    const linked = state.map((r, i) => (i === 0 ? { ...r, linked: true } : r));
+    const p = plan(partial([{ id: "2", first: "P2", last: "", phone: "" }]), linked, { ...opts, sync: syncConfig({ maxDeletePercent: 100 }) });
+    expect(p.counts.unlink).toBe(0);
+    expect(plan(snapshot([{ id: "2", first: "P2", last: "", phone: "" }]), linked, { ...opts, sync: syncConfig({ maxDeletePercent: 100 }) }).counts.unlink).toBe(1);
+  });
+});
