@@ -2,7 +2,7 @@
  * The config file: its zod schema (the single source of the shipped JSON Schema), loading, `.env`,
  * and the environment quo-sync reads. Contract: README.md, "Config" and "Environment".
  */
-import { DURATION_FORMAT, parseDuration } from "./alerts/duration.js";
+import { DURATION_FORMAT, DURATION_PATTERN, parseDuration } from "./duration.js";
 import { closest } from "./closest-word.js";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -70,29 +70,20 @@ const googleSheetsSource = z.strictObject({
 /** HubSpot's default request budget: 100 requests per 10 s per app on Free/Starter (docs/hubspot.md). */
 export const HUBSPOT_DEFAULT_REQUESTS_PER_10S = 100;
 
-/** Units of a duration such as `fullEvery`: `90s`, `30m`, `24h`, `7d`. */
-const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /**
  * The shortest `fullEvery`: a full refresh more often than a minute costs a full listing on
  * nearly every run, which is what an incremental source is there to avoid.
  */
 export const MIN_FULL_EVERY_MS = 60_000;
 
-/** `"24h"` → 86,400,000; undefined for text that is not a number followed by s, m, h or d. Never throws. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/.exec(text);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * (DURATION_UNITS_MS[m[2] as string] as number));
-}
-
-const DURATION_PATTERN = /^\s*\d+(?:\.\d+)?\s*[smhd]\s*$/;
-
 const duration = z
   .string({ error: 'a duration such as "24h" (a number and a unit: s, m, h or d)' })
-  .regex(DURATION_PATTERN, 'not a duration: write a number and a unit (s, m, h or d), e.g. "24h", "12h", "7d" or "90m"')
+  .regex(DURATION_PATTERN, `not a duration: give ${DURATION_FORMAT}`)
   .superRefine((text, ctx) => {
     const ms = parseDuration(text);
-    if (ms !== undefined && ms < MIN_FULL_EVERY_MS) ctx.addIssue({ code: "custom", message: `'${text}' is under a minute: a full refresh that often defeats incremental reads` });
+    // Text that is not a duration at all has its issue from the pattern already.
+    if (ms === undefined && DURATION_PATTERN.test(text)) ctx.addIssue({ code: "custom", message: `'${text}' is longer than a year` });
+    else if (ms < MIN_FULL_EVERY_MS) ctx.addIssue({ code: "custom", message: `'${text}' is under a minute: a full refresh that often defeats incremental reads` });
   });
 
 const hubspotSource = z.strictObject({

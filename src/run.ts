@@ -5,7 +5,8 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { ConnectorContext } from "../connectors/types.js";
-import { checkColumns, hasWorkspaces, mappedColumns, parseDuration, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
+import { checkColumns, hasWorkspaces, mappedColumns, workspaceOf, type LoadedConfig, type SyncConfig } from "./config.js";
+import { parseDuration } from "./duration.js";
 import { ConfigError, LockLost } from "./errors.js";
 import { execute } from "./execute/executor.js";
 import { readBack } from "./execute/read-back.js";

@@ -12,7 +12,7 @@ import { stateLocation } from "../run.js";
 import { openStore, type AlertState, type RunRecord, type StateStore } from "../state/store.js";
 import { buildAlertPayload, ALERT_REJECTED_LIMIT, type AlertPayload, type SentEvent } from "./alert-payload.js";
 import { decideAlert, decideStall, type AlertDecision } from "./decide-alert.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "../duration.js";
 import { scheduleIntervalMs } from "./schedule-interval.js";
 import { addressSecrets, channelLabel, channelVariable, sendAlert, type DeliveryResult, type DeliveryTimings } from "./send-alert.js";
 

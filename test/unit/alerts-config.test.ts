@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MAX_DURATION_MS, parseDuration } from "../../src/alerts/duration.js";
+import { MAX_DURATION_MS, parseDuration } from "../../src/duration.js";
 import { configJsonSchema, parseConfig } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 
