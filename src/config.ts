@@ -82,8 +82,9 @@ const duration = z
   .superRefine((text, ctx) => {
     const ms = parseDuration(text);
     // Text that is not a duration at all has its issue from the pattern already.
-    if (ms === undefined && DURATION_PATTERN.test(text)) ctx.addIssue({ code: "custom", message: `'${text}' is longer than a year` });
-    else if (ms < MIN_FULL_EVERY_MS) ctx.addIssue({ code: "custom", message: `'${text}' is under a minute: a full refresh that often defeats incremental reads` });
+    if (ms === undefined) {
+      if (DURATION_PATTERN.test(text)) ctx.addIssue({ code: "custom", message: `'${text}' is longer than a year` });
+    } else if (ms < MIN_FULL_EVERY_MS) ctx.addIssue({ code: "custom", message: `'${text}' is under a minute: a full refresh that often defeats incremental reads` });
   });
 
 const hubspotSource = z.strictObject({
