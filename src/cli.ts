@@ -24,6 +24,7 @@ Environment (a .env file in the working directory is read too; real variables wi
   a workspace's apiKeyEnv         the key of a workspace under "workspaces" in the config, e.g. WEST_QUO_API_KEY
   QUO_SYNC_DATABASE_URL           a postgres:// URL: the state in PostgreSQL, instead of the config's "state"
   an alert channel's urlEnv       the URL of a webhook or Slack alert channel (smtpUrlEnv: the SMTP URL), e.g. SLACK_WEBHOOK_URL
+  QUO_SYNC_CONSOLE_TOKEN          turns on the daemon's web console (at / of --http) and signs in to it
   QUO_SYNC_CONSOLE_URL            the console's address, linked from alerts (https://quo-sync.internal)
   GOOGLE_APPLICATION_CREDENTIALS  service-account key file for Google Sheets sources (or source.credentials)
   GOOGLE_SHEETS_API_URL           origin of the Sheets API (proxies, emulators)
