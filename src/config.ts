@@ -49,6 +49,10 @@ const csvSource = z.strictObject({
     .describe(
       "a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le; or \"auto\": a byte-order mark (UTF-8, UTF-16), else UTF-8, or windows-1252 when the file is not valid UTF-8",
     ),
+  watch: z
+    .boolean()
+    .optional()
+    .describe("the daemon runs the sync within seconds of the file changing (or being replaced by a rename), besides its schedule"),
 });
 
 const googleSheetsSource = z.strictObject({
@@ -218,8 +222,28 @@ export const retentionSchema = z
   .default({ runs: DEFAULT_RETENTION_RUNS, days: DEFAULT_RETENTION_DAYS })
   .describe("how much run history the state database keeps per sync; each sync's newest finished and newest successful runs are always kept");
 
+/** The name of an environment variable holding a secret (the secret itself never goes in the config). */
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name, e.g. HUBSPOT_CLIENT_SECRET");
+
+export const webhooksSchema = z
+  .strictObject({
+    hubspot: z
+      .strictObject({ clientSecretEnv: envName.describe("variable holding the HubSpot app's client secret, which signs its webhooks (v3)") })
+      .optional()
+      .describe("POST /webhooks/hubspot: contact events of a HubSpot app run every HubSpot-sourced sync"),
+    quo: z
+      .strictObject({ secretEnv: envName.describe("variable holding the webhook's signing secret (whsec_… or a legacy base64 key)") })
+      .optional()
+      .describe("POST /webhooks/quo: contact.updated / contact.deleted of a contact a sync manages re-checks it at once (onDrift)"),
+  })
+  .default({})
+  .describe("webhook endpoints served by 'quo-sync daemon --http'; each is enabled only when configured here, its secret read from the named environment variable");
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
+  webhooks: webhooksSchema,
   state: z.string().min(1).default("./quo-sync.db"),
   quo: z
     .strictObject({
@@ -262,6 +286,8 @@ export type SyncConfig = z.infer<typeof syncSchema>;
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type CsvSourceConfig = z.infer<typeof csvSource>;
+/** The validated top-level `webhooks`. */
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
 export type HubspotSourceConfig = z.infer<typeof hubspotSource>;
 export type FieldsConfig = z.infer<typeof fieldsSchema>;
@@ -305,7 +331,7 @@ export function parseConfig(data: unknown, file = "config"): Config {
 /** The lines that say what is wrong with `issue`, found at `prefix` + its own path. */
 function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], data: unknown): string[] {
   const at = [...prefix, ...issue.path];
-  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${unknownKey(key, knownKeysAt(configSchema, at, data))}`);
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${key === "watch" && at.at(-1) === "source" ? "only a CSV source can be watched ('type': 'csv'); other sources run on their schedule (HubSpot: see 'webhooks')" : unknownKey(key, knownKeysAt(configSchema, at, data))}`);
   // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
   if (issue.code === "invalid_key") return [`${formatPath(at)}: not a valid name: ${issue.issues.map((k) => k.message).join("; ")}`];
   if (issue.code === "invalid_union") {

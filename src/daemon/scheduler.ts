@@ -13,7 +13,7 @@ import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
 import { runSync, stateLocation, type RunDeps, type RunOptions } from "../run.js";
 import { LockBusy } from "../state/lock.js";
-import { isPostgresUrl, openStore, type StateStore } from "../state/store.js";
+import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledSync } from "./schedules.js";
@@ -53,6 +53,10 @@ export interface OnRequestSync {
 export interface RunRequest {
   /** Lets the run delete beyond the guards, as `sync --allow-deletes` does. */
   allowDeletes: boolean;
+  /** What asked for it, as recorded with the run; `manual` (the console) by default. */
+  trigger?: Exclude<RunTrigger, "schedule">;
+  /** Reads the sync's contacts back from Quo so `onDrift` applies now (`RunOptions.verify`). */
+  verify?: boolean;
 }
 
 /** Why `request` started no run: the sync is unknown, busy here, or the daemon is stopping. */
@@ -61,7 +65,7 @@ export type RequestRefusal = "unknown" | "busy" | "stopping";
 /** A run in progress in this process, for the console's live indicator. */
 export interface RunProgress {
   startedAt: number;
-  trigger: "schedule" | "manual";
+  trigger: RunTrigger;
   /** Writes done and planned, once the run has planned and started writing; null before. */
   done: number | null;
   total: number | null;
@@ -155,8 +159,19 @@ export class Scheduler {
     if (this.stopping) return { started: false, why: "stopping" };
     if (state.running) return { started: false, why: "busy" };
     const log = this.logFor(s);
-    log.info({ allowDeletes: how.allowDeletes }, "run requested");
-    return { started: true, done: this.begin(s, state, log, { trigger: "manual", allowDeletes: how.allowDeletes }) };
+    const trigger = how.trigger ?? "manual";
+    log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify) }, "run requested");
+    return { started: true, done: this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify) }) };
+  }
+
+  /** Resolves when the run of a sync in progress here (if any) has ended; at once when none is. Never rejects. */
+  async whenIdle(name: string): Promise<void> {
+    await this.inFlight.get(name)?.catch(() => {});
+  }
+
+  /** Whether the daemon is stopping: no run starts any more. */
+  isStopping(): boolean {
+    return this.stopping;
   }
 
   /**
@@ -188,7 +203,7 @@ export class Scheduler {
   }
 
   /** Marks the sync busy, runs it once and clears the mark: the bookkeeping every run shares. */
-  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
+  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<void> {
     state.running = true;
     state.progress = { startedAt: this.now(), trigger: how.trigger, done: null, total: null };
     this.opts.metrics.runStarted(s.name);
@@ -201,7 +216,7 @@ export class Scheduler {
     await p;
   }
 
-  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
+  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<void> {
     const started = this.now();
     const { loaded, env, logger, clients } = this.opts;
     try {
@@ -209,7 +224,7 @@ export class Scheduler {
       const onProgress = (done: number, total: number) => {
         if (state.progress) state.progress = { ...state.progress, done, total };
       };
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}) });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;

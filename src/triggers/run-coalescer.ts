@@ -1,0 +1,85 @@
+/**
+ * Coalesces the runs that triggers ask for: a burst of file changes or webhook deliveries becomes
+ * one run per sync, and one asked for while a run of that sync is in progress (whoever started it)
+ * becomes exactly one more run after it — never a queue. Runs go through `Scheduler.request`, so
+ * they take the same lock, planner and journal as a tick.
+ */
+import type { Logger } from "../log.js";
+import type { RequestRefusal, RunRequest } from "../daemon/scheduler.js";
+
+/** What the coalescer needs of the scheduler. */
+export interface RunRequester {
+  request(name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal };
+  whenIdle(name: string): Promise<void>;
+  isStopping(): boolean;
+}
+
+/** What a trigger asks for: its kind, and whether the run must read Quo back (`onDrift` now). */
+export interface TriggerRequest {
+  trigger: "webhook" | "watch";
+  verify?: boolean;
+}
+
+interface Slot {
+  /** A loop is running runs for this sync (waiting for a busy run, or running ours). */
+  active: boolean;
+  /** What the next run must do; null when none is owed. */
+  pending: TriggerRequest | null;
+}
+
+/** One per daemon, shared by every trigger. */
+export class RunCoalescer {
+  private readonly slots = new Map<string, Slot>();
+  private readonly loops = new Set<Promise<void>>();
+
+  constructor(
+    private readonly scheduler: RunRequester,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Asks for a run of `sync`. Returns at once; the run starts as soon as no other run of the sync
+   * is in progress here. Requests made before that run starts merge into it (`verify` if any asked
+   * for it); requests made while it runs make one more run after it.
+   */
+  ask(sync: string, req: TriggerRequest): void {
+    const slot = this.slots.get(sync) ?? { active: false, pending: null };
+    this.slots.set(sync, slot);
+    slot.pending = slot.pending ? { trigger: slot.pending.trigger, verify: Boolean(slot.pending.verify || req.verify) } : { ...req };
+    if (slot.active) return;
+    slot.active = true;
+    const loop = this.drain(sync, slot).finally(() => {
+      slot.active = false;
+      this.loops.delete(loop);
+    });
+    this.loops.add(loop);
+  }
+
+  /** Resolves when every run asked for so far (and the ones they owe) has ended. Never rejects. */
+  async idle(): Promise<void> {
+    while (this.loops.size) await Promise.allSettled([...this.loops]);
+  }
+
+  /** Runs what is owed until nothing is; each run takes the pending request as it starts. */
+  private async drain(sync: string, slot: Slot): Promise<void> {
+    try {
+      while (slot.pending && !this.scheduler.isStopping()) {
+        // A run in progress (a tick, the console, ours) first: the one owed starts after it.
+        await this.scheduler.whenIdle(sync);
+        const req = slot.pending;
+        const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true } : {}) });
+        if (!r.started) {
+          if (r.why === "busy") continue; // another run began between the wait and the request
+          slot.pending = null;
+          if (r.why === "unknown") this.logger.warn({ sync }, "a trigger asked for a sync this daemon cannot run");
+          return;
+        }
+        slot.pending = null;
+        await r.done;
+      }
+    } catch (e) {
+      slot.pending = null;
+      this.logger.error({ sync }, `triggered run could not be started: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
