@@ -14,13 +14,30 @@ export interface RunRequester {
   isStopping(): boolean;
 }
 
+/**
+ * How long a webhook run waits for the burst it belongs to to end (no delivery for this long):
+ * vendors send changes in bursts (an import, a bulk edit), and one run after the burst beats many.
+ */
+export const BURST_QUIET_MS = 1_000;
+
+/** The longest a burst can hold its run back, however long it lasts: a steady stream still runs this often. */
+export const BURST_MAX_WAIT_MS = 5_000;
+
 /** What a trigger asks for: its kind, and whether the run must read Quo back (`onDrift` now). */
 export interface TriggerRequest {
   trigger: "webhook" | "watch";
   verify?: boolean;
+  /**
+   * Waits until no request came for this long (at most `BURST_MAX_WAIT_MS` after the first) before
+   * the run starts; 0 (default) starts at once. A watched file has settled already.
+   */
+  quietMs?: number;
 }
 
 interface Slot {
+  /** When the request now pending was first and last made, and the longest quiet asked. */
+  firstAt: number;
+  lastAt: number;
   /** A loop is running runs for this sync (waiting for a busy run, or running ours). */
   active: boolean;
   /** What the next run must do; null when none is owed. */
@@ -43,9 +60,12 @@ export class RunCoalescer {
    * for it); requests made while it runs make one more run after it.
    */
   ask(sync: string, req: TriggerRequest): void {
-    const slot = this.slots.get(sync) ?? { active: false, pending: null };
+    const now = Date.now();
+    const slot = this.slots.get(sync) ?? { active: false, pending: null, firstAt: now, lastAt: now };
     this.slots.set(sync, slot);
-    slot.pending = slot.pending ? { trigger: slot.pending.trigger, verify: Boolean(slot.pending.verify || req.verify) } : { ...req };
+    if (!slot.pending) slot.firstAt = now;
+    slot.lastAt = now;
+    slot.pending = slot.pending ? { trigger: slot.pending.trigger, verify: Boolean(slot.pending.verify || req.verify), quietMs: Math.max(slot.pending.quietMs ?? 0, req.quietMs ?? 0) } : { ...req };
     if (slot.active) return;
     slot.active = true;
     const loop = this.drain(sync, slot).finally(() => {
@@ -60,13 +80,25 @@ export class RunCoalescer {
     while (this.loops.size) await Promise.allSettled([...this.loops]);
   }
 
+  /** Resolves once the pending request's burst has been quiet for its `quietMs`, or has lasted `BURST_MAX_WAIT_MS`. */
+  private async burstEnd(slot: Slot): Promise<void> {
+    for (;;) {
+      const quiet = slot.pending?.quietMs ?? 0;
+      const wait = Math.min(slot.lastAt + quiet, slot.firstAt + BURST_MAX_WAIT_MS) - Date.now();
+      if (!slot.pending || wait <= 0 || this.scheduler.isStopping()) return;
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+
   /** Runs what is owed until nothing is; each run takes the pending request as it starts. */
   private async drain(sync: string, slot: Slot): Promise<void> {
     try {
       while (slot.pending && !this.scheduler.isStopping()) {
         // A run in progress (a tick, the console, ours) first: the one owed starts after it.
         await this.scheduler.whenIdle(sync);
+        await this.burstEnd(slot);
         const req = slot.pending;
+        if (!req) return;
         const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true } : {}) });
         if (!r.started) {
           if (r.why === "busy") continue; // another run began between the wait and the request

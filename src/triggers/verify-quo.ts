@@ -4,7 +4,7 @@
  * `webhook-id`, `webhook-timestamp`, `webhook-signature`), and legacy webhooks send one
  * `openphone-signature: hmac;1;<ms>;<base64>` header (docs/quo-api.md, "Webhooks").
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 
 /** How far a delivery's timestamp may be from now, either way: Standard Webhooks' recommended tolerance. */
@@ -100,6 +100,6 @@ function verifyLegacy(rawBody: Buffer, headers: IncomingHttpHeaders, keys: reado
   let match = false;
   for (const key of keys) if (sameBytes(createHmac("sha256", key).update(signed).digest(), given)) match = true;
   if (!match) return { ok: false, why: "mismatch" };
-  // Legacy deliveries carry no id header: the signature is unique per delivery and stands in for one.
-  return { ok: true, id: `legacy:${parts[3]}`, scheme: "legacy" };
+  // Legacy deliveries carry no id header: the signature is unique per delivery and (digested) stands in for one.
+  return { ok: true, id: `legacy:${createHash("sha256").update(parts[3]!).digest("hex").slice(0, 32)}`, scheme: "legacy" };
 }

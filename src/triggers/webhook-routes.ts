@@ -9,7 +9,7 @@ import type { LoadedConfig } from "../config.js";
 import type { ExtraRoutes, RoutedAnswer, RoutedRequest } from "../daemon/health-server.js";
 import type { Logger } from "../log.js";
 import type { StateStore } from "../state/store.js";
-import type { RunCoalescer } from "./run-coalescer.js";
+import { BURST_QUIET_MS, type RunCoalescer } from "./run-coalescer.js";
 import { publicUri, verifyHubspot } from "./verify-hubspot.js";
 import { verifyQuo } from "./verify-quo.js";
 
@@ -80,7 +80,7 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
       // An event without an id cannot be deduplicated; applying it again is harmless (a run is idempotent).
       if ((typeof id !== "number" && typeof id !== "string") || (await record("hubspot", String(id)))) fresh++;
     }
-    if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook" });
+    if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook", quietMs: BURST_QUIET_MS });
     log.debug({ events: events.length, fresh, syncs: fresh ? hubspotSyncs.length : 0 }, "hubspot delivery");
     return text(200, "ok\n");
   };
@@ -98,7 +98,7 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     let asked = 0;
     for (const s of syncs) {
       if ((await opts.store.keyOfQuoId(s.name, contactId)) === null) continue;
-      opts.coalescer.ask(s.name, { trigger: "webhook", verify: true });
+      opts.coalescer.ask(s.name, { trigger: "webhook", verify: true, quietMs: BURST_QUIET_MS });
       asked++;
     }
     log.debug({ type: d.type, syncs: asked }, "quo delivery");
