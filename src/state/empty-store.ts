@@ -57,6 +57,10 @@ export class EmptyStore implements StateStore {
     return this.refuse("record a webhook delivery");
   }
 
+  recordDeliveries(): Promise<Set<string>> {
+    return this.refuse("record webhook deliveries");
+  }
+
   async pruneDeliveries(): Promise<number> {
     return 0;
   }

@@ -275,6 +275,16 @@ export class PgStore implements StateStore {
     return this.op(`record webhook delivery of ${source}`, async () => (await this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing()).rowCount === 1);
   }
 
+  recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>> {
+    return this.op(`record webhook deliveries of ${source}`, async () => {
+      if (!ids.length) return new Set<string>();
+      const w = schema.webhookDeliveries;
+      // One statement: each row inserted or skipped on its own, and only the inserted ones returned.
+      const rows = await this.db.insert(w).values([...new Set(ids)].map((id) => ({ source, id, receivedAt: now }))).onConflictDoNothing().returning({ id: w.id });
+      return new Set(rows.map((r) => r.id));
+    });
+  }
+
   pruneDeliveries(before: number): Promise<number> {
     return this.op("forget old webhook deliveries", async () => (await this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before))).rowCount ?? 0);
   }

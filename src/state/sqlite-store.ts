@@ -169,6 +169,15 @@ export class SqliteStore implements StateStore {
     return this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing().run().changes === 1;
   }
 
+  async recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    if (!ids.length) return fresh;
+    this.sqlite.transaction(() => {
+      for (const id of ids) if (this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing().run().changes === 1) fresh.add(id);
+    })();
+    return fresh;
+  }
+
   async pruneDeliveries(before: number): Promise<number> {
     return this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before)).run().changes;
   }

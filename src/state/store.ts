@@ -156,6 +156,8 @@ export interface StateStore {
    * first time, false when it was recorded before (a re-delivery, from this or another process).
    */
   recordDelivery(source: string, id: string, now: number): Promise<boolean>;
+  /** `recordDelivery` for several ids in one transaction (one disk sync); returns the ids recorded now, i.e. not seen before. */
+  recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>>;
   /** Forgets delivery ids received before `before`; returns how many. */
   pruneDeliveries(before: number): Promise<number>;
   /** The source key of the contact with Quo id `quoId` in the sync's state, or null when the sync does not manage it. */

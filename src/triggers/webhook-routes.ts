@@ -54,13 +54,14 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: "webhooks" });
   let lastPrune = 0;
-  const record = async (source: string, id: string): Promise<boolean> => {
+  /** Records delivery ids in one transaction (pruning old ones now and then); returns those not seen before. */
+  const record = async (source: string, ids: readonly string[]): Promise<Set<string>> => {
     const t = now();
     if (t - lastPrune > DELIVERY_PRUNE_EVERY_MS) {
       lastPrune = t;
       await opts.store.pruneDeliveries(t - DELIVERY_RETENTION_MS);
     }
-    return opts.store.recordDelivery(source, id, t);
+    return opts.store.recordDeliveries(source, ids, t);
   };
   const syncs = opts.loaded.config.syncs;
   const hubspotSyncs = syncs.filter((s) => s.source.type === "hubspot").map((s) => s.name);
@@ -72,14 +73,10 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     if (!verified) return unauthorized(log, "hubspot");
     const events = parse(req.body!);
     if (!Array.isArray(events) || !events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return text(400, "expected a JSON array of events\n");
-    let fresh = 0;
-    for (const e of events as Record<string, unknown>[]) {
-      const type = e.subscriptionType;
-      if (typeof type !== "string" || !HUBSPOT_CONTACT_EVENTS.has(type)) continue;
-      const id = e.eventId;
-      // An event without an id cannot be deduplicated; applying it again is harmless (a run is idempotent).
-      if ((typeof id !== "number" && typeof id !== "string") || (await record("hubspot", String(id)))) fresh++;
-    }
+    const contactEvents = (events as Record<string, unknown>[]).filter((e) => typeof e.subscriptionType === "string" && HUBSPOT_CONTACT_EVENTS.has(e.subscriptionType));
+    const ids = contactEvents.map((e) => e.eventId).filter((id): id is number | string => typeof id === "number" || typeof id === "string").map(String);
+    // An event without an id cannot be deduplicated; applying it again is harmless (a run is idempotent).
+    const fresh = (await record("hubspot", ids)).size + (contactEvents.length - ids.length);
     if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook", quietMs: BURST_QUIET_MS });
     log.debug({ events: events.length, fresh, syncs: fresh ? hubspotSyncs.length : 0 }, "hubspot delivery");
     return text(200, "ok\n");
@@ -91,7 +88,7 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     const delivery = parse(req.body!);
     if (typeof delivery !== "object" || delivery === null || Array.isArray(delivery)) return text(400, "expected a JSON object\n");
     const d = delivery as { type?: unknown; data?: { resource?: { id?: unknown }; object?: { id?: unknown } } };
-    if (!(await record("quo", v.id))) return text(200, "already received\n");
+    if (!(await record("quo", [v.id])).size) return text(200, "already received\n");
     if (typeof d.type !== "string" || !QUO_CONTACT_EVENTS.has(d.type)) return text(200, "ignored\n");
     const contactId = d.data?.resource?.id ?? d.data?.object?.id;
     if (typeof contactId !== "string" || !contactId) return text(200, "ignored\n");

@@ -34,6 +34,19 @@ describe.each(ENGINES)("webhook deliveries (%s state)", (_name, fx) => {
     }
   });
 
+  it("several ids at once: only the ones not seen before come back", async () => {
+    const store = await openStore(await fx.fresh());
+    try {
+      await store.recordDelivery("hubspot", "2", NOW);
+      expect([...(await store.recordDeliveries("hubspot", ["1", "2", "3", "3"], NOW))].sort()).toEqual(["1", "3"]);
+      expect((await store.recordDeliveries("hubspot", ["1", "2", "3"], NOW)).size).toBe(0);
+      expect((await store.recordDeliveries("hubspot", [], NOW)).size).toBe(0);
+      expect(await store.recordDelivery("quo", "1", NOW)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("pruning forgets ids received before the cut, and only those", async () => {
     const store = await openStore(await fx.fresh());
     try {

@@ -184,6 +184,21 @@ describe("HubSpot webhooks", () => {
     expect((await stop(d)).status).toBe(0);
   });
 
+  it("a request of 100 events (HubSpot's largest) is answered quickly and runs once", async () => {
+    writeConfig();
+    const ids = hubspot.addContacts(Array.from({ length: 3 }, (_, i) => ({ firstname: `B${i}`, lastname: "Batch" })));
+    const { d, base } = await startDaemon();
+    const events = hubspotEvents(Array.from({ length: 100 }, (_, i) => ids[i % 3]!));
+    const started = Date.now();
+    const r = await postHubspot(base, events);
+    const took = Date.now() - started;
+    expect(r.status).toBe(200);
+    expect(took).toBeLessThan(3_000);
+    expect(webhookRuns(await settled("crm"))).toHaveLength(1);
+    expect(quo.contacts()).toHaveLength(3);
+    expect((await stop(d)).status).toBe(0);
+  });
+
   it("a crash between the 2xx and the run loses no change: the next --run-now run catches up", async () => {
     writeConfig();
     const [id] = hubspot.addContacts([{ firstname: "Grace", lastname: "Hopper", phone: "(415) 555-0303" }]);
