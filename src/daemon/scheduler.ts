@@ -150,9 +150,10 @@ export class Scheduler {
    * metrics as a tick, recorded with trigger `manual`; for scheduled and on-request syncs alike.
    * Refuses (returns why, starting nothing) when the sync is unknown, a run of it is in progress
    * here, or the daemon is stopping. Otherwise returns at once with `done`, which resolves when the
-   * run has ended (never rejects); another process holding the lock ends it as a skipped tick does.
+   * run has ended (never rejects); another process holding the lock ends it as a skipped tick does,
+   * and then `ran` (which resolves with `done`) is false.
    */
-  request(name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal } {
+  request(name: string, how: RunRequest): { started: true; done: Promise<void>; ran: Promise<boolean> } | { started: false; why: RequestRefusal } {
     const s = this.runnable(name);
     const state = this.states.get(name);
     if (!s || !state) return { started: false, why: "unknown" };
@@ -161,7 +162,9 @@ export class Scheduler {
     const log = this.logFor(s);
     const trigger = how.trigger ?? "manual";
     log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify) }, "run requested");
-    return { started: true, done: this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify) }) };
+    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify) });
+    // `ran`: false when another process held the sync's lock, so nothing ran (a trigger retries).
+    return { started: true, done: ran.then(() => undefined), ran };
   }
 
   /** Resolves when the run of a sync in progress here (if any) has ended; at once when none is. Never rejects. */
@@ -203,7 +206,7 @@ export class Scheduler {
   }
 
   /** Marks the sync busy, runs it once and clears the mark: the bookkeeping every run shares. */
-  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<void> {
+  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<boolean> {
     state.running = true;
     state.progress = { startedAt: this.now(), trigger: how.trigger, done: null, total: null };
     this.opts.metrics.runStarted(s.name);
@@ -212,11 +215,12 @@ export class Scheduler {
       state.progress = null;
       this.inFlight.delete(s.name);
     });
-    this.inFlight.set(s.name, p);
-    await p;
+    this.inFlight.set(s.name, p.then(() => undefined));
+    return p;
   }
 
-  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<void> {
+  /** One run; false when another process held the lock (nothing ran), true otherwise (failed runs included). */
+  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<boolean> {
     const started = this.now();
     const { loaded, env, logger, clients } = this.opts;
     try {
@@ -249,7 +253,7 @@ export class Scheduler {
         (this.sharedState() ? log.info.bind(log) : log.warn.bind(log))({ holder: { host: h.host, pid: h.pid, since: new Date(h.acquiredAt).toISOString() } }, `tick skipped: another process holds the lock (pid ${h.pid} on ${h.host})`);
         this.opts.metrics.skipped(s.name, "locked");
         this.opts.metrics.runEnded(s.name);
-        return;
+        return false;
       }
       const reason = this.opts.describe(e);
       this.opts.metrics.runFailed(s.name, ended - started);
@@ -260,6 +264,7 @@ export class Scheduler {
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
       await this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
     }
+    return true;
   }
 
   /** Whether the state is shared by replicas (PostgreSQL). */

@@ -9,7 +9,8 @@ import type { RequestRefusal, RunRequest } from "../daemon/scheduler.js";
 
 /** What the coalescer needs of the scheduler. */
 export interface RunRequester {
-  request(name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal };
+  /** `ran` resolves false when another process held the sync's lock, so nothing ran here. */
+  request(name: string, how: RunRequest): { started: true; ran: Promise<boolean> } | { started: false; why: RequestRefusal };
   whenIdle(name: string): Promise<void>;
   isStopping(): boolean;
 }
@@ -22,6 +23,15 @@ export const BURST_QUIET_MS = 1_000;
 
 /** The longest a burst can hold its run back, however long it lasts: a steady stream still runs this often. */
 export const BURST_MAX_WAIT_MS = 5_000;
+
+/**
+ * How long to wait before asking again when another process (a one-shot `sync`, a replica on the
+ * shared state) held the sync's lock: its run may have read the source before the change.
+ */
+export const LOCKED_RETRY_MS = 2_000;
+
+/** How many times in a row a locked-out run is asked again (a minute's worth); then the next tick or trigger applies the change. */
+export const LOCKED_RETRIES = 30;
 
 /** What a trigger asks for: its kind, and whether the run must read Quo back (`onDrift` now). */
 export interface TriggerRequest {
@@ -92,6 +102,7 @@ export class RunCoalescer {
 
   /** Runs what is owed until nothing is; each run takes the pending request as it starts. */
   private async drain(sync: string, slot: Slot): Promise<void> {
+    let lockedOut = 0;
     try {
       while (slot.pending && !this.scheduler.isStopping()) {
         // A run in progress (a tick, the console, ours) first: the one owed starts after it.
@@ -107,7 +118,15 @@ export class RunCoalescer {
           return;
         }
         slot.pending = null;
-        await r.done;
+        if (await r.ran) lockedOut = 0;
+        else if (++lockedOut >= LOCKED_RETRIES) {
+          this.logger.warn({ sync }, "triggered run gave up: another process kept the sync's lock; its next run applies the change");
+        } else {
+          // Locked elsewhere: the change is still owed. Wait, then ask again (merging what came meanwhile).
+          const meanwhile = slot.pending as TriggerRequest | null; // set by ask() during the await
+          slot.pending = meanwhile ? { ...meanwhile, verify: Boolean(meanwhile.verify || req.verify) } : req;
+          await new Promise((res) => setTimeout(res, LOCKED_RETRY_MS));
+        }
       }
     } catch (e) {
       slot.pending = null;

@@ -10,7 +10,7 @@ import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { openStore } from "../../src/state/store.js";
 import type { RunRecord } from "../../src/state/store.js";
 import { spawnDaemon, stop, until, type Daemon } from "./daemons.js";
-import { HEADER, Workspace, cliEnv, compareWithSource, personRow, toCsv, useQuoEmulator, writes } from "./harness.js";
+import { HEADER, Workspace, cliEnv, compareWithSource, personRow, runCli, toCsv, useQuoEmulator, writes } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -140,6 +140,23 @@ describe("watched CSV files", () => {
     // Both edits settled while the first run was busy: they owe one run, not two.
     expect(r.length).toBe(2);
     expect(compareWithSource(emulator.contacts(), rows(5, 2))).toEqual([]);
+    expect((await stop(d)).status).toBe(0);
+  });
+
+  it("a change while another process holds the sync's lock is applied once that process is done", async () => {
+    ws.writeCsv(rows(3));
+    const d = await startWatching();
+    // A one-shot sync, slowed by Quo's latency, holds the lock while the file changes.
+    emulator.setLatency(1500);
+    const oneShot = runCli(["sync", "--config", ws.config], cliEnv(emulator), ws.dir);
+    await until(async () => (await runs()).some((x) => x.outcome === "running" && x.trigger === "manual"), 10_000, "the one-shot run holding the lock");
+    ws.writeCsv(rows(3, 1));
+    await d.waitForLog((l) => typeof l.msg === "string" && l.msg.startsWith("tick skipped: another process holds the lock"), 15_000);
+    expect((await oneShot).status).toBe(0);
+    emulator.setLatency(0);
+    await until(() => compareWithSource(emulator.contacts(), rows(3, 1)).length === 0, 15_000, "the edit applied after the lock was released");
+    const r = await settled();
+    expect(r.map((x) => x.trigger)).toEqual(["manual", "watch"]);
     expect((await stop(d)).status).toBe(0);
   });
 

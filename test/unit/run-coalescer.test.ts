@@ -13,11 +13,18 @@ class FakeScheduler implements RunRequester {
   private running: { promise: Promise<void>; finish: () => void } | null = null;
   stopping = false;
 
-  request(_name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal } {
+  /** Runs that find the lock held by another process, counted down. */
+  lockedElsewhere = 0;
+
+  request(_name: string, how: RunRequest): { started: true; ran: Promise<boolean> } | { started: false; why: RequestRefusal } {
     if (this.stopping) return { started: false, why: "stopping" };
     if (this.running) return { started: false, why: "busy" };
     this.started.push(how);
-    return { started: true, done: this.begin() };
+    if (this.lockedElsewhere > 0) {
+      this.lockedElsewhere--;
+      return { started: true, ran: Promise.resolve(false) };
+    }
+    return { started: true, ran: this.begin().then(() => true) };
   }
 
   /** A run in progress until `finish()`, as a tick would start one. */
@@ -40,6 +47,14 @@ class FakeScheduler implements RunRequester {
 
   isStopping(): boolean {
     return this.stopping;
+  }
+}
+
+async function until(probe: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -87,6 +102,18 @@ describe("RunCoalescer", () => {
     expect(s.started).toHaveLength(1);
     s.finish();
     await c.idle();
+  });
+
+  it("a run that found the lock held elsewhere is asked for again", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    s.lockedElsewhere = 1;
+    c.ask("leads", { trigger: "webhook", verify: true });
+    await until(() => s.started.length === 2, 5_000);
+    expect(s.started[1]).toEqual({ allowDeletes: false, trigger: "webhook", verify: true });
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(2);
   });
 
   it("nothing starts once the daemon is stopping", async () => {
