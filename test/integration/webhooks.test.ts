@@ -13,6 +13,7 @@ import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { openStore, type RunRecord } from "../../src/state/store.js";
 import { spawnDaemon, stop, until, type Daemon } from "./daemons.js";
+import { postgresEngine } from "./engines.js";
 import { API_KEY, HEADER, Workspace, cliEnv, personRow, runCli, toCsv, writes } from "./harness.js";
 
 const TOKEN = "pat-na1-SECRET-webhooks-77aa";
@@ -47,10 +48,11 @@ afterEach(() => ws.cleanup());
 const csvRows = (n: number) => Array.from({ length: n }, (_, i) => personRow(i + 1));
 
 /** Two syncs, neither due during a test: `crm` from HubSpot, `leads` from a CSV file. */
-function writeConfig(webhooks: Record<string, unknown> = { hubspot: { clientSecretEnv: "HS_SECRET" }, quo: { secretEnv: "QUO_WH_SECRET" } }): void {
+function writeConfig(webhooks: Record<string, unknown> = { hubspot: { clientSecretEnv: "HS_SECRET" }, quo: { secretEnv: "QUO_WH_SECRET" } }, state = ws.state): void {
   writeFileSync(path.join(ws.dir, "contacts.csv"), toCsv([HEADER, ...csvRows(3)]));
+  stateAt = state;
   const config = {
-    state: ws.state,
+    state,
     quo: { requestsPerSecond: 100 },
     webhooks,
     syncs: [
@@ -70,8 +72,11 @@ async function startDaemon(extra: string[] = [], e: NodeJS.ProcessEnv = env()): 
   return { d, base: await d.url() };
 }
 
+/** Where the current test's state is (a file, or a PostgreSQL database). */
+let stateAt = "";
+
 async function runs(sync: string): Promise<RunRecord[]> {
-  const store = await openStore(ws.state, { readonly: true });
+  const store = await openStore(stateAt, { readonly: true });
   try {
     return (await store.recentRuns({ sync, limit: 1000 })).reverse();
   } finally {
@@ -197,6 +202,22 @@ describe("HubSpot webhooks", () => {
     expect(webhookRuns(await settled("crm"))).toHaveLength(1);
     expect(quo.contacts()).toHaveLength(3);
     expect((await stop(d)).status).toBe(0);
+  });
+
+  it("two daemons sharing a PostgreSQL state: a delivery sent to both (a retry through the load balancer) runs once", async () => {
+    writeConfig(undefined, await postgresEngine.fresh());
+    const [id] = hubspot.addContacts([{ firstname: "Katherine", lastname: "Johnson", phone: "(415) 555-0404" }]);
+    const a = await startDaemon();
+    const b = await startDaemon();
+    const events = hubspotEvents([id!], "contact.creation");
+    const answers = await Promise.all([postHubspot(a.base, events), postHubspot(b.base, events)]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    await until(() => quo.contacts().length === 1, 10_000, "the contact created");
+    const r = await settled("crm");
+    expect(webhookRuns(r)).toHaveLength(1);
+    expect(writes(quo)).toBe(1);
+    expect((await stop(a.d)).status).toBe(0);
+    expect((await stop(b.d)).status).toBe(0);
   });
 
   it("a crash between the 2xx and the run loses no change: the next --run-now run catches up", async () => {
