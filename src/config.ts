@@ -230,7 +230,13 @@ const envName = z
 export const webhooksSchema = z
   .strictObject({
     hubspot: z
-      .strictObject({ clientSecretEnv: envName.describe("variable holding the HubSpot app's client secret, which signs its webhooks (v3)") })
+      .strictObject({
+        clientSecretEnv: envName.optional().describe("variable holding the HubSpot app's client secret, which signs its webhooks (v3)"),
+        secretEnv: envName.optional().describe("the same as clientSecretEnv (give one of the two)"),
+      })
+      .superRefine((h, ctx) => {
+        if ((h.clientSecretEnv === undefined) === (h.secretEnv === undefined)) ctx.addIssue({ code: "custom", message: "give the variable holding the app's client secret in 'clientSecretEnv' (or 'secretEnv'), once" });
+      })
       .optional()
       .describe("POST /webhooks/hubspot: contact events of a HubSpot app run every HubSpot-sourced sync"),
     quo: z

@@ -41,7 +41,7 @@ export function webhookSecrets(loaded: LoadedConfig, env: NodeJS.ProcessEnv): We
     return v;
   };
   return {
-    ...(w.hubspot ? { hubspot: read("webhooks.hubspot.clientSecretEnv", w.hubspot.clientSecretEnv) } : {}),
+    ...(w.hubspot ? { hubspot: w.hubspot.clientSecretEnv ? read("webhooks.hubspot.clientSecretEnv", w.hubspot.clientSecretEnv) : read("webhooks.hubspot.secretEnv", w.hubspot.secretEnv!) } : {}),
     ...(w.quo ? { quo: read("webhooks.quo.secretEnv", w.quo.secretEnv) } : {}),
   };
 }
