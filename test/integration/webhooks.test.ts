@@ -309,6 +309,26 @@ describe("Quo webhooks", () => {
     expect((await stop(d)).status).toBe(0);
   });
 
+  it("a legacy openphone-signature delivery is verified and applied too; a replay of it is not", async () => {
+    writeConfig();
+    const ids = await synced();
+    const cid = ids.get("leads:K2")!;
+    quo.resetStats();
+    const { d, base } = await startDaemon();
+    quo.appEdit(cid, { company: "Changed In App" });
+    const body = JSON.stringify({ id: "EVlegacy", object: "event", type: "contact.updated", data: { object: { id: cid } } });
+    const ts = String(Date.now());
+    const header = `hmac;1;${ts};${createHmac("sha256", QUO_KEY).update(`${ts}.`).update(body).digest("base64")}`;
+    const post = () => fetch(`${base}/webhooks/quo`, { method: "POST", headers: { "content-type": "application/json", "openphone-signature": header }, body });
+    expect((await post()).status).toBe(200);
+    await until(() => quo.contacts().find((c) => c.id === cid)!.defaultFields.company === "Company 2", 10_000, "the app edit overwritten");
+    expect(webhookRuns(await settled("leads"))).toHaveLength(1);
+    quo.appEdit(cid, { company: "Changed Again" });
+    expect((await post()).status).toBe(200);
+    expect(webhookRuns(await settled("leads"))).toHaveLength(1);
+    expect((await stop(d)).status).toBe(0);
+  });
+
   it("contact.deleted of a managed contact re-creates it at once (onDrift overwrite)", async () => {
     writeConfig();
     const ids = await synced();
