@@ -50,6 +50,10 @@ const csvSource = z.strictObject({
     .describe(
       "a Node or iconv-lite encoding name, e.g. utf8, latin1, windows-1252, utf16le; or \"auto\": a byte-order mark (UTF-8, UTF-16), else UTF-8, or windows-1252 when the file is not valid UTF-8",
     ),
+  watch: z
+    .boolean()
+    .optional()
+    .describe("the daemon runs the sync within seconds of the file changing (or being replaced by a rename), besides its schedule"),
 });
 
 const googleSheetsSource = z.strictObject({
@@ -297,8 +301,29 @@ export const alertChannelSchema = z.discriminatedUnion("type", [webhookChannel, 
   error: 'a channel\'s "type" is one of webhook, slack, email',
 });
 
+export const webhooksSchema = z
+  .strictObject({
+    hubspot: z
+      .strictObject({
+        clientSecretEnv: envVarName.optional().describe("variable holding the HubSpot app's client secret, which signs its webhooks (v3)"),
+        secretEnv: envVarName.optional().describe("the same as clientSecretEnv (give one of the two)"),
+      })
+      .superRefine((h, ctx) => {
+        if ((h.clientSecretEnv === undefined) === (h.secretEnv === undefined)) ctx.addIssue({ code: "custom", message: "give the variable holding the app's client secret in 'clientSecretEnv' (or 'secretEnv'), once" });
+      })
+      .optional()
+      .describe("POST /webhooks/hubspot: contact events of a HubSpot app run every HubSpot-sourced sync"),
+    quo: z
+      .strictObject({ secretEnv: envVarName.describe("variable holding the webhook's signing secret (whsec_… or a legacy base64 key)") })
+      .optional()
+      .describe("POST /webhooks/quo: contact.updated / contact.deleted of a contact a sync manages re-checks it at once (onDrift)"),
+  })
+  .default({})
+  .describe("webhook endpoints served by 'quo-sync daemon --http'; each is enabled only when configured here, its secret read from the named environment variable");
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
+  webhooks: webhooksSchema,
   state: z.string().min(1).default("./quo-sync.db"),
   quo: z
     .strictObject({
@@ -358,6 +383,8 @@ export type AlertChannelConfig = z.infer<typeof alertChannelSchema>;
 /** An event alert channels are sent. */
 export type AlertEventName = (typeof ALERT_EVENTS)[number];
 export type CsvSourceConfig = z.infer<typeof csvSource>;
+/** The validated top-level `webhooks`. */
+export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 export type GoogleSheetsSourceConfig = z.infer<typeof googleSheetsSource>;
 export type HubspotSourceConfig = z.infer<typeof hubspotSource>;
 export type FieldsConfig = z.infer<typeof fieldsSchema>;
@@ -401,7 +428,7 @@ export function parseConfig(data: unknown, file = "config"): Config {
 /** The lines that say what is wrong with `issue`, found at `prefix` + its own path. */
 function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], data: unknown): string[] {
   const at = [...prefix, ...issue.path];
-  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${notIncremental(key, at) ?? unknownKey(key, knownKeysAt(configSchema, at, data))}`);
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => `${formatPath([...at, key])}: ${sourceOnlyKey(key, at) ?? unknownKey(key, knownKeysAt(configSchema, at, data))}`);
   // zod says only "Invalid key in record" for a bad name under `workspaces`; its own issues say why.
   if (issue.code === "invalid_key") return [`${formatPath(at)}: not a valid name: ${issue.issues.map((k) => k.message).join("; ")}`];
   if (issue.code === "invalid_union") {
@@ -414,9 +441,11 @@ function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], dat
 }
 
 /** What is said of `incremental` on a source that cannot read incrementally; undefined for any other key. */
-function notIncremental(key: string, at: readonly PropertyKey[]): string | undefined {
-  if (key !== "incremental" || at[at.length - 1] !== "source") return undefined;
-  return "incremental reads are for HubSpot sources only (a file or a sheet is read whole on every run, which is cheap); remove it";
+function sourceOnlyKey(key: string, at: readonly PropertyKey[]): string | undefined {
+  if (at[at.length - 1] !== "source") return undefined;
+  if (key === "incremental") return "incremental reads are for HubSpot sources only (a file or a sheet is read whole on every run, which is cheap); remove it";
+  if (key === "watch") return "only a CSV source can be watched ('type': 'csv'); other sources run on their schedule (HubSpot: see 'webhooks')";
+  return undefined;
 }
 
 /** What is said about an unknown key: the known key it is closest to, else every known key. */

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { COUNT_NAMES, changeFieldLines, describeDrift } from "../report/describe.js";
 import type { SyncReport } from "../report/report.js";
-import type { RunRecord } from "../state/store.js";
+import type { RunRecord, RunTrigger } from "../state/store.js";
 import { html, unsafeRaw, type SafeHtml } from "./html.js";
 import type { OpenRejection, SyncDetail, SyncSummary } from "./views.js";
 
@@ -152,11 +152,14 @@ function outcome(run: RunRecord | null): SafeHtml {
   return html`<span class="outcome-${run.outcome}">${run.outcome}</span>`;
 }
 
+/** How the live indicator names what started a run. */
+const TRIGGER_LABELS: Record<RunTrigger, string> = { schedule: "scheduled", manual: "run now", webhook: "webhook", watch: "file changed" };
+
 function liveIndicator(s: SyncSummary): SafeHtml | null {
   if (s.progress) {
     const p = s.progress;
     const writes = p.total === null ? "reading and planning" : `${p.done ?? 0} of ${p.total} writes done`;
-    return html`<span class="live" data-live="here">● running (${p.trigger === "manual" ? "run now" : "scheduled"}): ${writes}</span>`;
+    return html`<span class="live" data-live="here">● running (${TRIGGER_LABELS[p.trigger]}): ${writes}</span>`;
   }
   if (s.lock && !s.lock.gone && !s.lock.here) return html`<span class="live" data-live="elsewhere">● running on ${s.lock.host}</span>`;
   if (s.runningRecorded) return html`<span class="live" data-live="recorded">● running</span>`;

@@ -145,6 +145,16 @@ export interface ExtraRoutes {
   handle(req: RoutedRequest): Promise<RoutedAnswer>;
 }
 
+/** Several sets of extra routes as one: the first that owns a path answers it. */
+export function combineRoutes(...sets: readonly ExtraRoutes[]): ExtraRoutes {
+  const ownerOf = (path: string) => sets.find((r) => r.owns(path));
+  return {
+    owns: (path) => ownerOf(path) !== undefined,
+    bodyLimit: (method, path) => ownerOf(path)?.bodyLimit(method, path),
+    handle: (req) => ownerOf(req.path)!.handle(req),
+  };
+}
+
 /** Limits and hooks for `startHealthServer`; every limit defaults to the constant of the same name. */
 export interface HealthServerOptions {
   headersTimeoutMs?: number;

@@ -13,7 +13,7 @@ import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
 import { runSync, stateLocation, type RunDeps, type RunOptions } from "../run.js";
 import { LockBusy } from "../state/lock.js";
-import { isPostgresUrl, openStore, type StateStore } from "../state/store.js";
+import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledSync } from "./schedules.js";
@@ -55,6 +55,10 @@ export interface OnRequestSync {
 export interface RunRequest {
   /** Lets the run delete beyond the guards, as `sync --allow-deletes` does. */
   allowDeletes: boolean;
+  /** What asked for it, as recorded with the run; `manual` (the console) by default. */
+  trigger?: Exclude<RunTrigger, "schedule">;
+  /** Reads the sync's contacts back from Quo so `onDrift` applies now (`RunOptions.verify`). */
+  verify?: boolean;
 }
 
 /** Why `request` started no run: the sync is unknown, busy here, or the daemon is stopping. */
@@ -63,7 +67,7 @@ export type RequestRefusal = "unknown" | "busy" | "stopping";
 /** A run in progress in this process, for the console's live indicator. */
 export interface RunProgress {
   startedAt: number;
-  trigger: "schedule" | "manual";
+  trigger: RunTrigger;
   /** Writes done and planned, once the run has planned and started writing; null before. */
   done: number | null;
   total: number | null;
@@ -148,17 +152,31 @@ export class Scheduler {
    * metrics as a tick, recorded with trigger `manual`; for scheduled and on-request syncs alike.
    * Refuses (returns why, starting nothing) when the sync is unknown, a run of it is in progress
    * here, or the daemon is stopping. Otherwise returns at once with `done`, which resolves when the
-   * run has ended (never rejects); another process holding the lock ends it as a skipped tick does.
+   * run has ended (never rejects); another process holding the lock ends it as a skipped tick does,
+   * and then `ran` (which resolves with `done`) is false.
    */
-  request(name: string, how: RunRequest): { started: true; done: Promise<void> } | { started: false; why: RequestRefusal } {
+  request(name: string, how: RunRequest): { started: true; done: Promise<void>; ran: Promise<boolean> } | { started: false; why: RequestRefusal } {
     const s = this.runnable(name);
     const state = this.states.get(name);
     if (!s || !state) return { started: false, why: "unknown" };
     if (this.stopping) return { started: false, why: "stopping" };
     if (state.running) return { started: false, why: "busy" };
     const log = this.logFor(s);
-    log.info({ allowDeletes: how.allowDeletes }, "run requested");
-    return { started: true, done: this.begin(s, state, log, { trigger: "manual", allowDeletes: how.allowDeletes }) };
+    const trigger = how.trigger ?? "manual";
+    log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify) }, "run requested");
+    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify) });
+    // `ran`: false when another process held the sync's lock, so nothing ran (a trigger retries).
+    return { started: true, done: ran.then(() => undefined), ran };
+  }
+
+  /** Resolves when the run of a sync in progress here (if any) has ended; at once when none is. Never rejects. */
+  async whenIdle(name: string): Promise<void> {
+    await this.inFlight.get(name)?.catch(() => {});
+  }
+
+  /** Whether the daemon is stopping: no run starts any more. */
+  isStopping(): boolean {
+    return this.stopping;
   }
 
   /**
@@ -190,7 +208,7 @@ export class Scheduler {
   }
 
   /** Marks the sync busy, runs it once and clears the mark: the bookkeeping every run shares. */
-  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
+  private async begin(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<boolean> {
     state.running = true;
     state.progress = { startedAt: this.now(), trigger: how.trigger, done: null, total: null };
     this.opts.metrics.runStarted(s.name);
@@ -199,16 +217,18 @@ export class Scheduler {
       state.progress = null;
       this.inFlight.delete(s.name);
     });
-    this.inFlight.set(s.name, p);
-    await p;
+    this.inFlight.set(s.name, p.then(() => undefined));
+    const ran = await p;
     try {
       await this.opts.afterRun?.(s);
     } catch (e) {
       log.warn(`after the run: ${this.opts.describe(e)}`);
     }
+    return ran;
   }
 
-  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: RunRequest & { trigger: "schedule" | "manual" }): Promise<void> {
+  /** One run; false when another process held the lock (nothing ran), true otherwise (failed runs included). */
+  private async runOnce(s: OnRequestSync, state: SyncState, log: Logger, how: Omit<RunRequest, "trigger"> & { trigger: RunTrigger }): Promise<boolean> {
     const started = this.now();
     const { loaded, env, logger, clients } = this.opts;
     try {
@@ -216,7 +236,7 @@ export class Scheduler {
       const onProgress = (done: number, total: number) => {
         if (state.progress) state.progress = { ...state.progress, done, total };
       };
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}) });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended);
       state.lastOutcome = report.outcome;
@@ -241,7 +261,7 @@ export class Scheduler {
         (this.sharedState() ? log.info.bind(log) : log.warn.bind(log))({ holder: { host: h.host, pid: h.pid, since: new Date(h.acquiredAt).toISOString() } }, `tick skipped: another process holds the lock (pid ${h.pid} on ${h.host})`);
         this.opts.metrics.skipped(s.name, "locked");
         this.opts.metrics.runEnded(s.name);
-        return;
+        return false;
       }
       const reason = this.opts.describe(e);
       this.opts.metrics.runFailed(s.name, ended - started);
@@ -252,6 +272,7 @@ export class Scheduler {
       log.error({ outcome: "failed", durationMs: ended - started }, `run failed; retried at the next tick: ${reason}`);
       await this.recordUnrecordedFailure(s.name, started, ended, e instanceof Error ? e.message : String(e), log);
     }
+    return true;
   }
 
   /** Whether the state is shared by replicas (PostgreSQL). */

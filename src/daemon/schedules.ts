@@ -25,9 +25,10 @@ export interface SchedulePlan {
 /**
  * Splits the configured syncs into scheduled and unscheduled ones. Throws `ConfigError` naming
  * every sync whose expression node-cron rejects (all of them at once, so one fix-and-restart
- * cycle suffices), or when no sync has a schedule at all.
+ * cycle suffices), or when no sync has a schedule at all (unless `triggered`: a watched file or a
+ * webhook gives the daemon something to run).
  */
-export function planSchedules(config: Config): SchedulePlan {
+export function planSchedules(config: Config, triggered = false): SchedulePlan {
   const scheduled: ScheduledSync[] = [];
   const unscheduled: { index: number; name: string }[] = [];
   const problems: string[] = [];
@@ -44,7 +45,7 @@ export function planSchedules(config: Config): SchedulePlan {
     scheduled.push({ index, name: s.name, schedule: expr });
   });
   if (problems.length) throw new ConfigError(problems.join("\n"));
-  if (!scheduled.length) throw new ConfigError(`no sync has a 'schedule', so the daemon has nothing to run (syncs: ${config.syncs.map((s) => s.name).join(", ")}); add one such as "schedule": "0 * * * *"`);
+  if (!scheduled.length && !triggered) throw new ConfigError(`no sync has a 'schedule', so the daemon has nothing to run (syncs: ${config.syncs.map((s) => s.name).join(", ")}); add one such as "schedule": "0 * * * *"`);
   return { scheduled, unscheduled };
 }
 

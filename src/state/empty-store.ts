@@ -53,6 +53,22 @@ export class EmptyStore implements StateStore {
     return null;
   }
 
+  recordDelivery(): Promise<boolean> {
+    return this.refuse("record a webhook delivery");
+  }
+
+  recordDeliveries(): Promise<Set<string>> {
+    return this.refuse("record webhook deliveries");
+  }
+
+  async pruneDeliveries(): Promise<number> {
+    return 0;
+  }
+
+  async keyOfQuoId(): Promise<string | null> {
+    return null;
+  }
+
   async alertState(): Promise<AlertState | null> {
     return null;
   }

@@ -271,6 +271,32 @@ export class PgStore implements StateStore {
     });
   }
 
+  recordDelivery(source: string, id: string, now: number): Promise<boolean> {
+    return this.op(`record webhook delivery of ${source}`, async () => (await this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing()).rowCount === 1);
+  }
+
+  recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>> {
+    return this.op(`record webhook deliveries of ${source}`, async () => {
+      if (!ids.length) return new Set<string>();
+      const w = schema.webhookDeliveries;
+      // One statement: each row inserted or skipped on its own, and only the inserted ones returned.
+      const rows = await this.db.insert(w).values([...new Set(ids)].map((id) => ({ source, id, receivedAt: now }))).onConflictDoNothing().returning({ id: w.id });
+      return new Set(rows.map((r) => r.id));
+    });
+  }
+
+  pruneDeliveries(before: number): Promise<number> {
+    return this.op("forget old webhook deliveries", async () => (await this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before))).rowCount ?? 0);
+  }
+
+  keyOfQuoId(sync: string, quoId: string): Promise<string | null> {
+    return this.op(`look up a contact of sync '${sync}'`, async () => {
+      const c = schema.contacts;
+      const [r] = await this.db.select({ key: c.key }).from(c).where(and(eq(c.sync, sync), eq(c.quoId, quoId))).limit(1);
+      return r?.key ?? null;
+    });
+  }
+
   alertState(sync: string): Promise<AlertState | null> {
     return this.op(`read the alert state of sync '${sync}'`, async () => {
       const [r] = await this.db.select().from(schema.alertStates).where(eq(schema.alertStates.sync, sync));

@@ -150,3 +150,17 @@ export const syncCursors = pgTable("sync_cursors", {
   fullAt: bigint("full_at", { mode: "number" }),
   updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
 });
+
+/**
+ * Webhook deliveries already accepted, by vendor (`hubspot`, `quo`) and delivery id, so a delivery
+ * sent again (vendors deliver at least once) is acknowledged but not applied twice. Pruned after a day.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    source: text("source").notNull(),
+    id: text("id").notNull(),
+    receivedAt: bigint("received_at", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] }), index("webhook_deliveries_received_at").on(t.receivedAt)],
+);

@@ -146,3 +146,17 @@ export const syncCursors = sqliteTable("sync_cursors", {
   fullAt: integer("full_at"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * Webhook deliveries already accepted, by vendor (`hubspot`, `quo`) and delivery id, so a delivery
+ * sent again (vendors deliver at least once) is acknowledged but not applied twice. Pruned after a day.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    source: text("source").notNull(),
+    id: text("id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] }), index("webhook_deliveries_received_at").on(t.receivedAt)],
+);

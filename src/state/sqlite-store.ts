@@ -165,6 +165,28 @@ export class SqliteStore implements StateStore {
     return parseReport(this.db.select({ report: schema.runs.report }).from(schema.runs).where(eq(schema.runs.id, runId)).get()?.report);
   }
 
+  async recordDelivery(source: string, id: string, now: number): Promise<boolean> {
+    return this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing().run().changes === 1;
+  }
+
+  async recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    if (!ids.length) return fresh;
+    this.sqlite.transaction(() => {
+      for (const id of ids) if (this.db.insert(schema.webhookDeliveries).values({ source, id, receivedAt: now }).onConflictDoNothing().run().changes === 1) fresh.add(id);
+    })();
+    return fresh;
+  }
+
+  async pruneDeliveries(before: number): Promise<number> {
+    return this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before)).run().changes;
+  }
+
+  async keyOfQuoId(sync: string, quoId: string): Promise<string | null> {
+    const c = schema.contacts;
+    return this.db.select({ key: c.key }).from(c).where(and(eq(c.sync, sync), eq(c.quoId, quoId))).get()?.key ?? null;
+  }
+
   async alertState(sync: string): Promise<AlertState | null> {
     const r = this.db.select().from(schema.alertStates).where(eq(schema.alertStates.sync, sync)).get();
     return r ? toAlertState(r) : null;

@@ -159,6 +159,17 @@ export interface StateStore {
    * process moved it first. Only the process that gets true sends the event.
    */
   swapAlertState(sync: string, expected: number | null, next: Omit<AlertState, "sync" | "version">): Promise<boolean>;
+  /**
+   * Records a webhook delivery id of `source` (a vendor) received at `now`, atomically: true the
+   * first time, false when it was recorded before (a re-delivery, from this or another process).
+   */
+  recordDelivery(source: string, id: string, now: number): Promise<boolean>;
+  /** `recordDelivery` for several ids in one transaction (one disk sync); returns the ids recorded now, i.e. not seen before. */
+  recordDeliveries(source: string, ids: readonly string[], now: number): Promise<Set<string>>;
+  /** Forgets delivery ids received before `before`; returns how many. */
+  pruneDeliveries(before: number): Promise<number>;
+  /** The source key of the contact with Quo id `quoId` in the sync's state, or null when the sync does not manage it. */
+  keyOfQuoId(sync: string, quoId: string): Promise<string | null>;
   /** Marks runs left `running` by a process that died as `interrupted`; returns how many. */
   closeAbandonedRuns(sync: string, now: number): Promise<number>;
   /**

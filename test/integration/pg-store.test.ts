@@ -44,17 +44,17 @@ describe("PgStore", () => {
     expect(a.location).toBe(redactDatabaseUrl(url));
     expect(a.location).not.toContain(server.password);
     const migrations = async (at: string) => (await queryDatabase<{ n: string }>(at, "select count(*) as n from drizzle.__drizzle_migrations"))[0]!.n;
-    expect(await migrations(url)).toBe("2");
+    expect(await migrations(url)).toBe("3");
     await open();
-    expect(await migrations(url)).toBe("2");
+    expect(await migrations(url)).toBe("3");
 
     // Several processes starting together on an empty database: one migrates, the others wait.
     const fresh = await server.createDatabase();
     const stores = await Promise.all([1, 2, 3, 4].map(() => open({}, fresh)));
-    expect(await migrations(fresh)).toBe("2");
+    expect(await migrations(fresh)).toBe("3");
     expect(await stores[3]!.countSyncRows("leads")).toBe(0);
     const tables = await queryDatabase<{ t: string }>(fresh, "select table_name as t from information_schema.tables where table_schema = 'public' order by 1");
-    expect(tables.map((t) => t.t)).toEqual(["alert_states", "contacts", "custom_field_bindings", "journal", "locks", "rate_slots", "rejections", "runs", "sync_cursors"]);
+    expect(tables.map((t) => t.t)).toEqual(["alert_states", "contacts", "custom_field_bindings", "journal", "locks", "rate_slots", "rejections", "runs", "sync_cursors", "webhook_deliveries"]);
   });
 
   it("openStore picks PostgreSQL for a postgres:// URL", async () => {
@@ -199,7 +199,7 @@ describe("PgStore", () => {
     await queryDatabase(url, "delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)");
     const behind = PgStore.open(url, { readonly: true });
     await expect(behind).rejects.toBeInstanceOf(StateError);
-    await expect(behind).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0001_runs_report_alerts_cursors\)/);
+    await expect(behind).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0002_webhook_deliveries\)/);
     await expect(behind).rejects.toThrow(redactDatabaseUrl(url));
   });
 

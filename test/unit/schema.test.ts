@@ -96,8 +96,8 @@ function tree(dir: string, base = dir): Record<string, string> {
 }
 
 const DIALECTS = [
-  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0004_runs_report_alerts_cursors" },
-  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0001_runs_report_alerts_cursors" },
+  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0005_webhook_deliveries" },
+  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0002_webhook_deliveries" },
 ] as const;
 
 /**

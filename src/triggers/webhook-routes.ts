@@ -1,0 +1,144 @@
+/**
+ * `POST /webhooks/hubspot` and `POST /webhooks/quo` on the daemon's HTTP server. Each request is
+ * verified on its raw bytes (401, nothing done, on a bad, absent or stale signature), then parsed
+ * (400), then its delivery ids are recorded in the state (a re-delivery is acknowledged and not
+ * applied twice), then the runs are asked for and the answer sent: the runs happen after it,
+ * coalesced per sync (`RunCoalescer`).
+ */
+import type { LoadedConfig } from "../config.js";
+import type { ExtraRoutes, RoutedAnswer, RoutedRequest } from "../daemon/health-server.js";
+import type { Logger } from "../log.js";
+import type { StateStore } from "../state/store.js";
+import { BURST_QUIET_MS, type RunCoalescer } from "./run-coalescer.js";
+import { publicUri, verifyHubspot } from "./verify-hubspot.js";
+import { verifyQuo } from "./verify-quo.js";
+
+/** The largest webhook body read: HubSpot sends up to 100 events (well under 100 KiB); beyond this, 413. */
+export const WEBHOOK_BODY_LIMIT = 256 * 1024;
+
+/** How long delivery ids are kept: vendors retry for hours at most, and a day-old one is outside the signature's tolerance anyway. */
+export const DELIVERY_RETENTION_MS = 24 * 60 * 60_000;
+
+/** How often old delivery ids are pruned (at a delivery, never more often than this). */
+export const DELIVERY_PRUNE_EVERY_MS = 60 * 60_000;
+
+/** HubSpot contact events that can change what a sync writes. */
+export const HUBSPOT_CONTACT_EVENTS: ReadonlySet<string> = new Set(["contact.creation", "contact.propertyChange", "contact.deletion", "contact.privacyDeletion", "contact.merge", "contact.restore"]);
+
+/** Quo events that tell a managed contact was changed or deleted outside the sync. */
+export const QUO_CONTACT_EVENTS: ReadonlySet<string> = new Set(["contact.updated", "contact.deleted"]);
+
+/** The endpoints' secrets, already read from the environment; an endpoint without one answers 404. */
+export interface WebhookSecrets {
+  hubspot?: string;
+  quo?: string;
+}
+
+/** What the routes need from the daemon. */
+export interface WebhookRoutesOptions {
+  loaded: LoadedConfig;
+  secrets: WebhookSecrets;
+  /** Where delivery ids are recorded, and managed contacts looked up. */
+  store: StateStore;
+  coalescer: RunCoalescer;
+  logger: Logger;
+  /** The daemon's public base URL (`QUO_SYNC_PUBLIC_URL`), which HubSpot signs; else taken from the Host header. */
+  publicUrl?: string;
+  now?: () => number;
+}
+
+const PATHS = ["/webhooks/hubspot", "/webhooks/quo"] as const;
+
+/** The webhook endpoints as extra routes of the daemon's HTTP server. */
+export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
+  const now = opts.now ?? Date.now;
+  const log = opts.logger.child({ component: "webhooks" });
+  let lastPrune = 0;
+  /** Records delivery ids in one transaction (pruning old ones now and then); returns those not seen before. */
+  const record = async (source: string, ids: readonly string[]): Promise<Set<string>> => {
+    const t = now();
+    if (t - lastPrune > DELIVERY_PRUNE_EVERY_MS) {
+      lastPrune = t;
+      await opts.store.pruneDeliveries(t - DELIVERY_RETENTION_MS);
+    }
+    return opts.store.recordDeliveries(source, ids, t);
+  };
+  const syncs = opts.loaded.config.syncs;
+  const hubspotSyncs = syncs.filter((s) => s.source.type === "hubspot").map((s) => s.name);
+
+  const hubspot = async (req: RoutedRequest, secret: string): Promise<RoutedAnswer> => {
+    const target = req.path + (req.query ? `?${req.query}` : "");
+    const bases = opts.publicUrl ? [opts.publicUrl] : hostBases(req.headers.host);
+    const verified = bases.some((b) => verifyHubspot(req.method, publicUri(b, target), req.body!, req.headers, secret, now()).ok);
+    if (!verified) return unauthorized(log, "hubspot");
+    const events = parse(req.body!);
+    if (!Array.isArray(events) || !events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return text(400, "expected a JSON array of events\n");
+    const contactEvents = (events as Record<string, unknown>[]).filter((e) => typeof e.subscriptionType === "string" && HUBSPOT_CONTACT_EVENTS.has(e.subscriptionType));
+    const ids = contactEvents.map((e) => e.eventId).filter((id): id is number | string => typeof id === "number" || typeof id === "string").map(String);
+    // An event without an id cannot be deduplicated; applying it again is harmless (a run is idempotent).
+    const fresh = (await record("hubspot", ids)).size + (contactEvents.length - ids.length);
+    if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook", quietMs: BURST_QUIET_MS });
+    log.debug({ events: events.length, fresh, syncs: fresh ? hubspotSyncs.length : 0 }, "hubspot delivery");
+    return text(200, "ok\n");
+  };
+
+  const quo = async (req: RoutedRequest, secret: string): Promise<RoutedAnswer> => {
+    const v = verifyQuo(req.body!, req.headers, secret, now());
+    if (!v.ok) return unauthorized(log, "quo", v.why);
+    const delivery = parse(req.body!);
+    if (typeof delivery !== "object" || delivery === null || Array.isArray(delivery)) return text(400, "expected a JSON object\n");
+    const d = delivery as { type?: unknown; data?: { resource?: { id?: unknown }; object?: { id?: unknown } } };
+    if (!(await record("quo", [v.id])).size) return text(200, "already received\n");
+    if (typeof d.type !== "string" || !QUO_CONTACT_EVENTS.has(d.type)) return text(200, "ignored\n");
+    const contactId = d.data?.resource?.id ?? d.data?.object?.id;
+    if (typeof contactId !== "string" || !contactId) return text(200, "ignored\n");
+    let asked = 0;
+    for (const s of syncs) {
+      if ((await opts.store.keyOfQuoId(s.name, contactId)) === null) continue;
+      opts.coalescer.ask(s.name, { trigger: "webhook", verify: true, quietMs: BURST_QUIET_MS });
+      asked++;
+    }
+    log.debug({ type: d.type, syncs: asked }, "quo delivery");
+    return text(200, "ok\n");
+  };
+
+  return {
+    owns: (path) => (PATHS as readonly string[]).includes(path),
+    bodyLimit: (method, path) => (method === "POST" && secretOf(opts.secrets, path) !== undefined ? WEBHOOK_BODY_LIMIT : undefined),
+    handle: async (req) => {
+      const secret = secretOf(opts.secrets, req.path);
+      if (secret === undefined) return text(404, "not found: this webhook is not configured\n");
+      if (req.method !== "POST") return { ...text(405, "method not allowed\n"), headers: { allow: "POST" } };
+      if (!/^application\/json\s*(;|$)/i.test(String(req.headers["content-type"] ?? ""))) return text(415, "expected content-type: application/json\n");
+      return req.path === "/webhooks/hubspot" ? hubspot(req, secret) : quo(req, secret);
+    },
+  };
+}
+
+function secretOf(secrets: WebhookSecrets, path: string): string | undefined {
+  return path === "/webhooks/hubspot" ? secrets.hubspot : path === "/webhooks/quo" ? secrets.quo : undefined;
+}
+
+/** Without a configured public URL, the URL HubSpot posted to as the Host header names it, either scheme. */
+function hostBases(host: string | undefined): string[] {
+  if (!host || !/^[A-Za-z0-9.\-:[\]]+$/.test(host)) return [];
+  return [`https://${host}`, `http://${host}`];
+}
+
+function parse(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function text(status: number, body: string): RoutedAnswer {
+  return { status, contentType: "text/plain", body };
+}
+
+/** 401 with no detail for the client; the reason (never the signature or secret) at debug level, so a flood cannot fill the logs. */
+function unauthorized(log: Logger, vendor: string, why = "signature"): RoutedAnswer {
+  log.debug({ vendor, why }, "webhook refused");
+  return text(401, "invalid or missing signature\n");
+}

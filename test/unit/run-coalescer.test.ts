@@ -1,0 +1,127 @@
+/**
+ * RunCoalescer against a scheduler stand-in that records the runs it is asked for: a burst is one
+ * run, a request during a run is exactly one more, `verify` asked by any request of a burst wins,
+ * and a run started elsewhere (a tick) is waited for.
+ */
+import { describe, expect, it } from "vitest";
+import type { RequestRefusal, RunRequest } from "../../src/daemon/scheduler.js";
+import { pino } from "pino";
+import { RunCoalescer, type RunRequester } from "../../src/triggers/run-coalescer.js";
+
+class FakeScheduler implements RunRequester {
+  readonly started: RunRequest[] = [];
+  private running: { promise: Promise<void>; finish: () => void } | null = null;
+  stopping = false;
+
+  /** Runs that find the lock held by another process, counted down. */
+  lockedElsewhere = 0;
+
+  request(_name: string, how: RunRequest): { started: true; ran: Promise<boolean> } | { started: false; why: RequestRefusal } {
+    if (this.stopping) return { started: false, why: "stopping" };
+    if (this.running) return { started: false, why: "busy" };
+    this.started.push(how);
+    if (this.lockedElsewhere > 0) {
+      this.lockedElsewhere--;
+      return { started: true, ran: Promise.resolve(false) };
+    }
+    return { started: true, ran: this.begin().then(() => true) };
+  }
+
+  /** A run in progress until `finish()`, as a tick would start one. */
+  begin(): Promise<void> {
+    let finish!: () => void;
+    const promise = new Promise<void>((r) => (finish = r)).then(() => {
+      this.running = null;
+    });
+    this.running = { promise, finish };
+    return promise;
+  }
+
+  finish(): void {
+    this.running?.finish();
+  }
+
+  async whenIdle(): Promise<void> {
+    await this.running?.promise;
+  }
+
+  isStopping(): boolean {
+    return this.stopping;
+  }
+}
+
+async function until(probe: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const logger = pino({ level: "silent" });
+
+describe("RunCoalescer", () => {
+  it("many requests before the run starts are one run; verify from any of them wins", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    for (let i = 0; i < 50; i++) c.ask("leads", { trigger: "webhook", verify: i === 17, quietMs: 30 });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(s.started).toEqual([{ allowDeletes: false, trigger: "webhook", verify: true }]);
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(1);
+  });
+
+  it("requests during a run make exactly one more run after it", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    c.ask("leads", { trigger: "watch" });
+    await tick();
+    expect(s.started).toHaveLength(1);
+    for (let i = 0; i < 20; i++) c.ask("leads", { trigger: "watch" });
+    await tick();
+    expect(s.started).toHaveLength(1);
+    s.finish();
+    await tick();
+    expect(s.started).toHaveLength(2);
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(2);
+  });
+
+  it("a run started elsewhere (a tick) is waited for, then the requested run starts", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    void s.begin();
+    c.ask("leads", { trigger: "webhook" });
+    await tick();
+    expect(s.started).toHaveLength(0);
+    s.finish();
+    await tick();
+    expect(s.started).toHaveLength(1);
+    s.finish();
+    await c.idle();
+  });
+
+  it("a run that found the lock held elsewhere is asked for again", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    s.lockedElsewhere = 1;
+    c.ask("leads", { trigger: "webhook", verify: true });
+    await until(() => s.started.length === 2, 5_000);
+    expect(s.started[1]).toEqual({ allowDeletes: false, trigger: "webhook", verify: true });
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(2);
+  });
+
+  it("nothing starts once the daemon is stopping", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    s.stopping = true;
+    c.ask("leads", { trigger: "webhook" });
+    await c.idle();
+    expect(s.started).toHaveLength(0);
+  });
+});
