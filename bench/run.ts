@@ -13,9 +13,14 @@
  *  5. the state store's own work per run of a sync of 10,000 contacts, SQLite and PostgreSQL side by
  *     side: an unchanged rerun, and the journal's cost per write (state-overhead.ts);
  *  6. HubSpot requests per day at one run a minute for 10,000 and 50,000 contacts, a full read every
- *     run against incremental reads, idle and with ~10 edits a minute (hubspot-requests.ts).
+ *     run against incremental reads, idle and with ~10 edits a minute (hubspot-requests.ts);
+ *  7. latency from a source change to its write at Quo, per trigger (webhook, watch, one-minute
+ *     schedule), median, p90 and worst over 50 changes each, the real daemon against the
+ *     emulators (latency.ts; about four minutes).
  *
- * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state, hubspot) runs only those, after `npm run build`.
+ * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state, hubspot, latency) runs
+ * only those, after `npm run build`; `--quick` makes `latency` 10 changes per trigger over one
+ * minute (a check that it works, not figures to publish).
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -30,6 +35,7 @@ import { runSync } from "../src/run.js";
 import { startQuoEmulator } from "../test/emulators/quo-emulator.js";
 import { benchConfig } from "./bench-config.js";
 import { hubspotRequests } from "./hubspot-requests.js";
+import { latencyBench } from "./latency.js";
 import type { EngineFigures, StateOverhead, WriteFigures } from "./state-overhead.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -250,9 +256,20 @@ async function hubspotBench(): Promise<void> {
   }
 }
 
+const quick = process.argv.includes("--quick");
+
+async function latency(): Promise<void> {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const goals = { webhook: "seconds", watch: "seconds", schedule: "≤ 1 min + a run" };
+  for (const f of await latencyBench({ quick })) {
+    results.push([`latency, change → Quo write, ${f.trigger === "schedule" ? "one-minute schedule" : f.trigger} (${f.changes} changes): median / p90 / worst`, `${s(f.medianMs)} / ${s(f.p90Ms)} / ${s(f.worstMs)} (best ${s(f.bestMs)})`, goals[f.trigger]]);
+  }
+  if (quick) notes.push("latency measured with --quick (10 changes per trigger): not the figures to publish.");
+}
+
 // `node dist/bench/run.js state plan` runs only those; no names, all of them.
-const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, links: linksBench, state: stateBench, hubspot: hubspotBench };
-const only = process.argv.slice(2);
+const benches: Record<string, () => void | Promise<void>> = { writes: writesBench, throughput: throughputBench, plan: planBench, match: matchBench, links: linksBench, state: stateBench, hubspot: hubspotBench, latency };
+const only = process.argv.slice(2).filter((a) => a !== "--quick");
 for (const name of only) if (!(name in benches)) throw new Error(`unknown benchmark '${name}': one of ${Object.keys(benches).join(", ")}`);
 for (const [name, bench] of Object.entries(benches)) if (only.length === 0 || only.includes(name)) await bench();
 

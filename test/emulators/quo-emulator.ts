@@ -157,6 +157,18 @@ export interface ApiRequestInfo {
  */
 export type RequestHook = (req: ApiRequestInfo) => void | Promise<void>;
 
+/** One write as the write listener sees it (see `QuoEmulator.onWrite`). */
+export interface AppliedWrite {
+  /** `performance.now()` in the emulator's process when the write changed the workspace. */
+  at: number;
+  kind: "create" | "update" | "delete";
+  /** A copy of the contact as the write left it; a deleted contact as it was just before. */
+  contact: EmulatedContact;
+}
+
+/** Told of each write right after it is applied; see `QuoEmulator.onWrite`. */
+export type WriteListener = (write: AppliedWrite) => void;
+
 /** How to start an emulator. Every field is optional. */
 export interface QuoEmulatorOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -339,6 +351,13 @@ export interface QuoEmulator {
   onRequest(hook: RequestHook | undefined): void;
   /** The errors the request hook threw since the last call, oldest first; the list is emptied. */
   takeHookErrors(): unknown[];
+  /**
+   * Call `listener` synchronously for every API write the moment it changes the workspace (before
+   * the answer is sent; a held create when it lands), so a benchmark can time a change's arrival.
+   * Writes that change nothing (refused, 429, injected 500) are not told. A listener that throws is
+   * ignored. `undefined` removes it.
+   */
+  onWrite(listener: WriteListener | undefined): void;
   /** Stop listening, destroy open sockets, and drop the held creates that have not landed. */
   close(): Promise<void>;
 }
@@ -533,6 +552,8 @@ interface RouteResult {
   status: number;
   body?: unknown;
   applied?: "create" | "update" | "delete";
+  /** The stored contact the write left (a deleted one: as it was), for the write listener. */
+  contact?: EmulatedContact;
 }
 
 /** A create answered before it was applied (see `QuoEmulator.setLateCreates`); no `timer` when only `applyLateCreates` lands it. */
@@ -1096,6 +1117,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
   setFaults(opts.faults);
   let refusalRule: RefusalRule | undefined;
   let requestHook: RequestHook | undefined;
+  let writeListener: WriteListener | undefined;
   let hookErrors: unknown[] = [];
   let partialCopies: { ids: Set<string> | undefined; omit: Set<PartialCopyList> } | undefined;
   /** What is left of `setLateCreates`: how many creates to hold yet, and how. */
@@ -1329,7 +1351,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     indexExternalId(rec, false);
     rec.contact = result.contact;
     indexExternalId(rec, true);
-    return { status: 200, body: { data: present(result.contact) }, applied: "update" };
+    return { status: 200, body: { data: present(result.contact) }, applied: "update", contact: result.contact };
   }
 
   function handleRoute(route: Route, params: URLSearchParams, body: unknown): RouteResult | QuoError {
@@ -1338,7 +1360,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         return listContacts(params);
       case "POST /v1/contacts": {
         const created = createContact(body);
-        return "code" in created ? created : { status: 201, body: { data: present(created) }, applied: "create" };
+        return "code" in created ? created : { status: 201, body: { data: present(created) }, applied: "create", contact: created };
       }
       case "GET /v1/contacts/:id": {
         const rec = byId.get(route.id);
@@ -1351,7 +1373,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
         if (!rec) return ERR.notFound();
         if (readOnlyIds.has(route.id)) return ERR.readOnly();
         remove(rec);
-        return { status: 204, applied: "delete" };
+        return { status: 204, applied: "delete", contact: rec.contact };
       }
       case "GET /v1/contact-custom-fields":
         return { status: 200, body: { data: [...customDefs.values()].map((d) => ({ name: d.name, key: d.key, type: d.type })) } };
@@ -1504,7 +1526,10 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     } else {
       result = handleRoute(route, url.searchParams, body);
     }
-    if ("applied" in result && result.applied) stats.current.writesApplied[result.applied] += 1;
+    if ("applied" in result && result.applied) {
+      stats.current.writesApplied[result.applied] += 1;
+      if (result.contact) tellWrite(result.applied, result.contact);
+    }
     if (fault === "lost") {
       // The request was processed (a write is applied) but the client never hears back: the case
       // docs/quo-api.md warns about ("a create whose answer was lost may have happened").
@@ -1527,6 +1552,17 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     } catch (error) {
       hookErrors.push(error);
       return { error };
+    }
+  }
+
+  /** Tells the write listener, if any, of a write just applied; what the listener throws is dropped. */
+  function tellWrite(kind: AppliedWrite["kind"], contact: EmulatedContact): void {
+    if (!writeListener) return;
+    const at = performance.now();
+    try {
+      writeListener({ at, kind, contact: deepCopy(contact) });
+    } catch {
+      // A listener only observes; its failure must not change what the client is answered.
     }
   }
 
@@ -1559,6 +1595,7 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     }
     stats.current.writesApplied.create += 1;
     stats.current.lateCreates.applied += 1;
+    tellWrite("create", created);
     return deepCopy(created);
   }
 
@@ -1703,6 +1740,9 @@ export async function startQuoEmulator(opts: QuoEmulatorOptions = {}): Promise<Q
     setPartialCopies,
     onRequest: (hook: RequestHook | undefined) => {
       requestHook = hook;
+    },
+    onWrite: (listener: WriteListener | undefined) => {
+      writeListener = listener;
     },
     takeHookErrors: () => {
       const out = hookErrors;
