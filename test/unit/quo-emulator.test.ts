@@ -7,6 +7,7 @@ import {
   applyContactPatch,
   startQuoEmulator,
   type ApiRequestInfo,
+  type AppliedWrite,
   type AppEdit,
   type ContactPatchOptions,
   type CustomFieldDef,
@@ -2216,5 +2217,55 @@ describe("the request hook", () => {
     emu.onRequest(undefined);
     await call(emu.url, "GET", "/v1/contacts?maxResults=1");
     expect(calls).toBe(1);
+  });
+});
+
+describe("the write listener", () => {
+  let emu: QuoEmulator;
+  beforeAll(async () => {
+    emu = await startQuoEmulator({ requestsPerSecond: 0 });
+  });
+  afterAll(() => {
+    emu.onWrite(undefined);
+    return emu.close();
+  });
+
+  it("is told of each applied create, update and delete, in order, with the contact and a time; not of a refused write", async () => {
+    const seen: AppliedWrite[] = [];
+    emu.onWrite((w) => seen.push(w));
+    const before = performance.now();
+    const created = await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "s:1" }, { lastName: "One" }) });
+    const id = created.json.data.id as string;
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: { defaultFields: {} } })).status).toBe(400);
+    await call(emu.url, "PATCH", `/v1/contacts/${id}`, { body: minimalContact({ externalId: "s:1" }, { lastName: "Two" }) });
+    expect((await call(emu.url, "PATCH", "/v1/contacts/CTnone", { body: minimalContact() })).status).toBe(404);
+    await call(emu.url, "DELETE", `/v1/contacts/${id}`);
+    emu.onWrite(undefined);
+    await call(emu.url, "POST", "/v1/contacts", { body: minimalContact() });
+
+    expect(seen.map((w) => [w.kind, w.contact.id, w.contact.externalId, w.contact.defaultFields.lastName])).toEqual([
+      ["create", id, "s:1", "One"],
+      ["update", id, "s:1", "Two"],
+      ["delete", id, "s:1", "Two"],
+    ]);
+    expect(seen[0]!.at).toBeGreaterThanOrEqual(before);
+    expect(seen[1]!.at).toBeGreaterThanOrEqual(seen[0]!.at);
+    expect(seen[2]!.at).toBeGreaterThanOrEqual(seen[1]!.at);
+  });
+
+  it("is told of a held create when it lands, and a listener that throws changes no answer", async () => {
+    const seen: AppliedWrite[] = [];
+    emu.onWrite((w) => {
+      seen.push(w);
+      throw new Error("listener failed");
+    });
+    emu.setLateCreates({ count: 1, kind: "gateway-timeout" });
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "late" }) })).status).toBe(504);
+    expect(seen).toEqual([]);
+    emu.applyLateCreates();
+    expect(seen.map((w) => [w.kind, w.contact.externalId])).toEqual([["create", "late"]]);
+    expect((await call(emu.url, "POST", "/v1/contacts", { body: minimalContact({ externalId: "after" }) })).status).toBe(201);
+    expect(seen).toHaveLength(2);
+    emu.onWrite(undefined);
   });
 });
