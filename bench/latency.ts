@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { externalIdFor } from "../src/plan/patch.js";
+import { openStore } from "../src/state/store.js";
 import { startHubspotEmulator, type HubspotEmulator } from "../test/emulators/hubspot-emulator.js";
 import { mulberry32, startQuoEmulator, type QuoEmulator } from "../test/emulators/quo-emulator.js";
 import { latencySummary, pairWrites, type ObservedWrite, type SourceChange } from "./pair-writes.js";
@@ -58,6 +59,9 @@ export interface TriggerLatency {
   worstMs: number;
   /** The quickest change. */
   bestMs: number;
+  /** The runs the daemon made with this trigger while the changes were made, as its state records them, and their median length. */
+  runs: number;
+  medianRunMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,11 +137,23 @@ async function awaitWrite(writes: readonly ObservedWrite[], change: SourceChange
   await until(() => writes.some((w) => w.at >= change.at && w.externalId === change.externalId && w.value === change.value), WRITE_TIMEOUT_MS, what);
 }
 
-function figures(trigger: TriggerLatency["trigger"], changes: readonly SourceChange[], writes: readonly ObservedWrite[]): TriggerLatency {
+/**
+ * The figures of one case. `dir` holds the daemon's state (stopped by now), whose runs with this
+ * trigger that started at or after `since` (epoch ms, when the changes began) are the case's runs.
+ */
+async function figures(trigger: TriggerLatency["trigger"], changes: readonly SourceChange[], writes: readonly ObservedWrite[], dir: string, since: number): Promise<TriggerLatency> {
   const { paired, missing } = pairWrites(changes, writes);
   if (missing.length) throw new Error(`latency bench (${trigger}): ${missing.length} change(s) never reached Quo: ${missing.map((m) => `${m.externalId}=${m.value}`).join(", ")}`);
   const ms = paired.map((p) => p.latencyMs);
-  return { trigger, changes: changes.length, ...latencySummary(ms), bestMs: Math.min(...ms) };
+  const store = await openStore(path.join(dir, "state.db"), { readonly: true });
+  let lengths: number[];
+  try {
+    const runs = (await store.recentRuns({ limit: 10_000 })).filter((r) => r.trigger === trigger && r.startedAt >= since && r.endedAt !== null);
+    lengths = runs.map((r) => r.endedAt! - r.startedAt);
+  } finally {
+    await store.close();
+  }
+  return { trigger, changes: changes.length, ...latencySummary(ms), bestMs: Math.min(...ms), runs: lengths.length, medianRunMs: lengths.length ? latencySummary(lengths).medianMs : NaN };
 }
 
 /** The webhook case: HubSpot contacts, edited one at a time, each followed by a signed delivery. */
@@ -158,6 +174,7 @@ async function webhookCase(quo: QuoEmulator, hubspot: HubspotEmulator, writes: O
     const base = await d.base;
     await until(() => ids.every((id) => writes.some((w) => w.externalId === externalIdFor(sync, id))), START_TIMEOUT_MS, () => `the webhook daemon's first run; its log:\n${d.stderr()}`);
     const changes: SourceChange[] = [];
+    const since = Date.now();
     let eventId = 1;
     for (let i = 0; i < n; i++) {
       await sleep(WEBHOOK_PAUSE.min + rand() * WEBHOOK_PAUSE.spread);
@@ -173,7 +190,8 @@ async function webhookCase(quo: QuoEmulator, hubspot: HubspotEmulator, writes: O
       if (res.status !== 200) throw new Error(`latency bench: the HubSpot delivery was answered ${res.status}`);
       await awaitWrite(writes, change, () => `the write of ${change.externalId}=${value}; the daemon's log:\n${d.stderr()}`);
     }
-    return figures("webhook", changes, writes);
+    await stopDaemon(d);
+    return await figures("webhook", changes, writes, dir, since);
   } finally {
     await stopDaemon(d);
     rmSync(dir, { recursive: true, force: true });
@@ -196,6 +214,7 @@ async function watchCase(quo: QuoEmulator, writes: ObservedWrite[], n: number, r
     await d.base;
     await until(() => rows.every((r) => writes.some((w) => w.externalId === externalIdFor(sync, r[0]!))), START_TIMEOUT_MS, () => `the watch daemon's first run; its log:\n${d.stderr()}`);
     const changes: SourceChange[] = [];
+    const since = Date.now();
     for (let i = 0; i < n; i++) {
       await sleep(WATCH_PAUSE.min + rand() * WATCH_PAUSE.spread);
       const value = `Watch${i}-v1`;
@@ -205,7 +224,8 @@ async function watchCase(quo: QuoEmulator, writes: ObservedWrite[], n: number, r
       changes.push(change);
       await awaitWrite(writes, change, () => `the write of ${change.externalId}=${value}; the daemon's log:\n${d.stderr()}`);
     }
-    return figures("watch", changes, writes);
+    await stopDaemon(d);
+    return await figures("watch", changes, writes, dir, since);
   } finally {
     await stopDaemon(d);
     rmSync(dir, { recursive: true, force: true });
@@ -229,6 +249,7 @@ async function scheduleCase(quo: QuoEmulator, writes: ObservedWrite[], n: number
     await until(() => rows.every((r) => writes.some((w) => w.externalId === externalIdFor(sync, r[0]!))), START_TIMEOUT_MS, () => `the schedule daemon's first run; its log:\n${d.stderr()}`);
     // Random instants over the spread, each to a row of its own (in random order), so no change overwrites another.
     const start = performance.now();
+    const since = Date.now();
     const instants = Array.from({ length: n }, () => rand() * spreadMs).sort((a, b) => a - b);
     const order = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
     const changes: SourceChange[] = [];
@@ -242,7 +263,8 @@ async function scheduleCase(quo: QuoEmulator, writes: ObservedWrite[], n: number
       changes.push({ externalId: externalIdFor(sync, rows[i]![0]!), value, at: performance.now() });
     }
     for (const change of changes) await awaitWrite(writes, change, () => `the write of ${change.externalId}=${change.value}; the daemon's log:\n${d.stderr()}`);
-    return figures("schedule", changes, writes);
+    await stopDaemon(d);
+    return await figures("schedule", changes, writes, dir, since);
   } finally {
     await stopDaemon(d);
     rmSync(dir, { recursive: true, force: true });
