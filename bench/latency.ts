@@ -12,7 +12,7 @@
  *    three minutes, each file rewritten whole, each change timed to its own write.
  *
  * The schedule case runs beside the other two (its daemon is a separate process) so the whole case
- * takes about four minutes. `quick` makes 10 changes per trigger over one minute instead of 50 over three.
+ * takes about 4½ minutes. `quick` makes 10 changes per trigger over one minute instead of 50 over three.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -66,6 +66,9 @@ export interface TriggerLatency {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The daemons running now, killed if the bench itself is interrupted (they would outlive it otherwise). */
+const running = new Set<ChildProcess>();
+
 interface DaemonProc {
   child: ChildProcess;
   exit: Promise<number | null>;
@@ -97,7 +100,13 @@ function startDaemon(dir: string, env: NodeJS.ProcessEnv): DaemonProc {
       }
     }
   });
-  const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  running.add(child);
+  const exit = new Promise<number | null>((r) =>
+    child.on("close", (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   return { child, exit, base, stderr: () => tail };
 }
 
@@ -251,7 +260,11 @@ async function scheduleCase(quo: QuoEmulator, writes: ObservedWrite[], n: number
     const start = performance.now();
     const since = Date.now();
     const instants = Array.from({ length: n }, () => rand() * spreadMs).sort((a, b) => a - b);
-    const order = Array.from({ length: n }, (_, i) => i).sort(() => rand() - 0.5);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
     const changes: SourceChange[] = [];
     for (let k = 0; k < n; k++) {
       const wait = start + instants[k]! - performance.now();
@@ -282,6 +295,12 @@ export async function latencyBench(opts: { quick?: boolean } = {}): Promise<Trig
   const quo = await startQuoEmulator({ apiKeys: ["latency-webhook", "latency-watch", "latency-schedule"] });
   const hubspot = await startHubspotEmulator({ tokens: [HUBSPOT_TOKEN] });
   const writes = recordWrites(quo);
+  const interrupted = (signal: NodeJS.Signals): void => {
+    for (const child of running) child.kill("SIGKILL");
+    process.kill(process.pid, signal);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const [scheduled, triggered] = await Promise.all([
       scheduleCase(quo, writes, n, spread, mulberry32(3)),
@@ -289,6 +308,8 @@ export async function latencyBench(opts: { quick?: boolean } = {}): Promise<Trig
     ]);
     return [...triggered, scheduled];
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     quo.onWrite(undefined);
     await quo.close();
     await hubspot.close();

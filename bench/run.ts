@@ -16,7 +16,7 @@
  *     run against incremental reads, idle and with ~10 edits a minute (hubspot-requests.ts);
  *  7. latency from a source change to its write at Quo, per trigger (webhook, watch, one-minute
  *     schedule), median, p90 and worst over 50 changes each, the real daemon against the
- *     emulators (latency.ts; about four minutes).
+ *     emulators (latency.ts; about 4½ minutes).
  *
  * `node dist/bench/run.js NAME…` (writes, throughput, plan, match, links, state, hubspot, latency) runs
  * only those, after `npm run build`; `--quick` makes `latency` 10 changes per trigger over one
