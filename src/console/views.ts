@@ -9,7 +9,7 @@ import type { Drift, Rejection } from "../model.js";
 import type { HealthDetail } from "../daemon/health-server.js";
 import type { RunProgress } from "../daemon/scheduler.js";
 import type { SyncReport } from "../report/report.js";
-import { sourceChangedOf } from "../state/freshness.js";
+import { FRESHNESS_LOOKBACK, sourceChangedOf } from "../state/freshness.js";
 import { holderGone } from "../state/lock.js";
 import type { RunRecord, StateStore } from "../state/store.js";
 
@@ -59,7 +59,7 @@ export interface SyncSummary {
   /**
    * How fresh it is (docs/daemon.md, "Freshness"): the end of the last completed run (`checkedAt`),
    * the newest source change applied (`sourceChangedAt`, null when not known), and when that was read
-   * (`at`), all epoch ms; null times before any completed run among the runs looked at.
+   * (`at`), all epoch ms; null times before any completed run (among the last `FRESHNESS_LOOKBACK`).
    */
   freshness: { checkedAt: number | null; sourceChangedAt: number | null; at: number };
 }
@@ -180,7 +180,9 @@ export class ConsoleViews {
 
   private async freshness(name: string, runs: readonly RunRecord[]): Promise<SyncSummary["freshness"]> {
     const at = this.now();
-    const ok = runs.find((r) => r.outcome === "ok" && r.endedAt !== null);
+    const completed = (rs: readonly RunRecord[]) => rs.find((r) => r.outcome === "ok" && r.endedAt !== null);
+    // A sync failing for longer than the runs at hand: its last completed run is further back.
+    const ok = completed(runs) ?? completed(await this.store.recentRuns({ sync: name, limit: FRESHNESS_LOOKBACK }));
     if (!ok) return { checkedAt: null, sourceChangedAt: null, at };
     let cached = this.changed.get(name);
     if (cached?.runId !== ok.id) {

@@ -99,6 +99,13 @@ describe("freshness on the console", () => {
     expect(html).toContain('<td data-trigger="">—</td>');
   });
 
+  it("a sync failing for longer than the runs the overview reads still shows its last completed run", async () => {
+    await run("leads", NOW - 3_600_000, "ok", "schedule", "2026-12-07T08:30:00.000Z");
+    for (let i = 30; i > 0; i--) await run("leads", NOW - i * 60_000, "failed", "schedule");
+    const [leads] = await new ConsoleViews(loaded, store, idle, () => NOW).overview();
+    expect(leads!.freshness).toEqual({ checkedAt: NOW - 3_600_000, sourceChangedAt: Date.parse("2026-12-07T08:30:00.000Z"), at: NOW });
+  });
+
   it("reads a completed run's report once, and the next completed run's when there is one", async () => {
     await run("leads", NOW - 60_000, "ok", "schedule", "2026-12-07T09:00:00.000Z");
     let reads = 0;
