@@ -25,6 +25,13 @@ export interface ConnectorContext {
    * cannot use the cursor it is given reads everything and says so in its `cursor` item.
    */
   cursor?: unknown;
+  /**
+   * Where a connector says when the data it read last changed (epoch ms), when the source can tell:
+   * a file's modification time, the newest modified date among the records read. Called at most
+   * once per read; a source that cannot tell (Google Sheets' values API has no such time) never
+   * calls it. Kept out of the item stream so readers that ignore it need not know it.
+   */
+  sourceChanged?: (at: number) => void;
 }
 
 /** The result of `check`: never thrown, always reported. */

@@ -33,6 +33,12 @@ export interface Snapshot {
   partial?: boolean;
   /** From a source read incrementally: where its next read resumes (the connector's `cursor` item). */
   cursor?: unknown;
+  /**
+   * When the data read last changed at the source (epoch ms), as the connector reported it
+   * (`ConnectorContext.sourceChanged`): a CSV file's mtime, HubSpot's newest `lastmodifieddate`
+   * read; null when the source cannot tell (Google Sheets).
+   */
+  sourceChangedAt?: number | null;
 }
 
 /** A value Quo accepts for a custom field: see docs/quo-api.md, "Creating a contact". */

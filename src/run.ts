@@ -14,13 +14,14 @@ import { recoverJournal } from "./execute/recover.js";
 import { readWorkspace, wantedValues, type WorkspaceRead } from "./execute/workspace-index.js";
 import type { Logger } from "./log.js";
 import { checkFieldChanges, managedOf } from "./plan/field-bindings.js";
-import type { Plan, RecoveryResult } from "./model.js";
+import type { Plan, RecoveryResult, Snapshot } from "./model.js";
 import { isRefused, plan } from "./plan/planner.js";
 import { resolveCustomFields } from "./plan/resolve-custom-fields.js";
 import type { QuoClient } from "./quo/client.js";
 import { QuoClients, type SharedRate } from "./quo/clients.js";
 import { reportFromPlan, reportFromRun, reportOfStoppedRun, storedReport, type SyncReport } from "./report/report.js";
 import { readSnapshot } from "./sources.js";
+import { readFreshness } from "./state/freshness.js";
 import { acquireLock, type RunLock } from "./state/lock.js";
 import { isPostgresUrl, openStore, type RunTrigger, type StateStore, type SyncCursor } from "./state/store.js";
 import { writeBackIds } from "./write-back.js";
@@ -250,6 +251,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     });
     const interrupted = Boolean(deps.signal?.aborted || lock?.lost());
     const report = reportFromRun(p, outcomes, interrupted);
+    if (!interrupted) report.sourceChangedAt = await appliedSourceChange(store, sync.name, snapshot);
     const writeBack = await writeBackIds(sync, ctx, snapshot, p, outcomes, () => store.loadSyncRows(sync.name), log);
     if (writeBack) report.writeBack = writeBack;
     // The writes are recorded: the next read may start where this one ended. Not after a stop (the
@@ -294,6 +296,19 @@ async function savedCursor(store: StateStore, sync: SyncConfig, now: number, opt
   const fullEveryMs = parseDuration(sync.source.incremental.fullEvery) ?? 0;
   const resume = !opts.full && cursor.fullAt !== null && now - cursor.fullAt < fullEveryMs;
   return { cursor, resume };
+}
+
+/**
+ * The newest source change Quo has from the sync once a run of `snapshot` completes, as ISO text
+ * (docs/daemon.md, "Freshness"): a full read's own time (a source read whole tells the time of what
+ * it holds now); for a partial read, or a full one that could not tell, the newer of it and what
+ * the last completed run recorded, since the records not read are as that run left them.
+ */
+async function appliedSourceChange(store: StateStore, sync: string, snapshot: Snapshot): Promise<string | null> {
+  const read = snapshot.sourceChangedAt ?? null;
+  const before = !snapshot.partial && read !== null ? null : (await readFreshness(store, sync)).sourceChangedAt;
+  const newest = before === null ? read : read === null ? before : Math.max(before, read);
+  return newest === null ? null : new Date(newest).toISOString();
 }
 
 /**

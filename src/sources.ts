@@ -41,7 +41,8 @@ export function describeSource(source: SourceConfig): string {
 
 /**
  * Reads the whole snapshot into memory (with `ctx.cursor`, an incremental source's changed records
- * only, flagged `partial`, and its next cursor). Throws `SourceError` when the source cannot be read
+ * only, flagged `partial`, and its next cursor), with when the source says its data last changed
+ * (`sourceChangedAt`, null when it cannot tell). Throws `SourceError` when the source cannot be read
  * completely: nothing partial ever reaches the planner.
  */
 export async function readSnapshot(source: SourceConfig, ctx: ConnectorContext): Promise<Snapshot> {
@@ -49,11 +50,15 @@ export async function readSnapshot(source: SourceConfig, ctx: ConnectorContext):
   let columns: string[] | null = null;
   const rows: SourceRow[] = [];
   let state: { cursor: unknown; partial: boolean } | undefined;
-  for await (const item of connector.read(source, ctx)) {
+  let changedAt: number | null = null;
+  const sourceChanged = (at: number): void => {
+    if (Number.isFinite(at) && (changedAt === null || at > changedAt)) changedAt = at;
+  };
+  for await (const item of connector.read(source, { ...ctx, sourceChanged })) {
     if (item.type === "header") columns = item.columns;
     else if (item.type === "row") rows.push(item.row);
     else state = { cursor: item.cursor, partial: item.partial };
   }
   if (columns === null) throw new SourceError(`${describeSource(source)}: the source sent no header`);
-  return { origin: describeSource(source), columns, rows, ...(state ? { cursor: state.cursor, ...(state.partial ? { partial: true } : {}) } : {}) };
+  return { origin: describeSource(source), columns, rows, sourceChangedAt: changedAt, ...(state ? { cursor: state.cursor, ...(state.partial ? { partial: true } : {}) } : {}) };
 }

@@ -116,10 +116,11 @@ function fileError(file: string, code: string): SourceError {
 }
 
 /**
- * Opens the file for reading and tells its size; throws `SourceError` if it is missing, unreadable
- * or a directory.
+ * Opens the file for reading and tells its size and modification time (epoch ms), both from the
+ * open descriptor (fstat), so they describe the very file read even if the path is replaced
+ * meanwhile; throws `SourceError` if it is missing, unreadable or a directory.
  */
-async function openFile(source: CsvSource): Promise<{ handle: FileHandle; size: number }> {
+async function openFile(source: CsvSource): Promise<{ handle: FileHandle; size: number; mtimeMs: number }> {
   let handle: FileHandle;
   try {
     handle = await open(source.file, "r");
@@ -140,7 +141,7 @@ async function openFile(source: CsvSource): Promise<{ handle: FileHandle; size: 
     await handle.close();
     throw fileError(source.file, "EISDIR");
   }
-  return { handle, size: stats.size };
+  return { handle, size: stats.size, mtimeMs: stats.mtimeMs };
 }
 
 /** A name of an encoding as a person reads it in a message. */
@@ -329,7 +330,7 @@ function toRow(record: CsvRecord, columns: readonly string[]): SourceRow {
  */
 async function* readCsv(config: CsvSourceConfig, ctx: ConnectorContext): AsyncGenerator<SourceItem> {
   const source = resolveSource(config, ctx);
-  const { handle, size } = await openFile(source);
+  const { handle, size, mtimeMs } = await openFile(source);
   let plan: ReadPlan;
   try {
     plan = await planRead(source, handle, size, ctx);
@@ -365,6 +366,9 @@ async function* readCsv(config: CsvSourceConfig, ctx: ConnectorContext): AsyncGe
   if (check instanceof Utf8Check && check.mode === "undecided" && source.decoding.kind === AUTO) {
     ctx.log?.(`${source.file}: encoding "auto" found only ASCII text, read as UTF-8`);
   }
+  // The mtime from before the read: a write made while it ran may be in the rows or not, so the
+  // earlier time is the one that never claims a change was applied that may not have been.
+  ctx.sourceChanged?.(mtimeMs);
   // An empty file has no header; whether that is an error is for the run to decide.
   if (!columns) yield { type: "header", columns: [] };
 }

@@ -130,6 +130,7 @@ async function* readModified(client: HubspotClient, cursor: HubspotCursor, colum
   yield { type: "header", columns };
   let ordinal = 0;
   for (const contact of found.contacts) yield { type: "row", row: toRow(contact, ++ordinal, columns) };
+  if (found.newest !== null) ctx.sourceChanged?.(found.newest);
   yield { type: "cursor", cursor: { ...cursor, watermark: nextWatermark(cursor.watermark, found.newest, started) } satisfies HubspotCursor, partial: true };
 }
 
@@ -187,6 +188,8 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
       after = result.after;
     }
   }
+  // The newest `lastmodifieddate` (else `updatedAt`, which the listing always sends) read.
+  if (newest !== null) ctx.sourceChanged?.(newest);
   if (incremental) yield { type: "cursor", cursor: { watermark: nextWatermark(null, newest, started), properties: columns, archived: config.archived } satisfies HubspotCursor, partial: false };
 }
 

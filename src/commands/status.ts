@@ -1,6 +1,8 @@
 /**
  * `quo-sync status`: recent runs per sync from the state database — start, duration, outcome,
- * counts, the first rejection reasons and the last error — and whether a run holds the sync's lock
+ * counts, what started each, the first rejection reasons and the last error — how fresh each sync is
+ * (when its source was last checked, and the newest source change applied: docs/daemon.md,
+ * "Freshness") — and whether a run holds the sync's lock
  * right now, or a lock was left by a process that is gone (judged as a run taking it over would:
  * `holderGone`). It opens the database read-only, so it is safe beside a running daemon (WAL mode
  * lets readers and the writer proceed together).
@@ -10,8 +12,9 @@ import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
 import { COUNT_NAMES, rejectedRows } from "../report/describe.js";
 import { stateLocation } from "../run.js";
+import { readFreshness } from "../state/freshness.js";
 import { holderGone } from "../state/lock.js";
-import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type StateStore } from "../state/store.js";
+import { isPostgresUrl, openStore, type LockHolder, type RunRecord, type RunTrigger, type StateStore } from "../state/store.js";
 import { EXIT, emit, fail, selectSyncs, setup, type GlobalOptions } from "./common.js";
 
 /** Runs listed per sync unless `--runs` says otherwise. */
@@ -38,6 +41,8 @@ export interface StatusRun {
   endedAt: string | null;
   durationMs: number | null;
   outcome: RunRecord["outcome"];
+  /** What started the run (schedule, manual, webhook, watch); null for runs recorded before triggers were kept. */
+  trigger: RunTrigger | null;
   /** Every count of the report (COUNT_NAMES, in that order), or null for a run that ended without a report. */
   counts: Record<string, number> | null;
   error: string | null;
@@ -65,6 +70,21 @@ export interface StatusSync {
   /** A lock left by a process that is gone (the next run takes it over); only when there is one. */
   lockLeft?: LockView;
   lastSuccessAt: string | null;
+  /**
+   * When the source was last checked: the end of the last completed (`ok`) run, which read the
+   * source and applied what it found. The same instant as `lastSuccessAt`, named for freshness.
+   */
+  checkedAt: string | null;
+  /**
+   * The newest source change Quo has from this sync (a CSV file's mtime, HubSpot's newest
+   * `lastmodifieddate`); null before any completed run and for sources that cannot tell (Google Sheets).
+   */
+  sourceChangedAt: string | null;
+  /**
+   * Now minus `sourceChangedAt`, in ms: how old the newest change Quo has is. It grows while the
+   * source is idle; what is not yet applied is bounded by the time since `checkedAt` instead.
+   */
+  sourceChangeAgeMs: number | null;
   runs: StatusRun[];
 }
 
@@ -82,9 +102,10 @@ function allCounts(stored: Record<string, number> | null): Record<string, number
 
 /**
  * Reads the status of the named syncs from an open store. `workspaces` (sync name → workspace) adds
- * each listed sync's `workspace`. Throws `StateError` when the database cannot be read.
+ * each listed sync's `workspace`; ages are measured at `now` (epoch ms). Throws `StateError` when
+ * the database cannot be read.
  */
-export async function readStatus(store: StateStore, syncs: readonly string[], runs: number, workspaces: Readonly<Record<string, string>> = {}): Promise<StatusSync[]> {
+export async function readStatus(store: StateStore, syncs: readonly string[], runs: number, workspaces: Readonly<Record<string, string>> = {}, now: number = Date.now()): Promise<StatusSync[]> {
   const out: StatusSync[] = [];
   for (const sync of syncs) {
     const recent = await store.recentRuns({ sync, limit: runs });
@@ -93,6 +114,7 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
     const lock = holder ? { host: holder.host, pid: holder.pid, since: new Date(holder.acquiredAt).toISOString(), heartbeatAt: new Date(holder.heartbeatAt).toISOString() } : null;
     const gone = holder !== null && holderGone(holder, await store.clock());
     const workspace = Object.hasOwn(workspaces, sync) ? workspaces[sync] : undefined;
+    const fresh = lastOk ? await readFreshness(store, sync, [lastOk]) : { checkedAt: null, sourceChangedAt: null };
     const history = [];
     for (const r of recent) {
       history.push({
@@ -101,6 +123,7 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
         endedAt: iso(r.endedAt),
         durationMs: r.endedAt !== null ? r.endedAt - r.startedAt : null,
         outcome: r.outcome,
+        trigger: r.trigger,
         counts: allCounts(r.counts),
         error: r.error,
         rejections: firstRows(await store.runRejections(r.id, REJECTIONS_READ_PER_RUN), REJECTED_ROWS_PER_RUN),
@@ -113,6 +136,9 @@ export async function readStatus(store: StateStore, syncs: readonly string[], ru
       runningNow: gone ? null : lock,
       ...(gone && lock ? { lockLeft: lock } : {}),
       lastSuccessAt: iso(lastOk?.endedAt ?? null),
+      checkedAt: iso(fresh.checkedAt),
+      sourceChangedAt: iso(fresh.sourceChangedAt),
+      sourceChangeAgeMs: fresh.sourceChangedAt === null ? null : Math.max(0, now - fresh.sourceChangedAt),
       runs: history,
     });
   }
@@ -145,6 +171,9 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
   for (const s of data) {
     const where = s.workspace !== undefined ? ` (workspace '${s.workspace}')` : "";
     const head = [`${s.sync}${where}: ${s.contacts} contacts in Quo from this sync`, `last success ${s.lastSuccessAt ?? "never"}`];
+    if (s.checkedAt !== null) {
+      head.push(s.sourceChangedAt === null ? "newest source change applied: not known" : `newest source change applied ${s.sourceChangedAt} (${duration(s.sourceChangeAgeMs)} old)`);
+    }
     if (s.runningNow) head.push(`running now (pid ${s.runningNow.pid} on ${s.runningNow.host}, since ${s.runningNow.since})`);
     if (s.lockLeft) head.push(`lock left by a process that is gone (pid ${s.lockLeft.pid} on ${s.lockLeft.host}, last heartbeat ${s.lockLeft.heartbeatAt}); the next run takes it over`);
     lines.push(head.join("; "));
@@ -152,10 +181,10 @@ export function renderStatusTable(data: readonly StatusSync[]): string {
       lines.push("  no runs yet", "");
       continue;
     }
-    const rows: string[][] = [["  run", "started", "duration", "outcome", "counts (+create ~update -delete =unchanged)"]];
+    const rows: string[][] = [["  run", "trigger", "started", "duration", "outcome", "counts (+create ~update -delete =unchanged)"]];
     const notes = new Map<number, string[]>();
     s.runs.forEach((r, i) => {
-      rows.push([`  #${r.id}`, r.startedAt, r.outcome === "running" ? "running" : duration(r.durationMs), r.outcome, countsText(r.counts)]);
+      rows.push([`  #${r.id}`, r.trigger ?? "-", r.startedAt, r.outcome === "running" ? "running" : duration(r.durationMs), r.outcome, countsText(r.counts)]);
       const n: string[] = [];
       if (r.error) n.push(`      ${r.outcome === "failed" ? "error" : "note"}: ${r.error.split("\n")[0]}`);
       if (i === 0 || (r.rejections.length && !s.runs.slice(0, i).some((x) => x.rejections.length))) {
@@ -189,7 +218,7 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
     const runs = opts.runs ?? DEFAULT_RUNS;
     const file = stateLocation(loaded, env);
     if (!isPostgresUrl(file) && !existsSync(file)) {
-      const empty: StatusSync[] = names.map((sync) => ({ sync, ...(Object.hasOwn(workspaces, sync) ? { workspace: workspaces[sync] as string } : {}), contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }));
+      const empty: StatusSync[] = names.map((sync) => ({ sync, ...(Object.hasOwn(workspaces, sync) ? { workspace: workspaces[sync] as string } : {}), contacts: 0, runningNow: null, lastSuccessAt: null, checkedAt: null, sourceChangedAt: null, sourceChangeAgeMs: null, runs: [] }));
       emit(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : `no runs yet (${file} does not exist)\n`, opts.out);
       return EXIT.ok;
     }

@@ -155,6 +155,10 @@ function outcome(run: RunRecord | null): SafeHtml {
 /** How the live indicator names what started a run. */
 const TRIGGER_LABELS: Record<RunTrigger, string> = { schedule: "scheduled", manual: "run now", webhook: "webhook", watch: "file changed" };
 
+/** How the runs table and a run's page name what started a run; "—" for runs recorded before triggers were kept. */
+const RUN_TRIGGER_LABELS: Record<RunTrigger, string> = { schedule: "schedule", manual: "manual", webhook: "webhook", watch: "file changed (watch)" };
+const triggerLabel = (t: RunTrigger | null): string => (t === null ? "—" : RUN_TRIGGER_LABELS[t]);
+
 function liveIndicator(s: SyncSummary): SafeHtml | null {
   if (s.progress) {
     const p = s.progress;
@@ -172,13 +176,31 @@ function lockText(s: SyncSummary): SafeHtml {
   return s.lock.gone ? html`left by a process that is gone (${who}); the next run takes it over` : html`${who}`;
 }
 
+/** How long ago `t` was, seen at `now`, in words: "3 min ago". */
+function ago(t: number, now: number): string {
+  const ms = Math.max(0, now - t);
+  if (ms < 60_000) return `${Math.floor(ms / 1000)} s ago`;
+  const m = Math.floor(ms / 60_000);
+  if (m < 120) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h} h ago` : `${Math.floor(h / 24)} days ago`;
+}
+
+/** "3 min ago (2026-…)", or why there is no time. */
+function freshnessText(t: number | null, now: number, none: string): SafeHtml {
+  return t === null ? html`<span class="muted">${none}</span>` : html`${ago(t, now)} (${iso(t)})`;
+}
+
 function summaryFacts(s: SyncSummary): SafeHtml {
   const r = s.lastRun;
+  const f = s.freshness;
   return html`<dl class="facts">
 <dt>workspace</dt><dd>${s.workspace}</dd>
 <dt>source</dt><dd>${s.source}</dd>
 <dt>schedule</dt><dd>${s.schedule ? html`<code>${s.schedule}</code>${s.nextRunAt ? html`, next ${iso(Date.parse(s.nextRunAt))}` : null}` : html`<span class="muted">on request only</span>`}</dd>
 <dt>last run</dt><dd>${outcome(r)}${r ? html` ${iso(r.endedAt ?? r.startedAt)} (${duration(r.endedAt === null ? null : r.endedAt - r.startedAt)})` : null}</dd>
+<dt>checked</dt><dd data-field="checked">${freshnessText(f.checkedAt, f.at, "no completed run yet")}</dd>
+<dt>newest change applied</dt><dd data-field="source-changed">${freshnessText(f.sourceChangedAt, f.at, f.checkedAt === null ? "no completed run yet" : "not known for this source")}</dd>
 <dt>counts</dt><dd>${r ? countsText(r.counts) : "—"}</dd>
 <dt>rejected rows</dt><dd data-field="rejected">${s.openRejected ?? "—"}</dd>
 <dt>drift</dt><dd data-field="drift">${s.drift === null ? html`<span class="muted">not measured</span>` : s.drift}</dd>
@@ -228,7 +250,7 @@ function actions(viewer: Viewer, name: string): SafeHtml {
 function runsTable(runs: readonly RunRecord[]): SafeHtml {
   if (!runs.length) return html`<p class="muted">No run recorded yet.</p>`;
   const rows = runs.map(
-    (r) => html`<tr data-run="${r.id}"><td><a href="/runs/${r.id}">#${r.id}</a></td><td>${r.trigger ?? "—"}</td><td>${iso(r.startedAt)}</td><td>${r.outcome === "running" ? "running" : duration(r.endedAt === null ? null : r.endedAt - r.startedAt)}</td><td class="outcome-${r.outcome}">${r.outcome}</td><td>${countsText(r.counts)}${r.error ? html`<div class="muted">${r.error.split("\n")[0]}</div>` : null}</td></tr>`,
+    (r) => html`<tr data-run="${r.id}"><td><a href="/runs/${r.id}">#${r.id}</a></td><td data-trigger="${r.trigger ?? ""}">${triggerLabel(r.trigger)}</td><td>${iso(r.startedAt)}</td><td>${r.outcome === "running" ? "running" : duration(r.endedAt === null ? null : r.endedAt - r.startedAt)}</td><td class="outcome-${r.outcome}">${r.outcome}</td><td>${countsText(r.counts)}${r.error ? html`<div class="muted">${r.error.split("\n")[0]}</div>` : null}</td></tr>`,
   );
   return html`<div class="table"><table id="runs"><thead><tr><th>run</th><th>trigger</th><th>started</th><th>duration</th><th>outcome</th><th>counts</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
@@ -288,7 +310,7 @@ export function bareRunPage(viewer: Viewer, run: RunRecord): string {
     `run ${run.id}`,
     viewer,
     html`<h1>Run #${run.id} of <a href="${syncPath(run.sync)}">${run.sync}</a></h1>
-<dl class="facts"><dt>outcome</dt><dd>${outcome(run)}</dd><dt>trigger</dt><dd>${run.trigger ?? "—"}</dd><dt>started</dt><dd>${iso(run.startedAt)}</dd><dt>ended</dt><dd>${iso(run.endedAt)}</dd><dt>counts</dt><dd>${countsText(run.counts)}</dd>${run.error ? html`<dt>error</dt><dd>${run.error}</dd>` : null}</dl>
+<dl class="facts"><dt>outcome</dt><dd>${outcome(run)}</dd><dt>trigger</dt><dd>${triggerLabel(run.trigger)}</dd><dt>started</dt><dd>${iso(run.startedAt)}</dd><dt>ended</dt><dd>${iso(run.endedAt)}</dd><dt>counts</dt><dd>${countsText(run.counts)}</dd>${run.error ? html`<dt>error</dt><dd>${run.error}</dd>` : null}</dl>
 <p class="muted">This run kept no report${run.outcome === "running" ? " yet: it is still in progress" : ""}.</p>`,
   );
 }

@@ -9,6 +9,7 @@ import type { Drift, Rejection } from "../model.js";
 import type { HealthDetail } from "../daemon/health-server.js";
 import type { RunProgress } from "../daemon/scheduler.js";
 import type { SyncReport } from "../report/report.js";
+import { FRESHNESS_LOOKBACK, sourceChangedOf } from "../state/freshness.js";
 import { holderGone } from "../state/lock.js";
 import type { RunRecord, StateStore } from "../state/store.js";
 
@@ -55,6 +56,12 @@ export interface SyncSummary {
   progress: RunProgress | null;
   /** A run of it is recorded `running` (here or on another replica). */
   runningRecorded: boolean;
+  /**
+   * How fresh it is (docs/daemon.md, "Freshness"): the end of the last completed run (`checkedAt`),
+   * the newest source change applied (`sourceChangedAt`, null when not known), and when that was read
+   * (`at`), all epoch ms; null times before any completed run (among the last `FRESHNESS_LOOKBACK`).
+   */
+  freshness: { checkedAt: number | null; sourceChangedAt: number | null; at: number };
 }
 
 /** A rejected row on a sync's page, with since when its key has been rejected. */
@@ -87,10 +94,17 @@ export function describeSource(sync: SyncConfig): string {
 
 /** Reads the console's pages from the store; one instance per daemon. */
 export class ConsoleViews {
+  /**
+   * Per sync, the last completed run whose report was read for its source change time, and that
+   * time: a finished run's report never changes, so the overview parses each one once, not at every refresh.
+   */
+  private readonly changed = new Map<string, { runId: number; at: number | null }>();
+
   constructor(
     private readonly loaded: LoadedConfig,
     private readonly store: StateStore,
     private readonly scheduler: ConsoleScheduler,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The configured syncs' names, in config order. */
@@ -160,7 +174,22 @@ export class ConsoleViews {
       lock: await this.lockOf(sync.name),
       progress: this.scheduler.progress(sync.name),
       runningRecorded: runs[0]?.outcome === "running",
+      freshness: await this.freshness(sync.name, runs),
     };
+  }
+
+  private async freshness(name: string, runs: readonly RunRecord[]): Promise<SyncSummary["freshness"]> {
+    const at = this.now();
+    const completed = (rs: readonly RunRecord[]) => rs.find((r) => r.outcome === "ok" && r.endedAt !== null);
+    // A sync failing for longer than the runs at hand: its last completed run is further back.
+    const ok = completed(runs) ?? completed(await this.store.recentRuns({ sync: name, limit: FRESHNESS_LOOKBACK }));
+    if (!ok) return { checkedAt: null, sourceChangedAt: null, at };
+    let cached = this.changed.get(name);
+    if (cached?.runId !== ok.id) {
+      cached = { runId: ok.id, at: sourceChangedOf(await this.store.runReport(ok.id)) };
+      this.changed.set(name, cached);
+    }
+    return { checkedAt: ok.endedAt, sourceChangedAt: cached.at, at };
   }
 
   private async lockOf(name: string): Promise<LockView | null> {

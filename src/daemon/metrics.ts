@@ -6,9 +6,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { QuoClientStats } from "../quo/client.js";
 import type { SyncReport } from "../report/report.js";
+import type { Freshness } from "../state/freshness.js";
+import { RUN_TRIGGERS, type RunTrigger } from "../state/store.js";
 
 /** How a tick ended, as `quo_sync_runs_total{outcome}` counts it. */
 export type TickOutcome = "ok" | "failed" | "refused" | "interrupted" | "skipped";
+
+/** How a run that started ended, as `quo_sync_runs_by_trigger_total{outcome}` counts it. */
+const RUN_OUTCOMES = ["ok", "failed", "refused", "interrupted"] as const;
 
 /** Why a tick did not start a run. */
 export type SkipReason = "busy" | "locked";
@@ -37,6 +42,9 @@ export class DaemonMetrics {
   private readonly rejectedLast: Gauge<"sync">;
   private readonly duration: Histogram<"sync">;
   private readonly lastSuccess: Gauge<"sync">;
+  private readonly lastCompleted: Gauge<"sync">;
+  private readonly sourceChanged: Gauge<"sync">;
+  private readonly runsByTrigger: Counter<"sync" | "trigger" | "outcome">;
   private readonly running: Gauge<"sync">;
   private readonly alerts: Counter<"sync" | "event" | "channel" | "result">;
 
@@ -56,6 +64,9 @@ export class DaemonMetrics {
     this.rejectedLast = new Gauge({ name: "quo_sync_rejected_rows", help: "Source rows the last completed run rejected for bad data.", labelNames: ["sync"], registers });
     this.duration = new Histogram({ name: "quo_sync_run_duration_seconds", help: "Duration of runs that started (skipped ticks excluded).", labelNames: ["sync"], buckets: DURATION_BUCKETS, registers });
     this.lastSuccess = new Gauge({ name: "quo_sync_last_success_timestamp_seconds", help: "Unix time of the sync's last run that ended ok (from the state database at start, then live).", labelNames: ["sync"], registers });
+    this.lastCompleted = new Gauge({ name: "quo_sync_last_completed_run_timestamp_seconds", help: "Unix time the sync's source was last checked: the end of its last run that completed (ok). Changes not yet applied are at most time() minus this old.", labelNames: ["sync"], registers });
+    this.sourceChanged = new Gauge({ name: "quo_sync_source_change_applied_timestamp_seconds", help: "Unix time of the newest source change the sync has applied to Quo (a CSV file's mtime, HubSpot's newest lastmodifieddate); absent when the source cannot tell (Google Sheets). Grows old while the source is idle.", labelNames: ["sync"], registers });
+    this.runsByTrigger = new Counter({ name: "quo_sync_runs_by_trigger_total", help: "Runs that started, by what started them (schedule, manual, webhook, watch) and outcome (ok, failed, refused, interrupted).", labelNames: ["sync", "trigger", "outcome"], registers });
     this.running = new Gauge({ name: "quo_sync_running", help: "1 while a run of the sync is in progress in this daemon.", labelNames: ["sync"], registers });
     this.alerts = new Counter({ name: "quo_sync_alerts_total", help: "Alerts this daemon delivered (sent) or gave up on after retries (failed), by sync, event and channel (type:VARIABLE).", labelNames: ["sync", "event", "channel", "result"], registers });
     quoCounter(registers, "quo_sync_quo_requests_total", "HTTP requests sent to Quo, retries included, by workspace.", quoStats, (s) => s.requests);
@@ -67,6 +78,7 @@ export class DaemonMetrics {
       for (const outcome of ["ok", "failed", "refused", "interrupted", "skipped"] as const) this.runs.inc({ sync, outcome }, 0);
       for (const kind of WRITE_KINDS) this.writes.inc({ sync, kind }, 0);
       for (const reason of ["busy", "locked"] as const) this.ticksSkipped.inc({ sync, reason }, 0);
+      for (const trigger of RUN_TRIGGERS) for (const outcome of RUN_OUTCOMES) this.runsByTrigger.inc({ sync, trigger, outcome }, 0);
       this.writesFailed.inc({ sync }, 0);
       this.rejectedTotal.inc({ sync }, 0);
       this.running.set({ sync }, 0);
@@ -83,10 +95,11 @@ export class DaemonMetrics {
     this.running.set({ sync }, 1);
   }
 
-  /** A run that returned a report (ok, refused or interrupted). */
-  runFinished(sync: string, report: SyncReport, durationMs: number, endedAt: number): void {
-    const outcome: TickOutcome = report.outcome === "refused" ? "refused" : report.outcome === "interrupted" ? "interrupted" : "ok";
+  /** A run that returned a report (ok, refused or interrupted), started by `trigger` (default `schedule`). */
+  runFinished(sync: string, report: SyncReport, durationMs: number, endedAt: number, trigger: RunTrigger = "schedule"): void {
+    const outcome = report.outcome === "refused" ? "refused" : report.outcome === "interrupted" ? "interrupted" : "ok";
     this.runs.inc({ sync, outcome });
+    this.runsByTrigger.inc({ sync, trigger, outcome });
     this.running.set({ sync }, 0);
     this.duration.observe({ sync }, durationMs / 1000);
     // A refused run wrote nothing: its counts are what the plan would have done.
@@ -96,7 +109,11 @@ export class DaemonMetrics {
     }
     this.rejectedTotal.inc({ sync }, report.counts.rejected);
     this.rejectedLast.set({ sync }, report.counts.rejected);
-    if (outcome === "ok") this.setLastSuccess(sync, endedAt);
+    if (outcome === "ok") {
+      this.setLastSuccess(sync, endedAt);
+      const changed = typeof report.sourceChangedAt === "string" ? Date.parse(report.sourceChangedAt) : Number.NaN;
+      this.setFreshness(sync, { checkedAt: endedAt, sourceChangedAt: Number.isFinite(changed) ? changed : null });
+    }
   }
 
   /** A run that ended without a report of its own to count (its tick was skipped after all). */
@@ -104,9 +121,10 @@ export class DaemonMetrics {
     this.running.set({ sync }, 0);
   }
 
-  /** A run that threw. */
-  runFailed(sync: string, durationMs: number): void {
+  /** A run that threw, started by `trigger` (default `schedule`). */
+  runFailed(sync: string, durationMs: number, trigger: RunTrigger = "schedule"): void {
     this.runs.inc({ sync, outcome: "failed" });
+    this.runsByTrigger.inc({ sync, trigger, outcome: "failed" });
     this.running.set({ sync }, 0);
     this.duration.observe({ sync }, durationMs / 1000);
   }
@@ -118,6 +136,16 @@ export class DaemonMetrics {
 
   setLastSuccess(sync: string, at: number): void {
     this.lastSuccess.set({ sync }, at / 1000);
+  }
+
+  /**
+   * The sync's freshness (from the state database at start, then from each completed run): a time
+   * not known leaves its series absent rather than at 0, which would read as 56 years stale.
+   */
+  setFreshness(sync: string, fresh: Freshness): void {
+    if (fresh.checkedAt !== null) this.lastCompleted.set({ sync }, fresh.checkedAt / 1000);
+    if (fresh.sourceChangedAt !== null) this.sourceChanged.set({ sync }, fresh.sourceChangedAt / 1000);
+    else this.sourceChanged.remove({ sync });
   }
 
   /**

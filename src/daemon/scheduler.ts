@@ -15,6 +15,7 @@ import { runSync, stateLocation, type RunDeps, type RunOptions } from "../run.js
 import { LockBusy } from "../state/lock.js";
 import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
+import { readFreshness } from "../state/freshness.js";
 import type { DaemonMetrics } from "./metrics.js";
 import type { ScheduledSync } from "./schedules.js";
 
@@ -238,7 +239,7 @@ export class Scheduler {
       };
       const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}) });
       const ended = this.now();
-      this.opts.metrics.runFinished(s.name, report, ended - started, ended);
+      this.opts.metrics.runFinished(s.name, report, ended - started, ended, how.trigger);
       state.lastOutcome = report.outcome;
       state.lastRunAt = ended;
       if (report.outcome === "ok") {
@@ -264,7 +265,7 @@ export class Scheduler {
         return false;
       }
       const reason = this.opts.describe(e);
-      this.opts.metrics.runFailed(s.name, ended - started);
+      this.opts.metrics.runFailed(s.name, ended - started, how.trigger);
       state.lastOutcome = "failed";
       state.lastRunAt = ended;
       state.lastError = reason;
@@ -333,6 +334,7 @@ export class Scheduler {
         if (ok?.endedAt) {
           state.lastSuccessAt = ok.endedAt;
           this.opts.metrics.setLastSuccess(name, ok.endedAt);
+          this.opts.metrics.setFreshness(name, await readFreshness(store, name, [ok]));
         }
       }
     } catch (e) {

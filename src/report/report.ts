@@ -68,6 +68,12 @@ export interface SyncReport {
    * were read (nothing can be deleted), `full` for a full refresh.
    */
   read?: "incremental" | "full";
+  /**
+   * A real run that completed (`ok`) only: the newest source change Quo has from this sync after it,
+   * as ISO text (a CSV file's mtime, HubSpot's newest `lastmodifieddate`; null for Google Sheets,
+   * which cannot tell). A run that read nothing newer carries the previous run's time forward.
+   */
+  sourceChangedAt?: string | null;
   /** A stored report only (`storedReport`): how many changes and rejected rows were left out of it. */
   omitted?: { changes: number; rejected: number };
 }

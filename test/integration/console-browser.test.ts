@@ -6,7 +6,7 @@
  * deletes only after typing the name; a forged form from another origin, and a wrong token, are
  * refused and start nothing. No console error, and no request leaves 127.0.0.1.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -79,6 +79,8 @@ beforeAll(async () => {
   ws = new Workspace();
   const leads = [...Array.from({ length: 6 }, (_, i) => personRow(i + 1)), ["B1", "Bad", "Email", "", "(415) 222-1111", "", "b1@@example.com"]];
   writeFileSync(ws.csv, toCsv([HEADER, ...leads]));
+  // A known mtime: the overview shows it as the newest change applied.
+  utimesSync(ws.csv, LEADS_CHANGED, LEADS_CHANGED);
   writeFileSync(path.join(ws.dir, "customers.csv"), toCsv([HEADER, ...Array.from({ length: 4 }, (_, i) => personRow(i + 101))]));
   const sync = (name: string, file: string, extra: Record<string, unknown> = {}) => ({
     name,
@@ -115,6 +117,9 @@ afterAll(async () => {
   ws?.cleanup();
 });
 
+/** The leads file's mtime when the first sync reads it. */
+const LEADS_CHANGED = new Date("2026-02-03T04:05:06Z");
+
 describe("the console in a browser", () => {
   it("signs in, shows both syncs and the rejected row, runs now, previews, and runs with deletes only after the name is typed", async () => {
     await startDaemon();
@@ -130,6 +135,9 @@ describe("the console in a browser", () => {
     expect(leadsCard).toContain("CSV contacts.csv");
     expect(leadsCard).toContain("0 0 1 1 *");
     expect(await cards.nth(0).locator('[data-field="rejected"]').innerText()).toBe("1");
+    expect(await cards.nth(0).locator('[data-field="source-changed"]').innerText()).toMatch(/ago \(2026-02-03 04:05:06Z\)$/);
+    expect(await cards.nth(0).locator('[data-field="checked"]').innerText()).toMatch(/^\d+ s ago|^\d+ min ago/);
+    expect(await cards.nth(1).locator('[data-field="checked"]').innerText()).toBe("no completed run yet");
     expect(await cards.nth(1).innerText()).toContain("on request only");
     expect(await cards.nth(1).innerText()).toContain("no run yet");
     await shot(page, "overview");

@@ -28,7 +28,7 @@ describe("quo-sync status", () => {
     expect(t.status).toBe(0);
     expect(t.stdout).toContain("no runs yet");
     const j = await status("--format", "json");
-    expect(JSON.parse(j.stdout)).toEqual([{ sync: "leads", contacts: 0, runningNow: null, lastSuccessAt: null, runs: [] }]);
+    expect(JSON.parse(j.stdout)).toEqual([{ sync: "leads", contacts: 0, runningNow: null, lastSuccessAt: null, checkedAt: null, sourceChangedAt: null, sourceChangeAgeMs: null, runs: [] }]);
   });
 
   it("lists runs newest first with counts, rejection reasons and errors", async () => {
@@ -45,6 +45,10 @@ describe("quo-sync status", () => {
     expect(s.sync).toBe("leads");
     expect(s.contacts).toBe(5);
     expect(s.runs.map((r: any) => r.outcome)).toEqual(["failed", "ok"]);
+    expect(s.runs.map((r: any) => r.trigger)).toEqual(["manual", "manual"]);
+    // Checked at the end of the ok run; the newest change applied is the CSV file's mtime then.
+    expect(s.checkedAt).toBe(s.runs[1].endedAt);
+    expect(typeof s.sourceChangedAt).toBe("string");
     expect(s.runs[0].error).toMatch(/401|Unauthorized|key/i);
     expect(s.runs[0].error).not.toContain("wrong-key");
     expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 1, failed: 0 });

@@ -50,6 +50,53 @@ describe("DaemonMetrics", () => {
     expect(value(text, 'quo_sync_last_success_timestamp_seconds{sync="a"}')).toBe(successes ? 1_700_000_000 : undefined);
   });
 
+  it("freshness: the last completed run and the newest source change applied, as timestamps; absent until known", async () => {
+    const m = new DaemonMetrics(["a"], () => ({ default: stats }));
+    let text = await m.render();
+    expect(text).toContain("# TYPE quo_sync_source_change_applied_timestamp_seconds gauge");
+    expect(text).toContain("# TYPE quo_sync_last_completed_run_timestamp_seconds gauge");
+    // Not 0 (which would read as 56 years stale): no series until a time is known.
+    expect(value(text, 'quo_sync_source_change_applied_timestamp_seconds{sync="a"}')).toBeUndefined();
+    expect(value(text, 'quo_sync_last_completed_run_timestamp_seconds{sync="a"}')).toBeUndefined();
+    m.setFreshness("a", { checkedAt: 1_700_000_000_000, sourceChangedAt: 1_699_999_000_500 });
+    text = await m.render();
+    expect(value(text, 'quo_sync_last_completed_run_timestamp_seconds{sync="a"}')).toBe(1_700_000_000);
+    expect(value(text, 'quo_sync_source_change_applied_timestamp_seconds{sync="a"}')).toBe(1_699_999_000.5);
+    // A completed run sets both from its report and its end; a refused one neither.
+    m.runFinished("a", { ...report("ok", {}), sourceChangedAt: "2023-11-14T22:20:00.000Z" }, 100, 1_700_000_060_000, "watch");
+    m.runFinished("a", report("refused", {}), 100, 1_700_000_120_000, "webhook");
+    text = await m.render();
+    expect(value(text, 'quo_sync_last_completed_run_timestamp_seconds{sync="a"}')).toBe(1_700_000_060);
+    expect(value(text, 'quo_sync_source_change_applied_timestamp_seconds{sync="a"}')).toBe(Date.parse("2023-11-14T22:20:00.000Z") / 1000);
+    // A completed run of a source that cannot tell (Google Sheets): the series goes away.
+    m.runFinished("a", { ...report("ok", {}), sourceChangedAt: null }, 100, 1_700_000_180_000);
+    text = await m.render();
+    expect(value(text, 'quo_sync_source_change_applied_timestamp_seconds{sync="a"}')).toBeUndefined();
+    expect(value(text, 'quo_sync_last_completed_run_timestamp_seconds{sync="a"}')).toBe(1_700_000_180);
+  });
+
+  it("counts runs by trigger and outcome beside quo_sync_runs_total, every series from the start", async () => {
+    const m = new DaemonMetrics(["a"], () => ({ default: stats }));
+    let text = await m.render();
+    for (const trigger of ["schedule", "manual", "webhook", "watch"]) {
+      for (const outcome of ["ok", "failed", "refused", "interrupted"]) expect(value(text, `quo_sync_runs_by_trigger_total{sync="a",trigger="${trigger}",outcome="${outcome}"}`)).toBe(0);
+    }
+    m.runFinished("a", report("ok", {}), 100, 1_700_000_000_000, "webhook");
+    m.runFinished("a", report("ok", {}), 100, 1_700_000_000_000, "watch");
+    m.runFinished("a", report("ok", {}), 100, 1_700_000_000_000);
+    m.runFailed("a", 100, "manual");
+    m.skipped("a", "busy");
+    text = await m.render();
+    expect(value(text, 'quo_sync_runs_by_trigger_total{sync="a",trigger="webhook",outcome="ok"}')).toBe(1);
+    expect(value(text, 'quo_sync_runs_by_trigger_total{sync="a",trigger="watch",outcome="ok"}')).toBe(1);
+    expect(value(text, 'quo_sync_runs_by_trigger_total{sync="a",trigger="schedule",outcome="ok"}')).toBe(1);
+    expect(value(text, 'quo_sync_runs_by_trigger_total{sync="a",trigger="manual",outcome="failed"}')).toBe(1);
+    // The existing counter is unchanged in name and labels.
+    expect(value(text, 'quo_sync_runs_total{sync="a",outcome="ok"}')).toBe(3);
+    expect(value(text, 'quo_sync_runs_total{sync="a",outcome="failed"}')).toBe(1);
+    expect(value(text, 'quo_sync_runs_total{sync="a",outcome="skipped"}')).toBe(1);
+  });
+
   it("adds up links and unlinks over runs, in the totals logged at shutdown too", async () => {
     const m = new DaemonMetrics(["a"], () => ({ default: stats }));
     m.runFinished("a", report("ok", { create: 1, link: 3, unlink: 1 }), 100, 1_700_000_000_000);

@@ -22,9 +22,9 @@ async function seed(): Promise<void> {
   const a = await store.startRun("leads", T0);
   await store.finishRun(a, "ok", T0 + 2_500, { create: 5, update: 0, delete: 0, unchanged: 0, rejected: 4, failed: 0 });
   await store.addRejections(a, [1, 2, 3, 4].map((i) => ({ row: i + 1, key: `B${i}`, reason: `phoneNumbers.mobile: bad ${i}` })));
-  const b = await store.startRun("leads", T0 + 60_000);
+  const b = await store.startRun("leads", T0 + 60_000, "webhook");
   await store.finishRun(b, "failed", T0 + 61_000, undefined, "cannot read contacts.csv: ENOENT\nmore detail");
-  await store.startRun("leads", T0 + 120_000);
+  await store.startRun("leads", T0 + 120_000, "watch");
 }
 
 describe("readStatus", () => {
@@ -98,12 +98,15 @@ describe("renderStatusTable", () => {
     await seed();
     const text = renderStatusTable(await readStatus(store, ["leads", "crm"], 10));
     const lines = text.split("\n");
-    expect(lines[0]).toBe("leads: 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
-    expect(text).toMatch(/#3 +2025-01-02T03:06:05.000Z +running +running/);
-    expect(text).toMatch(/#2 +2025-01-02T03:05:05.000Z +1.0s +failed/);
+    // The success kept no report (recorded before reports were): the time of its source is not known.
+    expect(lines[0]).toBe("leads: 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z; newest source change applied: not known");
+    expect(text).toMatch(/run +trigger +started +duration +outcome/);
+    expect(text).toMatch(/#3 +watch +2025-01-02T03:06:05.000Z +running +running/);
+    expect(text).toMatch(/#2 +webhook +2025-01-02T03:05:05.000Z +1.0s +failed/);
     expect(text).toContain("      error: cannot read contacts.csv: ENOENT\n");
     expect(text).not.toContain("more detail");
-    expect(text).toMatch(/#1 +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0/);
+    // Recorded before triggers were kept: "-".
+    expect(text).toMatch(/#1 +- +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0/);
     expect(text).toContain("      rejected row 2 (key B1): phoneNumbers.mobile: bad 1");
     expect(text).toContain("      … and 1 more rejected rows (see the run's report)");
     expect(text).toContain("crm: 0 contacts in Quo from this sync; last success never\n  no runs yet");
@@ -114,17 +117,38 @@ describe("renderStatusTable", () => {
     const data = await readStatus(store, ["leads", "crm"], 10, { leads: "west", crm: "default" });
     expect(data.map((s) => [s.sync, s.workspace])).toEqual([["leads", "west"], ["crm", "default"]]);
     const text = renderStatusTable(data);
-    expect(text.split("\n")[0]).toBe("leads (workspace 'west'): 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z");
+    expect(text.split("\n")[0]).toBe("leads (workspace 'west'): 0 contacts in Quo from this sync; last success 2025-01-02T03:04:07.500Z; newest source change applied: not known");
     expect(text).toContain("crm (workspace 'default'): 0 contacts in Quo from this sync; last success never");
     expect((await readStatus(store, ["leads"], 10))[0]).not.toHaveProperty("workspace");
   });
 
   it("names link and unlink in a run's counts only when it did some, as the report's headline does", async () => {
     await seed();
-    const c = await store.startRun("leads", T0 + 180_000);
+    const c = await store.startRun("leads", T0 + 180_000, "schedule");
     await store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 0, unchanged: 10, rejected: 0, failed: 0 });
     const text = renderStatusTable(await readStatus(store, ["leads"], 10));
-    expect(text).toMatch(/#4 +2025-01-02T03:07:05.000Z +1.0s +ok +\+0 ~1 -0 link 2 =10 rejected 0 failed 0\n/);
-    expect(text).toMatch(/#1 +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0\n/);
+    expect(text).toMatch(/#4 +schedule +2025-01-02T03:07:05.000Z +1.0s +ok +\+0 ~1 -0 link 2 =10 rejected 0 failed 0\n/);
+    expect(text).toMatch(/#1 +- +2025-01-02T03:04:05.000Z +2.5s +ok +\+5 ~0 -0 =0 rejected 4 failed 0\n/);
+  });
+
+  it("how fresh: checked at the last completed run's end, the newest change applied and its age, carried past runs that kept none", async () => {
+    await seed();
+    const changed = T0 - 3_600_000;
+    const ok = await store.startRun("leads", T0 + 200_000, "schedule");
+    await store.finishRun(ok, "ok", T0 + 201_000, { create: 0, update: 0, delete: 0, unchanged: 5, rejected: 0, failed: 0 }, undefined, { sync: "leads", sourceChangedAt: new Date(changed).toISOString() });
+    // A later failed run changes neither: it applied nothing.
+    const failed = await store.startRun("leads", T0 + 300_000, "webhook");
+    await store.finishRun(failed, "failed", T0 + 301_000, undefined, "boom");
+    const now = T0 + 400_000;
+    const [s] = await readStatus(store, ["leads"], 10, {}, now);
+    expect(s).toMatchObject({ checkedAt: new Date(T0 + 201_000).toISOString(), sourceChangedAt: new Date(changed).toISOString(), sourceChangeAgeMs: now - changed });
+    expect(s!.runs.map((r) => r.trigger)).toEqual(["webhook", "schedule", "watch", "webhook", null]);
+    const text = renderStatusTable([s!]);
+    expect(text.split("\n")[0]).toBe(`leads: 0 contacts in Quo from this sync; last success ${new Date(T0 + 201_000).toISOString()}; newest source change applied ${new Date(changed).toISOString()} (1h6m old)`);
+  });
+
+  it("never checked: no freshness fields filled", async () => {
+    const [s] = await readStatus(store, ["crm"], 10);
+    expect(s).toMatchObject({ checkedAt: null, sourceChangedAt: null, sourceChangeAgeMs: null, runs: [] });
   });
 });
