@@ -26,6 +26,8 @@ Environment (a .env file in the working directory is read too; real variables wi
   an alert channel's urlEnv       the URL of a webhook or Slack alert channel (smtpUrlEnv: the SMTP URL), e.g. SLACK_WEBHOOK_URL
   QUO_SYNC_CONSOLE_TOKEN          turns on the daemon's web console (at / of --http) and signs in to it
   QUO_SYNC_CONSOLE_URL            the console's address, linked from alerts (https://quo-sync.internal)
+  a webhook's secretEnv           the secret of webhooks.hubspot / webhooks.quo, e.g. HUBSPOT_CLIENT_SECRET, QUO_WEBHOOK_SECRET
+  QUO_SYNC_PUBLIC_URL             the daemon's public base URL behind a proxy (HubSpot's webhook signature covers it)
   GOOGLE_APPLICATION_CREDENTIALS  service-account key file for Google Sheets sources (or source.credentials)
   GOOGLE_SHEETS_API_URL           origin of the Sheets API (proxies, emulators)
   GOOGLE_OAUTH_TOKEN_URL          accepted but unused: the service account signs its own token

@@ -36,7 +36,7 @@ describe("trigger config", () => {
     expect(parseConfig({ syncs: [sync({ type: "csv", path: "a.csv" })] }).webhooks).toEqual({});
     expect(errorOf({ webhooks: { hubspot: {} }, syncs: [sync({ type: "csv", path: "a.csv" })] })).toMatch(/webhooks\.hubspot.*clientSecretEnv/);
     expect(errorOf({ webhooks: { hubspot: { clientSecretEnv: "A", secretEnv: "B" } }, syncs: [sync({ type: "csv", path: "a.csv" })] })).toMatch(/once/);
-    expect(errorOf({ webhooks: { quo: { secretEnv: "whsec_abc def" } }, syncs: [sync({ type: "csv", path: "a.csv" })] })).toMatch(/webhooks\.quo\.secretEnv: an environment variable name/);
+    expect(errorOf({ webhooks: { quo: { secretEnv: "whsec_abc def" } }, syncs: [sync({ type: "csv", path: "a.csv" })] })).toMatch(/webhooks\.quo\.secretEnv: the name of an environment variable/);
     expect(errorOf({ webhooks: { quo: { secret: "whsec_x" } }, syncs: [sync({ type: "csv", path: "a.csv" })] })).toMatch(/webhooks\.quo\.secret: unknown key/);
   });
 
