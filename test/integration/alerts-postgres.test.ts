@@ -4,15 +4,13 @@
  * swap succeeds sends. Failures at every tick, a recovery, a stall both daemons see (the sync's lock
  * held by a stopped process), and the recovery after it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { startHttpReceiver, type HttpReceiver } from "./alerts-receivers.js";
-import { metric, spawnDaemon, stop, until, type Daemon } from "./daemons.js";
+import { holdLock, metric, spawnDaemon, stop, until, type Daemon } from "./daemons.js";
 import { postgresEngine } from "./engines.js";
-import { API_KEY, ROOT, Workspace, cliEnv, personRow, useQuoEmulator } from "./harness.js";
+import { API_KEY, Workspace, cliEnv, personRow, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
 let ws: Workspace;
@@ -62,7 +60,7 @@ describe("alerts from two daemons on one PostgreSQL state", () => {
     expect(events()).toEqual(["failed", "recovered"]);
 
     // A process takes the lock and stops: both daemons' stall checks see the sync stalled.
-    holder = await holdLock(url);
+    holder = await holdLock(url, 30_000);
     holder.kill("SIGSTOP");
     await until(() => ops.requests.length >= 3, 30_000, "the stalled alert");
     await until(async () => (await metric(bases[0]!, 'quo_sync_ticks_skipped_total{sync="leads",reason="locked"}')) >= 8, 30_000, "locked ticks");
@@ -89,23 +87,3 @@ describe("alerts from two daemons on one PostgreSQL state", () => {
   }, 180_000);
 });
 
-/** A process that takes sync 'leads''s lock in `location` and holds it until killed. */
-async function holdLock(location: string): Promise<ChildProcess> {
-  const script = path.join(ws.dir, "hold-lock.mjs");
-  writeFileSync(
-    script,
-    `import { openStore } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "store.js"))};
-import { acquireLock } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "lock.js"))};
-const store = await openStore(process.argv[2]);
-await acquireLock(store, "leads", { waitMs: 30000, now: Date.now });
-process.stdout.write("held\\n");
-setInterval(() => {}, 60_000);
-`,
-  );
-  const child = spawn(process.execPath, [script, location], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (d: Buffer) => d.toString().includes("held") && resolve());
-    child.on("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
-  });
-  return child;
-}

@@ -5,7 +5,7 @@
  * receiver that is down, slow or failing never changes a run or its exit status; no secret reaches
  * an alert, a mail, a log line or /metrics.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -15,7 +15,7 @@ import { ALERT_WAIT_ON_EXIT_MS } from "../../src/alerts/alerter.js";
 import { sendAlert } from "../../src/alerts/send-alert.js";
 import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { alertCounts, startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from "./alerts-receivers.js";
-import { metric, spawnDaemon, stop, until } from "./daemons.js";
+import { holdLock, metric, spawnDaemon, stop, until } from "./daemons.js";
 import { API_KEY, ROOT, Workspace, cliEnv, personRow, runCli, useQuoEmulator } from "./harness.js";
 
 let emulator: QuoEmulator;
@@ -356,29 +356,6 @@ describe("quo-sync check and alerts", () => {
   }, 60_000);
 });
 
-/** A process that takes sync 'leads''s lock in `location` and holds it (heartbeats included) until killed. */
-async function holdLock(location: string): Promise<ChildProcess> {
-  const script = path.join(ws.dir, "hold-lock.mjs");
-  writeFileSync(
-    script,
-    `import { openStore } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "store.js"))};
-import { acquireLock } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "lock.js"))};
-const store = await openStore(process.argv[2]);
-await acquireLock(store, "leads", { waitMs: 0, now: Date.now });
-process.stdout.write("held\\n");
-setInterval(() => {}, 60_000);
-`,
-  );
-  const child = spawn(process.execPath, [script, location], { stdio: ["ignore", "pipe", "inherit"] });
-  closers.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (d: Buffer) => d.toString().includes("held") && resolve());
-    child.on("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
-  });
-  return child;
-}
 
 /**
  * Stops `holder` (SIGSTOP) outside any of its transactions: a process stopped inside one would hold

@@ -2,14 +2,43 @@
  * Daemons as child processes for the integration tests: the built CLI's `daemon` command with
  * `--http` on a free port, its JSON log lines parsed as they come, and polling helpers.
  */
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach } from "vitest";
-import { startCli, type CliResult } from "./harness.js";
+import { ROOT, startCli, type CliResult } from "./harness.js";
 
 const daemons: ChildProcess[] = [];
 afterEach(() => {
   for (const d of daemons.splice(0)) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
 });
+
+/**
+ * A process that takes sync `sync`'s run lock in the state at `location` (a file or a postgres://
+ * URL) through the built store, waiting up to `waitMs` for it, and holds it, heartbeats included,
+ * until killed (after the test at the latest). Resolves once it holds the lock.
+ */
+export async function holdLock(location: string, waitMs = 0, sync = "leads"): Promise<ChildProcess> {
+  const script = path.join(mkdtempSync(path.join(os.tmpdir(), "quo-sync-hold-")), "hold-lock.mjs");
+  writeFileSync(
+    script,
+    `import { openStore } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "store.js"))};
+import { acquireLock } from ${JSON.stringify(path.join(ROOT, "dist", "src", "state", "lock.js"))};
+const store = await openStore(process.argv[2]);
+await acquireLock(store, ${JSON.stringify(sync)}, { waitMs: ${waitMs}, now: Date.now });
+process.stdout.write("held\\n");
+setInterval(() => {}, 60_000);
+`,
+  );
+  const child = spawn(process.execPath, [script, location], { stdio: ["ignore", "pipe", "inherit"] });
+  daemons.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => d.toString().includes("held") && resolve());
+    child.on("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
+  });
+  return child;
+}
 
 export interface Daemon {
   child: ChildProcess;
