@@ -170,6 +170,7 @@ export function runFacts(r: SyncReport): string[] {
   }
   if (r.read === "incremental") out.push("incremental read: only the contacts modified since the last run; deletes wait for the next full refresh");
   if (r.read === "full") out.push("full read");
+  if (r.read === "targeted") out.push("targeted read: only the contacts a webhook named, by id; only those gone from the source can be deleted");
   if (r.durationMs !== undefined) out.push(`took ${(r.durationMs / 1000).toFixed(1)} s`);
   return out;
 }
