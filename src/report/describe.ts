@@ -155,7 +155,7 @@ export function headline(r: SyncReport): string {
   return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
 }
 
-/** The extra facts of a run (recovery, write-back, an incremental read, duration), one phrase each. */
+/** The extra facts of a run (recovery, write-back, an incremental or targeted read, duration), one phrase each. */
 export function runFacts(r: SyncReport): string[] {
   const out: string[] = [];
   const rec = r.recovery;
