@@ -172,3 +172,21 @@ describe("RunCoalescer: targeted runs", () => {
     expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "watch" }).targets).toBeUndefined();
   });
 });
+
+describe("RunCoalescer: targeted runs beside a tick", () => {
+  it("ids that come while a scheduled run is in progress make one targeted run of those ids after it", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    void s.begin(); // the tick
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["1"] } });
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["2"] } });
+    await tick();
+    expect(s.started).toHaveLength(0);
+    s.finish();
+    await until(() => s.started.length === 1, 2_000);
+    expect(s.started[0]).toEqual({ allowDeletes: false, trigger: "webhook", targets: { ids: ["1", "2"] } });
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(1);
+  });
+});
