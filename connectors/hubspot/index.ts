@@ -6,6 +6,8 @@
  * `lastmodifieddate`, and purged contacts simply vanish, so only a full listing of ids sees deletes.
  * With `incremental` and the cursor of an earlier read, only the contacts modified since are read,
  * by search (`./search-window.ts`); such a read is partial, and deletes wait for the next full one.
+ * With `ctx.targets` (a webhook's contact ids), only those contacts are read, by batch read: a
+ * partial read that also names the contacts found gone, which are all it can delete.
  */
 import type { HubspotSourceConfig } from "../../src/config.js";
 import { HUBSPOT_DEFAULT_REQUESTS_PER_10S } from "../../src/config.js";
