@@ -32,6 +32,12 @@ export interface ConnectorContext {
    * calls it. Kept out of the item stream so readers that ignore it need not know it.
    */
   sourceChanged?: (at: number) => void;
+  /**
+   * A targeted read (a source that supports it: HubSpot): read only the records with these ids
+   * (`ids`), and count `gone` (merged away) as removed without reading them. `key` is the sync's key
+   * column, to name removed records by their key. The read yields their rows, then a `targeted` item.
+   */
+  targets?: { ids: readonly string[]; gone: readonly string[]; key: string };
 }
 
 /** The result of `check`: never thrown, always reported. */
@@ -49,7 +55,13 @@ export type SourceItem =
    * resume (JSON-serialisable, kept by the run only once its writes are recorded), and whether this
    * read held only the records changed since `ctx.cursor` (`partial`) or every record.
    */
-  | { type: "cursor"; cursor: unknown; partial: boolean };
+  | { type: "cursor"; cursor: unknown; partial: boolean }
+  /**
+   * Last, from a targeted read (`ctx.targets`): the keys of the records asked for that are gone
+   * from the source (not found, archived and dropped, merged away), and the ids of those whose key
+   * could not be told (the key is not the record id and the record can no longer be read).
+   */
+  | { type: "targeted"; gone: string[]; unmapped: string[] };
 
 export interface SourceConnector<C> {
   readonly type: SourceType;

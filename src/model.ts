@@ -39,6 +39,13 @@ export interface Snapshot {
    * read; null when the source cannot tell (Google Sheets).
    */
   sourceChangedAt?: number | null;
+  /**
+   * With `partial`, the keys known to be gone from the source (a targeted read: deleted, purged,
+   * merged away). In `mirror` mode these, and only these, are deleted; every other absent key is untouched.
+   */
+  gone?: string[];
+  /** A targeted read (only the records a webhook named): `gone` says what left, `unmapped` the ids whose key is unknown. */
+  targeted?: { unmapped: string[] };
 }
 
 /** A value Quo accepts for a custom field: see docs/quo-api.md, "Creating a contact". */
@@ -214,7 +221,7 @@ export interface Plan {
   guards: GuardResult[];
   /** Only when Quo was read back (`--verify`): contacts that drifted, and what the plan does. */
   drift?: Drift[];
-  /** Planned from a partial snapshot (an incremental read): nothing is deleted or unlinked. */
+  /** Planned from a partial snapshot (an incremental or targeted read): nothing is deleted or unlinked but the keys it named as gone. */
   partial?: true;
   counts: PlanCounts;
 }

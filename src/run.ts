@@ -39,6 +39,18 @@ export interface RunOptions {
   trigger?: RunTrigger;
   /** `--full`: a source read incrementally reads everything this run (a full refresh, which can delete). */
   full?: boolean;
+  /**
+   * A targeted run (a HubSpot webhook): read only the records with `ids` (and count `gone`, merged
+   * away, as removed), by id; deletes only what is found gone. Ignored for a source that cannot read
+   * by id, and when both lists are empty. Never moves an incremental cursor nor counts as a full refresh.
+   */
+  targets?: RunTargets;
+}
+
+/** The records a targeted run reads: source record ids to read, and ids known to be gone (not read). */
+export interface RunTargets {
+  ids: readonly string[];
+  gone?: readonly string[];
 }
 
 export interface RunDeps {
@@ -174,18 +186,30 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     }
 
     // Read: everything, or with an incremental source between full refreshes, what changed since.
+    // A webhook's run reads only the contacts it named, by id (no cursor: the watermark stays).
     const readStarted = now();
-    const saved = await savedCursor(store, sync, readStarted, opts);
-    const ctx: ConnectorContext = {
+    const targets = opts.targets && sync.source.type === "hubspot" && opts.targets.ids.length + (opts.targets.gone?.length ?? 0) > 0 ? opts.targets : undefined;
+    const baseCtx: ConnectorContext = {
       baseDir: loaded.baseDir,
       env: deps.env,
       wanted: [...new Set(mappedColumns(sync, syncIndex).map((m) => m.column))],
       log: (message) => log.info(message),
-      ...(saved?.resume ? { cursor: saved.cursor.cursor } : {}),
     };
-    const snapshot = await readSnapshot(sync.source, ctx);
+    let saved: Awaited<ReturnType<typeof savedCursor>> = undefined;
+    let ctx: ConnectorContext = baseCtx;
+    let snapshot = targets ? await readSnapshot(sync.source, { ...baseCtx, targets: { ids: targets.ids, gone: targets.gone ?? [], key: sync.key } }) : undefined;
+    if (snapshot?.targeted?.unmapped.length && sync.deletes === "mirror") {
+      // Gone records whose key (not the record id) can no longer be read: only an ordinary read tells which contacts to delete.
+      log.warn({ unmapped: snapshot.targeted.unmapped.length, key: sync.key }, "some contacts named by the webhook are gone and their key cannot be told by id: reading the source as an ordinary run instead");
+      snapshot = undefined;
+    }
+    if (!snapshot) {
+      saved = await savedCursor(store, sync, readStarted, opts);
+      ctx = { ...baseCtx, ...(saved?.resume ? { cursor: saved.cursor.cursor } : {}) };
+      snapshot = await readSnapshot(sync.source, ctx);
+    }
     checkColumns(sync, syncIndex, snapshot.columns, snapshot.origin);
-    const read: SyncReport["read"] = saved ? (snapshot.partial ? "incremental" : "full") : undefined;
+    const read: SyncReport["read"] = snapshot.targeted ? "targeted" : saved ? (snapshot.partial ? "incremental" : "full") : undefined;
     log.info({ rows: snapshot.rows.length, ...(read ? { read } : {}) }, "source read");
     const client = deps.client ?? (deps.clients ?? clientsFor(loaded, deps.env, deps.logger, sharedRateOf(store))).forSync(sync);
     // Before the writes, a stop signal aborts the reads in flight: nothing is lost by stopping them.

@@ -41,7 +41,8 @@ export function describeSource(source: SourceConfig): string {
 
 /**
  * Reads the whole snapshot into memory (with `ctx.cursor`, an incremental source's changed records
- * only, flagged `partial`, and its next cursor), with when the source says its data last changed
+ * only, flagged `partial`, and its next cursor; with `ctx.targets`, only those records, flagged
+ * `partial`, with the keys gone in `gone`), with when the source says its data last changed
  * (`sourceChangedAt`, null when it cannot tell). Throws `SourceError` when the source cannot be read
  * completely: nothing partial ever reaches the planner.
  */
@@ -54,11 +55,17 @@ export async function readSnapshot(source: SourceConfig, ctx: ConnectorContext):
   const sourceChanged = (at: number): void => {
     if (Number.isFinite(at) && (changedAt === null || at > changedAt)) changedAt = at;
   };
+  let targeted: { gone: string[]; unmapped: string[] } | undefined;
   for await (const item of connector.read(source, { ...ctx, sourceChanged })) {
     if (item.type === "header") columns = item.columns;
     else if (item.type === "row") rows.push(item.row);
+    else if (item.type === "targeted") targeted = { gone: item.gone, unmapped: item.unmapped };
     else state = { cursor: item.cursor, partial: item.partial };
   }
   if (columns === null) throw new SourceError(`${describeSource(source)}: the source sent no header`);
-  return { origin: describeSource(source), columns, rows, sourceChangedAt: changedAt, ...(state ? { cursor: state.cursor, ...(state.partial ? { partial: true } : {}) } : {}) };
+  const origin = describeSource(source);
+  // A targeted read is partial whatever else it says, and never moves an incremental cursor.
+  if (targeted) return { origin, columns, rows, sourceChangedAt: changedAt, partial: true, gone: targeted.gone, targeted: { unmapped: targeted.unmapped } };
+  if (ctx.targets) throw new SourceError(`${origin}: a read of some records by id was asked for, and this source cannot do it`);
+  return { origin, columns, rows, sourceChangedAt: changedAt, ...(state ? { cursor: state.cursor, ...(state.partial ? { partial: true } : {}) } : {}) };
 }

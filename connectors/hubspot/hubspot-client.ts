@@ -20,6 +20,7 @@ import {
   HUBSPOT_DEFAULT_API_URL,
   HUBSPOT_DEFAULT_MAX_RETRIES,
   HUBSPOT_DEFAULT_TIMEOUT_MS,
+  HUBSPOT_MAX_BATCH_READ_INPUTS,
   HUBSPOT_MAX_PAGE_SIZE,
   HUBSPOT_RATE_LIMIT_BASE_DELAY_MS,
   HUBSPOT_RETRY_AFTER_MAX_MS,
@@ -68,6 +69,13 @@ export interface HubspotSearchPage {
   after?: string;
 }
 
+/** What a batch read found: the contacts returned, and the ids HubSpot does not have (in that archived state). */
+export interface HubspotBatchRead {
+  results: HubspotContact[];
+  /** Ids asked for and not returned: named in an `OBJECT_NOT_FOUND` error, or simply left out. */
+  missing: string[];
+}
+
 /** A property definition from `GET /crm/v3/properties/contacts`. */
 export interface HubspotProperty {
   name: string;
@@ -107,6 +115,7 @@ interface RequestContext {
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
 const PROPERTIES_PATH = "/crm/v3/properties/contacts";
 const SEARCH_PATH = "/crm/v3/objects/contacts/search";
+const BATCH_READ_PATH = "/crm/v3/objects/contacts/batch/read";
 /** Scope of the contact listing (docs/hubspot.md, "Set up a private app"). */
 const CONTACTS_SCOPE = "crm.objects.contacts.read";
 /** HubSpot lists this scope for reading contact property definitions (docs/hubspot.md, "Set up a private app"). */
@@ -201,6 +210,39 @@ export class HubspotClient {
     const next = isRecord(body.paging) && isRecord(body.paging.next) ? body.paging.next.after : undefined;
     const after = typeof next === "string" && next !== "" ? next : typeof next === "number" ? String(next) : undefined;
     return after === undefined ? { total, results: body.results } : { total, results: body.results, after };
+  }
+
+  /**
+   * `POST /crm/v3/objects/contacts/batch/read` (https://developers.hubspot.com/docs/api/crm/contacts):
+   * the contacts with these ids (at most `HUBSPOT_MAX_BATCH_READ_INPUTS`), with exactly `properties`;
+   * `archived` asks for archived ones instead of live ones. HubSpot answers 200, or 207 when some
+   * ids are not found (listed in `errors[].context.ids`); a 404 `OBJECT_NOT_FOUND` is read as every
+   * id missing. A read changes nothing, so a failed one is replayed like a GET. Throws `SourceError`
+   * (also for any other per-id error), and `RangeError` for no ids or more than 100.
+   */
+  async batchReadContacts(q: { properties: readonly string[]; ids: readonly string[]; archived: boolean }): Promise<HubspotBatchRead> {
+    if (q.ids.length < 1 || q.ids.length > HUBSPOT_MAX_BATCH_READ_INPUTS) throw new RangeError(`a batch read takes 1 to ${HUBSPOT_MAX_BATCH_READ_INPUTS} ids, got ${q.ids.length}`);
+    const what = `reading ${q.ids.length} ${q.archived ? "archived " : ""}HubSpot contacts by id`;
+    let body: unknown;
+    try {
+      body = (await this.#http.post<unknown>(`${BATCH_READ_PATH}?archived=${String(q.archived)}`, { properties: [...q.properties], inputs: q.ids.map((id) => ({ id })) })).data;
+    } catch (error) {
+      const data = isAxiosError(error) && error.response?.status === 404 ? decodeBody(error.response.data) : undefined;
+      if (data && "json" in data && isRecord(data.json) && data.json.category === "OBJECT_NOT_FOUND") return { results: [], missing: [...q.ids] };
+      throw this.#toSourceError(error, { what, scope: CONTACTS_SCOPE });
+    }
+    if (!isRecord(body) || !Array.isArray(body.results) || !body.results.every(isContact)) throw unexpected(what, "expected {status, results: [{id, properties}]}");
+    const errors = Array.isArray(body.errors) ? body.errors.filter(isRecord) : [];
+    for (const e of errors) {
+      if (e.category !== "OBJECT_NOT_FOUND") {
+        const message = typeof e.message === "string" ? excerpt(redactSecrets(e.message, [this.#token])) : "no message";
+        throw new SourceError(`${what}: HubSpot answered an error for some ids (${typeof e.category === "string" ? e.category : "unknown category"}: ${message}); the run stopped before any change`);
+      }
+    }
+    const returned = new Set(body.results.map((c) => String(c.id)));
+    const wanted = new Set(q.ids);
+    const results = body.results.filter((c) => wanted.has(String(c.id)));
+    return { results, missing: q.ids.filter((id) => !returned.has(id)) };
   }
 
   /** `GET /crm/v3/properties/contacts`: every contact property of the account. Throws `SourceError`. */

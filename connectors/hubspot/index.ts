@@ -6,6 +6,8 @@
  * `lastmodifieddate`, and purged contacts simply vanish, so only a full listing of ids sees deletes.
  * With `incremental` and the cursor of an earlier read, only the contacts modified since are read,
  * by search (`./search-window.ts`); such a read is partial, and deletes wait for the next full one.
+ * With `ctx.targets` (a webhook's contact ids), only those contacts are read, by batch read: a
+ * partial read that also names the contacts found gone, which are all it can delete.
  */
 import type { HubspotSourceConfig } from "../../src/config.js";
 import { HUBSPOT_DEFAULT_REQUESTS_PER_10S } from "../../src/config.js";
@@ -15,7 +17,8 @@ import type { SourceRow } from "../../src/model.js";
 import type { CheckResult, ConnectorContext, SourceConnector, SourceItem } from "../types.js";
 import { checkProperties } from "./check-properties.js";
 import { HubspotClient, type HubspotContact } from "./hubspot-client.js";
-import { HUBSPOT_DEFAULT_API_URL, HUBSPOT_MAX_PAGE_SIZE, HUBSPOT_SEARCH_OVERLAP_MS } from "./limits.js";
+import { createHash } from "node:crypto";
+import { HUBSPOT_DEFAULT_API_URL, HUBSPOT_MAX_BATCH_READ_INPUTS, HUBSPOT_MAX_PAGE_SIZE, HUBSPOT_SEARCH_OVERLAP_MS } from "./limits.js";
 import { modifiedAt, MODIFIED_PROPERTY, searchModifiedSince } from "./search-window.js";
 
 /** HubSpot's record id property; when a listing leaves it out, the record's `id` is the same value. */
@@ -135,6 +138,77 @@ async function* readModified(client: HubspotClient, cursor: HubspotCursor, colum
 }
 
 /**
+ * Property lists this process has checked against the account, per (origin, token digest): a
+ * targeted read reuses the check of an earlier read instead of paying a request for it each time.
+ */
+const checkedProperties = new Set<string>();
+
+function checkedId(settings: HubspotSettings, columns: readonly string[]): string {
+  return `${settings.baseUrl}\0${createHash("sha256").update(settings.token).digest("hex")}\0${[...columns].sort().join(",")}`;
+}
+
+/** Checks the property names once per process and list (HubSpot silently leaves out unknown ones). */
+async function ensureProperties(client: HubspotClient, settings: HubspotSettings, columns: readonly string[]): Promise<void> {
+  const id = checkedId(settings, columns);
+  if (checkedProperties.has(id)) return;
+  checkProperties(columns, await client.listProperties());
+  checkedProperties.add(id);
+}
+
+/** Batch reads `ids` in chunks of `HUBSPOT_MAX_BATCH_READ_INPUTS`: the contacts found and the ids missing. */
+async function readByIds(client: HubspotClient, ids: readonly string[], properties: readonly string[], archived: boolean): Promise<{ found: HubspotContact[]; missing: string[]; requests: number }> {
+  const found: HubspotContact[] = [];
+  const missing: string[] = [];
+  let requests = 0;
+  for (let i = 0; i < ids.length; i += HUBSPOT_MAX_BATCH_READ_INPUTS) {
+    const r = await client.batchReadContacts({ properties, ids: ids.slice(i, i + HUBSPOT_MAX_BATCH_READ_INPUTS), archived });
+    requests++;
+    found.push(...r.results);
+    missing.push(...r.missing);
+  }
+  return { found, missing, requests };
+}
+
+/**
+ * A targeted read (a webhook's contact ids): the live contacts among `ids` by batch read, one
+ * request per 100 ids; then, only when it matters, the missing ones again among archived contacts
+ * (with `archived: "keep"` they are still rows; else they are gone, and reading them tells their key
+ * when the key is another property). Ids in `gone` (merged away) are not read: HubSpot answers a
+ * merged-away id with the contact it was merged into. Yields no cursor: the incremental watermark
+ * stays where it was.
+ */
+async function* readTargeted(client: HubspotClient, settings: HubspotSettings, config: HubspotSourceConfig, ctx: ConnectorContext, targets: NonNullable<ConnectorContext["targets"]>): AsyncGenerator<SourceItem> {
+  const columns = requestedProperties(config, ctx);
+  await ensureProperties(client, settings, columns);
+  yield { type: "header", columns };
+  const byId = targets.key === OBJECT_ID_PROPERTY;
+  const goneIds = new Set(targets.gone);
+  const ids = [...new Set(targets.ids)].filter((id) => !goneIds.has(id));
+  const live = ids.length ? await readByIds(client, ids, columns, false) : { found: [], missing: [], requests: 0 };
+  let ordinal = 0;
+  for (const contact of live.found) yield { type: "row", row: toRow(contact, ++ordinal, columns) };
+  const gone: string[] = [];
+  const unmapped: string[] = [];
+  let requests = live.requests;
+  let missing = live.missing;
+  if (missing.length && (config.archived === "keep" || !byId)) {
+    const archived = await readByIds(client, missing, columns, true);
+    requests += archived.requests;
+    for (const contact of archived.found) {
+      if (config.archived === "keep") yield { type: "row", row: toRow(contact, ++ordinal, columns) };
+      else gone.push(toRow(contact, 0, [targets.key]).values[targets.key] ?? "");
+    }
+    missing = archived.missing;
+  }
+  for (const id of [...missing, ...goneIds]) {
+    if (byId) gone.push(id);
+    else unmapped.push(id);
+  }
+  ctx.log?.(`read ${ordinal} HubSpot contacts by id (targeted, ${requests} batch read requests); ${gone.length + unmapped.length} gone`);
+  yield { type: "targeted", gone: [...new Set(gone.filter(Boolean))], unmapped };
+}
+
+/**
  * The snapshot: the header (the requested properties), then every contact, in HubSpot's listing
  * order, `row` being its 1-based ordinal in the listing (model.ts: "for a CRM, the record's ordinal
  * in the listing"); with `archived: "keep"` the archived listing follows the active one and its
@@ -148,6 +222,10 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
   const settings = resolveSettings(ctx.env);
   const columns = requestedProperties(config, ctx);
   const client = newClient(settings, config, opts);
+  if (ctx.targets) {
+    yield* readTargeted(client, settings, config, ctx, ctx.targets);
+    return;
+  }
   const incremental = config.incremental !== undefined;
   const cursor = incremental ? usableCursor(ctx.cursor, columns, config.archived) : null;
   if (cursor) {
@@ -156,6 +234,7 @@ async function* readHubspot(config: HubspotSourceConfig, ctx: ConnectorContext, 
   }
   if (incremental && ctx.cursor !== undefined && ctx.cursor !== null) ctx.log?.("the properties read (or archived) changed since the last HubSpot read: reading every contact");
   checkProperties(columns, await client.listProperties());
+  checkedProperties.add(checkedId(settings, columns));
   yield { type: "header", columns };
 
   const started = Date.now();

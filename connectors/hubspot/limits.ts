@@ -68,3 +68,6 @@ export const HUBSPOT_SEARCH_REQUESTS_PER_SECOND = 5;
  * not in `lastmodifieddate` order. Far above that lag; contacts read twice cost no write.
  */
 export const HUBSPOT_SEARCH_OVERLAP_MS = 5 * 60_000;
+
+/** Ids per `POST /crm/v3/objects/contacts/batch/read` (HubSpot's batch limit: more inputs → 400). */
+export const HUBSPOT_MAX_BATCH_READ_INPUTS = 100;

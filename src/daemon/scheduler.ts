@@ -11,7 +11,7 @@ import type { Logger } from "../log.js";
 import type { QuoClients } from "../quo/clients.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { SyncReport } from "../report/report.js";
-import { runSync, stateLocation, type RunDeps, type RunOptions } from "../run.js";
+import { runSync, stateLocation, type RunDeps, type RunOptions, type RunTargets } from "../run.js";
 import { LockBusy } from "../state/lock.js";
 import { isPostgresUrl, openStore, type RunTrigger, type StateStore } from "../state/store.js";
 import type { ErrorKind, HealthDetail, SyncHealthDetail } from "./health-server.js";
@@ -60,6 +60,8 @@ export interface RunRequest {
   trigger?: Exclude<RunTrigger, "schedule">;
   /** Reads the sync's contacts back from Quo so `onDrift` applies now (`RunOptions.verify`). */
   verify?: boolean;
+  /** A targeted run of just these source records (a HubSpot webhook's contact ids, `RunOptions.targets`). */
+  targets?: RunTargets;
 }
 
 /** Why `request` started no run: the sync is unknown, busy here, or the daemon is stopping. */
@@ -149,7 +151,7 @@ export class Scheduler {
   }
 
   /**
-   * Starts one run outside the schedule (the console's Run now): the same run, lock, bookkeeping and
+   * Starts one run outside the schedule (the console's Run now, a trigger, possibly targeted): the same run, lock, bookkeeping and
    * metrics as a tick, recorded with trigger `manual`; for scheduled and on-request syncs alike.
    * Refuses (returns why, starting nothing) when the sync is unknown, a run of it is in progress
    * here, or the daemon is stopping. Otherwise returns at once with `done`, which resolves when the
@@ -164,8 +166,8 @@ export class Scheduler {
     if (state.running) return { started: false, why: "busy" };
     const log = this.logFor(s);
     const trigger = how.trigger ?? "manual";
-    log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify) }, "run requested");
-    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify) });
+    log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify), ...(how.targets ? { targeted: how.targets.ids.length + (how.targets.gone?.length ?? 0) } : {}) }, "run requested");
+    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify), ...(how.targets ? { targets: how.targets } : {}) });
     // `ran`: false when another process held the sync's lock, so nothing ran (a trigger retries).
     return { started: true, done: ran.then(() => undefined), ran };
   }
@@ -237,7 +239,7 @@ export class Scheduler {
       const onProgress = (done: number, total: number) => {
         if (state.progress) state.progress = { ...state.progress, done, total };
       };
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}) });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}), ...(how.targets ? { targets: how.targets } : {}) });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended, how.trigger);
       state.lastOutcome = report.outcome;

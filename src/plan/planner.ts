@@ -69,7 +69,10 @@ function driftOf(sync: string, known: SyncRow, seen: Observed, resolution: Drift
  *   sync's contacts refuses the whole run unless `allowDeletes`.
  * - a partial snapshot (`snapshot.partial`, an incremental read) holds only the records changed
  *   since the last read: a key absent from it is unchanged, not gone, so it deletes and unlinks
- *   nothing, and no delete guard applies; only a full snapshot finds what left the source.
+ *   nothing, and no delete guard applies; only a full snapshot finds what left the source —
+ *   except the keys it names in `snapshot.gone` (a targeted read: deleted, purged, merged away),
+ *   which are deleted (or unlinked) like keys gone from a full one, the guard counting them against
+ *   every contact of the sync.
  */
 export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOptions): Plan {
   const { sync } = opts;
@@ -155,8 +158,9 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
   const guards: GuardResult[] = [];
   const deletes: Action[] = [];
   const unlinks: Action[] = [];
-  if (sync.deletes === "mirror" && !snapshot.partial) {
-    if (snapshot.rows.length === 0) {
+  const goneKeys = snapshot.partial ? new Set(snapshot.gone ?? []) : null;
+  if (sync.deletes === "mirror" && (!snapshot.partial || goneKeys?.size)) {
+    if (!snapshot.partial && snapshot.rows.length === 0) {
       if (state.length > 0) {
         guards.push({
           guard: "empty-source",
@@ -167,6 +171,8 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     } else {
       for (const s of state) {
         if (present.has(s.key)) continue;
+        // A partial snapshot says nothing of a key it neither holds nor names as gone.
+        if (goneKeys && !goneKeys.has(s.key)) continue;
         const drifted = driftByKey.get(s.key);
         if (drifted?.drift.resolution === "skip") continue;
         // A contact that was in Quo before the sync linked it is never deleted: only forgotten.

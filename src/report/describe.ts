@@ -155,7 +155,7 @@ export function headline(r: SyncReport): string {
   return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
 }
 
-/** The extra facts of a run (recovery, write-back, an incremental read, duration), one phrase each. */
+/** The extra facts of a run (recovery, write-back, an incremental or targeted read, duration), one phrase each. */
 export function runFacts(r: SyncReport): string[] {
   const out: string[] = [];
   const rec = r.recovery;
@@ -170,6 +170,7 @@ export function runFacts(r: SyncReport): string[] {
   }
   if (r.read === "incremental") out.push("incremental read: only the contacts modified since the last run; deletes wait for the next full refresh");
   if (r.read === "full") out.push("full read");
+  if (r.read === "targeted") out.push("targeted read: only the contacts a webhook named, by id; only those gone from the source can be deleted");
   if (r.durationMs !== undefined) out.push(`took ${(r.durationMs / 1000).toFixed(1)} s`);
   return out;
 }

@@ -65,9 +65,10 @@ export interface SyncReport {
   durationMs?: number;
   /**
    * For a source read incrementally: `incremental` when only the records changed since the last run
-   * were read (nothing can be deleted), `full` for a full refresh.
+   * were read (nothing can be deleted), `full` for a full refresh. `targeted` (any HubSpot source):
+   * only the contacts a webhook named were read by id; only those found gone can be deleted.
    */
-  read?: "incremental" | "full";
+  read?: "incremental" | "full" | "targeted";
   /**
    * A real run that completed (`ok`) only: the newest source change Quo has from this sync after it,
    * as ISO text (a CSV file's mtime, HubSpot's newest `lastmodifieddate`; null for Google Sheets,

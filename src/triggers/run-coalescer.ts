@@ -42,6 +42,26 @@ export interface TriggerRequest {
    * the run starts; 0 (default) starts at once. A watched file has settled already.
    */
   quietMs?: number;
+  /**
+   * A targeted run: only these source record ids (`RunOptions.targets`). Requests that merge union
+   * their ids; one without `targets` (an ordinary run) wins, and the merged run is ordinary.
+   */
+  targets?: { ids: readonly string[]; gone?: readonly string[] };
+}
+
+/**
+ * Two requests as the one run that serves both: `verify` if either asks, the longest quiet, the
+ * first's trigger; targeted only when both are, on the union of their ids (an id gone in either
+ * is gone, and not read).
+ */
+export function mergeRequests(a: TriggerRequest, b: TriggerRequest): TriggerRequest {
+  const merged: TriggerRequest = { trigger: a.trigger, verify: Boolean(a.verify || b.verify), quietMs: Math.max(a.quietMs ?? 0, b.quietMs ?? 0) };
+  if (a.targets && b.targets) {
+    const gone = new Set([...(a.targets.gone ?? []), ...(b.targets.gone ?? [])]);
+    const ids = [...new Set([...a.targets.ids, ...b.targets.ids])].filter((id) => !gone.has(id));
+    merged.targets = { ids, ...(gone.size ? { gone: [...gone] } : {}) };
+  }
+  return merged;
 }
 
 interface Slot {
@@ -66,8 +86,9 @@ export class RunCoalescer {
 
   /**
    * Asks for a run of `sync`. Returns at once; the run starts as soon as no other run of the sync
-   * is in progress here. Requests made before that run starts merge into it (`verify` if any asked
-   * for it); requests made while it runs make one more run after it.
+   * is in progress here. Requests made before that run starts merge into it (`mergeRequests`:
+   * `verify` if any asked for it, ids united, an ordinary request making it ordinary); requests made
+   * while it runs make one more run after it.
    */
   ask(sync: string, req: TriggerRequest): void {
     const now = Date.now();
@@ -75,7 +96,7 @@ export class RunCoalescer {
     this.slots.set(sync, slot);
     if (!slot.pending) slot.firstAt = now;
     slot.lastAt = now;
-    slot.pending = slot.pending ? { trigger: slot.pending.trigger, verify: Boolean(slot.pending.verify || req.verify), quietMs: Math.max(slot.pending.quietMs ?? 0, req.quietMs ?? 0) } : { ...req };
+    slot.pending = slot.pending ? mergeRequests(slot.pending, req) : { ...req };
     if (slot.active) return;
     slot.active = true;
     const loop = this.drain(sync, slot).finally(() => {
@@ -110,7 +131,8 @@ export class RunCoalescer {
         await this.burstEnd(slot);
         const req = slot.pending;
         if (!req) return;
-        const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true } : {}) });
+        const targets = req.targets ? { ids: [...req.targets.ids], ...(req.targets.gone?.length ? { gone: [...req.targets.gone] } : {}) } : undefined;
+        const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true } : {}), ...(targets ? { targets } : {}) });
         if (!r.started) {
           if (r.why === "busy") continue; // another run began between the wait and the request
           slot.pending = null;
@@ -124,7 +146,7 @@ export class RunCoalescer {
         } else {
           // Locked elsewhere: the change is still owed. Wait, then ask again (merging what came meanwhile).
           const meanwhile = slot.pending as TriggerRequest | null; // set by ask() during the await
-          slot.pending = meanwhile ? { ...meanwhile, verify: Boolean(meanwhile.verify || req.verify) } : req;
+          slot.pending = meanwhile ? mergeRequests(meanwhile, req) : req;
           await new Promise((res) => setTimeout(res, LOCKED_RETRY_MS));
         }
       }

@@ -76,9 +76,12 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     const contactEvents = (events as Record<string, unknown>[]).filter((e) => typeof e.subscriptionType === "string" && HUBSPOT_CONTACT_EVENTS.has(e.subscriptionType));
     const ids = contactEvents.map((e) => e.eventId).filter((id): id is number | string => typeof id === "number" || typeof id === "string").map(String);
     // An event without an id cannot be deduplicated; applying it again is harmless (a run is idempotent).
-    const fresh = (await record("hubspot", ids)).size + (contactEvents.length - ids.length);
-    if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook", quietMs: BURST_QUIET_MS });
-    log.debug({ events: events.length, fresh, syncs: fresh ? hubspotSyncs.length : 0 }, "hubspot delivery");
+    const recorded = await record("hubspot", ids);
+    const freshEvents = contactEvents.filter((e) => !(typeof e.eventId === "number" || typeof e.eventId === "string") || recorded.has(String(e.eventId)));
+    const fresh = freshEvents.length;
+    const targets = targetsOf(freshEvents);
+    if (fresh) for (const name of hubspotSyncs) opts.coalescer.ask(name, { trigger: "webhook", quietMs: BURST_QUIET_MS, ...(targets ? { targets } : {}) });
+    log.debug({ events: events.length, fresh, syncs: fresh ? hubspotSyncs.length : 0, targeted: targets ? targets.ids.length + (targets.gone?.length ?? 0) : null }, "hubspot delivery");
     return text(200, "ok\n");
   };
 
@@ -113,6 +116,39 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
       return req.path === "/webhooks/hubspot" ? hubspot(req, secret) : quo(req, secret);
     },
   };
+}
+
+/** A HubSpot object id as sent (a number, or digits in a string), or undefined. */
+function objectId(v: unknown): string | undefined {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) return String(v);
+  if (typeof v === "string" && /^[1-9][0-9]{0,18}$/.test(v)) return v;
+  return undefined;
+}
+
+/**
+ * The contact ids HubSpot contact events name, for a targeted run: every event's `objectId` is read
+ * (creation, change, restore; a deletion or privacy deletion reads as not found, whatever order the
+ * events came in), and a merge reads `newObjectId` while its other `mergedObjectIds` are gone.
+ * Undefined (an ordinary run) when an event names no usable id.
+ */
+export function targetsOf(events: readonly Record<string, unknown>[]): { ids: string[]; gone?: string[] } | undefined {
+  const ids = new Set<string>();
+  const gone = new Set<string>();
+  for (const e of events) {
+    if (e.subscriptionType === "contact.merge") {
+      const kept = objectId(e.newObjectId) ?? objectId(e.objectId);
+      const merged = Array.isArray(e.mergedObjectIds) ? e.mergedObjectIds.map(objectId) : [];
+      if (!kept || merged.some((m) => m === undefined)) return undefined;
+      ids.add(kept);
+      for (const m of merged) if (m !== kept) gone.add(m!);
+      continue;
+    }
+    const id = objectId(e.objectId);
+    if (!id) return undefined;
+    ids.add(id);
+  }
+  for (const g of gone) ids.delete(g);
+  return { ids: [...ids], ...(gone.size ? { gone: [...gone] } : {}) };
 }
 
 function secretOf(secrets: WebhookSecrets, path: string): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * An in-process emulator of the parts of HubSpot's CRM v3 API that quo-sync reads, for tests and
- * demos: `GET /crm/v3/objects/contacts`, `POST /crm/v3/objects/contacts/search` and
- * `GET /crm/v3/properties/contacts`, with Bearer auth, the per-token rate limits, injected failures,
+ * demos: `GET /crm/v3/objects/contacts`, `POST /crm/v3/objects/contacts/search`,
+ * `POST /crm/v3/objects/contacts/batch/read` and `GET /crm/v3/properties/contacts`, with Bearer auth, the per-token rate limits, injected failures,
  * and search results that lag writes (`searchLagMs`), as HubSpot's search index does. It speaks real HTTP/1.1 on 127.0.0.1 so the real
  * connector runs against it. Behaviour follows HubSpot's reference
  * (https://developers.hubspot.com/docs/api/crm/contacts, https://developers.hubspot.com/docs/api/crm/properties,
@@ -11,6 +11,7 @@
  * Test-side API (all synchronous, none of it counted or rate-limited):
  *  - `addContacts(list)` creates contacts in order (ids 1, 2, 3… ascending, as HubSpot lists them);
  *  - `update(id, props)`, `archive(ids)`, `restore(ids)`, `purge(ids)` (GDPR delete: gone entirely);
+ *  - `merge(ids, into)`: the contacts `ids` are merged into `into` (gone; a batch read of their id answers `into`);
  *  - `setModified(ids, at)` stamps contacts with one `lastmodifieddate` (a bulk import's);
  *  - `setSearchLag(ms)`: how long later writes stay invisible to search;
  *  - `setProperties(defs)` replaces the account's property definitions (the read-only
@@ -132,6 +133,8 @@ export interface HubspotEmulator {
   restore(ids: readonly string[]): void;
   /** GDPR-deletes contacts: they vanish from both listings. Throws for an unknown id. */
   purge(ids: readonly string[]): void;
+  /** Merges contacts into `into`: they leave both listings, and a batch read of their ids returns `into`. Throws for an unknown id. */
+  merge(ids: readonly string[], into: string): void;
   /** Replaces the account's property definitions (the read-only ones always stay). */
   setProperties(defs: readonly (HubspotPropertyDef | string)[]): void;
   /** Changes the budgets (fields left out keep their value) and restarts the counts. */
@@ -158,6 +161,9 @@ const DEFAULT_LIMIT = 10;
 const MAX_LOG_ENTRIES = 10_000;
 const CONTACTS_PATH = "/crm/v3/objects/contacts";
 const SEARCH_PATH = "/crm/v3/objects/contacts/search";
+const BATCH_READ_PATH = "/crm/v3/objects/contacts/batch/read";
+/** HubSpot's batch limit: more inputs in one batch request → 400. */
+const MAX_BATCH_INPUTS = 100;
 /** Search's page size: `limit` up to 200 (https://developers.hubspot.com/docs/api/crm/search, "Limitations"). */
 const MAX_SEARCH_LIMIT = 200;
 /** Search's page size when `limit` is left out. */
@@ -503,6 +509,44 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     };
   };
 
+  /** Merged-away ids → the id they were merged into (HubSpot resolves them on a read by id). */
+  const mergedInto = new Map<string, string>();
+
+  /**
+   * `POST /crm/v3/objects/contacts/batch/read?archived=…`: 200 when every id is found, else 207 with
+   * an `OBJECT_NOT_FOUND` error naming the missing ids in `context.ids`. `archived=true` returns only
+   * archived contacts (Undocumented: whether it also returns live ones; here it does not).
+   */
+  const batchRead = (query: URLSearchParams, body: unknown): { status: number; body: unknown } => {
+    const archivedText = query.get("archived") ?? "false";
+    if (archivedText !== "true" && archivedText !== "false") return { status: 400, body: errorBody(`archived must be true or false`, "VALIDATION_ERROR") };
+    const archived = archivedText === "true";
+    if (!isObject(body) || !Array.isArray(body.inputs) || !body.inputs.every((i) => isObject(i) && typeof i.id === "string")) return { status: 400, body: errorBody("inputs must be a list of {id} with string ids", "VALIDATION_ERROR") };
+    if (body.inputs.length > MAX_BATCH_INPUTS) return { status: 400, body: errorBody(`Batch input contains ${body.inputs.length} inputs, more than the limit of ${MAX_BATCH_INPUTS}`, "VALIDATION_ERROR") };
+    if (body.properties !== undefined && (!Array.isArray(body.properties) || !body.properties.every((x) => typeof x === "string"))) return { status: 400, body: errorBody("properties must be a list of strings", "VALIDATION_ERROR") };
+    if (body.idProperty !== undefined && body.idProperty !== "hs_object_id") return { status: 400, body: errorBody(`idProperty ${String(body.idProperty)} is not a unique property`, "VALIDATION_ERROR") };
+    const wanted = (body.properties ?? []) as string[];
+    const results: Record<string, unknown>[] = [];
+    const missing: string[] = [];
+    const seen = new Set<string>();
+    for (const input of body.inputs as { id: string }[]) {
+      const id = mergedInto.get(input.id) ?? input.id;
+      const c = byId.get(id);
+      if (!c || c.archived !== archived) {
+        missing.push(input.id);
+        continue;
+      }
+      if (seen.has(id)) continue;
+      seen.add(id);
+      results.push(toWire(c, wanted));
+    }
+    const at = now();
+    const base = { status: "COMPLETE", results, startedAt: at, completedAt: at };
+    if (!missing.length) return { status: 200, body: base };
+    const error = { status: "error", category: "OBJECT_NOT_FOUND", message: "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.", context: { ids: missing } };
+    return { status: 207, body: { ...base, numErrors: 1, errors: [error] } };
+  };
+
   const answer = (method: string | undefined, url: URL, authorization: string | undefined, body: unknown): { status: number; body: unknown; headers?: Record<string, string> } => {
     const route =
       method === "GET" && url.pathname === CONTACTS_PATH
@@ -511,7 +555,9 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
           ? "properties"
           : method === "POST" && url.pathname === SEARCH_PATH
             ? "search"
-            : undefined;
+            : method === "POST" && url.pathname === BATCH_READ_PATH
+              ? "batch"
+              : undefined;
     bump(stats.current.byRoute, route ? `${method} ${url.pathname}` : "unmatched");
     const auth = authorization ?? "";
     const token = auth.startsWith("Bearer ") ? auth.slice("Bearer ".length) : "";
@@ -526,6 +572,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
       return { status: 200, body: { results: [...properties.values()].map((d) => structuredClone(d)) } };
     }
     if (route === "search") return searchContacts(body);
+    if (route === "batch") return batchRead(url.searchParams, body);
     return listContacts(url.searchParams);
   };
 
@@ -612,6 +659,15 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
         byId.delete(id);
         const i = store.findIndex((c) => c.id === id);
         store.splice(i, 1);
+      }
+    },
+    merge(ids, into) {
+      find(into);
+      for (const id of ids) {
+        find(id);
+        byId.delete(id);
+        store.splice(store.findIndex((c) => c.id === id), 1);
+        mergedInto.set(id, into);
       }
     },
     setProperties: setProps,

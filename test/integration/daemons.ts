@@ -83,6 +83,12 @@ export function spawnDaemon(config: string, cwd: string, env: NodeJS.ProcessEnv,
   };
 }
 
+/** Keeps a daemon running across the tests of a file (a scenario in steps); the caller stops it in `afterAll`. */
+export function keepAcrossTests(d: Daemon): void {
+  const i = daemons.indexOf(d.child);
+  if (i >= 0) daemons.splice(i, 1);
+}
+
 /** Polls `probe` until it returns something truthy; fails with `what` after `ms`. */
 export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;

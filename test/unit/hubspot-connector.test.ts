@@ -265,3 +265,56 @@ describe("check", () => {
     expect(bad).toEqual({ ok: false, message: expect.stringContaining("HUBSPOT_ACCESS_TOKEN (401)") });
   });
 });
+
+describe("targeted reads (batch read by id)", () => {
+  const BATCH = "POST /crm/v3/objects/contacts/batch/read";
+  const targets = (ids: string[], gone: string[] = [], key = "hs_object_id") => ({ ids, gone, key });
+  const last = (items: readonly SourceItem[]) => items[items.length - 1];
+
+  it("reads exactly the ids asked for, one batch request per 100, and names the ones not found as gone", async () => {
+    const ids = emulator.addContacts(Array.from({ length: 250 }, (_, i) => ({ firstname: `P${i}` })));
+    emulator.purge([ids[5]!]);
+    emulator.archive([ids[6]!]);
+    await read(config(), ctx(["hs_object_id", "firstname"])); // the property check, cached for the process
+    emulator.resetStats();
+    const wanted = [...ids.slice(0, 150), "999999"];
+    const items = await read(config(), { ...ctx(["hs_object_id", "firstname"]), targets: targets(wanted) });
+    expect(emulator.stats().byRoute).toEqual({ [BATCH]: 2 });
+    expect(rows(items)).toHaveLength(148);
+    expect(last(items)).toEqual({ type: "targeted", gone: [ids[5], ids[6], "999999"], unmapped: [] });
+    expect(items.some((i) => i.type === "cursor")).toBe(false);
+  });
+
+  it("archived: keep reads the missing ids again among archived contacts, which stay rows", async () => {
+    const ids = emulator.addContacts([{ firstname: "A" }, { firstname: "B" }]);
+    emulator.archive([ids[1]!]);
+    const items = await read(config({ archived: "keep" }), { ...ctx(["hs_object_id", "firstname"]), targets: targets(ids) });
+    expect(rows(items).map((r) => r.firstname)).toEqual(["A", "B"]);
+    expect(last(items)).toEqual({ type: "targeted", gone: [], unmapped: [] });
+  });
+
+  it("with another key, an archived contact is gone by its key; a purged or merged one cannot be mapped", async () => {
+    const ids = emulator.addContacts([{ email: "a@example.com" }, { email: "b@example.com" }, { email: "c@example.com" }]);
+    emulator.archive([ids[0]!]);
+    emulator.purge([ids[1]!]);
+    const items = await read(config(), { ...ctx(["email"]), targets: targets([ids[0]!, ids[1]!], [ids[2]!], "email") });
+    expect(last(items)).toEqual({ type: "targeted", gone: ["a@example.com"], unmapped: [ids[1], ids[2]] });
+  });
+
+  it("a merged-away id is not read: HubSpot would answer it with the contact it was merged into", async () => {
+    const [a, b] = emulator.addContacts([{ firstname: "A" }, { firstname: "B" }]);
+    emulator.merge([a!], b!);
+    const items = await read(config(), { ...ctx(["hs_object_id", "firstname"]), targets: targets([a!, b!], [a!]) });
+    expect(rows(items).map((r) => r.hs_object_id)).toEqual([b]);
+    expect(last(items)).toEqual({ type: "targeted", gone: [a], unmapped: [] });
+  });
+
+  it("a 401 on the batch read is a SourceError naming HUBSPOT_ACCESS_TOKEN, never the token", async () => {
+    const [id] = emulator.addContacts([{ firstname: "A" }]);
+    await read(config(), ctx(["hs_object_id"]));
+    const { error } = await readError(config(), { ...ctx(["hs_object_id"], { HUBSPOT_ACCESS_TOKEN: "pat-wrong" }), targets: targets([id!]) });
+    expect(error).toBeInstanceOf(SourceError);
+    expect(String((error as Error).message)).toContain("HUBSPOT_ACCESS_TOKEN");
+    expect(inspect(error, { depth: 8 })).not.toContain("pat-wrong");
+  });
+});

@@ -88,3 +88,31 @@ describe("hubspot emulator", () => {
     expect(emulator.log().every((e) => !JSON.stringify(e).includes(TOKEN))).toBe(true);
   });
 });
+
+describe("batch read", () => {
+  const post = async (url: string, body: unknown, token = "t-batch", query = "") =>
+    fetch(`${url}/crm/v3/objects/contacts/batch/read${query}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  it("answers 200 when all are found, 207 naming the missing ids, 400 over 100 inputs, 401 without a token; archived=true only archived", async () => {
+    const e = await startHubspotEmulator({ tokens: ["t-batch"], requestsPerWindow: 0 });
+    try {
+      const ids = e.addContacts([{ firstname: "A" }, { firstname: "B" }]);
+      e.archive([ids[1]!]);
+      const ok = await post(e.url, { properties: ["firstname"], inputs: [{ id: ids[0] }] });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { results: { properties: Record<string, string> }[] }).results.map((r) => r.properties.firstname)).toEqual(["A"]);
+      const some = await post(e.url, { properties: [], inputs: [{ id: ids[0] }, { id: ids[1] }, { id: "424242" }] });
+      expect(some.status).toBe(207);
+      const body = (await some.json()) as { results: unknown[]; errors: { category: string; context: { ids: string[] } }[] };
+      expect(body.results).toHaveLength(1);
+      expect(body.errors).toEqual([expect.objectContaining({ category: "OBJECT_NOT_FOUND", context: { ids: [ids[1], "424242"] } })]);
+      const archived = await post(e.url, { properties: [], inputs: [{ id: ids[0] }, { id: ids[1] }] }, "t-batch", "?archived=true");
+      expect(((await archived.json()) as { results: { id: string }[] }).results.map((r) => r.id)).toEqual([ids[1]]);
+      expect((await post(e.url, { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i + 1) })) })).status).toBe(400);
+      expect((await post(e.url, { inputs: [{ id: ids[0] }] }, "wrong")).status).toBe(401);
+      expect(e.stats().byRoute["POST /crm/v3/objects/contacts/batch/read"]).toBe(5);
+    } finally {
+      await e.close();
+    }
+  });
+});

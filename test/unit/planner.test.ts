@@ -262,3 +262,38 @@ describe("plan from a partial snapshot (an incremental read)", () => {
     expect(plan(snapshot([{ id: "2", first: "P2", last: "", phone: "" }]), linked, { ...opts, sync: syncConfig({ maxDeletePercent: 100 }) }).counts.unlink).toBe(1);
   });
 });
+
+describe("plan from a targeted snapshot (a webhook's ids): gone keys", () => {
+  const state = Array.from({ length: 5000 }, (_, i) => stateRow(String(i + 1), fields(`P${i + 1}`)));
+  const opts = { sync: syncConfig({ maxDeletePercent: 1 }), customFields: [], allowDeletes: false };
+  const targeted = (rows: Record<string, string>[], gone: string[]): Snapshot => ({ ...snapshot(rows), partial: true, gone });
+
+  it("deletes exactly the gone keys, and the guard counts them against the sync's whole state", () => {
+    const p = plan(targeted([{ id: "7", first: "P7 changed", last: "", phone: "" }], ["42"]), state, opts);
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:7", "delete:42"]);
+    expect(p.counts).toMatchObject({ update: 1, delete: 1, create: 0, unchanged: 0 });
+    expect(p.guards).toEqual([]);
+    expect(p.partial).toBe(true);
+  });
+
+  it("more gone keys than maxDeletePercent of the whole state refuses the run", () => {
+    const gone = Array.from({ length: 51 }, (_, i) => String(i + 1));
+    const p = plan(targeted([], gone), state, opts);
+    expect(p.counts.delete).toBe(51);
+    expect(isRefused(p)).toBe(true);
+    expect(p.guards[0]?.message).toContain("51 of the sync's 5000 contacts");
+    expect(isRefused(plan(targeted([], gone), state, { ...opts, allowDeletes: true }))).toBe(false);
+  });
+
+  it("a gone key the sync never wrote, or one still present in the rows, deletes nothing; a linked one is unlinked", () => {
+    const linked = state.map((r) => (r.key === "9" ? { ...r, linked: true } : r));
+    const p = plan(targeted([{ id: "3", first: "P3", last: "", phone: "" }], ["3", "99999", "9"]), linked, opts);
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["unlink:9"]);
+    expect(p.counts.unchanged).toBe(1);
+  });
+
+  it("deletes nothing with deletes: never, nor for gone keys of a full snapshot's absent rows beyond them", () => {
+    expect(plan(targeted([], ["1"]), state, { ...opts, sync: syncConfig({ deletes: "never" }) }).actions).toEqual([]);
+    expect(plan(targeted([], []), state, opts).actions).toEqual([]);
+  });
+});

@@ -296,3 +296,13 @@ describe("html", () => {
     expect(failed).toMatchObject({ kind: "failed", label: "link (failed)", message: "HTTP 422 0800422: Contact cannot be edited", detail: `matched by email ${LINK_EMAIL}` });
   });
 });
+
+describe("the read a run made", () => {
+  it("a targeted read is named in the table and markdown, and kept in JSON", () => {
+    const base = realRunReports()[0]!;
+    const r: SyncReport = { ...base, read: "targeted" };
+    expect(renderTable([r])).toContain("targeted read: only the contacts a webhook named");
+    expect(renderMarkdown([r])).toContain("targeted read");
+    expect((JSON.parse(render("json", [r]).split("\n")[0]!) as SyncReport).read).toBe("targeted");
+  });
+});

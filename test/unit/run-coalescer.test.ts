@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { RequestRefusal, RunRequest } from "../../src/daemon/scheduler.js";
 import { pino } from "pino";
-import { RunCoalescer, type RunRequester } from "../../src/triggers/run-coalescer.js";
+import { mergeRequests, RunCoalescer, type RunRequester } from "../../src/triggers/run-coalescer.js";
 
 class FakeScheduler implements RunRequester {
   readonly started: RunRequest[] = [];
@@ -123,5 +123,70 @@ describe("RunCoalescer", () => {
     c.ask("leads", { trigger: "webhook" });
     await c.idle();
     expect(s.started).toHaveLength(0);
+  });
+});
+
+describe("RunCoalescer: targeted runs", () => {
+  it("a burst of targeted requests is one run on the union of their ids; a merged-away id is not read", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    c.ask("crm", { trigger: "webhook", quietMs: 30, targets: { ids: ["1", "2"] } });
+    c.ask("crm", { trigger: "webhook", quietMs: 30, targets: { ids: ["2", "3"] } });
+    c.ask("crm", { trigger: "webhook", quietMs: 30, targets: { ids: ["4"], gone: ["3"] } });
+    await until(() => s.started.length === 1, 2_000);
+    expect(s.started).toEqual([{ allowDeletes: false, trigger: "webhook", targets: { ids: ["1", "2", "4"], gone: ["3"] } }]);
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(1);
+  });
+
+  it("a request without ids in the burst wins: the run is an ordinary one", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    c.ask("crm", { trigger: "webhook", quietMs: 30, targets: { ids: ["1"] } });
+    c.ask("crm", { trigger: "webhook", quietMs: 30 });
+    c.ask("crm", { trigger: "webhook", quietMs: 30, targets: { ids: ["2"] } });
+    await until(() => s.started.length === 1, 2_000);
+    expect(s.started[0]).toEqual({ allowDeletes: false, trigger: "webhook" });
+    s.finish();
+    await c.idle();
+  });
+
+  it("ids asked for during a run make one more targeted run of just those", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["1"] } });
+    await tick();
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["5"] } });
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["6"] } });
+    s.finish();
+    await until(() => s.started.length === 2, 2_000);
+    expect(s.started.map((r) => r.targets)).toEqual([{ ids: ["1"] }, { ids: ["5", "6"] }]);
+    s.finish();
+    await c.idle();
+  });
+
+  it("mergeRequests unites ids, keeps verify, and an ordinary request on either side wins", () => {
+    expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "webhook", verify: true, targets: { ids: ["1", "2"], gone: ["9"] } })).toEqual({ trigger: "webhook", verify: true, quietMs: 0, targets: { ids: ["1", "2"], gone: ["9"] } });
+    expect(mergeRequests({ trigger: "webhook" }, { trigger: "webhook", targets: { ids: ["1"] } }).targets).toBeUndefined();
+    expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "watch" }).targets).toBeUndefined();
+  });
+});
+
+describe("RunCoalescer: targeted runs beside a tick", () => {
+  it("ids that come while a scheduled run is in progress make one targeted run of those ids after it", async () => {
+    const s = new FakeScheduler();
+    const c = new RunCoalescer(s, logger);
+    void s.begin(); // the tick
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["1"] } });
+    c.ask("crm", { trigger: "webhook", targets: { ids: ["2"] } });
+    await tick();
+    expect(s.started).toHaveLength(0);
+    s.finish();
+    await until(() => s.started.length === 1, 2_000);
+    expect(s.started[0]).toEqual({ allowDeletes: false, trigger: "webhook", targets: { ids: ["1", "2"] } });
+    s.finish();
+    await c.idle();
+    expect(s.started).toHaveLength(1);
   });
 });
