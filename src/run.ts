@@ -45,6 +45,11 @@ export interface RunOptions {
    * by id, and when both lists are empty. Never moves an incremental cursor nor counts as a full refresh.
    */
   targets?: RunTargets;
+  /**
+   * With `verify` (a Quo webhook's run): read back only these keys' contacts, the ones Quo said
+   * changed, instead of every contact of the sync; ignored when the config's `verify` asks for all.
+   */
+  verifyKeys?: readonly string[];
 }
 
 /** The records a targeted run reads: source record ids to read, and ids known to be gone (not read). */
@@ -227,7 +232,8 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     }
     const state = await store.loadSyncRows(sync.name);
     // For drift only: every write reads its contact again just before it is sent.
-    const observed = opts.verify || sync.verify ? await readBack(reader, sync.name, state, managed) : undefined;
+    const verifyKeys = !sync.verify && opts.verifyKeys ? new Set(opts.verifyKeys) : undefined;
+    const observed = opts.verify || sync.verify ? await readBack(reader, sync.name, verifyKeys ? state.filter((r) => verifyKeys.has(r.key)) : state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
     const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };

@@ -60,6 +60,8 @@ export interface RunRequest {
   trigger?: Exclude<RunTrigger, "schedule">;
   /** Reads the sync's contacts back from Quo so `onDrift` applies now (`RunOptions.verify`). */
   verify?: boolean;
+  /** With `verify`, only these keys' contacts are read back (`RunOptions.verifyKeys`). */
+  verifyKeys?: readonly string[];
   /** A targeted run of just these source records (a HubSpot webhook's contact ids, `RunOptions.targets`). */
   targets?: RunTargets;
 }
@@ -167,7 +169,7 @@ export class Scheduler {
     const log = this.logFor(s);
     const trigger = how.trigger ?? "manual";
     log.info({ allowDeletes: how.allowDeletes, trigger, verify: Boolean(how.verify), ...(how.targets ? { targeted: how.targets.ids.length + (how.targets.gone?.length ?? 0) } : {}) }, "run requested");
-    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify), ...(how.targets ? { targets: how.targets } : {}) });
+    const ran = this.begin(s, state, log, { trigger, allowDeletes: how.allowDeletes, verify: Boolean(how.verify), ...(how.verifyKeys ? { verifyKeys: how.verifyKeys } : {}), ...(how.targets ? { targets: how.targets } : {}) });
     // `ran`: false when another process held the sync's lock, so nothing ran (a trigger retries).
     return { started: true, done: ran.then(() => undefined), ran };
   }
@@ -239,7 +241,7 @@ export class Scheduler {
       const onProgress = (done: number, total: number) => {
         if (state.progress) state.progress = { ...state.progress, done, total };
       };
-      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true } : {}), ...(how.targets ? { targets: how.targets } : {}) });
+      const report = await this.run({ loaded, env, logger, clients, signal: this.abort.signal, now: this.now, onProgress, ...shared }, s.index, { dryRun: false, allowDeletes: how.allowDeletes, waitForLockMs: 0, trigger: how.trigger, ...(how.verify ? { verify: true, ...(how.verifyKeys ? { verifyKeys: how.verifyKeys } : {}) } : {}), ...(how.targets ? { targets: how.targets } : {}) });
       const ended = this.now();
       this.opts.metrics.runFinished(s.name, report, ended - started, ended, how.trigger);
       state.lastOutcome = report.outcome;

@@ -38,6 +38,11 @@ export interface TriggerRequest {
   trigger: "webhook" | "watch";
   verify?: boolean;
   /**
+   * With `verify`: only these keys' contacts are read back (a Quo webhook names the contact that
+   * changed). Requests that merge union their keys; a `verify` without keys (every contact) wins.
+   */
+  verifyKeys?: readonly string[];
+  /**
    * Waits until no request came for this long (at most `BURST_MAX_WAIT_MS` after the first) before
    * the run starts; 0 (default) starts at once. A watched file has settled already.
    */
@@ -56,6 +61,8 @@ export interface TriggerRequest {
  */
 export function mergeRequests(a: TriggerRequest, b: TriggerRequest): TriggerRequest {
   const merged: TriggerRequest = { trigger: a.trigger, verify: Boolean(a.verify || b.verify), quietMs: Math.max(a.quietMs ?? 0, b.quietMs ?? 0) };
+  const verifying = [a, b].filter((r) => r.verify);
+  if (verifying.length && verifying.every((r) => r.verifyKeys)) merged.verifyKeys = [...new Set(verifying.flatMap((r) => r.verifyKeys!))];
   if (a.targets && b.targets) {
     const gone = new Set([...(a.targets.gone ?? []), ...(b.targets.gone ?? [])]);
     const ids = [...new Set([...a.targets.ids, ...b.targets.ids])].filter((id) => !gone.has(id));
@@ -132,7 +139,7 @@ export class RunCoalescer {
         const req = slot.pending;
         if (!req) return;
         const targets = req.targets ? { ids: [...req.targets.ids], ...(req.targets.gone?.length ? { gone: [...req.targets.gone] } : {}) } : undefined;
-        const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true } : {}), ...(targets ? { targets } : {}) });
+        const r = this.scheduler.request(sync, { allowDeletes: false, trigger: req.trigger, ...(req.verify ? { verify: true, ...(req.verifyKeys ? { verifyKeys: [...req.verifyKeys] } : {}) } : {}), ...(targets ? { targets } : {}) });
         if (!r.started) {
           if (r.why === "busy") continue; // another run began between the wait and the request
           slot.pending = null;

@@ -97,8 +97,10 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     if (typeof contactId !== "string" || !contactId) return text(200, "ignored\n");
     let asked = 0;
     for (const s of syncs) {
-      if ((await opts.store.keyOfQuoId(s.name, contactId)) === null) continue;
-      opts.coalescer.ask(s.name, { trigger: "webhook", verify: true, quietMs: BURST_QUIET_MS });
+      const key = await opts.store.keyOfQuoId(s.name, contactId);
+      if (key === null) continue;
+      // Only that contact is read back: an echo of the sync's own writes costs one read, not the workspace.
+      opts.coalescer.ask(s.name, { trigger: "webhook", verify: true, verifyKeys: [key], quietMs: BURST_QUIET_MS });
       asked++;
     }
     log.debug({ type: d.type, syncs: asked }, "quo delivery");

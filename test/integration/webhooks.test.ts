@@ -294,7 +294,19 @@ describe("Quo webhooks", () => {
     const ids = await synced();
     quo.resetStats();
     const { d, base } = await startDaemon();
-    expect((await postQuo(base, contactEvent("contact.updated", ids.get("leads:K2")!))).status).toBe(200);
+    // What the run reads back by externalId: only the contact Quo named, not every contact of the sync.
+    const readBack: string[] = [];
+    quo.onRequest((req) => {
+      if (req.route === "GET /v1/contacts") readBack.push(...req.query.getAll("externalIds"));
+    });
+    try {
+      expect((await postQuo(base, contactEvent("contact.updated", ids.get("leads:K2")!))).status).toBe(200);
+      await settled("leads");
+    } finally {
+      quo.onRequest(undefined);
+    }
+    expect(ids.size).toBeGreaterThan(1);
+    expect(readBack).toEqual(["leads:K2"]);
     let r = await settled("leads");
     expect(webhookRuns(r)).toHaveLength(1);
     expect(writes(quo)).toBe(0);

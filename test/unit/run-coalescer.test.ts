@@ -171,6 +171,12 @@ describe("RunCoalescer: targeted runs", () => {
     expect(mergeRequests({ trigger: "webhook" }, { trigger: "webhook", targets: { ids: ["1"] } }).targets).toBeUndefined();
     expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "watch" }).targets).toBeUndefined();
   });
+
+  it("mergeRequests unites the keys to read back; a verify of every contact wins", () => {
+    expect(mergeRequests({ trigger: "webhook", verify: true, verifyKeys: ["K1"] }, { trigger: "webhook", verify: true, verifyKeys: ["K2", "K1"] }).verifyKeys).toEqual(["K1", "K2"]);
+    expect(mergeRequests({ trigger: "watch" }, { trigger: "webhook", verify: true, verifyKeys: ["K1"] })).toEqual({ trigger: "watch", verify: true, quietMs: 0, verifyKeys: ["K1"] });
+    expect(mergeRequests({ trigger: "webhook", verify: true, verifyKeys: ["K1"] }, { trigger: "webhook", verify: true }).verifyKeys).toBeUndefined();
+  });
 });
 
 describe("RunCoalescer: targeted runs beside a tick", () => {
