@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
 import { startQuoEmulator, type CustomFieldDef, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -49,6 +50,28 @@ export function useQuoEmulator(bind: (emulator: QuoEmulator, ws: Workspace) => v
     ws.cleanup();
     // A request hook that threw answered 500; the test that set it must not pass unnoticed.
     expect(emulator.takeHookErrors()).toEqual([]);
+  });
+}
+
+/**
+ * `useQuoEmulator` with a HubSpot emulator beside it (accepting `token`), started once per file and
+ * emptied before each test: no contact, no fault, no daily limit, no search lag, counters at zero.
+ */
+export function useQuoAndHubspot(token: string, bind: (quo: QuoEmulator, hubspot: HubspotEmulator, ws: Workspace) => void): void {
+  let hubspot: HubspotEmulator;
+  beforeAll(async () => {
+    hubspot = await startHubspotEmulator({ tokens: [token], requestsPerWindow: 0 });
+  });
+  afterAll(async () => {
+    await hubspot.close();
+  });
+  useQuoEmulator((quo, ws) => {
+    hubspot.purge(hubspot.contacts().map((c) => c.id));
+    hubspot.setFault(undefined);
+    hubspot.setLimits({ dailyLimit: 0 });
+    hubspot.setSearchLag(0);
+    hubspot.resetStats();
+    bind(quo, hubspot, ws);
   });
 }
 

@@ -7,12 +7,12 @@
  * overlap, and a run that fails or is killed leaves the watermark where it was.
  */
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type SyncCursor } from "../../src/state/store.js";
-import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import type { HubspotEmulator } from "../emulators/hubspot-emulator.js";
+import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { ENGINES } from "./engines.js";
-import { API_KEY, Workspace, byExternalId, cliEnv, reports, runCli, startCli, writes } from "./harness.js";
+import { Workspace, byExternalId, cliEnv, reports, runCli, startCli, writes, useQuoAndHubspot } from "./harness.js";
 
 const TOKEN = "pat-na1-SECRET-incremental-7c2d";
 const SYNC = "crm";
@@ -25,26 +25,12 @@ let quo: QuoEmulator;
 let hubspot: HubspotEmulator;
 let ws: Workspace;
 
-beforeAll(async () => {
-  quo = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
-  hubspot = await startHubspotEmulator({ tokens: [TOKEN], requestsPerWindow: 0 });
-});
-afterAll(async () => {
-  await quo.close();
-  await hubspot.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of quo.contacts()) quo.appDelete(c.id);
-  quo.resetStats();
-  quo.setLatency(0);
-  hubspot.purge(hubspot.contacts().map((c) => c.id));
-  hubspot.setFault(undefined);
-  hubspot.setSearchLag(0);
-  hubspot.resetStats();
+useQuoAndHubspot(TOKEN, (q, h, w) => {
+  quo = q;
+  hubspot = h;
+  ws = w;
 });
 afterEach(() => {
-  ws.cleanup();
   databaseUrl = undefined;
 });
 

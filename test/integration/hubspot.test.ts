@@ -4,10 +4,10 @@
  * What a HubSpot sync must do: 10,000 contacts with mixed phone formats sync exactly, archiving 50 in
  * HubSpot deletes exactly those 50 on the next run, and a rerun with no change sends no write.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
-import { startQuoEmulator, type EmulatedContact, type QuoEmulator } from "../emulators/quo-emulator.js";
-import { API_KEY, Workspace, byExternalId, cliEnv, reports, runCli, writes } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import type { HubspotEmulator } from "../emulators/hubspot-emulator.js";
+import type { EmulatedContact, QuoEmulator } from "../emulators/quo-emulator.js";
+import { Workspace, byExternalId, cliEnv, reports, runCli, writes, useQuoAndHubspot } from "./harness.js";
 
 const TOKEN = "pat-na1-SECRET-integration-5e1b";
 const SYNC = "crm";
@@ -17,24 +17,11 @@ let quo: QuoEmulator;
 let hubspot: HubspotEmulator;
 let ws: Workspace;
 
-beforeAll(async () => {
-  quo = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
-  hubspot = await startHubspotEmulator({ tokens: [TOKEN], requestsPerWindow: 0 });
+useQuoAndHubspot(TOKEN, (q, h, w) => {
+  quo = q;
+  hubspot = h;
+  ws = w;
 });
-afterAll(async () => {
-  await quo.close();
-  await hubspot.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of quo.contacts()) quo.appDelete(c.id);
-  quo.resetStats();
-  hubspot.purge(hubspot.contacts().map((c) => c.id));
-  hubspot.setFault(undefined);
-  hubspot.setLimits({ dailyLimit: 0 });
-  hubspot.resetStats();
-});
-afterEach(() => ws.cleanup());
 
 /** Writes a HubSpot sync's config; `key` is left to its default, `hs_object_id`. */
 function writeConfig(extra: Record<string, unknown> = {}, fields: Record<string, unknown> = {}): void {

@@ -8,13 +8,13 @@ import { createHmac, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startHubspotEmulator, type HubspotEmulator } from "../emulators/hubspot-emulator.js";
-import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
+import { describe, expect, it } from "vitest";
+import type { HubspotEmulator } from "../emulators/hubspot-emulator.js";
+import type { QuoEmulator } from "../emulators/quo-emulator.js";
 import { openStore, type RunRecord } from "../../src/state/store.js";
 import { spawnDaemon, stop, until, type Daemon } from "./daemons.js";
 import { postgresEngine } from "./engines.js";
-import { API_KEY, HEADER, Workspace, cliEnv, personRow, runCli, toCsv, writes } from "./harness.js";
+import { HEADER, Workspace, cliEnv, personRow, runCli, toCsv, writes, useQuoAndHubspot } from "./harness.js";
 
 const TOKEN = "pat-na1-SECRET-webhooks-77aa";
 const HS_SECRET = "hs-client-secret-SECRET-0c1d2e3f";
@@ -27,23 +27,11 @@ let quo: QuoEmulator;
 let hubspot: HubspotEmulator;
 let ws: Workspace;
 
-beforeAll(async () => {
-  quo = await startQuoEmulator({ apiKeys: [API_KEY], requestsPerSecond: 0 });
-  hubspot = await startHubspotEmulator({ tokens: [TOKEN], requestsPerWindow: 0 });
+useQuoAndHubspot(TOKEN, (q, h, w) => {
+  quo = q;
+  hubspot = h;
+  ws = w;
 });
-afterAll(async () => {
-  await quo.close();
-  await hubspot.close();
-});
-beforeEach(() => {
-  ws = new Workspace();
-  for (const c of quo.contacts()) quo.appDelete(c.id);
-  quo.resetStats();
-  quo.setLatency(0);
-  hubspot.purge(hubspot.contacts().map((c) => c.id));
-  hubspot.resetStats();
-});
-afterEach(() => ws.cleanup());
 
 const csvRows = (n: number) => Array.from({ length: n }, (_, i) => personRow(i + 1));
 
