@@ -66,9 +66,12 @@ function snapshotContacts(): unknown[] {
     .sort((a, b) => String((a as EmulatedContact).externalId).localeCompare(String((b as EmulatedContact).externalId)));
 }
 
-/** A report without Quo ids and timings, which differ between two runs of the same data. */
+/**
+ * A report without Quo ids and timings, which differ between two runs of the same data, nor when the
+ * source last changed (a file's mtime; a sheet cannot tell).
+ */
 function comparableReport(r: any): unknown {
-  const { durationMs: _d, writeBack: _w, ...rest } = r;
+  const { durationMs: _d, writeBack: _w, sourceChangedAt: _s, ...rest } = r;
   return { ...rest, changes: r.changes.map(({ quoId: _q, ...c }: any) => c) };
 }
 
