@@ -198,6 +198,11 @@ export const syncSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("splits multi-select custom field cells; default ';' when the cell has one, else ','"),
+  mode: z
+    .enum(["upsert", "create-only", "update-only"])
+    .default("upsert")
+    .describe("upsert: create and update (default); create-only: create contacts and never update them afterwards (people own them once they exist); update-only: never create, only write rows already bound to a Quo contact or linked by match (the rest are reported as skipped)")
+    .meta({ examples: ["upsert", "create-only", "update-only"] }),
   deletes: z.enum(["mirror", "never"]).default("never"),
   verify: z.boolean().default(false).describe("read this sync's contacts back from Quo every run to find edits made in the Quo app (as --verify)"),
   onDrift: z

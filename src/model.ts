@@ -210,6 +210,57 @@ export interface PlanCounts {
   unchanged: number;
   /** Rows rejected, however many reasons each has. */
   rejected: number;
+  /** Rows the sync's `mode` leaves alone (`create-only`: exist already; `update-only`: no contact to update). */
+  skipped: number;
+  /** Rows out of the sync by its `where` filter: as if absent from the source. */
+  filtered: number;
+}
+
+/**
+ * A source row the sync's `where` leaves out: as if absent from the source (under `deletes:
+ * "mirror"` a contact the sync made for it is deleted, through the usual guards).
+ */
+export interface FilteredRow {
+  /** The row's key, when it has one. */
+  key?: string;
+  row: number;
+  /** The condition it failed, as `where[0]: 'Status' in ["Customer", "Lead"]`; for an `any`, the group and each of its failed alternatives. */
+  condition: string;
+  /** The column the (first) failed condition read, and that row's cell in it ('' when blank). */
+  column: string;
+  value: string;
+}
+
+/** A source row the sync's `mode` leaves alone, and why. */
+export interface SkippedRow {
+  key: string;
+  row: number;
+  reason: string;
+}
+
+/**
+ * How one field of a row got its value, for `plan`: `value` as sent (null when the field is
+ * left blank), `via` the words that say where it came from (`column 'Company'`, `default (column
+ * 'Company' is blank)`, `map 'customer' → 'Customer' (column 'Lifecycle')`, `template`, `value`,
+ * `first part of 'Full Name'`, `blank cell kept: Quo's value stays (blanks: keep)`).
+ */
+export interface FieldMapping {
+  value: unknown;
+  via: string;
+}
+
+/** A row's fields as mapping made them, by field as reports name them (`firstName`, `phoneNumbers.mobile`, `customFields.<config name>`). */
+export type RowMapping = Record<string, FieldMapping>;
+
+/** One source row in `plan --explain`: what the plan does with it, why, and what each field gets. */
+export interface ExplainedRow {
+  key?: string;
+  row: number;
+  outcome: "create" | "update" | "link" | "unchanged" | "skipped" | "filtered" | "rejected";
+  /** Why it is filtered, skipped or rejected. */
+  reason?: string;
+  /** Absent for a filtered row and for a row rejected before mapping (no key, a duplicate key). */
+  mapping?: RowMapping;
 }
 
 /** What one sync would do, computed purely from (snapshot, state, options). */
@@ -223,6 +274,14 @@ export interface Plan {
   drift?: Drift[];
   /** Planned from a partial snapshot (an incremental or targeted read): nothing is deleted or unlinked but the keys it named as gone. */
   partial?: true;
+  /** Rows out of the sync by its `where`, in row order. */
+  filtered: FilteredRow[];
+  /** Rows the sync's `mode` leaves alone, in row order. */
+  skipped: SkippedRow[];
+  /** The mapping of each create, update and link, by key (a dry run's report shows it beside the change). */
+  mappings?: Map<string, RowMapping>;
+  /** With `explain`: every source row, in row order. */
+  explained?: ExplainedRow[];
   counts: PlanCounts;
 }
 

@@ -205,10 +205,12 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     unchanged,
     rejected,
     guards,
+    filtered: [],
+    skipped: [],
     ...(opts.observed ? { drift: drifts } : {}),
     ...(snapshot.partial ? { partial: true as const } : {}),
     // Rows, not rejections: a row with several fields at fault has one rejection per field.
-    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size },
+    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size, skipped: 0, filtered: 0 },
   };
 }
 

@@ -51,7 +51,7 @@ describe("plan", () => {
       state,
       opts,
     );
-    expect(p.counts).toEqual({ create: 1, update: 1, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0 });
+    expect(p.counts).toEqual({ create: 1, update: 1, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0, skipped: 0, filtered: 0 });
     expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:2", "create:4", "delete:3"]);
     const upd = p.actions[0]!;
     expect(upd.action === "update" && upd.changes).toEqual({ lastName: { from: null, to: "Stone" } });
@@ -87,7 +87,7 @@ describe("plan", () => {
 
   it("a rejected row is reported and keeps its contact", () => {
     const p = plan(snapshot([{ id: "1", first: "A", last: "", phone: "12" }, { id: "", first: "B", last: "", phone: "" }, { id: "1", first: "C", last: "", phone: "" }]), [stateRow("1", fields("A"))], opts);
-    expect(p.counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3 });
+    expect(p.counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, skipped: 0, filtered: 0 });
     expect(p.rejected.map((r) => [r.row, r.field])).toEqual([
       [2, "phoneNumbers.mobile"],
       [3, "key"],
@@ -102,7 +102,7 @@ describe("plan", () => {
       { id: "3", first: "", last: "", phone: "" },
     ];
     const p = plan(snapshot(rows), [], opts);
-    expect(p.counts).toEqual({ create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 2 });
+    expect(p.counts).toEqual({ create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 2, skipped: 0, filtered: 0 });
     expect(p.rejected.map((r) => [r.row, r.key, r.field])).toEqual([
       [2, "1", "firstName"],
       [2, "1", "phoneNumbers.mobile"],
@@ -235,7 +235,7 @@ describe("plan from a partial snapshot (an incremental read)", () => {
       { id: "11", first: "New", last: "", phone: "" },
     ];
     const p = plan(partial(rows), state, opts);
-    expect(p.counts).toEqual({ create: 1, update: 1, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0 });
+    expect(p.counts).toEqual({ create: 1, update: 1, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, skipped: 0, filtered: 0 });
     expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["update:3", "create:11"]);
     expect(p.guards).toEqual([]);
     expect(p.partial).toBe(true);

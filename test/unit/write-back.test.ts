@@ -12,7 +12,7 @@ const snapshot: Snapshot = {
 };
 
 function planWith(rejected: Plan["rejected"]): Plan {
-  return { sync: "leads", actions: [], unchanged: 0, rejected, guards: [], counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0 } };
+  return { sync: "leads", actions: [], unchanged: 0, rejected, guards: [], filtered: [], skipped: [], counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, skipped: 0, filtered: 0 } };
 }
 
 describe("writeBackEntries", () => {
