@@ -280,6 +280,12 @@ export interface Plan {
   skipped: SkippedRow[];
   /** The mapping of each create, update and link, by key (a dry run's report shows it beside the change). */
   mappings?: Map<string, RowMapping>;
+  /**
+   * Under `update-only` with `match`, planned without the workspace: the fields of the rows that no
+   * contact is bound to, whose phones and emails the run looks up before it plans again (as it does
+   * for creates). Never reported.
+   */
+  unbound?: ContactFields[];
   /** With `explain`: every source row, in row order. */
   explained?: ExplainedRow[];
   counts: PlanCounts;

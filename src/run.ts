@@ -239,7 +239,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };
     let p = plan(snapshot, state, planOptions);
     let workspace: WorkspaceRead | undefined;
-    if (sync.match && p.counts.create > 0) {
+    if (sync.match && (p.counts.create > 0 || (p.unbound?.length ?? 0) > 0)) {
       workspace = await readWorkspace(reader, wantedValues(p), sync.defaultCountry);
       log.info({ listed: workspace.listed, requests: workspace.requests }, "workspace read to match contacts already in Quo");
       p = plan(snapshot, state, { ...planOptions, workspace: workspace.index });

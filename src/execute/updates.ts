@@ -17,9 +17,16 @@ import { prepare, writePrepared, type Prepared, type WriteSpec } from "./write-w
 /**
  * An update whose contact is gone from Quo (deleted in the app): the source still has the record,
  * so it is created again — or, when another contact carries its externalId (a twin left by a lost
- * create), that one is adopted. A contact the sync makes anew is its own, never `linked`.
+ * create), that one is adopted. A contact the sync makes anew is its own, never `linked`. Under
+ * `update-only` nothing is created: the state forgets the key and the update is reported as not written.
  */
 async function recreate(ctx: ExecuteContext, a: UpdateAction, others: readonly QuoContact[]): Promise<ActionOutcome> {
+  // A twin carrying the externalId is adopted whatever the mode; only a new contact is refused.
+  if (ctx.sync.mode === "update-only" && others.length === 0) {
+    // No longer bound to a contact: the state forgets it, and later runs report the row as skipped.
+    await ctx.store.forgetRow(ctx.sync.name, a.key, ctx.now(), ctx.lockOwner);
+    return declined(ctx, a, a.quoId, `contact ${a.quoId} is gone from Quo (deleted in the app): update-only never creates one, and the row is no longer bound to a contact`);
+  }
   const create: CreateAction = { action: "create", key: a.key, row: a.row, fields: a.fields, hash: a.hash, sourceHash: a.sourceHash };
   const outcome = await createOne(ctx, create, others, others.length ? "adopted" : "recreated");
   return { ...outcome, action: a };

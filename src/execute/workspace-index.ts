@@ -27,14 +27,14 @@ export interface WantedValues {
   emails: ReadonlySet<string>;
 }
 
-/** The phones and case-folded emails of a plan's creates: what the workspace is searched for. */
+/** The phones and case-folded emails of a plan's creates (and, under update-only, of its unbound rows): what the workspace is searched for. */
 export function wantedValues(p: Plan): WantedValues {
   const phones = new Set<string>();
   const emails = new Set<string>();
-  for (const a of p.actions) {
-    if (a.action !== "create") continue;
-    for (const ph of a.fields.phoneNumbers) phones.add(ph.value);
-    for (const e of a.fields.emails) emails.add(foldEmail(e.value));
+  const candidates = [...p.actions.flatMap((a) => (a.action === "create" ? [a.fields] : [])), ...(p.unbound ?? [])];
+  for (const fields of candidates) {
+    for (const ph of fields.phoneNumbers) phones.add(ph.value);
+    for (const e of fields.emails) emails.add(foldEmail(e.value));
   }
   return { phones, emails };
 }

@@ -3,7 +3,7 @@
  * (docs/architecture.md, "Planning is pure"), so `plan`, `sync --dry-run` and `sync` all see the same decisions.
  */
 import type { SyncConfig } from "../config.js";
-import type { Action, ContactFields, Drift, GuardResult, ItemIds, LinkAction, Plan, Rejection, Snapshot, SyncRow } from "../model.js";
+import type { Action, ContactFields, Drift, GuardResult, ItemIds, LinkAction, Plan, Rejection, SkippedRow, Snapshot, SyncRow } from "../model.js";
 import { diffFields } from "./diff.js";
 import { hashContact } from "./hash.js";
 import { mapRow, type ResolvedCustomField } from "./map-row.js";
@@ -93,7 +93,8 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     for (const s of state) {
       const seen = opts.observed.get(s.key);
       if (seen === undefined) continue;
-      const d = driftOf(sync.name, s, seen, sync.onDrift);
+      // Under create-only people own a contact once it exists: a drift is reported and left alone.
+      const d = driftOf(sync.name, s, seen, sync.mode === "create-only" ? "skip" : sync.onDrift);
       if (d) {
         drifts.push(d.drift);
         driftByKey.set(s.key, d);
@@ -101,6 +102,8 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     }
   }
   const links: LinkAction[] = [];
+  const skipped: SkippedRow[] = [];
+  const unbound: ContactFields[] = [];
   const managedIds = new Map(state.map((r) => [r.quoId, r.key]));
   for (const { key, row } of keyed.rows) {
     present.add(key);
@@ -121,6 +124,11 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     }
     const mapped = mapRow(row, key, { sync, customFields: opts.customFields, ...(sync.multiSelectSeparator ? { multiSelectSeparator: sync.multiSelectSeparator } : {}) });
     if (!mapped.ok) {
+      if (known && sync.mode === "create-only") {
+        // Nothing of the row would be sent to a contact that exists: its faults change nothing.
+        skipped.push({ key, row: row.row, reason: `the contact exists (${known.quoId}): create-only never updates it (the row is not valid now: ${mapped.rejections.map((r) => r.reason).join("; ")})` });
+        continue;
+      }
       rejected.push(...mapped.rejections);
       continue;
     }
@@ -128,13 +136,21 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     const hash = hashContact(fields);
     if (!known) {
       const verdict = sync.match && opts.workspace ? matchRow(fields, externalIdFor(sync.name, key), sync.match, opts.workspace, managedIds) : { kind: "none" as const };
-      if (verdict.kind === "link") {
+      if (verdict.kind === "link" && sync.mode === "create-only") {
+        skipped.push({ key, row: row.row, reason: `matches Quo contact ${verdict.contact.id} by ${verdict.matched.by} ${verdict.matched.value}: create-only never writes to a contact that exists (nor creates a twin of it)` });
+      } else if (verdict.kind === "link") {
         links.push({ action: "link", key, row: row.row, quoId: verdict.contact.id, fields, hash, sourceHash, match: verdict.matched });
       } else if (verdict.kind === "reject") {
         rejected.push({ key, row: row.row, field: `match.${verdict.matched.by}`, value: verdict.matched.value, reason: verdict.reason });
+      } else if (sync.mode === "update-only") {
+        if (sync.match && !opts.workspace) unbound.push(fields);
+        const gone = drifted?.drift.kind === "deleted" ? "its contact was deleted in Quo and " : "";
+        skipped.push({ key, row: row.row, reason: `${gone}no Quo contact is bound to this row${sync.match ? ` or matches it by ${sync.match.by.join(" or ")}` : ""}: update-only never creates one` });
       } else {
         actions.push({ action: "create", key, row: row.row, fields, hash, sourceHash });
       }
+    } else if (known.hash !== hash && sync.mode === "create-only") {
+      skipped.push({ key, row: row.row, reason: `the contact exists (${known.quoId}): create-only never updates it (${Object.keys(diffFields(known.fields, fields)).join(", ")} would change)` });
     } else if (known.hash !== hash) {
       actions.push({
         action: "update",
@@ -206,11 +222,12 @@ export function plan(snapshot: Snapshot, state: readonly SyncRow[], opts: PlanOp
     rejected,
     guards,
     filtered: [],
-    skipped: [],
+    skipped: skipped.sort((a, b) => a.row - b.row),
+    ...(unbound.length ? { unbound } : {}),
     ...(opts.observed ? { drift: drifts } : {}),
     ...(snapshot.partial ? { partial: true as const } : {}),
     // Rows, not rejections: a row with several fields at fault has one rejection per field.
-    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size, skipped: 0, filtered: 0 },
+    counts: { create: count("create"), update: count("update"), delete: deletes.length, link: count("link"), unlink: unlinks.length, unchanged, rejected: new Set(rejected.map((r) => r.row)).size, skipped: skipped.length, filtered: 0 },
   };
 }
 

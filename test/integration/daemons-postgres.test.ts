@@ -135,7 +135,17 @@ describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where
     }
     writeConfig(url, specs);
 
-    await until(() => specs.every((s) => compareWithSource(quoOf(s).contacts(), s.rows, s.name).length === 0), 120_000, "every workspace to equal its sources");
+    try {
+      await until(() => specs.every((s) => compareWithSource(quoOf(s).contacts(), s.rows, s.name).length === 0), 120_000, "every workspace to equal its sources");
+    } catch (e) {
+      // What still differs, the runs so far and the survivor's last words: enough to tell a slow
+      // takeover from a wrong state.
+      const differences = specs.map((s) => `${s.name}: ${JSON.stringify(compareWithSource(quoOf(s).contacts(), s.rows, s.name).slice(0, 5))}`);
+      const runs = await queryDatabase<{ sync: string; started_at: string; ended_at: string | null; outcome: string | null; error: string | null }>(url, "select sync, started_at, ended_at, outcome, error from runs order by id");
+      const locks = await queryDatabase<Record<string, unknown>>(url, "select * from locks");
+      const tail = survivor.logs.slice(-40).map((l) => JSON.stringify(l));
+      throw new Error(`${(e as Error).message}\n${differences.join("\n")}\nkilled at ${killedAt}; locks ${JSON.stringify(locks)}\nruns:\n${runs.map((r) => JSON.stringify(r)).join("\n")}\nsurvivor's last logs:\n${tail.join("\n")}`);
+    }
     // B keeps every sync running: each has an ok run that started after the kill.
     await until(
       async () => {
