@@ -27,8 +27,29 @@ function withItem(items: readonly LabelledValue[], label: string, value: unknown
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** One field's value, named as `diffFields` names it; null when absent. */
+export function fieldValue(fields: ContactFields, field: string): unknown {
+  if (isScalar(field)) return field === "firstName" ? fields.firstName : (fields[field] ?? null);
+  const dot = field.indexOf(".");
+  const list = field.slice(0, dot);
+  const name = field.slice(dot + 1);
+  if (list === "phoneNumbers" || list === "emails") return fields[list].find((i) => i.name === name)?.value ?? null;
+  return fields.customFields[name] ?? null;
+}
+
+/**
+ * `target` with each of `names` (as `diffFields` names fields) taken from `source` instead: what
+ * a blank cell under `blanks: "keep"` leaves, Quo's (or the last sent) value. Returns `target`
+ * itself when `names` is empty.
+ */
+export function overlayFields(target: ContactFields, source: ContactFields, names: readonly string[]): ContactFields {
+  let out = target;
+  for (const name of names) out = withField(out, name, fieldValue(source, name));
+  return out;
+}
+
 /** `fields` with one field, named as `diffFields` names it, set to `value` (absent when null). */
-function withField(fields: ContactFields, field: string, value: unknown): ContactFields {
+export function withField(fields: ContactFields, field: string, value: unknown): ContactFields {
   const out: ContactFields = { ...fields, customFields: { ...fields.customFields } };
   if (isScalar(field)) {
     if (field === "firstName") out.firstName = typeof value === "string" ? value : "";

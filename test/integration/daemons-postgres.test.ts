@@ -136,7 +136,7 @@ describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where
     writeConfig(url, specs);
 
     try {
-      await until(() => specs.every((s) => compareWithSource(quoOf(s).contacts(), s.rows, s.name).length === 0), 120_000, "every workspace to equal its sources");
+      await until(() => specs.every((s) => compareWithSource(quoOf(s).contacts(), s.rows, s.name).length === 0), 180_000, "every workspace to equal its sources");
     } catch (e) {
       // What still differs, the runs so far and the survivor's last words: enough to tell a slow
       // takeover from a wrong state.
@@ -196,5 +196,5 @@ describe.each(MODES)("two daemons on one PostgreSQL state, the killed one $where
     // No API key and no database password anywhere in what the daemons and status printed.
     const printed = st.stdout + st.stderr + JSON.stringify(a.logs) + JSON.stringify(b.logs);
     for (const secret of [WEST_KEY, EAST_KEY, (await postgresServer()).password]) expect(printed).not.toContain(secret);
-  }, 240_000);
+  }, 330_000);
 });
