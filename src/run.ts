@@ -231,9 +231,12 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
       log.warn("an earlier run was stopped mid-write; the next real run re-reads those contacts from Quo first, so this plan may show a few changes that are already done");
     }
     const state = await store.loadSyncRows(sync.name);
-    // For drift only: every write reads its contact again just before it is sent.
-    const verifyKeys = !sync.verify && opts.verifyKeys ? new Set(opts.verifyKeys) : undefined;
-    const observed = opts.verify || sync.verify ? await readBack(reader, sync.name, verifyKeys ? state.filter((r) => verifyKeys.has(r.key)) : state, managed) : undefined;
+    // For drift only: every write reads its contact again just before it is sent. Contacts a Quo
+    // webhook named that no run has checked yet (the process stopped first) are read back by any run.
+    const pending = await store.pendingChecks(sync.name);
+    const everyContact = sync.verify || (opts.verify === true && !opts.verifyKeys);
+    const verifyKeys = everyContact ? undefined : new Set([...(opts.verifyKeys ?? []), ...pending]);
+    const observed = everyContact || (verifyKeys?.size ?? 0) > 0 ? await readBack(reader, sync.name, verifyKeys ? state.filter((r) => verifyKeys.has(r.key)) : state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
     const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };
@@ -290,6 +293,9 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     if (snapshot.cursor !== undefined && !interrupted && (read === "full" || report.counts.failed === 0)) {
       await store.saveSyncCursor(sync.name, snapshot.cursor, read === "full" ? readStarted : (saved?.cursor.fullAt ?? null), now(), lock?.owner);
     }
+    // The contacts webhooks named before this run began are checked: onDrift applied, or nothing
+    // changed. A failed write keeps them for the next run to look at again.
+    if (!interrupted && report.counts.failed === 0 && pending.length) await store.clearPendingChecks(sync.name, pending, started);
     await store.finishRun(runId as number, interrupted ? "interrupted" : "ok", now(), report.counts, interrupted ? interruptedBecause(lock) : undefined, storedReport({ ...named(report), ...extra, durationMs: now() - started }));
     await store.addRejections(runId as number, p.rejected);
     log.info({ counts: report.counts }, interrupted ? "run interrupted" : "run finished");

@@ -9,6 +9,8 @@ import { ALERT_DRAIN_ON_STOP_MS, Alerter } from "../alerts/alerter.js";
 import { consoleRoutes, disabledConsoleRoutes } from "../console/console.js";
 import { ConsoleViews } from "../console/views.js";
 import { ConfigError } from "../errors.js";
+import type { LoadedConfig } from "../config.js";
+import type { Logger } from "../log.js";
 import { combineRoutes, startHealthServer, type HealthServer } from "../daemon/health-server.js";
 import { DaemonMetrics } from "../daemon/metrics.js";
 import { Scheduler } from "../daemon/scheduler.js";
@@ -143,6 +145,8 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
     await shared?.close().catch(() => {});
     return fail(e);
   }
+  // Contacts a Quo webhook named before the last process stopped, not yet read back: checked now.
+  if (webhookStore && secrets.quo) await catchUpPendingChecks(ctx.loaded, webhookStore, coalescer, logger);
   const stopStallCheck = await alerter.watchStalls(schedules.scheduled, shared);
   logger.info({ syncs: schedules.scheduled.map((s) => s.name), workspaces, pid: process.pid, runNow: Boolean(opts.runNow) }, "daemon started");
   // Not awaited: the daemon waits for its stop signal meanwhile, and `stop` waits for these runs.
@@ -167,4 +171,22 @@ export async function daemonCommand(opts: DaemonOptions): Promise<number> {
   }
   logger.info({ totals: await metrics.totals() }, "daemon stopped");
   return EXIT.ok;
+}
+
+/**
+ * Asks for a run of every sync that has contacts a Quo webhook named but no run has read back yet
+ * (the process that answered the delivery stopped first). A state that cannot be read only warns:
+ * the next run of the sync reads them back anyway.
+ */
+async function catchUpPendingChecks(loaded: LoadedConfig, store: StateStore, coalescer: RunCoalescer, logger: Logger): Promise<void> {
+  for (const s of loaded.config.syncs) {
+    try {
+      const keys = await store.pendingChecks(s.name);
+      if (!keys.length) continue;
+      logger.info({ sync: s.name, contacts: keys.length }, "contacts a Quo webhook named before the last stop: checking them now");
+      coalescer.ask(s.name, { trigger: "webhook", verify: true, verifyKeys: keys });
+    } catch (e) {
+      logger.warn({ sync: s.name }, `could not read the contacts waiting to be checked: ${describeError(e)}`);
+    }
+  }
 }

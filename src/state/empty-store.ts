@@ -65,6 +65,18 @@ export class EmptyStore implements StateStore {
     return 0;
   }
 
+  async addPendingChecks(): Promise<void> {
+    throw new Error("a never-used state records nothing");
+  }
+
+  async pendingChecks(): Promise<string[]> {
+    return [];
+  }
+
+  async clearPendingChecks(): Promise<number> {
+    return 0;
+  }
+
   async keyOfQuoId(): Promise<string | null> {
     return null;
   }

@@ -12,7 +12,7 @@
  *
  * Every failure is a `StateError` naming the database by its URL without the password.
  */
-import { and, count, desc, DrizzleQueryError, eq, inArray, lt, max, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, DrizzleQueryError, eq, inArray, lt, lte, max, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { bigint, integer, pgSchema, text, type PgColumn, type PgDatabase } from "drizzle-orm/pg-core";
@@ -287,6 +287,34 @@ export class PgStore implements StateStore {
 
   pruneDeliveries(before: number): Promise<number> {
     return this.op("forget old webhook deliveries", async () => (await this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before))).rowCount ?? 0);
+  }
+
+  addPendingChecks(sync: string, keys: readonly string[], now: number): Promise<void> {
+    return this.op(`remember contacts of sync '${sync}' to check`, async () => {
+      if (!keys.length) return;
+      const p = schema.pendingChecks;
+      await this.db
+        .insert(p)
+        .values([...new Set(keys)].map((key) => ({ sync, key, receivedAt: now })))
+        .onConflictDoUpdate({ target: [p.sync, p.key], set: { receivedAt: sql`greatest(${p.receivedAt}, excluded.received_at)` } });
+    });
+  }
+
+  pendingChecks(sync: string): Promise<string[]> {
+    return this.op(`read the contacts of sync '${sync}' to check`, async () => {
+      const p = schema.pendingChecks;
+      return (await this.db.select({ key: p.key }).from(p).where(eq(p.sync, sync)).orderBy(p.key)).map((r) => r.key);
+    });
+  }
+
+  clearPendingChecks(sync: string, keys: readonly string[], upTo: number): Promise<number> {
+    return this.op(`forget checked contacts of sync '${sync}'`, async () => {
+      if (!keys.length) return 0;
+      const p = schema.pendingChecks;
+      let n = 0;
+      for (let i = 0; i < keys.length; i += 1000) n += (await this.db.delete(p).where(and(eq(p.sync, sync), inArray(p.key, keys.slice(i, i + 1000)), lte(p.receivedAt, upTo)))).rowCount ?? 0;
+      return n;
+    });
   }
 
   keyOfQuoId(sync: string, quoId: string): Promise<string | null> {

@@ -148,6 +148,22 @@ export const syncCursors = sqliteTable("sync_cursors", {
 });
 
 /**
+ * Contacts a Quo webhook said were edited or deleted in the app, by sync and key, until a run of the
+ * sync has read them back and applied `onDrift`: a process stopped between the delivery's answer and
+ * that run leaves them here for the next run (of any trigger) to check. `received_at` is the newest
+ * delivery's time, so a run clears only what it was started after.
+ */
+export const pendingChecks = sqliteTable(
+  "pending_checks",
+  {
+    sync: text("sync").notNull(),
+    key: text("key").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sync, t.key] })],
+);
+
+/**
  * Webhook deliveries already accepted, by vendor (`hubspot`, `quo`) and delivery id, so a delivery
  * sent again (vendors deliver at least once) is acknowledged but not applied twice. Pruned after a day.
  */

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray, lt, max, ne, notInArray, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, lte, max, ne, notInArray, or, sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { CustomFieldBinding, Rejection, SyncRow } from "../model.js";
@@ -180,6 +180,28 @@ export class SqliteStore implements StateStore {
 
   async pruneDeliveries(before: number): Promise<number> {
     return this.db.delete(schema.webhookDeliveries).where(lt(schema.webhookDeliveries.receivedAt, before)).run().changes;
+  }
+
+  async addPendingChecks(sync: string, keys: readonly string[], now: number): Promise<void> {
+    if (!keys.length) return;
+    const p = schema.pendingChecks;
+    this.sqlite.transaction(() => {
+      for (const key of new Set(keys)) this.db.insert(p).values({ sync, key, receivedAt: now }).onConflictDoUpdate({ target: [p.sync, p.key], set: { receivedAt: sql`max(${p.receivedAt}, excluded.received_at)` } }).run();
+    })();
+  }
+
+  async pendingChecks(sync: string): Promise<string[]> {
+    const p = schema.pendingChecks;
+    return this.db.select({ key: p.key }).from(p).where(eq(p.sync, sync)).orderBy(p.key).all().map((r) => r.key);
+  }
+
+  async clearPendingChecks(sync: string, keys: readonly string[], upTo: number): Promise<number> {
+    if (!keys.length) return 0;
+    const p = schema.pendingChecks;
+    let n = 0;
+    // In chunks: SQLite caps the parameters of one statement.
+    for (let i = 0; i < keys.length; i += 500) n += this.db.delete(p).where(and(eq(p.sync, sync), inArray(p.key, keys.slice(i, i + 500)), lte(p.receivedAt, upTo))).run().changes;
+    return n;
   }
 
   async keyOfQuoId(sync: string, quoId: string): Promise<string | null> {

@@ -170,6 +170,15 @@ export interface StateStore {
   pruneDeliveries(before: number): Promise<number>;
   /** The source key of the contact with Quo id `quoId` in the sync's state, or null when the sync does not manage it. */
   keyOfQuoId(sync: string, quoId: string): Promise<string | null>;
+  /**
+   * Remembers that the contacts of `keys` must be read back from Quo by the sync's next run (a Quo
+   * webhook said they changed in the app); a key already pending takes the later time.
+   */
+  addPendingChecks(sync: string, keys: readonly string[], now: number): Promise<void>;
+  /** The keys waiting to be read back by the sync's next run, in key order. */
+  pendingChecks(sync: string): Promise<string[]>;
+  /** Forgets the pending checks of `keys` received at or before `upTo` (a run started after them read them back); returns how many. */
+  clearPendingChecks(sync: string, keys: readonly string[], upTo: number): Promise<number>;
   /** Marks runs left `running` by a process that died as `interrupted`; returns how many. */
   closeAbandonedRuns(sync: string, now: number): Promise<number>;
   /**

@@ -99,6 +99,8 @@ export function webhookRoutes(opts: WebhookRoutesOptions): ExtraRoutes {
     for (const s of syncs) {
       const key = await opts.store.keyOfQuoId(s.name, contactId);
       if (key === null) continue;
+      // Kept until a run has read it back, so a process stopped before that run leaves it to the next.
+      await opts.store.addPendingChecks(s.name, [key], now());
       // Only that contact is read back: an echo of the sync's own writes costs one read, not the workspace.
       opts.coalescer.ask(s.name, { trigger: "webhook", verify: true, verifyKeys: [key], quietMs: BURST_QUIET_MS });
       asked++;

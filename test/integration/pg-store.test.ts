@@ -54,7 +54,7 @@ describe("PgStore", () => {
     expect(await migrations(fresh)).toBe("3");
     expect(await stores[3]!.countSyncRows("leads")).toBe(0);
     const tables = await queryDatabase<{ t: string }>(fresh, "select table_name as t from information_schema.tables where table_schema = 'public' order by 1");
-    expect(tables.map((t) => t.t)).toEqual(["alert_states", "contacts", "custom_field_bindings", "journal", "locks", "rate_slots", "rejections", "runs", "sync_cursors", "webhook_deliveries"]);
+    expect(tables.map((t) => t.t)).toEqual(["alert_states", "contacts", "custom_field_bindings", "journal", "locks", "pending_checks", "rate_slots", "rejections", "runs", "sync_cursors", "webhook_deliveries"]);
   });
 
   it("openStore picks PostgreSQL for a postgres:// URL", async () => {
@@ -199,7 +199,7 @@ describe("PgStore", () => {
     await queryDatabase(url, "delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)");
     const behind = PgStore.open(url, { readonly: true });
     await expect(behind).rejects.toBeInstanceOf(StateError);
-    await expect(behind).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0002_webhook_deliveries\)/);
+    await expect(behind).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0003_pending_checks\)/);
     await expect(behind).rejects.toThrow(redactDatabaseUrl(url));
   });
 

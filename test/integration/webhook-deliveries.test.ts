@@ -60,6 +60,35 @@ describe.each(ENGINES)("webhook deliveries (%s state)", (_name, fx) => {
     }
   });
 
+  it("pending checks: kept per sync until a run started after their newest delivery clears them", async () => {
+    const location = await fx.fresh();
+    const [a, b] = await Promise.all([openStore(location), openStore(location)]);
+    try {
+      expect(await a.pendingChecks("leads")).toEqual([]);
+      await a.addPendingChecks("leads", ["K2", "K1", "K2"], NOW);
+      await b.addPendingChecks("other", ["K1"], NOW);
+      // A later delivery for K1 while a run that started at NOW + 5 reads it back.
+      await b.addPendingChecks("leads", ["K1"], NOW + 10);
+      // An older time never moves a key back.
+      await a.addPendingChecks("leads", ["K1"], NOW + 1);
+      expect(await b.pendingChecks("leads")).toEqual(["K1", "K2"]);
+      expect(await a.clearPendingChecks("leads", ["K1", "K2"], NOW + 5)).toBe(1);
+      expect(await a.pendingChecks("leads")).toEqual(["K1"]);
+      expect(await a.pendingChecks("other")).toEqual(["K1"]);
+      expect(await b.clearPendingChecks("leads", ["K1"], NOW + 10)).toBe(1);
+      expect(await b.clearPendingChecks("leads", [], NOW + 10)).toBe(0);
+      expect(await a.pendingChecks("leads")).toEqual([]);
+      // Many keys at once (past SQLite's parameter limit in one statement).
+      const many = Array.from({ length: 1200 }, (_, i) => `M${String(i).padStart(4, "0")}`);
+      await a.addPendingChecks("bulk", many, NOW);
+      expect(await a.pendingChecks("bulk")).toHaveLength(1200);
+      expect(await a.clearPendingChecks("bulk", many, NOW)).toBe(1200);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("keyOfQuoId finds a contact in its own sync only", async () => {
     const store = await openStore(await fx.fresh());
     try {

@@ -277,6 +277,72 @@ describe("Quo webhooks", () => {
     expect(res.stderr + res.stdout).not.toContain(QUO_KEY.toString("base64"));
   });
 
+  it("a crash between the 200 and the run loses no app edit: the restarted daemon checks the contact at once, with no verify and no schedule", async () => {
+    writeConfig();
+    const ids = await synced();
+    const cid = ids.get("leads:K2")!;
+    const { d, base } = await startDaemon();
+    quo.appEdit(cid, { company: "Typed in the app" });
+    // Quo answers slowly, so the run the delivery starts is still reading when the process is killed.
+    quo.setLatency(3000);
+    expect((await postQuo(base, contactEvent("contact.updated", cid))).status).toBe(200);
+    await until(async () => (await runs("leads")).some((x) => x.outcome === "running"), 10_000, "the webhook's run started");
+    d.child.kill("SIGKILL");
+    await d.done;
+    quo.setLatency(0);
+    const pending = await openStore(stateAt, { readonly: true });
+    try {
+      expect(await pending.pendingChecks("leads")).toEqual(["K2"]);
+    } finally {
+      await pending.close();
+    }
+    expect(quo.contacts().find((c) => c.id === cid)!.defaultFields.company).toBe("Typed in the app");
+
+    // Quo does not re-send a delivery it got a 2xx for: the new process finds the contact in the state.
+    quo.resetStats();
+    const again = await startDaemon();
+    await until(() => quo.contacts().find((c) => c.id === cid)!.defaultFields.company !== "Typed in the app", 15_000, "the app edit overwritten after the restart");
+    const r = await settled("leads");
+    expect(webhookRuns(r).map((x) => x.outcome)).toEqual(["interrupted", "ok"]);
+    expect(quo.stats().writesApplied).toEqual({ create: 0, update: 1, delete: 0 });
+    const after = await openStore(stateAt, { readonly: true });
+    try {
+      expect(await after.pendingChecks("leads")).toEqual([]);
+    } finally {
+      await after.close();
+    }
+    expect((await stop(again.d)).status).toBe(0);
+  });
+
+  it("any run reads back the contacts still waiting to be checked: plan shows them, a one-shot sync applies onDrift and clears them", async () => {
+    writeConfig();
+    const ids = await synced();
+    const cid = ids.get("leads:K3")!;
+    quo.appEdit(cid, { lastName: "EditedInApp" });
+    const s = await openStore(stateAt);
+    try {
+      await s.addPendingChecks("leads", ["K3"], Date.now());
+    } finally {
+      await s.close();
+    }
+    const plan = await runCli(["plan", "--config", ws.config, "--sync", "leads", "--format", "json"], env({ LOG_LEVEL: "warn" }), ws.dir);
+    expect(plan.status, plan.stderr).toBe(0);
+    const planned = JSON.parse(plan.stdout.trim().split("\n")[0]!) as { drift: { key: string; kind: string }[]; counts: { update: number } };
+    expect(planned.drift.map((x) => [x.key, x.kind])).toEqual([["K3", "edited"]]);
+    expect(planned.counts.update).toBe(1);
+    quo.resetStats();
+    const sync = await runCli(["sync", "--config", ws.config, "--sync", "leads"], env({ LOG_LEVEL: "warn" }), ws.dir);
+    expect(sync.status, sync.stderr).toBe(0);
+    expect(quo.contacts().find((c) => c.id === cid)!.defaultFields.lastName).toBe("Last3");
+    expect(quo.stats().writesApplied.update).toBe(1);
+    const after = await openStore(stateAt, { readonly: true });
+    try {
+      expect(await after.pendingChecks("leads")).toEqual([]);
+    } finally {
+      await after.close();
+    }
+  });
+
   it("an echo of the sync's own write runs and changes nothing; an unknown contact runs nothing", async () => {
     writeConfig();
     const ids = await synced();

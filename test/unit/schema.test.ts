@@ -96,8 +96,8 @@ function tree(dir: string, base = dir): Record<string, string> {
 }
 
 const DIALECTS = [
-  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0005_webhook_deliveries" },
-  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0002_webhook_deliveries" },
+  { dialect: "sqlite", schema: "src/state/schema.ts", out: "migrations", last: "0006_pending_checks" },
+  { dialect: "postgresql", schema: "src/state/schema-pg.ts", out: "migrations/pg", last: "0003_pending_checks" },
 ] as const;
 
 /**

@@ -304,10 +304,10 @@ describe("StateStore (sqlite only)", () => {
     await (await openStore(file)).close();
     const raw = new Database(file);
     // Back to the schema of a version before the last migration.
-    raw.exec("DROP TABLE webhook_deliveries;");
+    raw.exec("DROP TABLE pending_checks;");
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
     raw.close();
-    await expect(openStore(file, { readonly: true })).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0005_webhook_deliveries\)\. Run `quo-sync sync`/);
+    await expect(openStore(file, { readonly: true })).rejects.toThrow(/written by an older quo-sync: 1 schema migration\(s\) not applied yet \(0006_pending_checks\)\. Run `quo-sync sync`/);
     // A real run upgrades it, and read-only opens work again.
     await (await openStore(file)).close();
     await (await openStore(file, { readonly: true })).close();
