@@ -44,14 +44,14 @@ describe("PgStore", () => {
     expect(a.location).toBe(redactDatabaseUrl(url));
     expect(a.location).not.toContain(server.password);
     const migrations = async (at: string) => (await queryDatabase<{ n: string }>(at, "select count(*) as n from drizzle.__drizzle_migrations"))[0]!.n;
-    expect(await migrations(url)).toBe("3");
+    expect(await migrations(url)).toBe("4");
     await open();
-    expect(await migrations(url)).toBe("3");
+    expect(await migrations(url)).toBe("4");
 
     // Several processes starting together on an empty database: one migrates, the others wait.
     const fresh = await server.createDatabase();
     const stores = await Promise.all([1, 2, 3, 4].map(() => open({}, fresh)));
-    expect(await migrations(fresh)).toBe("3");
+    expect(await migrations(fresh)).toBe("4");
     expect(await stores[3]!.countSyncRows("leads")).toBe(0);
     const tables = await queryDatabase<{ t: string }>(fresh, "select table_name as t from information_schema.tables where table_schema = 'public' order by 1");
     expect(tables.map((t) => t.t)).toEqual(["alert_states", "contacts", "custom_field_bindings", "journal", "locks", "pending_checks", "rate_slots", "rejections", "runs", "sync_cursors", "webhook_deliveries"]);
