@@ -33,6 +33,13 @@ export const LOCKED_RETRY_MS = 2_000;
 /** How many times in a row a locked-out run is asked again (a minute's worth); then the next tick or trigger applies the change. */
 export const LOCKED_RETRIES = 30;
 
+/**
+ * The most record ids a merged burst reads by id (20 batch reads of 100). Past it the run is an
+ * ordinary one: a full listing of a portal costs one request per 100 contacts as well, and an
+ * incremental read one per 200 changed, so a bigger burst (an import, a bulk edit) is read that way.
+ */
+export const MAX_TARGETED_IDS = 2_000;
+
 /** What a trigger asks for: its kind, and whether the run must read Quo back (`onDrift` now). */
 export interface TriggerRequest {
   trigger: "webhook" | "watch";
@@ -57,7 +64,8 @@ export interface TriggerRequest {
 /**
  * Two requests as the one run that serves both: `verify` if either asks, the longest quiet, the
  * first's trigger; targeted only when both are, on the union of their ids (an id gone in either
- * is gone, and not read).
+ * is gone, and not read), and only up to `MAX_TARGETED_IDS` ids in all: a bigger burst is an
+ * ordinary run (whose deletes, for an incremental source, wait for its full refresh).
  */
 export function mergeRequests(a: TriggerRequest, b: TriggerRequest): TriggerRequest {
   const merged: TriggerRequest = { trigger: a.trigger, verify: Boolean(a.verify || b.verify), quietMs: Math.max(a.quietMs ?? 0, b.quietMs ?? 0) };
@@ -66,7 +74,7 @@ export function mergeRequests(a: TriggerRequest, b: TriggerRequest): TriggerRequ
   if (a.targets && b.targets) {
     const gone = new Set([...(a.targets.gone ?? []), ...(b.targets.gone ?? [])]);
     const ids = [...new Set([...a.targets.ids, ...b.targets.ids])].filter((id) => !gone.has(id));
-    merged.targets = { ids, ...(gone.size ? { gone: [...gone] } : {}) };
+    if (ids.length + gone.size <= MAX_TARGETED_IDS) merged.targets = { ids, ...(gone.size ? { gone: [...gone] } : {}) };
   }
   return merged;
 }

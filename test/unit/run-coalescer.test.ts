@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { RequestRefusal, RunRequest } from "../../src/daemon/scheduler.js";
 import { pino } from "pino";
-import { mergeRequests, RunCoalescer, type RunRequester } from "../../src/triggers/run-coalescer.js";
+import { MAX_TARGETED_IDS, mergeRequests, RunCoalescer, type RunRequester, type TriggerRequest } from "../../src/triggers/run-coalescer.js";
 
 class FakeScheduler implements RunRequester {
   readonly started: RunRequest[] = [];
@@ -170,6 +170,18 @@ describe("RunCoalescer: targeted runs", () => {
     expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "webhook", verify: true, targets: { ids: ["1", "2"], gone: ["9"] } })).toEqual({ trigger: "webhook", verify: true, quietMs: 0, targets: { ids: ["1", "2"], gone: ["9"] } });
     expect(mergeRequests({ trigger: "webhook" }, { trigger: "webhook", targets: { ids: ["1"] } }).targets).toBeUndefined();
     expect(mergeRequests({ trigger: "webhook", targets: { ids: ["1"] } }, { trigger: "watch" }).targets).toBeUndefined();
+  });
+
+  it("a burst naming more than MAX_TARGETED_IDS records becomes an ordinary run; up to it, it stays targeted", () => {
+    const ask = (from: number, n: number, gone: string[] = []): TriggerRequest => ({ trigger: "webhook", targets: { ids: Array.from({ length: n }, (_, i) => String(from + i)), ...(gone.length ? { gone } : {}) } });
+    let burst = ask(0, 100);
+    for (let i = 1; i < MAX_TARGETED_IDS / 100; i++) burst = mergeRequests(burst, ask(i * 100, 100));
+    expect(burst.targets!.ids).toHaveLength(MAX_TARGETED_IDS);
+    // One more id (or one more gone one) is past the cap: the run reads the source as usual.
+    expect(mergeRequests(burst, ask(MAX_TARGETED_IDS, 1)).targets).toBeUndefined();
+    expect(mergeRequests(burst, ask(0, 1, ["gone-1"])).targets).toBeUndefined();
+    // Ids seen twice count once.
+    expect(mergeRequests(burst, ask(0, 100)).targets!.ids).toHaveLength(MAX_TARGETED_IDS);
   });
 
   it("mergeRequests unites the keys to read back; a verify of every contact wins", () => {
