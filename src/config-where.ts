@@ -1,6 +1,6 @@
 /**
- * A sync's `where`: the conditions a source row must meet to be in the sync (README, "Sync
- * policies and mapping"). The zod schema and what it decides; src/plan/where.ts evaluates it.
+ * A sync's `where`: the conditions a source row must meet to be in the sync (README, "Filtering
+ * rows"). The zod schema and what it decides; src/plan/where.ts evaluates it.
  *
  * - One operator per condition object, so a condition reads as one sentence; two conditions on one
  *   column are two entries. The one pair allowed is a range: a lower bound (`gt` or `gte`) with an

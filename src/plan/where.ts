@@ -1,7 +1,7 @@
 /**
- * A sync's `where`, compiled once per sync into a test of each source row (README, "Sync policies
- * and mapping"; the config's rules are in src/config-where.ts). Pure: no I/O, no clock, no locale
- * or time zone of the process.
+ * A sync's `where`, compiled once per sync into a test of each source row (README, "Filtering
+ * rows"; the config's rules are in src/config-where.ts). Pure: no I/O, no clock, no locale or time
+ * zone of the process.
  *
  * How cells are read:
  * - Every operator reads the trimmed cell; a column the row lacks is blank.
