@@ -58,7 +58,9 @@ const bound = (sign: string) =>
         });
       }),
     ], { error: "a number, or a date as YYYY-MM-DD (or a date-time with its offset)" })
-    .describe(`the cell, read as a number or a date (whichever this value is), is ${sign} this; a blank cell or one that is not of that kind fails`)
+    .describe(
+      `the cell, read as a number or a date (whichever this value is), is ${sign} this; a blank cell or one that is not of that kind fails. A date alone compares the calendar date the cell shows; a date-time (with its offset) compares instants`,
+    )
     .meta({ examples: [50, "2026-01-31", "2026-01-31T09:00:00-05:00"] });
 
 /** A condition as the config gives it: on a column (`column` and one operator, or a range), or `any`. */
@@ -129,6 +131,7 @@ const conditionObject = z.strictObject({
  * or `{ "any": [ … ] }`. Each problem is an issue on its own path.
  */
 export const conditionSchema: z.ZodType<WhereCondition> = conditionObject
+  // Only on an otherwise valid object: beside an unknown key (a misspelt operator), "give one of" would say it twice.
   .superRefine((c, ctx) => {
     const ops = WHERE_OPERATORS.filter((k) => c[k] !== undefined);
     if (c.any !== undefined) {
@@ -154,9 +157,9 @@ export const conditionSchema: z.ZodType<WhereCondition> = conditionObject
     }
     const textOps = ops.filter((k) => (TEXT_OPERATORS as readonly string[]).includes(k));
     if (c.caseSensitive !== undefined && textOps.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["caseSensitive"], message: `caseSensitive is for equals, in, notIn and matches; ${ops.join(" and ")} compares numbers or dates, which have no case` });
+      const why = ops.includes("notBlank") ? "notBlank only tells a blank cell from the rest" : `${ops.join(" and ")} compares numbers or dates, which have no case`;
+      ctx.addIssue({ code: "custom", path: ["caseSensitive"], message: `caseSensitive is for equals, in, notIn and matches; ${why}` });
     }
-    // Only on an otherwise valid object: beside an unknown key (a misspelt operator), "give one of" would say it twice.
   }, { when: (payload) => payload.issues.length === 0 })
   .describe(
     'a condition a row must meet: { "column": …, and one of equals, in, notIn, notBlank (true), matches (a regular expression), gt, gte, lt, lte (numbers or dates) } — or a range, one of gt/gte with one of lt/lte — or { "any": [conditions] }, met when one of them is',

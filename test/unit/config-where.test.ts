@@ -101,7 +101,7 @@ describe("where in the config", () => {
     [[{ column: "S", gte: "50" }], "syncs[1].where[0].gte: give a number without quotes (50); text is read as a date"],
     [[{ column: "S", gte: true }], "syncs[1].where[0].gte: a number, or a date as YYYY-MM-DD (or a date-time with its offset)"],
     [[{ column: "S", gt: 5, caseSensitive: true }], "syncs[1].where[0].caseSensitive: caseSensitive is for equals, in, notIn and matches; gt compares numbers or dates, which have no case"],
-    [[{ column: "S", notBlank: true, caseSensitive: true }], "syncs[1].where[0].caseSensitive: caseSensitive is for equals, in, notIn and matches; notBlank compares numbers or dates, which have no case"],
+    [[{ column: "S", notBlank: true, caseSensitive: true }], "syncs[1].where[0].caseSensitive: caseSensitive is for equals, in, notIn and matches; notBlank only tells a blank cell from the rest"],
     [[{ column: "S", equals: "a", caseSensitive: "yes" }], "syncs[1].where[0].caseSensitive: Invalid input: expected boolean, received string"],
     ["Status = Customer", "syncs[1].where: Invalid input: expected array, received string"],
     [[5], "syncs[1].where[0]: Invalid input: expected object, received number"],
