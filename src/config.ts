@@ -10,6 +10,7 @@ import { parse as parseDotenv } from "dotenv";
 import { getCountries, type CountryCode } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { whereSchema } from "./config-where.js";
 import { checkBaseUrl } from "./net/base-url.js";
 import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
 import { isPostgresUrl } from "./state/location.js";
@@ -203,6 +204,7 @@ export const syncSchema = z.strictObject({
     .default("upsert")
     .describe("upsert: create and update (default); create-only: create contacts and never update them afterwards (people own them once they exist); update-only: never create, only write rows already bound to a Quo contact or linked by match (the rest are reported as skipped)")
     .meta({ examples: ["upsert", "create-only", "update-only"] }),
+  where: whereSchema.optional(),
   deletes: z.enum(["mirror", "never"]).default("never"),
   verify: z.boolean().default(false).describe("read this sync's contacts back from Quo every run to find edits made in the Quo app (as --verify)"),
   onDrift: z
