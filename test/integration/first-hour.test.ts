@@ -168,6 +168,7 @@ describe("the command line", () => {
     [["status", "--runs", "2.5"], "quo-sync: option '--runs <n>' argument '2.5' is invalid. Give a whole number, 1 or more; see quo-sync status --help"],
     [["daemon", "--shutdown-timeout", "soon"], "quo-sync: option '--shutdown-timeout <seconds>' argument 'soon' is invalid. Give a number of seconds, 0 or more; see quo-sync daemon --help"],
     [["sync", "leads"], "quo-sync: too many arguments for 'sync'. Expected 0 arguments but got 1; see quo-sync sync --help"],
+    [["sync", "--explain"], "quo-sync: --explain needs --dry-run (or use quo-sync plan --explain); see quo-sync sync --help"],
   ])("%j is a usage error: exit 64 and one line", async (args, line) => {
     ws.writeCsv([personRow(1)]);
     ws.writeConfig();
