@@ -190,6 +190,22 @@ describe("the command line", () => {
       expect(r.stderr).toBe("");
     }
   });
+
+  it("plan --explain and sync --dry-run --explain run as a plan, writing nothing; --help names the option", async () => {
+    ws.writeCsv([personRow(1), personRow(2)]);
+    ws.writeConfig();
+    for (const args of [["plan", "--explain"], ["sync", "--dry-run", "--explain"]]) {
+      const r = await runCli([...args, "--format", "json"], env(), ws.dir);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      const [report] = reports(r.stdout);
+      expect(report.dryRun).toBe(true);
+      expect(report.counts).toMatchObject({ create: 2, skipped: 0, filtered: 0 });
+      expect(report.filtered).toEqual([]);
+      expect(report.skipped).toEqual([]);
+    }
+    expect(emulator.contacts()).toHaveLength(0);
+    for (const cmd of ["plan", "sync"]) expect((await runCli([cmd, "--help"], env(), ws.dir)).stdout).toMatch(/--explain +\S/);
+  });
 });
 
 describe("each failure's reason is printed once", () => {
