@@ -96,7 +96,10 @@ common(program.command("sync").description("read each source, plan, and apply th
   .option("--verify", "read this sync's contacts back from Quo and show (and, per onDrift, fix) edits made in the Quo app")
   .option("--accept-field-changes", "accept Quo custom fields that changed type or were replaced since the last run")
   .option("--full", "a source read incrementally reads every record this run (a full refresh, which finds deletes)")
-  .action(async (opts) => {
+  .option("--explain", "with --dry-run: list every source row, what the plan does with it and why, and the value each field gets")
+  .action(async (opts, cmd: Command) => {
+    // What a row would become is a plan's question: a real run writes, it does not explain.
+    if (opts.explain && !opts.dryRun) cmd.error("--explain needs --dry-run (or use quo-sync plan --explain)", { exitCode: EXIT.usage, code: "quo-sync.explainWithoutDryRun" });
     exitCode = await syncCommand(opts);
   });
 
@@ -104,6 +107,7 @@ common(program.command("plan").description("the same as sync --dry-run: report w
   .option("--allow-deletes", "show the plan as if the maxDeletePercent guard were lifted")
   .option("--detailed-exitcode", "exit 0 when nothing would change, 2 when changes are pending, 1 on error")
   .option("--verify", "read this sync's contacts back from Quo and show where they drifted from what was last sent")
+  .option("--explain", "list every source row, what the plan does with it and why (filtered, skipped, rejected…), and the value each field gets")
   .action(async (opts) => {
     exitCode = await syncCommand({ ...opts, dryRun: true });
   });

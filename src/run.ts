@@ -50,6 +50,11 @@ export interface RunOptions {
    * changed, instead of every contact of the sync; ignored when the config's `verify` asks for all.
    */
   verifyKeys?: readonly string[];
+  /**
+   * `--explain` (dry runs only: the command line refuses it on a real run): the plan, and so the
+   * report, lists every source row with what it does with it and what each field gets.
+   */
+  explain?: boolean;
 }
 
 /** The records a targeted run reads: source record ids to read, and ids known to be gone (not read). */
@@ -239,7 +244,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const observed = everyContact || (verifyKeys?.size ?? 0) > 0 ? await readBack(reader, sync.name, verifyKeys ? state.filter((r) => verifyKeys.has(r.key)) : state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
-    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}) };
+    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}), ...(opts.explain ? { explain: true } : {}) };
     let p = plan(snapshot, state, planOptions);
     let workspace: WorkspaceRead | undefined;
     if (sync.match && (p.counts.create > 0 || (p.unbound?.length ?? 0) > 0)) {

@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import { hasWorkspaces, workspaceOf } from "../config.js";
 import type { Rejection } from "../model.js";
-import { COUNT_NAMES, rejectedRows } from "../report/describe.js";
+import { COUNT_NAMES, POLICY_COUNTS, rejectedRows } from "../report/describe.js";
 import { stateLocation } from "../run.js";
 import { readFreshness } from "../state/freshness.js";
 import { holderGone } from "../state/lock.js";
@@ -92,7 +92,7 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 
 /**
  * A run's stored counts with every count of today's reports: runs recorded before a count existed
- * (link, unlink) lack its key, and did none of it, so it reads 0.
+ * (link, unlink, skipped, filtered) lack its key, and did none of it, so it reads 0.
  */
 function allCounts(stored: Record<string, number> | null): Record<string, number> | null {
   if (!stored) return null;
@@ -156,7 +156,9 @@ function duration(ms: number | null): string {
 function countsText(c: Record<string, number> | null): string {
   if (!c) return "";
   const linked = (["link", "unlink"] as const).filter((n) => (c[n] ?? 0) > 0).map((n) => ` ${n} ${c[n]}`).join("");
-  return `+${c.create ?? 0} ~${c.update ?? 0} -${c.delete ?? 0}${linked} =${c.unchanged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0}`;
+  // The sync policies' counts (mode, where), like links, only when a run had any.
+  const policies = POLICY_COUNTS.filter((n) => (c[n] ?? 0) > 0).map((n) => ` ${n} ${c[n]}`).join("");
+  return `+${c.create ?? 0} ~${c.update ?? 0} -${c.delete ?? 0}${linked} =${c.unchanged ?? 0} rejected ${c.rejected ?? 0} failed ${c.failed ?? 0}${policies}`;
 }
 
 /** Left-aligns columns so a person can scan down them. */

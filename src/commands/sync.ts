@@ -25,6 +25,8 @@ export interface SyncCommandOptions extends GlobalOptions {
   verify?: boolean;
   /** `--full`: incremental sources read everything this run. */
   full?: boolean;
+  /** `--explain` (a dry run only): the report lists every source row, its outcome and its mapping. */
+  explain?: boolean;
 }
 
 export function parseFormat(f: string): Format {
@@ -159,6 +161,7 @@ async function runAll(ctx: CommandContext, format: Format, indexes: readonly num
           acceptFieldChanges: Boolean(opts.acceptFieldChanges),
           verify: Boolean(opts.verify),
           full: Boolean(opts.full),
+          explain: Boolean(opts.explain),
         },
       );
       reports.push(report);

@@ -193,13 +193,21 @@ export function consoleRoutes(opts: ConsoleOptions): ExtraRoutes {
   /** The HTML report page (`--format html`) with the console's header, allowed by the hashes of the report's own style and script. */
   function reportPage(viewer: Viewer, report: SyncReport, intro: ReturnType<typeof html>): RoutedAnswer {
     const omitted = report.omitted
-      ? html`<p><strong>Shortened:</strong> the stored report leaves out ${report.omitted.changes} changes and ${report.omitted.rejected} rejected rows; the counts are exact.</p>`
+      ? html`<p><strong>Shortened:</strong> the stored report leaves out ${omittedText(report.omitted)}; the counts are exact.</p>`
       : null;
     const signOut = viewer.csrf ? html`<form method="post" action="/logout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">Sign out</button></form>` : null;
     const nav = html`<style>${unsafeRaw(NAV_STYLE)}</style><nav class="console-nav"><a href="/">quo-sync console</a>${signOut}</nav>${intro}${omitted}`;
     const doc = renderHtml([report]).replace("<body>\n", () => `<body>\n${nav.text}\n`);
     return { status: 200, contentType: "text/html; charset=utf-8", body: doc, headers: pageHeaders(REPORT_CSP) };
   }
+}
+
+/** What a stored report left out, in words: "7 changes and 2 rejected rows", with filtered and skipped rows when it left any out. */
+function omittedText(o: NonNullable<SyncReport["omitted"]>): string {
+  const parts = [`${o.changes} changes`, `${o.rejected} rejected rows`];
+  if (o.filtered) parts.push(`${o.filtered} filtered rows`);
+  if (o.skipped) parts.push(`${o.skipped} skipped rows`);
+  return `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
 }
 
 /** The console's header on a report page: a style element of its own, allowed by its hash. */

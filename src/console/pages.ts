@@ -3,7 +3,7 @@
  * allowed by its hash, no script, no external asset. Pure functions of what `ConsoleViews` read.
  */
 import { createHash } from "node:crypto";
-import { COUNT_NAMES, changeFieldLines, describeDrift } from "../report/describe.js";
+import { changeFieldLines, countsLine, describeDrift } from "../report/describe.js";
 import type { SyncReport } from "../report/report.js";
 import type { RunRecord, RunTrigger } from "../state/store.js";
 import { html, unsafeRaw, type SafeHtml } from "./html.js";
@@ -76,11 +76,10 @@ function duration(ms: number | null): string {
   return m < 60 ? `${m} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A run's counts in one line; link, unlink, skipped and filtered only when not zero (`countsLine`). */
 function countsText(c: Record<string, number> | null): string {
   if (!c) return "—";
-  return COUNT_NAMES.filter((n) => (n !== "link" && n !== "unlink") || (c[n] ?? 0) > 0)
-    .map((n) => `${n} ${c[n] ?? 0}`)
-    .join(", ");
+  return countsLine(c);
 }
 
 /** A sync's path: its name percent-encoded as one segment. */

@@ -8,7 +8,7 @@ import { workspaceOf, type LoadedConfig, type SyncConfig } from "../config.js";
 import type { Drift, Rejection } from "../model.js";
 import type { HealthDetail } from "../daemon/health-server.js";
 import type { RunProgress } from "../daemon/scheduler.js";
-import type { SyncReport } from "../report/report.js";
+import { upgradeStoredReport, type SyncReport } from "../report/report.js";
 import { FRESHNESS_LOOKBACK, sourceChangedOf } from "../state/freshness.js";
 import { holderGone } from "../state/lock.js";
 import type { RunRecord, StateStore } from "../state/store.js";
@@ -234,9 +234,12 @@ export class ConsoleViews {
   }
 }
 
-/** A stored report, when the value has its shape; anything else (an older or damaged record) is none. */
+/**
+ * A stored report, when the value has its shape, in today's shape (`upgradeStoredReport`: one stored
+ * before filters and modes reads as having none); anything else (a damaged record) is none.
+ */
 function asReport(v: unknown): SyncReport | null {
   if (typeof v !== "object" || v === null) return null;
   const r = v as Partial<SyncReport>;
-  return typeof r.sync === "string" && typeof r.counts === "object" && Array.isArray(r.changes) && Array.isArray(r.rejected) && Array.isArray(r.guards) ? (r as SyncReport) : null;
+  return typeof r.sync === "string" && typeof r.counts === "object" && r.counts !== null && Array.isArray(r.changes) && Array.isArray(r.rejected) && Array.isArray(r.guards) ? upgradeStoredReport(r as SyncReport) : null;
 }

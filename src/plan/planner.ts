@@ -34,6 +34,11 @@ export interface PlanOptions {
    * creates, then plans again with it.
    */
   workspace?: WorkspaceIndex;
+  /**
+   * `plan --explain` (`sync --dry-run --explain`): the plan also lists every source row in
+   * `Plan.explained`, with what it does with each, why, and what each field gets.
+   */
+  explain?: boolean;
 }
 
 /**

@@ -3,27 +3,43 @@
  * say the same thing in the same words and cannot drift apart.
  */
 import type { ErrorInfo } from "../model.js";
-import type { Drift, FieldChange, Rejection } from "../model.js";
+import type { Drift, FieldChange, FilteredRow, Rejection, RowMapping } from "../model.js";
 import type { ReportChange, SyncReport } from "./report.js";
 
 /**
  * How a report lists one entry: the five actions, a change Quo refused ("failed"), a source row
- * that could not be sent ("rejected") and a contact edited or deleted in the Quo app ("drift").
- * The html report filters by these.
+ * that could not be sent ("rejected"), a contact edited or deleted in the Quo app ("drift"), a
+ * row the sync's `where` left out ("filtered") or its `mode` left alone ("skipped"), and one
+ * source row of `plan --explain` ("explained"). The html report filters by these.
  */
-export type EntryKind = "create" | "update" | "delete" | "link" | "unlink" | "failed" | "rejected" | "drift";
+export type EntryKind = "create" | "update" | "delete" | "link" | "unlink" | "failed" | "rejected" | "drift" | "skipped" | "filtered" | "explained";
 
 /** Every kind, in the order reports list them. */
-export const ENTRY_KINDS: readonly EntryKind[] = ["create", "update", "delete", "link", "unlink", "failed", "rejected", "drift"];
+export const ENTRY_KINDS: readonly EntryKind[] = ["create", "update", "delete", "link", "unlink", "failed", "rejected", "drift", "skipped", "filtered", "explained"];
 
 /** The count names of the JSON contract, in the order every renderer shows them. */
-export const COUNT_NAMES = ["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"] as const;
+export const COUNT_NAMES = ["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "skipped", "filtered"] as const;
+
+/** A count name of the JSON contract. */
+export type CountName = (typeof COUNT_NAMES)[number];
 
 /**
  * The counts the headline names only when they are not zero: linking is opt-in (`match`), so a
  * sync that never links keeps the headline it always had.
  */
 const COUNTS_SHOWN_WHEN_NONZERO = ["link", "unlink"] as const;
+
+/**
+ * The counts of the sync policies (`mode`, `where`), named in the headline, the counts tables and
+ * one-line summaries only when not zero: a sync without them reads as it always did.
+ */
+export const POLICY_COUNTS = ["skipped", "filtered"] as const;
+
+/** How many filtered rows the table and markdown list per `where` condition; JSON lists them all. */
+export const FILTERED_SHOWN = 5;
+
+/** Said wherever the table or markdown lists only the first filtered, skipped or explained rows. */
+export const JSON_LISTS_ALL = "--format json lists them all";
 
 /** How many write-back keys a summary names before it just counts the rest. */
 export const MISSING_SHOWN = 10;
@@ -38,6 +54,25 @@ export interface FieldLine {
   to: string;
   /** Kept as a person set it in the Quo app (`onDrift: "skip"`): `from` the source's value, `to` Quo's. */
   kept?: boolean;
+}
+
+/**
+ * The count names a counts table shows: every one of COUNT_NAMES but a policy count (skipped,
+ * filtered) that is zero. A count missing from `counts` (a run recorded before it existed) is zero.
+ */
+export function shownCountNames(counts: Readonly<Partial<Record<CountName, number>>>): CountName[] {
+  return COUNT_NAMES.filter((n) => !(POLICY_COUNTS as readonly string[]).includes(n) || (counts[n] ?? 0) > 0);
+}
+
+/**
+ * Counts in one line, `create 2, update 1, …`, for run lists (status, the console): link, unlink,
+ * skipped and filtered only when not zero. A count missing from `counts` reads 0.
+ */
+export function countsLine(counts: Readonly<Record<string, number>>): string {
+  const optional: readonly string[] = [...COUNTS_SHOWN_WHEN_NONZERO, ...POLICY_COUNTS];
+  return COUNT_NAMES.filter((n) => !optional.includes(n) || (counts[n] ?? 0) > 0)
+    .map((n) => `${n} ${counts[n] ?? 0}`)
+    .join(", ");
 }
 
 /** A field value as a person reads it: lists joined with "; ", absent as "—", empty text as `""`. */
@@ -144,15 +179,17 @@ export function modeOf(r: SyncReport): string {
 /**
  * The one-line summary of a sync, e.g. `leads: would create 2, update 1, delete 0; unchanged 497, …`,
  * or with links `leads: would create 2, update 1, delete 0, link 3; unchanged 494, …`: link and
- * unlink are named only when not zero (COUNTS_SHOWN_WHEN_NONZERO), in every format alike.
+ * unlink are named only when not zero (COUNTS_SHOWN_WHEN_NONZERO), and so are skipped and filtered
+ * (POLICY_COUNTS: `…, failed 0, skipped 4, filtered 12`), in every format alike.
  */
 export function headline(r: SyncReport): string {
   const c = r.counts;
   const verb = r.outcome === "refused" ? "refused, nothing written:" : r.dryRun ? "would" : r.outcome === "interrupted" ? "interrupted after it did" : "did";
   const linked = COUNTS_SHOWN_WHEN_NONZERO.filter((n) => c[n] > 0).map((n) => `, ${n} ${c[n]}`).join("");
+  const policies = POLICY_COUNTS.filter((n) => (c[n] ?? 0) > 0).map((n) => `, ${n} ${c[n]}`).join("");
   const drift = r.drift ? `, drifted in Quo ${r.drift.length}` : "";
   const where = r.workspace ? ` (workspace ${r.workspace})` : "";
-  return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${drift}`;
+  return `${r.sync}${where}: ${verb} create ${c.create}, update ${c.update}, delete ${c.delete}${linked}; unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}${policies}${drift}`;
 }
 
 /** The extra facts of a run (recovery, write-back, an incremental or targeted read, duration), one phrase each. */
@@ -173,4 +210,52 @@ export function runFacts(r: SyncReport): string[] {
   if (r.read === "targeted") out.push("targeted read: only the contacts a webhook named, by id; only those gone from the source can be deleted");
   if (r.durationMs !== undefined) out.push(`took ${(r.durationMs / 1000).toFixed(1)} s`);
   return out;
+}
+
+/** A plain `column 'Company'` mapping: the field is the cell as it is, which goes without saying in an ordinary plan. */
+const PLAIN_COLUMN = /^column '.*'$/s;
+
+/** One field of a row's mapping as a person reads it: `company = Independent  (default (column 'Company' is blank))`. */
+export interface MappingLine {
+  field: string;
+  value: string;
+  via: string;
+}
+
+/**
+ * A row's mapping, one line per field. Without `all`, a field taken plainly from a column is left
+ * out, to keep an ordinary plan short (what such a field gets is already in the change's fields);
+ * with it (`plan --explain`), every field is listed.
+ */
+export function mappingLines(mapping: RowMapping | undefined, all: boolean): MappingLine[] {
+  if (!mapping) return [];
+  return Object.entries(mapping)
+    .filter(([, m]) => all || !PLAIN_COLUMN.test(m.via))
+    .map(([field, m]) => ({ field, value: showValue(m.value), via: m.via }));
+}
+
+/** A mapping line as one phrase: `field = value  (via)`. */
+export function describeMapping(l: MappingLine): string {
+  return `${l.field} = ${l.value}  (${l.via})`;
+}
+
+/** Filtered rows grouped by the condition they failed, in order of each condition's first row. */
+export function filteredByCondition(filtered: readonly FilteredRow[]): { condition: string; rows: FilteredRow[] }[] {
+  const groups = new Map<string, FilteredRow[]>();
+  for (const f of filtered) {
+    const g = groups.get(f.condition);
+    if (g) g.push(f);
+    else groups.set(f.condition, [f]);
+  }
+  return [...groups].map(([condition, rows]) => ({ condition, rows }));
+}
+
+/** "1 row", "3 rows". */
+export function rowsText(n: number): string {
+  return `${n} ${n === 1 ? "row" : "rows"}`;
+}
+
+/** Where the list of a long section stops: "… and 12 more (--format json lists them all)". */
+export function moreText(more: number): string {
+  return `… and ${more} more (${JSON_LISTS_ALL})`;
 }

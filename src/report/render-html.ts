@@ -6,7 +6,7 @@
  * at most ROW_CAP rows at a time, so a 100,000-row plan stays responsive.
  */
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, ENTRY_KINDS, actionLabel, changeFieldLines, describeChange, describeDrift, describeError, fieldLines, headline, kindOf, modeOf, rejectedRows, runFacts, type EntryKind } from "./describe.js";
+import { ENTRY_KINDS, actionLabel, changeFieldLines, describeChange, describeDrift, describeError, fieldLines, filteredByCondition, headline, kindOf, mappingLines, modeOf, rejectedRows, rowsText, runFacts, showValue, shownCountNames, type EntryKind, type MappingLine } from "./describe.js";
 
 /** How many matching rows the page draws; the rest are counted and reached by searching. */
 export const ROW_CAP = 500;
@@ -29,18 +29,26 @@ export interface HtmlEntry {
   /** What the filter matches. */
   kind: EntryKind;
   /** How the before/after columns read: a create or a link has no before, a delete no after. */
-  action: "create" | "update" | "delete" | "link" | "unlink" | "rejected" | "drift";
-  /** The action as a person reads it, e.g. "update (failed)", "rejected", "drift: edited". */
+  action: "create" | "update" | "delete" | "link" | "unlink" | "rejected" | "drift" | "skipped" | "filtered" | "explained";
+  /** The action as a person reads it, e.g. "update (failed)", "rejected", "drift: edited", "row: create". */
   label: string;
   key: string;
   row?: number;
   quoId?: string;
-  /** Quo's refusal, a rejected row's reasons (one per line), or what happened in the Quo app. */
+  /**
+   * Quo's refusal, a rejected row's reasons (one per line), what happened in the Quo app, why a
+   * row was skipped, the `where` condition a filtered row failed, or why an explained row is not sent.
+   */
   message?: string;
   /** How a link found its contact ("matched by phone +14155550100"), or what an unlink leaves. */
   detail?: string;
   note?: string;
   fields: [string, string, string][];
+  /**
+   * How the row's fields got their values, `[field, value, how]`: for a change, the fields a plain
+   * column does not explain (all of them with `--explain`); for an explained row, every field.
+   */
+  mapping?: [string, string, string][];
 }
 
 /** What the page embeds: the syncs' names and every entry, problems first. */
@@ -49,15 +57,23 @@ export interface HtmlData {
   entries: HtmlEntry[];
 }
 
+function mappingOf(lines: readonly MappingLine[]): [string, string, string][] {
+  return lines.map((m) => [m.field, m.value, m.via]);
+}
+
 /**
  * The entries of the page, in the order a person should read them: what Quo refused, what could
- * not be sent, what changed in the Quo app, then the planned changes in plan order.
+ * not be sent, what changed in the Quo app, the planned changes in plan order, then the rows the
+ * sync's mode skipped, its `where` filtered out, and (`--explain`) every source row.
  */
 export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
   const failed: HtmlEntry[] = [];
   const rejected: HtmlEntry[] = [];
   const drift: HtmlEntry[] = [];
   const changes: HtmlEntry[] = [];
+  const skipped: HtmlEntry[] = [];
+  const filtered: HtmlEntry[] = [];
+  const explained: HtmlEntry[] = [];
   for (const r of reports) {
     for (const c of r.changes) {
       const e: HtmlEntry = {
@@ -74,6 +90,8 @@ export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
       const detail = describeChange(c);
       if (detail) e.detail = detail;
       if (c.note) e.note = c.note;
+      const mapping = mappingLines(c.mapping, r.rows !== undefined);
+      if (mapping.length) e.mapping = mappingOf(mapping);
       (e.kind === "failed" ? failed : changes).push(e);
     }
     // One entry per source row: its reasons one per line, and the value of each field at fault.
@@ -86,8 +104,18 @@ export function htmlEntries(reports: readonly SyncReport[]): HtmlEntry[] {
     for (const d of r.drift ?? []) {
       drift.push({ sync: r.sync, kind: "drift", action: "drift", label: `drift: ${d.kind}`, key: d.key, quoId: d.quoId, message: describeDrift(d), fields: fieldLines(d.fields).map((l) => [l.field, l.from, l.to]) });
     }
+    for (const k of r.skipped) skipped.push({ sync: r.sync, kind: "skipped", action: "skipped", label: "skipped", key: k.key, row: k.row, message: k.reason, fields: [] });
+    // The cell the failed condition read, shown as the field it names.
+    for (const f of r.filtered) filtered.push({ sync: r.sync, kind: "filtered", action: "filtered", label: "filtered", key: f.key ?? "", row: f.row, message: f.condition, fields: [[f.column, "", showValue(f.value)]] });
+    for (const x of r.rows ?? []) {
+      const e: HtmlEntry = { sync: r.sync, kind: "explained", action: "explained", label: `row: ${x.outcome}`, key: x.key ?? "", row: x.row, fields: [] };
+      if (x.reason) e.message = x.reason;
+      const mapping = mappingLines(x.mapping, true);
+      if (mapping.length) e.mapping = mappingOf(mapping);
+      explained.push(e);
+    }
   }
-  return [...failed, ...rejected, ...drift, ...changes];
+  return [...failed, ...rejected, ...drift, ...changes, ...skipped, ...filtered, ...explained];
 }
 
 /** Text for HTML content and attribute values. */
@@ -110,7 +138,7 @@ interface Bar {
 
 /** Horizontal bars, widths proportional to the counts; every count is also written as a number. */
 function barChart(r: SyncReport): string {
-  const bars: Bar[] = COUNT_NAMES.map((name) => ({ name, count: r.counts[name] }));
+  const bars: Bar[] = shownCountNames(r.counts).map((name) => ({ name, count: r.counts[name] }));
   if (r.drift) bars.push({ name: "drift", count: r.drift.length });
   const max = Math.max(1, ...bars.map((b) => b.count));
   const width = CHART.labelWidth + CHART.barArea + CHART.countWidth;
@@ -135,7 +163,11 @@ function barChart(r: SyncReport): string {
 function summary(r: SyncReport): string {
   const guards = r.guards.map((g) => `<li class="guard ${g.refused ? "guard-refused" : "guard-note"}"><strong>${g.refused ? "REFUSED" : "note"}:</strong> ${escapeHtml(g.message)}</li>`).join("");
   const facts = runFacts(r).map((f) => `<li>${escapeHtml(f)}</li>`).join("");
-  const counts = COUNT_NAMES.map((n) => `<div class="count-${n}"><dt>${n}</dt><dd data-count="${n}">${r.counts[n]}</dd></div>`).join("");
+  const counts = shownCountNames(r.counts).map((n) => `<div class="count-${n}"><dt>${n}</dt><dd data-count="${n}">${r.counts[n]}</dd></div>`).join("");
+  // The where conditions rows failed, with how many each; the rows are entries ("filtered").
+  const conditions = filteredByCondition(r.filtered)
+    .map((g) => `<li><code>${escapeHtml(g.condition)}</code>: <span data-filtered-count>${rowsText(g.rows.length)}</span></li>`)
+    .join("");
   const drift = r.drift ? `<div class="count-drift"><dt>drift</dt><dd data-count="drift">${r.drift.length}</dd></div>` : "";
   return (
     `<article class="sync-summary" data-sync="${escapeHtml(r.sync)}">` +
@@ -145,6 +177,7 @@ function summary(r: SyncReport): string {
     barChart(r) +
     (guards ? `<ul class="guards">${guards}</ul>` : "") +
     (facts ? `<ul class="facts">${facts}</ul>` : "") +
+    (conditions ? `<div class="filtered-by"><h3>Filtered out by <code>where</code></h3><ul>${conditions}</ul></div>` : "") +
     `</article>`
   );
 }
@@ -157,7 +190,7 @@ function filterOptions(entries: readonly HtmlEntry[]): string {
 }
 
 const STYLE = `
-:root{--create:#1a7f37;--update:#0969da;--delete:#cf222e;--link:#1b7c83;--unlink:#9a6700;--unchanged:#8c959f;--rejected:#bf8700;--failed:#82071e;--drift:#8250df;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff}
+:root{--create:#1a7f37;--update:#0969da;--delete:#cf222e;--link:#1b7c83;--unlink:#9a6700;--unchanged:#8c959f;--rejected:#bf8700;--failed:#82071e;--drift:#8250df;--skipped:#6e7781;--filtered:#953800;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff}
 body{margin:0 auto;padding:1rem 1.5rem;max-width:80rem}
 h1{font-size:1.4rem;margin:.2rem 0}
 h2{font-size:1.15rem;margin:.2rem 0 .4rem}
@@ -176,6 +209,8 @@ h2{font-size:1.15rem;margin:.2rem 0 .4rem}
 .chart .count{fill:#59636e}
 .bar-create rect{fill:var(--create)}.bar-update rect{fill:var(--update)}.bar-delete rect{fill:var(--delete)}.bar-link rect{fill:var(--link)}.bar-unlink rect{fill:var(--unlink)}
 .bar-unchanged rect{fill:var(--unchanged)}.bar-rejected rect{fill:var(--rejected)}.bar-failed rect{fill:var(--failed)}.bar-drift rect{fill:var(--drift)}
+.bar-skipped rect{fill:var(--skipped)}.bar-filtered rect{fill:var(--filtered)}
+.filtered-by h3{font-size:.95rem;margin:.6rem 0 .2rem}.filtered-by ul{padding-left:1.2rem;margin:0}
 .guards,.facts{padding-left:1.2rem;margin:.5rem 0 0}
 .guard-refused{color:var(--failed)}
 .row-rejected ins{color:inherit}
@@ -190,6 +225,8 @@ td.key{font-family:ui-monospace,monospace;white-space:nowrap}
 .kind{font-weight:600;white-space:nowrap}
 .kind-create{color:var(--create)}.kind-update{color:var(--update)}.kind-delete{color:var(--delete)}.kind-link{color:var(--link)}.kind-unlink{color:var(--unlink)}
 .kind-failed{color:var(--failed)}.kind-rejected{color:var(--rejected)}.kind-drift{color:var(--drift)}
+.kind-skipped{color:var(--skipped)}.kind-filtered{color:var(--filtered)}.kind-explained{color:#59636e}
+.mapping{color:#59636e;font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap}
 .message,.detail{margin-bottom:.2rem}
 .row-rejected .message{white-space:pre-line}
 .row-failed .message{color:var(--failed)}
@@ -214,6 +251,7 @@ const SCRIPT = `
   var hay = entries.map(function (e) {
     var parts = [e.sync, e.label, e.key, e.quoId || "", e.row === undefined ? "" : String(e.row), e.message || "", e.detail || "", e.note || ""];
     e.fields.forEach(function (f) { parts.push(f[0], f[1], f[2]); });
+    (e.mapping || []).forEach(function (m) { parts.push(m[0], m[1], m[2]); });
     return parts.join("\\n").toLowerCase();
   });
   var filter = document.getElementById("filter");
@@ -252,6 +290,7 @@ const SCRIPT = `
     if (e.detail) d.appendChild(el("div", "detail", e.detail));
     e.fields.forEach(function (f) { d.appendChild(fieldLine(e, f)); });
     if (e.note) d.appendChild(el("div", "note", e.note));
+    (e.mapping || []).forEach(function (m) { d.appendChild(el("div", "mapping", m[0] + " = " + m[1] + "  (" + m[2] + ")")); });
     tr.appendChild(d);
     return tr;
   }

@@ -1,10 +1,14 @@
 /**
- * The markdown report, for a pull request or a ticket: everything the table shows, never cut.
- * GitHub-flavoured tables, one row per change, fields separated by `<br>` inside the cell.
+ * The markdown report, for a pull request or a ticket: everything the table shows. Changes,
+ * rejected rows, drift and explained rows are never cut; skipped rows stop at TABLE_LIMIT and
+ * filtered rows at FILTERED_SHOWN per condition, each saying how many more (JSON lists them all):
+ * a filter or a mode can leave out most of a large source. GitHub-flavoured tables, one row per
+ * change, fields separated by `<br>` inside the cell.
  */
 import type { Rejection } from "../model.js";
 import type { SyncReport } from "./report.js";
-import { COUNT_NAMES, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, modeOf, rejectedRows, runFacts } from "./describe.js";
+import { FILTERED_SHOWN, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, describeMapping, fieldLines, filteredByCondition, headline, mappingLines, modeOf, moreText, rejectedRows, rowsText, runFacts, showValue, shownCountNames } from "./describe.js";
+import { TABLE_LIMIT } from "./render-table.js";
 
 /** Any character escapeMarkdown changes. */
 const NEEDS_ESCAPE = /[&<>\\`*_[\]|~#\r\n\u2028\u2029]/;
@@ -37,8 +41,9 @@ function tableHead(head: readonly string[], align: readonly ("l" | "r")[]): stri
 }
 
 function countsTable(r: SyncReport): string[] {
-  const names: string[] = [...COUNT_NAMES];
-  const values: string[] = COUNT_NAMES.map((n) => String(r.counts[n]));
+  const shown = shownCountNames(r.counts);
+  const names: string[] = [...shown];
+  const values: string[] = shown.map((n) => String(r.counts[n]));
   if (r.drift) {
     names.push("drifted in Quo");
     values.push(String(r.drift.length));
@@ -54,6 +59,7 @@ function changesTable(r: SyncReport): string[] {
     if (detail) lines.unshift(escapeMarkdown(detail));
     if (c.error) lines.unshift(`**failed:** ${escapeMarkdown(describeError(c.error))}`);
     if (c.note) lines.push(`*${escapeMarkdown(c.note)}*`);
+    for (const m of mappingLines(c.mapping, r.rows !== undefined)) lines.push(escapeMarkdown(describeMapping(m)));
     out.push(row([actionLabel(c, r), escapeMarkdown(c.key), escapeMarkdown(c.quoId ?? ""), lines.join(CELL_BREAK)]));
   }
   return out;
@@ -78,9 +84,40 @@ function driftTable(r: SyncReport): string[] {
   return out;
 }
 
+/** The first TABLE_LIMIT skipped rows, one per table row, and how many more there are. */
+function skippedTable(r: SyncReport): string[] {
+  const out = tableHead(["key", "row", "reason"], ["l", "r", "l"]);
+  for (const k of r.skipped.slice(0, TABLE_LIMIT)) out.push(row([escapeMarkdown(k.key), String(k.row), escapeMarkdown(k.reason)]));
+  if (r.skipped.length > TABLE_LIMIT) out.push("", escapeMarkdown(moreText(r.skipped.length - TABLE_LIMIT)));
+  return out;
+}
+
+/** Per `where` condition: how many rows failed it, the first FILTERED_SHOWN of them, and how many more. */
+function filteredTables(r: SyncReport): string[] {
+  const out: string[] = [];
+  for (const g of filteredByCondition(r.filtered)) {
+    out.push(`**${escapeMarkdown(g.condition)}**: ${rowsText(g.rows.length)}`, "", ...tableHead(["key", "row", "column", "value"], ["l", "r", "l", "l"]));
+    for (const f of g.rows.slice(0, FILTERED_SHOWN)) out.push(row([escapeMarkdown(f.key ?? ""), String(f.row), escapeMarkdown(f.column), escapeMarkdown(showValue(f.value))]));
+    if (g.rows.length > FILTERED_SHOWN) out.push("", escapeMarkdown(moreText(g.rows.length - FILTERED_SHOWN)));
+    out.push("");
+  }
+  return out;
+}
+
+/** `plan --explain`: every source row, its outcome and why, and each field's value and how it got it. */
+function explainedTable(r: SyncReport): string[] {
+  const out = tableHead(["key", "row", "outcome", "reason", "mapping"], ["l", "r", "l", "l", "l"]);
+  for (const x of r.rows ?? []) {
+    const mapping = mappingLines(x.mapping, true).map((m) => escapeMarkdown(describeMapping(m)));
+    out.push(row([escapeMarkdown(x.key ?? ""), String(x.row), x.outcome, escapeMarkdown(x.reason ?? ""), mapping.join(CELL_BREAK)]));
+  }
+  return out;
+}
+
 /**
- * Per sync: a heading, the counts table, guards as quotes, run facts, then every change, rejected
- * row and drifted contact in a table each (a table is left out when it would be empty).
+ * Per sync: a heading, the counts table, guards as quotes, run facts, then the changes, rejected,
+ * skipped, filtered and explained rows and drifted contacts in a table each (a table is left out
+ * when it would be empty).
  */
 export function renderMarkdown(reports: readonly SyncReport[]): string {
   const out: string[] = [];
@@ -91,6 +128,9 @@ export function renderMarkdown(reports: readonly SyncReport[]): string {
     if (facts.length) out.push(...facts.map((f) => `- ${escapeMarkdown(f)}`), "");
     if (r.changes.length) out.push(`### ${changesTitle(r)} (${r.changes.length})`, "", ...changesTable(r), "");
     if (r.rejected.length) out.push(`### Rejected rows, not sent (${rejectedRows(r.rejected).length})`, "", ...rejectedTable(r), "");
+    if (r.skipped.length) out.push(`### Skipped rows, left alone by the sync's mode (${r.skipped.length})`, "", ...skippedTable(r), "");
+    if (r.filtered.length) out.push(`### Filtered rows, out of the sync by its where (${r.filtered.length})`, "", ...filteredTables(r));
+    if (r.rows?.length) out.push(`### Every source row, explained (${r.rows.length})`, "", ...explainedTable(r), "");
     if (r.drift?.length) out.push(`### Changed in the Quo app since the last sync (${r.drift.length})`, "", ...driftTable(r), "");
   }
   return out.join("\n");

@@ -1,13 +1,15 @@
 /**
  * The terminal report: a summary of every sync first, then per sync at most TABLE_LIMIT changes,
- * rejected rows and drifted contacts, each change field by field. A long list is cut with a count
+ * rejected rows, drifted contacts, skipped rows and (`plan --explain`) source rows, each change
+ * field by field, and the filtered rows grouped by the condition they failed (the first
+ * FILTERED_SHOWN of each). A long list is cut with a count
  * of what is left and a pointer to `--out`, so a 100,000-row plan stays a screenful. On a terminal,
  * a long cell is cut too, to keep lines within a screen; anywhere else (a pipe, a file, `--out`)
  * every cell is printed whole and a line is as long as its longest cell, since a reason cut short
  * cannot be read anywhere else and a file has no screen width to keep to.
  */
 import type { SyncReport } from "./report.js";
-import { actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, fieldLines, headline, kindOf, rejectedRows, runFacts } from "./describe.js";
+import { FILTERED_SHOWN, actionLabel, changeFieldLines, changesTitle, describeChange, describeDrift, describeError, describeField, describeMapping, fieldLines, filteredByCondition, headline, kindOf, mappingLines, moreText, rejectedRows, rowsText, runFacts, showValue } from "./describe.js";
 import { clipToWidth, padToWidth, textWidth } from "./text-width.js";
 
 /** How many changes, rejected rows and drifted contacts (each) the table lists per sync. */
@@ -71,6 +73,8 @@ function changeRows(r: SyncReport): string[][] {
     if (detail) lines.unshift(["", detail]);
     if (c.error) lines.unshift(["error", describeError(c.error)]);
     if (c.note) lines.push(["note", c.note]);
+    // How the row's fields got their values: only the ones a plain column does not explain, unless --explain asked for all.
+    for (const m of mappingLines(c.mapping, r.rows !== undefined)) lines.push(["", describeMapping(m)]);
     if (lines.length === 0) lines.push(["", ""]);
     lines.forEach(([field, value], i) => rows.push(i === 0 ? [actionLabel(c, r), c.key, c.quoId ?? "", field, value] : ["", "", "", field, value]));
   }
@@ -94,6 +98,33 @@ function section(r: SyncReport, opts: TableOptions): string[] {
     out.push(...indent(grid(["row", "key", "field", "value", "reason"], [WIDTH.row, WIDTH.key, WIDTH.field, WIDTH.field, WIDTH.reason], rows, opts)));
     out.push(...cutNote(shown.length, all.length, "rejected rows"));
   }
+  if (r.skipped.length) {
+    const shown = r.skipped.slice(0, TABLE_LIMIT);
+    out.push("", `${r.sync}: skipped rows, left alone by the sync's mode (${shown.length === r.skipped.length ? `all ${shown.length}` : `${shown.length} of ${r.skipped.length}`})`);
+    out.push(...indent(grid(["key", "row", "reason"], [WIDTH.key, WIDTH.row, WIDTH.reason], shown.map((k) => [k.key, String(k.row), k.reason]), opts)));
+    if (r.skipped.length > shown.length) out.push(`  ${moreText(r.skipped.length - shown.length)}`);
+  }
+  if (r.filtered.length) {
+    const groups = filteredByCondition(r.filtered);
+    out.push("", `${r.sync}: filtered rows, out of the sync by its where (${rowsText(r.filtered.length)})`);
+    for (const g of groups) {
+      const shown = g.rows.slice(0, FILTERED_SHOWN);
+      out.push(`  ${clean(g.condition)}: ${rowsText(g.rows.length)}`);
+      out.push(...indent(indent(grid(["key", "row", "column", "value"], [WIDTH.key, WIDTH.row, WIDTH.field, WIDTH.value], shown.map((f) => [f.key ?? "", String(f.row), f.column, showValue(f.value)]), opts))));
+      if (g.rows.length > shown.length) out.push(`    ${moreText(g.rows.length - shown.length)}`);
+    }
+  }
+  if (r.rows?.length) {
+    const shown = r.rows.slice(0, TABLE_LIMIT);
+    out.push("", `${r.sync}: every source row, explained (${shown.length === r.rows.length ? `all ${shown.length}` : `${shown.length} of ${r.rows.length}`})`);
+    const rows: string[][] = [];
+    for (const x of shown) {
+      rows.push([x.key ?? "", String(x.row), x.outcome, x.reason ?? ""]);
+      for (const m of mappingLines(x.mapping, true)) rows.push(["", "", "", describeMapping(m)]);
+    }
+    out.push(...indent(grid(["key", "row", "outcome", "reason / field = value  (how)"], [WIDTH.key, WIDTH.row, WIDTH.action, WIDTH.reason], rows, opts)));
+    if (r.rows.length > shown.length) out.push(`  ${moreText(r.rows.length - shown.length)}`);
+  }
   if (r.drift?.length) {
     const shown = r.drift.slice(0, TABLE_LIMIT);
     out.push("", `${r.sync}: changed in the Quo app since the last sync (${shown.length === r.drift.length ? `all ${shown.length}` : `${shown.length} of ${r.drift.length}`})`);
@@ -111,7 +142,7 @@ function section(r: SyncReport, opts: TableOptions): string[] {
 
 /**
  * The table: one headline per sync with its guards (REFUSED or note) and run facts, then each
- * sync's changes, rejected rows and drift. Plain text, no colours: the output may be a file. Cells
+ * sync's changes, rejected, skipped and filtered rows, explained rows (`--explain`) and drift. Plain text, no colours: the output may be a file. Cells
  * are cut to fit a screen only with `opts.terminal`.
  */
 export function renderTable(reports: readonly SyncReport[], opts: TableOptions = {}): string {

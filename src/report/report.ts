@@ -3,13 +3,13 @@
  * (real run). Every renderer (json, table, markdown, html) renders this one shape.
  */
 import { diffFields } from "../plan/diff.js";
-import type { Action, ActionOutcome, Drift, ErrorInfo, FieldChanges, GuardResult, LinkAction, Plan, PlanCounts, RecoveryResult, Rejection } from "../model.js";
+import type { Action, ActionOutcome, Drift, ErrorInfo, ExplainedRow, FieldChanges, FilteredRow, GuardResult, LinkAction, Plan, PlanCounts, RecoveryResult, Rejection, RowMapping, SkippedRow } from "../model.js";
 
 export type ReportOutcome = "planned" | "ok" | "refused" | "interrupted";
 
 /**
  * How many of each action a plan would do or a run did, in the key order of the JSON contract
- * (`create, update, delete, link, unlink, unchanged, rejected, failed`).
+ * (`create, update, delete, link, unlink, unchanged, rejected, failed, skipped, filtered`).
  */
 export interface ReportCounts {
   create: number;
@@ -20,6 +20,10 @@ export interface ReportCounts {
   unchanged: number;
   rejected: number;
   failed: number;
+  /** Rows the sync's `mode` left alone (`SyncReport.skipped`). */
+  skipped: number;
+  /** Rows out of the sync by its `where` (`SyncReport.filtered`). */
+  filtered: number;
 }
 
 /**
@@ -45,6 +49,11 @@ export interface ReportChange {
   status?: "done" | "failed" | "skipped";
   note?: string;
   error?: ErrorInfo;
+  /**
+   * A create, update or link: how each field of its row got its value (`Plan.mappings`), as
+   * `{ field: { value, via } }`; absent when the plan has no mapping for its key.
+   */
+  mapping?: RowMapping;
 }
 
 export interface SyncReport {
@@ -56,6 +65,12 @@ export interface SyncReport {
   counts: ReportCounts;
   changes: ReportChange[];
   rejected: Rejection[];
+  /** Rows out of the sync by its `where`, in row order (a stored report from before filters: read as empty). */
+  filtered: FilteredRow[];
+  /** Rows the sync's `mode` left alone, in row order (a stored report from before modes: read as empty). */
+  skipped: SkippedRow[];
+  /** `plan --explain` only: every source row, its outcome, why, and its mapping. */
+  rows?: ExplainedRow[];
   guards: GuardResult[];
   /** With `--verify` (or `verify: true`): contacts edited or deleted in the Quo app, and what the plan does. */
   drift?: Drift[];
@@ -75,26 +90,67 @@ export interface SyncReport {
    * which cannot tell). A run that read nothing newer carries the previous run's time forward.
    */
   sourceChangedAt?: string | null;
-  /** A stored report only (`storedReport`): how many changes and rejected rows were left out of it. */
-  omitted?: { changes: number; rejected: number };
+  /**
+   * A stored report only (`storedReport`): how many changes, rejected, filtered and skipped rows
+   * were left out of it (`filtered` and `skipped` are absent from reports stored before them).
+   */
+  omitted?: { changes: number; rejected: number; filtered?: number; skipped?: number };
 }
 
 /**
- * How many changes, and rejected rows, a run keeps in the state with its record: the console's run
+ * How many changes, and rejected, filtered and skipped rows (each), a run keeps in the state with its record: the console's run
  * page shows them. A run of 100,000 changes would otherwise store megabytes per run, times the
  * `retention` runs kept; the counts stay exact, and every rejected row is in `rejections` anyway.
  */
 export const STORED_REPORT_CAP = 1000;
 
-/** The report as a run's record keeps it: the first `STORED_REPORT_CAP` changes and rejected rows, and how many more there were. */
+/**
+ * The report as a run's record keeps it: the first `STORED_REPORT_CAP` changes, rejected, filtered
+ * and skipped rows, and how many more of each there were. A real run has no explained `rows`; a
+ * report that has them keeps none (they are every source row, and a plan is never stored).
+ */
 export function storedReport(report: SyncReport): SyncReport {
-  const changes = Math.max(0, report.changes.length - STORED_REPORT_CAP);
-  const rejected = Math.max(0, report.rejected.length - STORED_REPORT_CAP);
-  if (changes === 0 && rejected === 0) return report;
-  return { ...report, changes: report.changes.slice(0, STORED_REPORT_CAP), rejected: report.rejected.slice(0, STORED_REPORT_CAP), omitted: { changes, rejected } };
+  const more = (list: readonly unknown[]) => Math.max(0, list.length - STORED_REPORT_CAP);
+  const omitted = { changes: more(report.changes), rejected: more(report.rejected), filtered: more(report.filtered), skipped: more(report.skipped) };
+  const { rows, ...rest } = report;
+  if (omitted.changes + omitted.rejected + omitted.filtered + omitted.skipped === 0) return rows ? rest : report;
+  return {
+    ...rest,
+    changes: report.changes.slice(0, STORED_REPORT_CAP),
+    rejected: report.rejected.slice(0, STORED_REPORT_CAP),
+    filtered: report.filtered.slice(0, STORED_REPORT_CAP),
+    skipped: report.skipped.slice(0, STORED_REPORT_CAP),
+    omitted,
+  };
 }
 
-function changeOf(a: Action): ReportChange {
+/**
+ * A report as read back from a run's record, in today's shape: one stored before filters and
+ * modes existed lacks `filtered`, `skipped` and their counts, and had none of either, so they read
+ * as empty and 0. Anything already present is kept as it is; never throws.
+ */
+export function upgradeStoredReport(report: SyncReport): SyncReport {
+  const old = report as Partial<Pick<SyncReport, "filtered" | "skipped">> & Omit<SyncReport, "filtered" | "skipped">;
+  const counts = report.counts as Partial<ReportCounts>;
+  return {
+    ...report,
+    counts: { ...report.counts, skipped: counts.skipped ?? 0, filtered: counts.filtered ?? 0 },
+    filtered: Array.isArray(old.filtered) ? old.filtered : [],
+    skipped: Array.isArray(old.skipped) ? old.skipped : [],
+  };
+}
+
+/** A change as reports show it; a create, update or link carries its row's mapping when `mappings` has one. */
+function changeOf(a: Action, mappings: Plan["mappings"]): ReportChange {
+  const c = changeOfAction(a);
+  if (a.action === "create" || a.action === "update" || a.action === "link") {
+    const mapping = mappings?.get(a.key);
+    if (mapping) c.mapping = mapping;
+  }
+  return c;
+}
+
+function changeOfAction(a: Action): ReportChange {
   switch (a.action) {
     case "create":
       return { action: "create", key: a.key, row: a.row, fields: diffFields(null, a.fields) };
@@ -111,7 +167,12 @@ function changeOf(a: Action): ReportChange {
 
 /** The plan's counts in the contract's key order, with nothing failed (yet). */
 function countsOfPlan(c: PlanCounts): ReportCounts {
-  return { create: c.create, update: c.update, delete: c.delete, link: c.link, unlink: c.unlink, unchanged: c.unchanged, rejected: c.rejected, failed: 0 };
+  return { create: c.create, update: c.update, delete: c.delete, link: c.link, unlink: c.unlink, unchanged: c.unchanged, rejected: c.rejected, failed: 0, skipped: c.skipped, filtered: c.filtered };
+}
+
+/** What every report of a plan carries about the rows it did not write: filtered, skipped, and (`--explain`) every row. */
+function rowsOfPlan(plan: Plan): Pick<SyncReport, "filtered" | "skipped" | "rows"> {
+  return { filtered: plan.filtered, skipped: plan.skipped, ...(plan.explained ? { rows: plan.explained } : {}) };
 }
 
 /** The report of a dry run, or of a run a guard refused (nothing written). */
@@ -122,10 +183,11 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
     dryRun,
     outcome: refused ? "refused" : "planned",
     counts: refused
-      ? { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0 }
+      ? { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0, skipped: plan.counts.skipped, filtered: plan.counts.filtered }
       : countsOfPlan(plan.counts),
-    changes: plan.actions.map(changeOf),
+    changes: plan.actions.map((a) => changeOf(a, plan.mappings)),
     rejected: plan.rejected,
+    ...rowsOfPlan(plan),
     guards: plan.guards,
     ...(plan.drift ? { drift: plan.drift } : {}),
   };
@@ -136,12 +198,12 @@ export function reportFromPlan(plan: Plan, dryRun: boolean): SyncReport {
  * retries. An unlink sends nothing to Quo, so it counts once the state has forgotten the contact.
  */
 export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], interrupted: boolean): SyncReport {
-  const counts: ReportCounts = { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0 };
+  const counts: ReportCounts = { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: plan.unchanged, rejected: plan.counts.rejected, failed: 0, skipped: plan.counts.skipped, filtered: plan.counts.filtered };
   const byAction = new Map(outcomes.map((o) => [o.action, o]));
   const changes: ReportChange[] = [];
   for (const a of plan.actions) {
     const o = byAction.get(a);
-    const c = changeOf(a);
+    const c = changeOf(a, plan.mappings);
     if (o) {
       c.status = o.status;
       if (o.quoId) c.quoId = o.quoId;
@@ -161,6 +223,7 @@ export function reportFromRun(plan: Plan, outcomes: readonly ActionOutcome[], in
     counts,
     changes,
     rejected: plan.rejected,
+    ...rowsOfPlan(plan),
     guards: plan.guards,
     ...(plan.drift ? { drift: plan.drift } : {}),
   };
@@ -172,9 +235,11 @@ export function reportOfStoppedRun(sync: string): SyncReport {
     sync,
     dryRun: false,
     outcome: "interrupted",
-    counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 },
+    counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
     changes: [],
     rejected: [],
+    filtered: [],
+    skipped: [],
     guards: [],
   };
 }

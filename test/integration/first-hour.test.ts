@@ -168,6 +168,7 @@ describe("the command line", () => {
     [["status", "--runs", "2.5"], "quo-sync: option '--runs <n>' argument '2.5' is invalid. Give a whole number, 1 or more; see quo-sync status --help"],
     [["daemon", "--shutdown-timeout", "soon"], "quo-sync: option '--shutdown-timeout <seconds>' argument 'soon' is invalid. Give a number of seconds, 0 or more; see quo-sync daemon --help"],
     [["sync", "leads"], "quo-sync: too many arguments for 'sync'. Expected 0 arguments but got 1; see quo-sync sync --help"],
+    [["sync", "--explain"], "quo-sync: --explain needs --dry-run (or use quo-sync plan --explain); see quo-sync sync --help"],
   ])("%j is a usage error: exit 64 and one line", async (args, line) => {
     ws.writeCsv([personRow(1)]);
     ws.writeConfig();
@@ -188,6 +189,22 @@ describe("the command line", () => {
       expect(r.status, args.join(" ")).toBe(0);
       expect(r.stderr).toBe("");
     }
+  });
+
+  it("plan --explain and sync --dry-run --explain run as a plan, writing nothing; --help names the option", async () => {
+    ws.writeCsv([personRow(1), personRow(2)]);
+    ws.writeConfig();
+    for (const args of [["plan", "--explain"], ["sync", "--dry-run", "--explain"]]) {
+      const r = await runCli([...args, "--format", "json"], env(), ws.dir);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      const [report] = reports(r.stdout);
+      expect(report.dryRun).toBe(true);
+      expect(report.counts).toMatchObject({ create: 2, skipped: 0, filtered: 0 });
+      expect(report.filtered).toEqual([]);
+      expect(report.skipped).toEqual([]);
+    }
+    expect(emulator.contacts()).toHaveLength(0);
+    for (const cmd of ["plan", "sync"]) expect((await runCli([cmd, "--help"], env(), ws.dir)).stdout).toMatch(/--explain +\S/);
   });
 });
 

@@ -3,7 +3,7 @@
  * in its npm tarball, see ./browser.ts; driven by playwright-core; no browser is ever downloaded): a
  * plan made by the built CLI against the Quo emulator, opened from a file:// URL, checked for what a
  * person sees, and checked against what the next real run does; then the sample reports with links
- * and unlinks, and a 100,000-change page.
+ * and unlinks, with filtered, skipped and explained rows and field mappings, and a 100,000-change page.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROW_CAP, renderHtml } from "../../src/report/render-html.js";
 import { startQuoEmulator, type QuoEmulator } from "../emulators/quo-emulator.js";
 import { htmlData, statedByHtml, statedByJson } from "../fixtures/reports/parse-reports.js";
-import { HOSTILE_NAME, LINK_EMAIL, dryRunReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
+import { HOSTILE_NAME, LINK_EMAIL, SKIP_REASON, STATUS_CONDITION, dryRunReports, explainedReports, largeReport, realRunReports } from "../fixtures/reports/sample-reports.js";
 import { launchChromium } from "./browser.js";
 import { API_KEY, Workspace, cliEnv, compareWithSource, personRow, reports, runCli } from "./harness.js";
 
@@ -205,13 +205,13 @@ describe("the html report of links and unlinks", () => {
     const file = write("plan.html", renderHtml(dryRunReports()));
     const { page, watch } = await open(file);
     const leads = page.locator('article.sync-summary[data-sync="leads"]');
-    expect(await leads.locator(".headline").innerText()).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    expect(await leads.locator(".headline").innerText()).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, skipped 1, filtered 3, drifted in Quo 2");
     expect(await leads.locator('dd[data-count="link"]').innerText()).toBe("2");
     expect(await leads.locator('dd[data-count="unlink"]').innerText()).toBe("1");
     const bars = await leads.locator("svg.chart g.bar").evaluateAll((gs) =>
       gs.map((g) => ({ name: g.getAttribute("data-name"), count: Number(g.getAttribute("data-count")), width: g.querySelector("rect")!.getBoundingClientRect().width })),
     );
-    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "drift=2"]);
+    expect(bars.map((b) => `${b.name}=${b.count}`)).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "skipped=1", "filtered=3", "drift=2"]);
     const perUnit = bars.find((b) => b.name === "unchanged")!.width / 14;
     for (const b of bars) expect(Math.abs(b.width - b.count * perUnit), b.name!).toBeLessThan(1.5);
 
@@ -220,7 +220,10 @@ describe("the html report of links and unlinks", () => {
     await expect.poll(() => visibleKeys(page)).toEqual(["K40", "K41"]);
     expect(await page.locator("#entries-body tr:visible td.kind").allInnerTexts()).toEqual(["link", "link"]);
     const details = await page.locator("#entries-body tr:visible td.details").allInnerTexts();
-    expect(details[0]).toBe("matched by phone +14155550100\nfirstName: Lin\nlastName: Ked\nphoneNumbers.mobile: +14155550100");
+    // Then the fields a plain column does not explain: how each got its value.
+    expect(details[0]).toBe(
+      "matched by phone +14155550100\nfirstName: Lin\nlastName: Ked\nphoneNumbers.mobile: +14155550100\nfirstName = Lin  (first part of 'Full Name')\ncustomFields.Stage = Customer  (map 'customer' → 'Customer' (column 'Lifecycle'))",
+    );
     expect(details[1]).toContain(`matched by email ${LINK_EMAIL}`);
     expect(await page.locator("#entries-body tr:visible td.quo-id").allInnerTexts()).toEqual(["QX40", "QX41"]);
 
@@ -240,7 +243,7 @@ describe("the html report of links and unlinks", () => {
   it("lists a link Quo refused under failed, with Quo's message and how it was matched", async () => {
     const file = write("run.html", renderHtml(realRunReports()));
     const { page, watch } = await open(file);
-    expect(await page.locator("article.sync-summary .headline").innerText()).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, drifted in Quo 2");
+    expect(await page.locator("article.sync-summary .headline").innerText()).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, skipped 1, filtered 3, drifted in Quo 2");
     await page.selectOption("#filter", "failed");
     await expect.poll(() => visibleKeys(page)).toEqual(["K32", "K41"]);
     const row = page.locator('#entries-body tr[data-key="K41"]');
@@ -248,6 +251,49 @@ describe("the html report of links and unlinks", () => {
     expect(await row.locator("td.details").innerText()).toMatch(/^HTTP 422 0800422: Contact cannot be edited\nmatched by email ann_lee@example\.com\nfirstName: Ann/);
     await page.selectOption("#filter", "link");
     await expect.poll(() => visibleKeys(page)).toEqual(["K40"]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe("the html plan of filtered, skipped and explained rows (plan --explain)", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "quo-sync-html-explain-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("summarises the filter by condition, and lists filtered, skipped and every row under their filters", async () => {
+    const file = path.join(dir, "explain.html");
+    writeFileSync(file, renderHtml(explainedReports()));
+    const { page, watch } = await open(file);
+    const leads = page.locator('article.sync-summary[data-sync="leads"]');
+    expect(await leads.locator('dd[data-count="skipped"]').innerText()).toBe("1");
+    expect(await leads.locator('dd[data-count="filtered"]').innerText()).toBe("3");
+    expect(await leads.locator(".filtered-by li").allInnerTexts()).toEqual([`${STATUS_CONDITION}: 2 rows`, "where[1]: 'Phone' notBlank: 1 row"]);
+
+    await page.selectOption("#filter", "filtered");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K60", "", "K62"]);
+    expect(await page.locator("#entries-body tr:visible td.row").allInnerTexts()).toEqual(["50", "51", "52"]);
+    const filtered = await page.locator("#entries-body tr:visible td.details").allInnerTexts();
+    expect(filtered[0]).toMatch(new RegExp(`^${STATUS_CONDITION.replace(/[[\]()]/g, "\\$&")}\nStatus: <b>Churned</b> \| gone next$`));
+    expect(filtered[2]).toBe("where[1]: 'Phone' notBlank\nPhone: \"\"");
+    expect(await page.locator("#entries-body b").count()).toBe(0);
+
+    await page.selectOption("#filter", "skipped");
+    await expect.poll(() => visibleKeys(page)).toEqual(["K70"]);
+    expect(await page.locator("#entries-body tr:visible td.details").innerText()).toBe(SKIP_REASON);
+
+    await page.selectOption("#filter", "explained");
+    await expect.poll(() => page.locator("#entries-body tr:visible").count()).toBe(7);
+    expect(await page.locator("#entries-body tr:visible td.kind").allInnerTexts()).toEqual(["row: update", "row: unchanged", "row: create", "row: rejected", "row: link", "row: filtered", "row: skipped"]);
+    const k9 = page.locator('#entries-body tr[data-key="K9"] td.details');
+    expect(await k9.innerText()).toBe("firstName = Nine  (column 'Name')\ncompany = —  (blank cell kept: Quo's value stays (blanks: keep))");
+
+    // A mapping's words are searchable: the link's change and its explained row.
+    await page.selectOption("#filter", "");
+    await page.fill("#search", "first part of");
+    await expect.poll(() => page.locator("#entries-body tr:visible td.kind").allInnerTexts()).toEqual(["link", "row: link"]);
+    expect(await page.locator("img").count()).toBe(0);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.requests).toEqual([pathToFileURL(file).href]);
     expect(watch.errors).toEqual([]);
     await page.close();
   });

@@ -13,9 +13,11 @@ function reportWith(changes: number, rejected: number): SyncReport {
     sync: "leads",
     dryRun: false,
     outcome: "ok",
-    counts: { create: changes, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected, failed: 0 },
+    counts: { create: changes, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected, failed: 0, skipped: 0, filtered: 0 },
     changes: Array.from({ length: changes }, (_, i) => ({ action: "create" as const, key: `K${i}`, row: i + 2, status: "done" as const })),
     rejected: Array.from({ length: rejected }, (_, i) => ({ row: i + 2, key: `R${i}`, reason: "no phone" })),
+    filtered: [],
+    skipped: [],
     guards: [],
   };
 }
@@ -27,7 +29,7 @@ describe("storedReport", () => {
     const big = storedReport(reportWith(STORED_REPORT_CAP + 7, STORED_REPORT_CAP + 2));
     expect(big.changes).toHaveLength(STORED_REPORT_CAP);
     expect(big.rejected).toHaveLength(STORED_REPORT_CAP);
-    expect(big.omitted).toEqual({ changes: 7, rejected: 2 });
+    expect(big.omitted).toEqual({ changes: 7, rejected: 2, filtered: 0, skipped: 0 });
     expect(big.counts.create).toBe(STORED_REPORT_CAP + 7);
   });
 });

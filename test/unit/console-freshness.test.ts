@@ -26,9 +26,11 @@ const report = (extra: Partial<SyncReport> = {}): SyncReport => ({
   sync: "leads",
   dryRun: false,
   outcome: "ok",
-  counts: { create: 0, update: 1, delete: 0, link: 0, unlink: 0, unchanged: 3, rejected: 0, failed: 0 },
+  counts: { create: 0, update: 1, delete: 0, link: 0, unlink: 0, unchanged: 3, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
   changes: [],
   rejected: [],
+  filtered: [],
+  skipped: [],
   guards: [],
   ...extra,
 });

@@ -22,6 +22,8 @@ import { Scheduler } from "../../src/daemon/scheduler.js";
 import { createLogger } from "../../src/log.js";
 import { QuoClients } from "../../src/quo/clients.js";
 import { storedReport, type SyncReport } from "../../src/report/report.js";
+import { htmlData } from "../fixtures/reports/parse-reports.js";
+import { realRunReports } from "../fixtures/reports/sample-reports.js";
 import type { RunOptions } from "../../src/run.js";
 import { openStore, type StateStore } from "../../src/state/store.js";
 
@@ -40,7 +42,7 @@ let server: HealthServer;
 let base: { host: string; port: number };
 
 function report(sync: string, extra: Partial<SyncReport> = {}): SyncReport {
-  return { sync, dryRun: false, outcome: "ok", counts: { create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 3, rejected: 1, failed: 0 }, changes: [{ action: "create", key: "k1", row: 2, fields: { firstName: { from: null, to: "Ada" } }, status: "done" }], rejected: [{ key: "k9", row: 9, field: "Email", value: HOSTILE, reason: "not an e-mail address" }], guards: [], ...extra };
+  return { sync, dryRun: false, outcome: "ok", counts: { create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 3, rejected: 1, failed: 0, skipped: 0, filtered: 0 }, changes: [{ action: "create", key: "k1", row: 2, fields: { firstName: { from: null, to: "Ada" } }, status: "done" }], rejected: [{ key: "k9", row: 9, field: "Email", value: HOSTILE, reason: "not an e-mail address" }], filtered: [], skipped: [], guards: [], ...extra };
 }
 
 async function serve(routes: ExtraRoutes, options: { requestTimeoutMs?: number; headersTimeoutMs?: number } = {}): Promise<void> {
@@ -421,5 +423,36 @@ describe("hostile bodies, headers and connections on console routes", () => {
       });
       expect(text, JSON.stringify(raw)).toMatch(/^HTTP\/1\.1 400 /);
     }
+  });
+
+  it("shows a run's skipped and filtered rows and counts, and still shows a report stored before them", async () => {
+    const { cookie } = await signIn();
+    const fresh = { ...realRunReports()[0]!, sync: "crm" };
+    const a = await store.startRun("crm", Date.parse("2026-01-03T03:04:05Z"), "manual");
+    await store.finishRun(a, "ok", Date.parse("2026-01-03T03:04:06Z"), fresh.counts, undefined, storedReport(fresh));
+    // As a run recorded before filters and modes kept it: none of their keys.
+    const { filtered: _f, skipped: _s, ...rest } = report("crm");
+    const { skipped: _cs, filtered: _cf, ...oldCounts } = rest.counts;
+    const b = await store.startRun("crm", Date.parse("2026-01-03T04:04:05Z"), "manual");
+    await store.finishRun(b, "ok", Date.parse("2026-01-03T04:04:06Z"), oldCounts, undefined, { ...rest, counts: oldCounts } as unknown as SyncReport);
+
+    const page = await call("GET", `/runs/${a}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<dd data-count="skipped">1</dd>');
+    expect(page.body).toContain('<dd data-count="filtered">3</dd>');
+    expect(page.body).toContain('<div class="filtered-by"><h3>Filtered out by <code>where</code></h3>');
+    const entries = htmlData(page.body).entries;
+    expect(entries.filter((e) => e.kind === "filtered").map((e) => e.row)).toEqual([50, 51, 52]);
+    expect(entries.filter((e) => e.kind === "skipped").map((e) => e.key)).toEqual(["K70"]);
+
+    const old = await call("GET", `/runs/${b}`, { headers: { cookie } });
+    expect(old.status).toBe(200);
+    expect(old.body).toContain("crm: did create 1, update 0, delete 0; unchanged 3, rejected 1, failed 0");
+    expect(old.body).not.toContain('data-count="skipped"');
+    expect(htmlData(old.body).entries.map((e) => e.kind)).toEqual(["rejected", "create"]);
+
+    const sync = await call("GET", "/syncs/crm", { headers: { cookie } });
+    expect(sync.body).toContain("create 2, update 2, delete 1, link 1, unlink 1, unchanged 14, rejected 2, failed 2, skipped 1, filtered 3");
+    expect(sync.body).toContain("create 1, update 0, delete 0, unchanged 3, rejected 1, failed 0</td>");
   });
 });

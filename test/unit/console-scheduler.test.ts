@@ -39,7 +39,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function report(sync: string, counts: Partial<SyncReport["counts"]> = {}, extra: Partial<SyncReport> = {}): SyncReport {
-  return { sync, dryRun: false, outcome: "ok", counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, ...counts }, changes: [], rejected: [], guards: [], ...extra };
+  return { sync, dryRun: false, outcome: "ok", counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0, ...counts }, changes: [], rejected: [], filtered: [], skipped: [], guards: [], ...extra };
 }
 
 function make(run: RunFn) {

@@ -15,9 +15,11 @@ const report = (outcome: SyncReport["outcome"], counts: Partial<SyncReport["coun
   sync: "a",
   dryRun: false,
   outcome,
-  counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, ...counts },
+  counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0, ...counts },
   changes: [],
   rejected: [],
+  filtered: [],
+  skipped: [],
   guards: [],
 });
 

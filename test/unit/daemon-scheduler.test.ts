@@ -33,7 +33,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function report(outcome: SyncReport["outcome"], counts: Partial<SyncReport["counts"]> = {}): SyncReport {
-  return { sync: "leads", dryRun: false, outcome, counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, ...counts }, changes: [], rejected: [], guards: [] };
+  return { sync: "leads", dryRun: false, outcome, counts: { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0, ...counts }, changes: [], rejected: [], filtered: [], skipped: [], guards: [] };
 }
 
 function make(run: RunFn) {

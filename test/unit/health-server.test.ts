@@ -235,9 +235,11 @@ describe("health server: a scheduler's failures reach /healthz as a kind only", 
     sync: "leads",
     dryRun: false,
     outcome: "refused",
-    counts: { create: 0, update: 0, delete: 9, link: 0, unlink: 0, unchanged: 1, rejected: 0, failed: 0 },
+    counts: { create: 0, update: 0, delete: 9, link: 0, unlink: 0, unchanged: 1, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
     changes: [],
     rejected: [],
+    filtered: [],
+    skipped: [],
     guards: [{ guard: "max-delete-percent", refused: true, message: "would delete 9 of 10 contacts synced from /srv/exports/crm.csv" }],
   };
   it.each([

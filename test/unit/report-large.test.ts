@@ -45,7 +45,7 @@ describe(`a ${N.toLocaleString("en-US")}-change report`, () => {
     expect(lines).toHaveLength(1);
     const json = JSON.parse(lines[0]!);
     expect(json.changes).toHaveLength(N);
-    expect(json.counts).toEqual({ create: EACH, update: EACH, delete: EACH, link: EACH, unlink: EACH, unchanged: 0, rejected: REJECTED, failed: 0 });
+    expect(json.counts).toEqual({ create: EACH, update: EACH, delete: EACH, link: EACH, unlink: EACH, unchanged: 0, rejected: REJECTED, failed: 0, skipped: 0, filtered: 0 });
   });
 
   it("html embeds every entry and leaves drawing (capped at ROW_CAP) to its script", () => {

@@ -5,12 +5,13 @@ import { escapeMarkdown } from "../../src/report/render-markdown.js";
 import { FORMATS, TABLE_LIMIT, render, renderHtml, renderMarkdown, renderTable } from "../../src/report/render.js";
 import { reportFromPlan, type SyncReport } from "../../src/report/report.js";
 import { textWidth } from "../../src/report/text-width.js";
-import { HOSTILE_NAME, LINK_EMAIL, contact, dryRunReports, largeReport, realRunReports, refusedPlan } from "../fixtures/reports/sample-reports.js";
+import { HOSTILE_NAME, LINK_EMAIL, contact, dryRunReports, explainedReports, largeReport, realRunReports, refusedPlan } from "../fixtures/reports/sample-reports.js";
 import { htmlData, markdownCells, statedByHtml, statedByJson, statedByMarkdown, statedByModel, statedByTable, unescapeMarkdown } from "../fixtures/reports/parse-reports.js";
 
 const cases: [string, () => SyncReport[]][] = [
   ["a dry run with a refused sync", dryRunReports],
   ["a real run with a failure, recovery and drift", realRunReports],
+  ["plan --explain", explainedReports],
 ];
 
 describe("the four formats agree", () => {
@@ -24,7 +25,7 @@ describe("the four formats agree", () => {
   });
 
   it("the sample covers every kind an entry can have", () => {
-    const kinds = new Set([...dryRunReports(), ...realRunReports()].flatMap((r) => htmlEntries([r]).map((e) => e.kind)));
+    const kinds = new Set([...dryRunReports(), ...realRunReports(), ...explainedReports()].flatMap((r) => htmlEntries([r]).map((e) => e.kind)));
     expect([...kinds].sort()).toEqual([...ENTRY_KINDS].sort());
   });
 
@@ -51,11 +52,11 @@ describe("json", () => {
     expect(lines).toHaveLength(2);
     const leads = JSON.parse(lines[0]!);
     expect(Object.keys(leads)).toEqual(expect.arrayContaining(["sync", "dryRun", "counts", "changes", "rejected", "guards", "drift"]));
-    expect(Object.keys(leads.counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
-    expect(leads.counts).toEqual({ create: 3, update: 2, delete: 1, link: 2, unlink: 1, unchanged: 14, rejected: 2, failed: 0 });
-    expect(leads.changes.find((c: { key: string }) => c.key === "K5")).toEqual({ action: "update", key: "K5", row: 6, quoId: "QK5", fields: { lastName: { from: "Last5", to: "Renamed" } } });
+    expect(Object.keys(leads.counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "skipped", "filtered"]);
+    expect(leads.counts).toEqual({ create: 3, update: 2, delete: 1, link: 2, unlink: 1, unchanged: 14, rejected: 2, failed: 0, skipped: 1, filtered: 3 });
+    expect(leads.changes.find((c: { key: string }) => c.key === "K5")).toEqual({ action: "update", key: "K5", row: 6, quoId: "QK5", fields: { lastName: { from: "Last5", to: "Renamed" } }, mapping: { lastName: { value: "Renamed", via: "column 'Last'" } } });
     const link = leads.changes.find((c: { key: string }) => c.key === "K40");
-    expect(Object.keys(link)).toEqual(["action", "key", "row", "quoId", "match", "fields"]);
+    expect(Object.keys(link)).toEqual(["action", "key", "row", "quoId", "match", "fields", "mapping"]);
     expect(link).toEqual({
       action: "link",
       key: "K40",
@@ -63,6 +64,7 @@ describe("json", () => {
       quoId: "QX40",
       match: { by: "phone", value: "+14155550100" },
       fields: { firstName: { from: null, to: "Lin" }, lastName: { from: null, to: "Ked" }, "phoneNumbers.mobile": { from: null, to: "+14155550100" } },
+      mapping: { firstName: { value: "Lin", via: "first part of 'Full Name'" }, "customFields.Stage": { value: "Customer", via: "map 'customer' → 'Customer' (column 'Lifecycle')" } },
     });
     // An unlink changes nothing in Quo, so it lists no fields.
     expect(leads.changes.find((c: { key: string }) => c.key === "K50")).toEqual({ action: "unlink", key: "K50", quoId: "QX50" });
@@ -71,7 +73,7 @@ describe("json", () => {
 
   it("a real run gives links and unlinks their outcome like any change", () => {
     const [leads] = render("json", realRunReports()).trim().split("\n").map((l) => JSON.parse(l));
-    expect(leads.counts).toEqual({ create: 2, update: 2, delete: 1, link: 1, unlink: 1, unchanged: 14, rejected: 2, failed: 2 });
+    expect(leads.counts).toEqual({ create: 2, update: 2, delete: 1, link: 1, unlink: 1, unchanged: 14, rejected: 2, failed: 2, skipped: 1, filtered: 3 });
     expect(leads.changes.find((c: { key: string }) => c.key === "K40")).toMatchObject({ action: "link", quoId: "QX40", status: "done" });
     expect(leads.changes.find((c: { key: string }) => c.key === "K41")).toMatchObject({ action: "link", status: "failed", match: { by: "email", value: LINK_EMAIL }, error: { status: 422 } });
     expect(leads.changes.find((c: { key: string }) => c.key === "K50")).toEqual({ action: "unlink", key: "K50", quoId: "QX50", status: "done" });
@@ -92,11 +94,19 @@ describe("json", () => {
 describe("the headline", () => {
   it("names link and unlink only when they are not zero, the same in every format", () => {
     const [leads, partners] = dryRunReports();
-    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, skipped 1, filtered 3, drifted in Quo 2");
     expect(headline(partners!)).toBe("partners: refused, nothing written: create 0, update 0, delete 0; unchanged 2, rejected 0, failed 0");
     leads!.counts.link = 0;
-    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, unlink 1; unchanged 14, rejected 2, failed 0, skipped 1, filtered 3, drifted in Quo 2");
     for (const f of ["table", "markdown", "html"] as const) expect(render(f, [leads!]), f).toContain("would create 3, update 2, delete 1, unlink 1; unchanged 14");
+  });
+
+  it("names skipped and filtered only when they are not zero", () => {
+    const [leads] = dryRunReports();
+    leads!.counts.skipped = 0;
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, filtered 3, drifted in Quo 2");
+    leads!.counts.filtered = 0;
+    expect(headline(leads!)).toBe("leads: would create 3, update 2, delete 1, link 2, unlink 1; unchanged 14, rejected 2, failed 0, drifted in Quo 2");
   });
 });
 
@@ -105,7 +115,7 @@ describe("table", () => {
 
   it("puts the summary first, guards marked, then updates field by field and failures with Quo's message and trace", () => {
     const lines = table.split("\n");
-    expect(lines[0]).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, drifted in Quo 2");
+    expect(lines[0]).toBe("leads: did create 2, update 2, delete 1, link 1, unlink 1; unchanged 14, rejected 2, failed 2, skipped 1, filtered 3, drifted in Quo 2");
     expect(lines[1]).toMatch(/^ {2}note: a note guard/);
     expect(table).toMatch(/update +K6 +QK6 +company +— → New Co\n +phoneNumbers\.mobile +\+14152000006 → \+14159990006/);
     expect(table).toMatch(/create \(failed\) +K32 +error +HTTP 400 0800400: Invalid email \(trace trace-abc123\)/);
@@ -209,7 +219,8 @@ describe("markdown", () => {
     expect(md).not.toContain("two\nlines");
     const row = md.split("\n").find((l) => l.startsWith("| create | K31 |"))!;
     const fields = unescapeMarkdown(markdownCells(row)[3]!).split("<br>");
-    expect(fields).toEqual([`firstName: ${HOSTILE_NAME}`, "company: Pipe | and `tick` *star*", "role: two lines", "phoneNumbers.mobile: +14155550131"]);
+    // Then the one field of its mapping a plain column does not explain.
+    expect(fields).toEqual([`firstName: ${HOSTILE_NAME}`, "company: Pipe | and `tick` *star*", "role: two lines", "phoneNumbers.mobile: +14155550131", "company = Pipe | and `tick` *star*  (default (column 'Company' is blank))"]);
     expect(unescapeMarkdown(escapeMarkdown("a\\|b & <c> _d_ [e](f)"))).toBe("a\\|b & <c> _d_ [e](f)");
   });
 
@@ -226,8 +237,10 @@ describe("markdown", () => {
   });
 
   it("counts links and unlinks, and shows how each link was matched before the values it sets", () => {
-    expect(md).toContain("| create | update | delete | link | unlink | unchanged | rejected | failed | drifted in Quo |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| 3 | 2 | 1 | 2 | 1 | 14 | 2 | 0 | 2 |");
-    expect(md).toContain("| link | K40 | QX40 | matched by phone +14155550100<br>firstName: Lin<br>lastName: Ked<br>phoneNumbers.mobile: +14155550100 |");
+    expect(md).toContain("| create | update | delete | link | unlink | unchanged | rejected | failed | skipped | filtered | drifted in Quo |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n| 3 | 2 | 1 | 2 | 1 | 14 | 2 | 0 | 1 | 3 | 2 |");
+    expect(md).toContain(
+      "| link | K40 | QX40 | matched by phone +14155550100<br>firstName: Lin<br>lastName: Ked<br>phoneNumbers.mobile: +14155550100<br>firstName = Lin  (first part of 'Full Name')<br>customFields.Stage = Customer  (map 'customer' → 'Customer' (column 'Lifecycle')) |",
+    );
     expect(md).toContain("| link (failed) | K41 | QX41 | **failed:** HTTP 422 0800422: Contact cannot be edited<br>matched by email ann\\_lee@example.com<br>");
     expect(md).toContain("| unlink | K50 | QX50 | no longer synced; the contact stays in Quo as it is |");
   });
@@ -272,21 +285,23 @@ describe("html", () => {
 
   it("draws one bar per count, widths proportional to the counts", () => {
     const bars = [...html.matchAll(/data-name="(\w+)" data-count="(\d+)">.*?<rect [^>]*width="([\d.]+)"/g)].map((m) => ({ name: m[1], count: Number(m[2]), width: Number(m[3]) }));
-    const leads = bars.slice(0, 9);
-    expect(leads.map((b) => b.name)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "drift"]);
-    expect(leads.map((b) => b.count)).toEqual([3, 2, 1, 2, 1, 14, 2, 0, 2]);
+    const leads = bars.slice(0, 11);
+    expect(leads.map((b) => b.name)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "skipped", "filtered", "drift"]);
+    expect(leads.map((b) => b.count)).toEqual([3, 2, 1, 2, 1, 14, 2, 0, 1, 3, 2]);
+    // A sync without skipped or filtered rows draws no bar for them.
+    expect(bars.slice(11).map((b) => b.name)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
     const perUnit = leads[5]!.width / 14;
     for (const b of leads) expect(b.width).toBeCloseTo(b.count * perUnit, 1);
   });
 
   it("orders entries by what needs a person first: failed, rejected, drift, then the plan", () => {
     const kinds = htmlEntries(realRunReports()).map((e) => e.kind);
-    expect(kinds).toEqual(["failed", "failed", "rejected", "rejected", "drift", "drift", "create", "create", "update", "update", "delete", "link", "unlink"]);
+    expect(kinds).toEqual(["failed", "failed", "rejected", "rejected", "drift", "drift", "create", "create", "update", "update", "delete", "link", "unlink", "skipped", "filtered", "filtered", "filtered"]);
   });
 
   it("counts links and unlinks in the summary and the filter, and says how each link was matched", () => {
-    const counts = [...html.matchAll(/<dd data-count="(\w+)">(\d+)<\/dd>/g)].slice(0, 9).map((m) => `${m[1]}=${m[2]}`);
-    expect(counts).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "drift=2"]);
+    const counts = [...html.matchAll(/<dd data-count="(\w+)">(\d+)<\/dd>/g)].slice(0, 11).map((m) => `${m[1]}=${m[2]}`);
+    expect(counts).toEqual(["create=3", "update=2", "delete=1", "link=2", "unlink=1", "unchanged=14", "rejected=2", "failed=0", "skipped=1", "filtered=3", "drift=2"]);
     expect(html).toContain('<option value="link">link (2)</option><option value="unlink">unlink (1)</option>');
     const entries = htmlData(html).entries;
     expect(entries.find((e) => e.key === "K40")).toMatchObject({ kind: "link", action: "link", label: "link", row: 41, quoId: "QX40", detail: "matched by phone +14155550100" });

@@ -44,14 +44,14 @@ describe("readStatus", () => {
     expect((await readStatus(store, ["leads"], 1))[0]!.lastSuccessAt).toBe(new Date(T0 + 2_500).toISOString());
   });
 
-  it("gives every run every count, in the report's order: 0 for link and unlink of runs stored before they existed", async () => {
+  it("gives every run every count, in the report's order: 0 for link, unlink, skipped and filtered of runs stored before they existed", async () => {
     await seed();
     const c = await store.startRun("leads", T0 + 180_000);
     await store.finishRun(c, "ok", T0 + 181_000, { create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
     const runs = (await readStatus(store, ["leads"], 10))[0]!.runs;
-    expect(runs[0]!.counts).toEqual({ create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0 });
-    expect(Object.keys(runs[3]!.counts!)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
-    expect(runs[3]!.counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 4, failed: 0 });
+    expect(runs[0]!.counts).toEqual({ create: 0, update: 1, delete: 0, link: 2, unlink: 1, unchanged: 10, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
+    expect(Object.keys(runs[3]!.counts!)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "skipped", "filtered"]);
+    expect(runs[3]!.counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 4, failed: 0, skipped: 0, filtered: 0 });
     // A run that ended without a report has no counts at all.
     expect(runs[2]!.counts).toBeNull();
   });
@@ -73,6 +73,23 @@ describe("readStatus", () => {
     const text = renderStatusTable([gone!]);
     expect(text).not.toContain("running now");
     expect(text.split("\n")[0]).toBe(`leads: 0 contacts in Quo from this sync; last success never; lock left by a process that is gone (pid 77 on box, last heartbeat ${new Date(T0).toISOString()}); the next run takes it over`);
+  });
+});
+
+describe("skipped and filtered rows", () => {
+  it("are counted in JSON always, and named in the table only for a run that had some", async () => {
+    const a = await store.startRun("leads", T0);
+    await store.finishRun(a, "ok", T0 + 1_000, { create: 1, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 3, rejected: 0, failed: 0, skipped: 2, filtered: 7 });
+    const b = await store.startRun("leads", T0 + 60_000);
+    await store.finishRun(b, "ok", T0 + 61_000, { create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 4, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
+    const [s] = await readStatus(store, ["leads"], 10);
+    expect(s!.runs.map((r) => [r.counts!.skipped, r.counts!.filtered])).toEqual([
+      [0, 0],
+      [2, 7],
+    ]);
+    const text = renderStatusTable([s!]);
+    expect(text).toMatch(/#1 +- +2025-01-02T03:04:05.000Z +1.0s +ok +\+1 ~0 -0 =3 rejected 0 failed 0 skipped 2 filtered 7\n/);
+    expect(text).toMatch(/#2 +- +2025-01-02T03:05:05.000Z +1.0s +ok +\+0 ~0 -0 =4 rejected 0 failed 0\n/);
   });
 });
 

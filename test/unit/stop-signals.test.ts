@@ -35,9 +35,11 @@ const report = (sync: string, outcome: SyncReport["outcome"], done: number, plan
   sync,
   dryRun: false,
   outcome,
-  counts: { create: done, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 },
+  counts: { create: done, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
   changes: Array.from({ length: planned }, (_, i) => ({ action: "create" as const, key: `K${i}`, status: i < done ? ("done" as const) : ("skipped" as const) })),
   rejected: [],
+  filtered: [],
+  skipped: [],
   guards: [],
 });
 
