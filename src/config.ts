@@ -587,9 +587,10 @@ function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
 }
 
 /**
- * The object option of a union that `data` (an object) fits best: the most keys it has, then the
- * most keys close to one of its own (a misspelt `templte` points at `template`); undefined for
- * other data and for an object with no key any option has or nearly has.
+ * The object option of a union that `data` (an object) fits best: two points for each key it has,
+ * one for each key close to one of its own (a misspelt `templte` points at `template`), ties
+ * going to the option with fewer required keys `data` lacks; undefined for other data and for an
+ * object none of whose keys any option has or nearly has.
  */
 function objectOption(options: readonly z.ZodType[], data: unknown): z.ZodObject | undefined {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
@@ -599,10 +600,13 @@ function objectOption(options: readonly z.ZodType[], data: unknown): z.ZodObject
   for (const o of options) {
     if (!(o instanceof z.ZodObject)) continue;
     const own = Object.keys(o.shape);
-    const score = keys.reduce((n, k) => n + (own.includes(k) ? 2 : closest(k, own) !== undefined ? 1 : 0), 0);
+    const missing = own.filter((k) => !keys.includes(k) && !(o.shape[k] as z.ZodType).safeParse(undefined).success).length;
+    const fit = keys.reduce((n, k) => n + (own.includes(k) ? 2 : closest(k, own) !== undefined ? 1 : 0), 0);
+    // The required keys lacking only break ties between options the keys fit equally.
+    const score = fit === 0 ? 0 : fit * 100 - missing;
     if (score > bestScore) [best, bestScore] = [o, score];
   }
-  return bestScore > 0 || keys.length === 0 ? best : undefined;
+  return bestScore > 0 ? best : undefined;
 }
 
 /** The plain union (not a discriminated one) at `at`, under its optional/default wrappers; undefined when there is none. */
