@@ -14,6 +14,7 @@ import { whereSchema } from "./config-where.js";
 import { checkBaseUrl } from "./net/base-url.js";
 import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
 import { isPostgresUrl } from "./state/location.js";
+import { parseTemplate } from "./plan/template.js";
 
 /** Quo allows 10 requests per second per API key (docs/quo-api.md, "Connecting"). */
 export const QUO_DEFAULT_REQUESTS_PER_SECOND = 10;
@@ -113,34 +114,101 @@ export const HUBSPOT_DEFAULT_KEY = "hs_object_id";
 
 export const sourceSchema = z.discriminatedUnion("type", [csvSource, googleSheetsSource, hubspotSource]);
 
+/** What a blank computed value does to the Quo field: `clear` it (the default) or `keep` Quo's value. */
+const blanksPolicy = z
+  .enum(["clear", "keep"], { error: 'what a blank value does: "clear" (clear the Quo field) or "keep" (leave Quo\'s value as it is)' })
+  .describe("clear: a blank value clears the Quo field the sync manages (default); keep: a blank value leaves Quo's value as it is, neither cleared nor set")
+  .meta({ examples: ["clear", "keep"] });
+
 /**
- * A name field computed from one column of whole names (src/plan/split-name.ts). Only the name
- * fields take it: no other Quo field is a part of a person's name.
+ * A part of a column of whole names (src/plan/split-name.ts): the name fields, and custom fields
+ * (a custom "Last name" field, say); never a phone or an email, which no name holds.
  */
 const splitField = z
   .strictObject({
-    split: columnName.describe("the source column holding whole names"),
-    part: z.enum(["first", "last"], { error: 'which part of the name this field gets: "first" or "last"' }),
+    split: columnName.describe("the source column holding whole names").meta({ examples: ["Full Name"] }),
+    part: z.enum(["first", "last"], { error: 'which part of the name this field gets: "first" or "last"' }).describe("which part of the name this field gets").meta({ examples: ["first", "last"] }),
   })
   .describe(
     'a part of a column of whole names, e.g. { "split": "Full Name", "part": "first" } beside { "split": "Full Name", "part": "last" }: "Dr. Anne-Marie van der Berg" gives "Anne-Marie" and "van der Berg", "García Márquez, Gabriel" gives "Gabriel" and "García Márquez"; a title in front is dropped, a suffix (Jr., III) stays with the last name, middle names go with the first name, one word is a first name alone',
   )
   .meta({ examples: [{ split: "Full Name", part: "first" }, { split: "Full Name", part: "last" }] });
 
-/** What a name field reads: a column as it is, or a part of a column of whole names. */
-const nameField = (description: string) =>
+/** A column's cell, with a default for a blank cell and a table translating its values. */
+const columnField = z
+  .strictObject({
+    column: columnName.describe("the source column read").meta({ examples: ["Company", "Lifecycle"] }),
+    default: z.string().optional().describe("the value used when the cell is blank").meta({ examples: ["Independent"] }),
+    map: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('translates a cell\'s value (compared case-insensitively, spaces at either end ignored) to the value sent; a value mapped to "" is blank; a value not in the map is sent as it is, unless strict')
+      .meta({ examples: [{ customer: "Customer", opportunity: "Open deal", lost: "" }] }),
+    strict: z.boolean().optional().describe("a value not in the map rejects the row (naming the field, the column, the value and the values mapped) instead of being sent as it is; needs map").meta({ examples: [true] }),
+    blanks: blanksPolicy.optional().describe("what a blank value does to this field, over the sync's blanks: clear (clear the Quo field) or keep (leave Quo's value)"),
+  })
+  .superRefine((f, ctx) => {
+    if (f.strict !== undefined && f.map === undefined) ctx.addIssue({ code: "custom", path: ["strict"], message: 'strict rejects values the map does not list: give a "map" too, or remove strict' });
+    const seen = new Map<string, string>();
+    for (const from of Object.keys(f.map ?? {})) {
+      const folded = from.trim().toLowerCase();
+      const first = seen.get(folded);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["map", from], message: `the same value as '${first}' (the map compares values case-insensitively, spaces at either end ignored): keep one of them` });
+      else seen.set(folded, from);
+    }
+  })
+  .describe('a column read with a default for a blank cell and/or a table translating its values, e.g. { "column": "Lifecycle", "map": { "customer": "Customer" }, "strict": true }')
+  .meta({ examples: [{ column: "Company", default: "Independent" }, { column: "Lifecycle", map: { customer: "Customer", opportunity: "Open deal" }, strict: true }] });
+
+/** The same text on every contact. */
+const valueField = z
+  .strictObject({ value: z.string().describe("the text every contact gets").meta({ examples: ["Website form"] }) })
+  .describe('a constant: every contact gets this text, e.g. { "value": "Website form" }')
+  .meta({ examples: [{ value: "Website form" }] });
+
+/** Text built from several columns (src/plan/template.ts). */
+const templateField = z
+  .strictObject({
+    template: z
+      .string()
+      .superRefine((text, ctx) => {
+        const parsed = parseTemplate(text);
+        if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.reason });
+      })
+      .describe("text with {{Column}} placeholders (a column name may hold spaces and dots); a blank placeholder goes with the punctuation joining it to its neighbours and with brackets around it alone; no sections, partials or escaping")
+      .meta({ examples: ["{{Title}} ({{Department}})", "{{City}}, {{State}}"] }),
+    blanks: blanksPolicy.optional().describe("what a blank result (every placeholder blank) does to this field, over the sync's blanks"),
+  })
+  .describe('text built from columns, e.g. { "template": "{{Title}} ({{Department}})" } gives "Engineer (Sales)", "Engineer" when Department is blank, "(Sales)" when Title is')
+  .meta({ examples: [{ template: "{{Title}} ({{Department}})" }] });
+
+const FORMS = 'a column name, { "column": COLUMN, "default"?, "map"?, "strict"?, "blanks"? }, { "value": TEXT }, { "template": "{{Column}} …" }';
+
+/**
+ * What a Quo field reads: a column, a column with a default or a map, a constant, a template, and
+ * (the name fields and custom fields only) a part of a column of whole names.
+ */
+const fieldSource = (description: string, split = true) =>
+  split
+    ? z
+        .union([columnName, columnField, valueField, templateField, splitField], { error: `${FORMS} or { "split": COLUMN, "part": "first" | "last" }` })
+        .describe(`${description}: ${FORMS}, or a part of a column of whole names`)
+    : z.union([columnName, columnField, valueField, templateField], { error: FORMS }).describe(`${description}: ${FORMS}`);
+
+/** Label (or custom field) → what it reads. */
+const fieldMap = (what: string, split: boolean) =>
   z
-    .union([columnName, splitField], { error: 'a column name, or { "split": COLUMN, "part": "first" | "last" }' })
-    .describe(`${description}: a source column, or a part of a column of whole names`);
+    .record(z.string().trim().min(1, "a label must not be empty"), fieldSource(what, split))
+    .default({});
 
 export const fieldsSchema = z.strictObject({
-  firstName: nameField("required (Quo refuses a contact without a first name)"),
-  lastName: nameField("optional").optional(),
-  company: columnName.optional(),
-  role: columnName.optional(),
-  phoneNumbers: labelMap.describe("Quo phone label → source column"),
-  emails: labelMap.describe("Quo email label → source column"),
-  customFields: labelMap.describe("Quo custom field (name or key) → source column"),
+  firstName: fieldSource("required (Quo refuses a contact without a first name; a blank one rejects the row whatever blanks says)"),
+  lastName: fieldSource("optional").optional(),
+  company: fieldSource("optional", false).optional(),
+  role: fieldSource("optional", false).optional(),
+  phoneNumbers: fieldMap("the phone number with this label", false).describe("Quo phone label → what it reads"),
+  emails: fieldMap("the email with this label", false).describe("Quo email label → what it reads"),
+  customFields: fieldMap("the custom field's value, converted to its Quo type", true).describe("Quo custom field (name or key) → what it reads"),
 });
 
 const syncName = z
@@ -190,6 +258,7 @@ export const syncSchema = z.strictObject({
   source: sourceSchema,
   key: columnName.optional().describe("the source column holding a stable unique id (HubSpot: default hs_object_id)"),
   fields: fieldsSchema,
+  blanks: blanksPolicy.default("clear"),
   defaultCountry: z
     .string()
     .default("US")
@@ -397,8 +466,18 @@ export type HubspotSourceConfig = z.infer<typeof hubspotSource>;
 export type FieldsConfig = z.infer<typeof fieldsSchema>;
 /** `{ "split": COLUMN, "part": "first" | "last" }`: a part of a column of whole names. */
 export type SplitField = z.infer<typeof splitField>;
-/** What `firstName` or `lastName` reads: a column name, or a part of a split column. */
-export type NameField = z.infer<ReturnType<typeof nameField>>;
+/** `{ "column", "default"?, "map"?, "strict"?, "blanks"? }`. */
+export type ColumnField = z.infer<typeof columnField>;
+/** `{ "value" }`: a constant. */
+export type ValueField = z.infer<typeof valueField>;
+/** `{ "template", "blanks"? }`: text built from columns. */
+export type TemplateField = z.infer<typeof templateField>;
+/** What one Quo field reads: any of the forms (phones and emails never split). */
+export type FieldSource = string | ColumnField | ValueField | TemplateField | SplitField;
+/** What `firstName` or `lastName` reads (kept for the callers that name it so). */
+export type NameField = FieldSource;
+/** A blank value's effect: clear the Quo field, or keep Quo's value. */
+export type BlanksPolicy = z.infer<typeof blanksPolicy>;
 
 /** A loaded config: the validated data, where it came from, and each sync's index for messages. */
 export interface LoadedConfig {
@@ -443,6 +522,11 @@ function issueLines(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[], dat
     // told what that form lacks; zod alone says only "Invalid input".
     const reached = issue.errors.filter((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
     if (reached.length === 1) return (reached[0] as z.core.$ZodIssue[]).flatMap((i) => issueLines(i, at, data));
+    // An object several forms could be: the form its keys (or their near misses) point at.
+    const union = unionAt(configSchema, at, data);
+    const chosen = union ? objectOption(union.options as readonly z.ZodType[], valueAt(data, at)) : undefined;
+    const branch = chosen && union ? issue.errors[(union.options as readonly z.ZodType[]).indexOf(chosen)] : undefined;
+    if (branch?.length) return branch.flatMap((i) => issueLines(i, at, data));
   }
   return [`${formatPath(at)}: ${issue.message}`];
 }
@@ -504,18 +588,55 @@ function unwrapSchema(schema: z.ZodType, data: unknown): z.ZodType {
   return s;
 }
 
-/** The object option of a union that `data` (an object) shares most keys with; undefined for other data. */
+/**
+ * The object option of a union that `data` (an object) fits best: two points for each key it has,
+ * one for each key close to one of its own (a misspelt `templte` points at `template`), ties
+ * going to the option with fewer required keys `data` lacks; undefined for other data and for an
+ * object none of whose keys any option has or nearly has.
+ */
 function objectOption(options: readonly z.ZodType[], data: unknown): z.ZodObject | undefined {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
   const keys = Object.keys(data);
   let best: z.ZodObject | undefined;
-  let bestShared = -1;
+  let bestScore = -1;
   for (const o of options) {
     if (!(o instanceof z.ZodObject)) continue;
-    const shared = keys.filter((k) => Object.hasOwn(o.shape, k)).length;
-    if (shared > bestShared) [best, bestShared] = [o, shared];
+    const own = Object.keys(o.shape);
+    const missing = own.filter((k) => !keys.includes(k) && !(o.shape[k] as z.ZodType).safeParse(undefined).success).length;
+    const fit = keys.reduce((n, k) => n + (own.includes(k) ? 2 : closest(k, own) !== undefined ? 1 : 0), 0);
+    // The required keys lacking only break ties between options the keys fit equally.
+    const score = fit === 0 ? 0 : fit * 100 - missing;
+    if (score > bestScore) [best, bestScore] = [o, score];
   }
-  return best;
+  return bestScore > 0 ? best : undefined;
+}
+
+/** The plain union (not a discriminated one) at `at`, under its optional/default wrappers; undefined when there is none. */
+function unionAt(schema: z.ZodType, at: readonly PropertyKey[], data: unknown): z.ZodUnion | undefined {
+  let s: z.ZodType | undefined = unwrapSchema(schema, data);
+  let d = data;
+  for (const [n, part] of at.entries()) {
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(part)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return undefined;
+    d = d !== null && typeof d === "object" ? (d as Record<PropertyKey, unknown>)[part] : undefined;
+    if (s === undefined) return undefined;
+    if (n < at.length - 1) s = unwrapSchema(s, d);
+  }
+  for (let depth = 0; depth < 20 && s; depth++) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else break;
+  }
+  return s instanceof z.ZodUnion && !(s instanceof z.ZodDiscriminatedUnion) ? s : undefined;
+}
+
+/** The part of `data` at `at`; undefined where the path leaves it. */
+function valueAt(data: unknown, at: readonly PropertyKey[]): unknown {
+  let d = data;
+  for (const part of at) d = d !== null && typeof d === "object" ? (d as Record<PropertyKey, unknown>)[part] : undefined;
+  return d;
 }
 
 function literalValues(schema: unknown): unknown[] {
@@ -703,24 +824,36 @@ export function loadEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): Node
 }
 
 /**
- * Every column a sync's mapping reads, with the config path that names it (a split name field's
- * column is named by its `split`, e.g. `syncs[0].fields.firstName.split`).
+ * Every column a sync's mapping reads, with the config path that names it: a column by its field
+ * (`syncs[0].fields.company`, or `….company.column` for the object form), a split column by its
+ * `split` (`syncs[0].fields.firstName.split`), each placeholder of a template by its `template`
+ * (`syncs[0].fields.role.template`, once per column). A `value` reads none. Never throws.
  */
 export function mappedColumns(sync: SyncConfig, index: number): { path: string; column: string }[] {
   const base = `syncs[${index}]`;
   const out: { path: string; column: string }[] = [{ path: `${base}.key`, column: sync.key }];
   const f = sync.fields;
-  for (const k of ["firstName", "lastName", "company", "role"] as const) {
-    const c = f[k];
-    if (typeof c === "string") out.push({ path: `${base}.fields.${k}`, column: c });
-    else if (c) out.push({ path: `${base}.fields.${k}.split`, column: c.split });
-  }
+  const add = (at: string, source: FieldSource | undefined) => {
+    for (const r of columnsOfSource(source)) out.push({ path: `${at}${r.key ? `.${r.key}` : ""}`, column: r.column });
+  };
+  for (const k of ["firstName", "lastName", "company", "role"] as const) add(`${base}.fields.${k}`, f[k]);
   for (const group of ["phoneNumbers", "emails", "customFields"] as const) {
-    for (const [label, column] of Object.entries(f[group])) {
-      out.push({ path: `${base}.fields.${formatPath([group, label])}`, column });
-    }
+    for (const [label, source] of Object.entries(f[group])) add(`${base}.fields.${formatPath([group, label])}`, source);
   }
   return out;
+}
+
+/** The columns one field reads, each with the key of the object form that names it ('' for a plain column name). */
+export function columnsOfSource(source: FieldSource | undefined): { key: "" | "column" | "split" | "template"; column: string }[] {
+  if (source === undefined) return [];
+  if (typeof source === "string") return [{ key: "", column: source }];
+  if ("column" in source) return [{ key: "column", column: source.column }];
+  if ("split" in source) return [{ key: "split", column: source.split }];
+  if ("template" in source) {
+    const parsed = parseTemplate(source.template);
+    return parsed.ok ? parsed.template.columns.map((column) => ({ key: "template" as const, column })) : [];
+  }
+  return [];
 }
 
 /** Throws `ConfigError` naming the column, when a mapping reads a column the source lacks. */

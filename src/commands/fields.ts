@@ -1,10 +1,11 @@
 /**
  * `quo-sync fields`: the Quo custom fields (name, key, type) of each workspace the selected syncs
  * use, which source column maps to each, the fields each sync computes and what they read (a name
- * split from a column of whole names), and each source's unmapped columns with a suggested
+ * split from a column of whole names, a template's placeholders, a map, a default, a constant), and each source's unmapped columns with a suggested
  * mapping where the names are close. Reads Quo and the sources; writes nothing.
  */
-import { hasWorkspaces, mappedColumns, workspaceOf, type FieldsConfig, type SyncConfig } from "../config.js";
+import { columnsOfSource, hasWorkspaces, mappedColumns, workspaceOf, type FieldSource, type FieldsConfig, type SyncConfig } from "../config.js";
+import { sourceColumn } from "../plan/field-source.js";
 import { ConfigError } from "../errors.js";
 import { closest } from "../closest-word.js";
 import { resolveCustomFields, type CustomFieldDefinition } from "../plan/resolve-custom-fields.js";
@@ -25,7 +26,8 @@ export interface FieldsReport {
     workspace?: string;
     /**
      * The Quo fields the sync computes rather than copies from one cell: the field, the columns it
-     * reads and the rule, e.g. `{ field: "firstName", reads: ["Full Name"], rule: "split('Full Name', first)" }`.
+     * reads and the rule, e.g. `{ field: "firstName", reads: ["Full Name"], rule: "split('Full Name', first)" }`,
+     * `{ field: "role", reads: ["Title", "Department"], rule: "template '{{Title}} ({{Department}})'" }`.
      */
     computed: ComputedField[];
     mappings: { configName: string; column: string; key: string; name: string; type: string }[];
@@ -47,19 +49,43 @@ export interface ComputedField {
   rule: string;
 }
 
-/** The fields a sync computes from source columns, in the order of Quo's fields. Never throws. */
+/**
+ * The fields a sync computes rather than copies from one cell — every field given in an object
+ * form: a split name, a template, a constant, a column with a default or a map — in the order of
+ * Quo's fields, each with the columns it reads and its rule. Never throws.
+ */
 export function computedFields(fields: FieldsConfig): ComputedField[] {
-  return (["firstName", "lastName"] as const).flatMap((field) => {
-    const source = fields[field];
-    return typeof source === "object" ? [{ field, reads: [source.split], rule: `split('${source.split}', ${source.part})` }] : [];
-  });
+  const out: ComputedField[] = [];
+  const add = (field: string, source: FieldSource | undefined) => {
+    if (source === undefined || typeof source === "string") return;
+    out.push({ field, reads: [...new Set(columnsOfSource(source).map((c) => c.column))], rule: ruleOf(source) });
+  };
+  for (const k of ["firstName", "lastName", "company", "role"] as const) add(k, fields[k]);
+  for (const group of ["phoneNumbers", "emails", "customFields"] as const) {
+    for (const [label, source] of Object.entries(fields[group])) add(`${group}.${label}`, source);
+  }
+  return out;
+}
+
+/** How `fields` writes a computed field's rule: `split('Full Name', first)`, `template '…'`, `value '…'`, `column 'C', default '…', map a → A, strict`. */
+function ruleOf(source: Exclude<FieldSource, string>): string {
+  if ("split" in source) return `split('${source.split}', ${source.part})`;
+  if ("value" in source) return `value '${source.value}'`;
+  const blanks = source.blanks !== undefined ? `, blanks: ${source.blanks}` : "";
+  if ("template" in source) return `template '${source.template}'${blanks}`;
+  const parts = [`column '${source.column}'`];
+  if (source.default !== undefined) parts.push(`default '${source.default}'`);
+  if (source.map !== undefined) parts.push(`map ${Object.entries(source.map).map(([from, to]) => `'${from}' → '${to}'`).join(", ") || "(empty)"}`);
+  if (source.strict) parts.push("strict");
+  return parts.join(", ") + blanks;
 }
 
 function resolveEach(sync: SyncConfig, index: number, defs: CustomFieldDefinition[]): Pick<FieldsReport["syncs"][number], "mappings" | "unresolved"> {
   const mappings: FieldsReport["syncs"][number]["mappings"] = [];
   const unresolved: FieldsReport["syncs"][number]["unresolved"] = [];
-  for (const [configName, column] of Object.entries(sync.fields.customFields)) {
-    const one = { ...sync, fields: { ...sync.fields, customFields: { [configName]: column } } };
+  for (const [configName, source] of Object.entries(sync.fields.customFields)) {
+    const column = sourceColumn(source);
+    const one = { ...sync, fields: { ...sync.fields, customFields: { [configName]: source } } };
     try {
       mappings.push(...resolveCustomFields(one, index, defs));
     } catch (e) {
@@ -172,8 +198,9 @@ export function renderFieldsTable(r: FieldsReport): string {
       for (const c of s.computed) out.push(`    ${c.field.padEnd(w)} ← ${c.rule}`);
     }
     if (!s.mappings.length && !s.unresolved.length) out.push("  no customFields mapped");
-    for (const m of s.mappings) out.push(`  column '${m.column}' → '${m.name}' (${m.key}, ${m.type})`);
-    for (const u of s.unresolved) out.push(`  column '${u.column}' → '${u.configName}': ${u.problem}`);
+    const ruleFor = (configName: string, column: string) => s.computed.find((c) => c.field === `customFields.${configName}`)?.rule ?? `column '${column}'`;
+    for (const m of s.mappings) out.push(`  ${ruleFor(m.configName, m.column)} → '${m.name}' (${m.key}, ${m.type})`);
+    for (const u of s.unresolved) out.push(`  ${ruleFor(u.configName, u.column)} → '${u.configName}': ${u.problem}`);
     if (s.sourceError) out.push(`  could not read the source: ${s.sourceError}`);
     else if (s.unmappedColumns.length) {
       out.push("  unmapped source columns:");

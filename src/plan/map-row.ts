@@ -1,7 +1,7 @@
 /**
  * The mapping stage of the planner: one source row → the normalised Quo contact fields, or the
- * reasons it cannot be sent: names trimmed, or split from a column of whole names
- * (src/plan/split-name.ts); phone numbers to E.164 with libphonenumber-js and
+ * reasons it cannot be sent: each field's text read or computed (src/plan/field-source.ts: a cell,
+ * a default, a map, a constant, a template, a part of a split name), names trimmed; phone numbers to E.164 with libphonenumber-js and
  * `defaultCountry`; emails validated; blank optional fields left out. A row that cannot be sent as
  * it is — no first name (Quo requires it), an invalid phone or email, a cell past `MAX_CELL_LENGTH`
  * — is rejected, never silently trimmed: the report names key, row number, and for every field at
@@ -10,15 +10,19 @@
  */
 
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
-import type { NameField, SyncConfig } from "../config.js";
-import type { ContactFields, Rejection, SourceRow } from "../model.js";
+import type { FieldSource, SyncConfig } from "../config.js";
+import type { ContactFields, Rejection, RowMapping, SourceRow } from "../model.js";
 import { convertCustomValue, type CustomFieldType } from "./custom-values.js";
-import { splitName, type SplitName } from "./split-name.js";
+import { compileSource, describeSource, type CompiledSource } from "./field-source.js";
+import type { SplitName } from "./split-name.js";
 
 /**
  * A custom field mapping resolved against the workspace's definitions (resolution itself is done
- * elsewhere). `configName` is the name or key the config used, `column` the source column, `key`,
- * `name` and `type` the Quo definition. Keys are expected to be unique across one sync's list.
+ * elsewhere). `configName` is the name or key the config used, `column` the source column a plain
+ * or `column` entry reads (for any other form, how it is computed, e.g. `template '{{A}} {{B}}'`),
+ * `key`, `name` and `type` the Quo definition. What the field reads is taken from the sync's
+ * `fields.customFields[configName]` (`column` when the config has no such entry). Keys are
+ * expected to be unique across one sync's list.
  */
 export interface ResolvedCustomField {
   configName: string;
@@ -34,14 +38,21 @@ export interface MapOptions {
   customFields: ResolvedCustomField[];
   /** Splits multi-select cells; when absent, `;` if the cell has one, else `,`. */
   multiSelectSeparator?: string;
+  /** Also say, field by field, what each got and why (`plan --explain`, a dry run's report). */
+  explain?: boolean;
 }
 
 /**
  * The mapped fields, or every reason the row cannot be sent: one rejection per field at fault, in
  * the order fields are mapped (first name, last name, company, role, phones, emails, custom fields),
- * or the connector's one `problem` for a row it could not read as a whole.
+ * or the connector's one `problem` for a row it could not read as a whole. `keep` names the fields
+ * (as src/plan/diff.ts names them: `company`, `phoneNumbers.mobile`, `customFields.<Quo key>`)
+ * whose value is blank under `blanks: "keep"`: they are not in `fields`, and Quo's value stays.
+ * `mapping` only with `explain` (and never for a row rejected as a whole by its `problem`).
  */
-export type MapResult = { ok: true; fields: ContactFields } | { ok: false; rejections: Rejection[] };
+export type MapResult =
+  | { ok: true; fields: ContactFields; keep: string[]; mapping?: RowMapping }
+  | { ok: false; rejections: Rejection[]; mapping?: RowMapping };
 
 /**
  * The longest cell mapping sends, in characters (UTF-16 code units). Quo documents no limit on a
@@ -69,98 +80,212 @@ const MAX_LABEL_LENGTH = 63;
 const LOCAL_PART_FORBIDDEN_RE = /[\s\p{Cc}<>()[\]\\,;:"@]/u;
 const DOMAIN_LABEL_RE = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?$/u;
 
+/** What a field kept blank says in the mapping. */
+const KEPT = "blank, kept: Quo's value stays (blanks: keep)";
+
+/** A sync's fields compiled once: each source with its field's names, in mapping order. */
+interface CompiledSync {
+  firstName: CompiledSource;
+  /** lastName, company, role: those mapped. */
+  scalars: { name: "lastName" | "company" | "role"; source: CompiledSource }[];
+  phones: { label: string; source: CompiledSource }[];
+  emails: { label: string; source: CompiledSource }[];
+  /** By config name; filled as `mapRow` meets each resolved custom field. */
+  custom: Map<string, CompiledSource>;
+  /** Whether any field's blanks are kept (else `keptBlanks` has nothing to look at). */
+  keeps: boolean;
+}
+
+/** Compiled syncs, by their config object: a planner maps every row of a sync with the same one. */
+const compiledSyncs = new WeakMap<SyncConfig, CompiledSync>();
+
+function compiledFor(sync: SyncConfig): CompiledSync {
+  let c = compiledSyncs.get(sync);
+  if (c !== undefined) return c;
+  const blanks = sync.blanks ?? "clear";
+  const f = sync.fields;
+  const scalars = (["lastName", "company", "role"] as const).flatMap((name) => {
+    const source = f[name];
+    return source === undefined ? [] : [{ name, source: compileSource(source, blanks) }];
+  });
+  const labelled = (map: Record<string, FieldSource>) => sortedKeys(map).map((label) => ({ label, source: compileSource(map[label] as FieldSource, blanks) }));
+  const custom = new Map(Object.entries(f.customFields).map(([name, source]) => [name, compileSource(source, blanks)]));
+  c = { firstName: compileSource(f.firstName, blanks), scalars, phones: labelled(f.phoneNumbers), emails: labelled(f.emails), custom, keeps: false };
+  c.keeps = [...c.scalars, ...c.phones, ...c.emails, ...c.custom.values()].some((x) => ("source" in x ? x.source : x).blanks === "keep");
+  compiledSyncs.set(sync, c);
+  return c;
+}
+
+function customSource(c: CompiledSync, sync: SyncConfig, cf: ResolvedCustomField): CompiledSource {
+  let source = c.custom.get(cf.configName);
+  if (source === undefined) c.custom.set(cf.configName, (source = compileSource(cf.column, sync.blanks ?? "clear")));
+  return source;
+}
+
+/** The trimmed cell of `column`: own cells only, as a missing column named like an object member (`constructor`) is a blank cell. */
+function cellOf(row: SourceRow, column: string): string {
+  return (Object.hasOwn(row.values, column) ? (row.values[column] ?? "") : "").trim();
+}
+
 /**
  * Maps one keyed source row to Quo contact fields with `opts.sync.fields` and `defaultCountry`.
- * Cells are trimmed and a blank cell leaves its field out. First name, last name, company and role
- * also have inner runs of whitespace collapsed to one space; a name field that splits a column
- * gets its part of `splitName` of the cell. Phones become E.164 and emails get a
- * lower-case domain; `phoneNumbers` and `emails` are ordered by label, custom fields converted to
- * their Quo type. A row the connector flagged with `problem` is rejected with that reason alone (its
- * cells may not be where the header says). Otherwise every mapped field is judged — a blank first
- * name, a cell longer than `MAX_CELL_LENGTH`, a value that cannot be sent as written — and each
- * one at fault gives a rejection naming key, row, field, value and column; the row is rejected if
- * any is. The result does not depend on the order of keys in the config. Never throws.
+ * Each field's text comes from its source (src/plan/field-source.ts: a trimmed cell, a default, a
+ * map, a constant, a template, a part of a split name) and is then normalised as a cell is: first
+ * name, last name, company and role have inner runs of whitespace collapsed to one space; phones
+ * become E.164 and emails get a lower-case domain; `phoneNumbers` and `emails` are ordered by
+ * label, custom fields converted to their Quo type. A blank value leaves its field out; under
+ * `blanks: "keep"` (the field's, else the sync's) it is also listed in `keep`. A row the connector
+ * flagged with `problem` is rejected with that reason alone (its cells may not be where the header
+ * says). Otherwise every mapped field is judged — a blank first name (whatever `blanks` says), a
+ * cell longer than `MAX_CELL_LENGTH`, a value not in a strict map, a value that cannot be sent as
+ * written — and each one at fault gives a rejection naming key, row, field, value and column; the
+ * row is rejected if any is. The result does not depend on the order of keys in the config.
+ * Never throws.
  */
 export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult {
   if (row.problem) return { ok: false, rejections: [{ key, row: row.row, reason: row.problem }] };
+  const c = compiledFor(opts.sync);
   const rejections: Rejection[] = [];
+  const keep: string[] = [];
+  const mapping: RowMapping | undefined = opts.explain ? {} : undefined;
   const reject = (field: string, value: string, reason: string): void => {
     rejections.push({ key, row: row.row, field, value, reason: `${field}: ${reason}` });
+    if (mapping) mapping[field] = { value, via: `rejected: ${reason}` };
   };
-  // Own cells only: a missing column named like an object member (`constructor`, `toString`)
-  // would otherwise read that member instead of a blank cell.
-  const cell = (column: string): string => (Object.hasOwn(row.values, column) ? (row.values[column] ?? "") : "").trim();
-  /** The trimmed cell, or undefined after rejecting it for its length. */
-  const sized = (field: string, column: string): string | undefined => {
-    const value = cell(column);
-    if (value.length <= MAX_CELL_LENGTH) return value;
-    reject(field, clipValue(value), `${value.length.toLocaleString("en-US")} characters, more than the ${MAX_CELL_LENGTH.toLocaleString("en-US")} a cell may hold (column '${column}')`);
-    return undefined;
-  };
-  const f = opts.sync.fields;
-  // Both name fields usually split the same column: split each cell once.
+  const cell = (column: string): string => cellOf(row, column);
   const splits = new Map<string, SplitName>();
-  /** A name, company or role: its column's cell, or its part of a split one; undefined after rejecting the cell's length. */
-  const scalar = (field: string, source: NameField): string | undefined => {
-    const value = sized(field, typeof source === "string" ? source : source.split);
-    if (value === undefined) return undefined;
-    if (typeof source === "string") return collapseSpaces(value);
-    let parts = splits.get(source.split);
-    if (parts === undefined) splits.set(source.split, (parts = splitName(value)));
-    return parts[source.part];
+  let via = "";
+  /** The field's text, or undefined after rejecting it (an oversized cell, a value a strict map lacks, an oversized result). */
+  const text = (field: string, source: CompiledSource): string | undefined => {
+    for (const column of source.columns) {
+      const value = cell(column);
+      if (value.length > MAX_CELL_LENGTH) {
+        reject(field, clipValue(value), `${value.length.toLocaleString("en-US")} characters, more than the ${MAX_CELL_LENGTH.toLocaleString("en-US")} a cell may hold (column '${column}')`);
+        return undefined;
+      }
+    }
+    const r = source.read(cell, splits);
+    if (!r.ok) {
+      reject(field, r.value, r.reason);
+      return undefined;
+    }
+    if (r.text.length > MAX_CELL_LENGTH) {
+      reject(field, clipValue(r.text), `${r.text.length.toLocaleString("en-US")} characters, more than the ${MAX_CELL_LENGTH.toLocaleString("en-US")} a value may hold (${r.via})`);
+      return undefined;
+    }
+    via = r.via;
+    return r.text;
+  };
+  /** Notes a blank value: kept (listed in `keep` as `keepName`) or cleared. */
+  const blank = (field: string, keepName: string, source: CompiledSource): void => {
+    if (source.blanks === "keep") keep.push(keepName);
+    if (mapping) mapping[field] = { value: null, via: source.blanks === "keep" ? `${via}; ${KEPT}` : via };
+  };
+  const sent = (field: string, value: unknown): void => {
+    if (mapping) mapping[field] = { value, via };
   };
 
+  const f = opts.sync.fields;
   const fields: ContactFields = { firstName: "", phoneNumbers: [], emails: [], customFields: {} };
-  const first = scalar("firstName", f.firstName);
+  const first = text("firstName", c.firstName);
   if (first !== undefined) {
-    fields.firstName = first;
-    if (first === "") reject("firstName", "", `first name is empty (${describeSource(f.firstName)}); Quo requires one`);
+    fields.firstName = collapseSpaces(first);
+    if (fields.firstName === "") reject("firstName", "", `first name is empty (${describeFirstName(f.firstName)}); Quo requires one`);
+    else sent("firstName", fields.firstName);
   }
-  for (const name of ["lastName", "company", "role"] as const) {
-    const source = f[name];
-    if (source === undefined) continue;
-    const value = scalar(name, source);
-    if (value !== undefined && value !== "") fields[name] = value;
+  for (const { name, source } of c.scalars) {
+    const value = text(name, source);
+    if (value === undefined) continue;
+    if (value === "") blank(name, name, source);
+    else sent(name, (fields[name] = collapseSpaces(value)));
   }
 
   const country = opts.sync.defaultCountry;
-  for (const label of sortedKeys(f.phoneNumbers)) {
-    const column = f.phoneNumbers[label] as string;
+  for (const { label, source } of c.phones) {
     const field = `phoneNumbers.${label}`;
-    const value = sized(field, column);
-    if (!value) continue;
+    const value = text(field, source);
+    if (value === undefined) continue;
+    if (value === "") {
+      blank(field, field, source);
+      continue;
+    }
     const phone = normalisePhone(value, country);
-    if (!phone.ok) reject(field, value, `'${value}' ${phone.reason} (column '${column}')`);
-    else fields.phoneNumbers.push({ name: label, value: phone.value });
+    if (!phone.ok) reject(field, value, `'${value}' ${phone.reason} (${via})`);
+    else {
+      fields.phoneNumbers.push({ name: label, value: phone.value });
+      sent(field, phone.value);
+    }
   }
 
-  for (const label of sortedKeys(f.emails)) {
-    const column = f.emails[label] as string;
+  for (const { label, source } of c.emails) {
     const field = `emails.${label}`;
-    const value = sized(field, column);
-    if (!value) continue;
+    const value = text(field, source);
+    if (value === undefined) continue;
+    if (value === "") {
+      blank(field, field, source);
+      continue;
+    }
     const email = normaliseEmail(value);
-    if (!email.ok) reject(field, value, `'${value}' is not a valid email address (${email.reason}) (column '${column}')`);
-    else fields.emails.push({ name: label, value: email.value });
+    if (!email.ok) reject(field, value, `'${value}' is not a valid email address (${email.reason}) (${via})`);
+    else {
+      fields.emails.push({ name: label, value: email.value });
+      sent(field, email.value);
+    }
   }
 
   for (const cf of [...opts.customFields].sort((a, b) => compareCodeUnits(a.configName, b.configName))) {
     const field = `customFields.${cf.configName}`;
-    const value = sized(field, cf.column);
-    if (!value) continue;
+    const source = customSource(c, opts.sync, cf);
+    const value = text(field, source);
+    if (value === undefined) continue;
+    if (value === "") {
+      blank(field, `customFields.${cf.key}`, source);
+      continue;
+    }
     const converted = convertCustomValue(value, cf.type, {
       defaultCountry: country,
       multiSelectSeparator: opts.multiSelectSeparator,
     });
-    if (!converted.ok) reject(field, value, `'${value}' is not a ${cf.type} (${converted.reason}) (column '${cf.column}')`);
-    else fields.customFields[cf.key] = converted.value;
+    if (!converted.ok) reject(field, value, `'${value}' is not a ${cf.type} (${converted.reason}) (${via})`);
+    else {
+      fields.customFields[cf.key] = converted.value;
+      sent(field, converted.value);
+    }
   }
-  return rejections.length ? { ok: false, rejections } : { ok: true, fields };
+  const explained = mapping ? { mapping } : {};
+  return rejections.length ? { ok: false, rejections, ...explained } : { ok: true, fields, keep, ...explained };
 }
 
-/** Where a name field's value comes from, as a rejection names it. */
-function describeSource(source: NameField): string {
-  return typeof source === "string" ? `column '${source}'` : `the ${source.part} part of the split column '${source.split}'`;
+/**
+ * The `keep` list `mapRow` would give the row — the fields blank under `blanks: "keep"`, named as
+ * src/plan/diff.ts names them — without normalising anything: the planner's drift check asks it for
+ * rows it does not map afresh. Empty for a row with a `problem`, and at once for a sync that keeps
+ * no blanks. Never throws.
+ */
+export function keptBlanks(row: SourceRow, opts: MapOptions): string[] {
+  const c = compiledFor(opts.sync);
+  if (!c.keeps || row.problem) return [];
+  const cell = (column: string): string => cellOf(row, column);
+  const splits = new Map<string, SplitName>();
+  const isKept = (source: CompiledSource): boolean => {
+    if (source.blanks !== "keep") return false;
+    const r = source.read(cell, splits);
+    return r.ok && r.text === "";
+  };
+  const out: string[] = [];
+  for (const { name, source } of c.scalars) if (isKept(source)) out.push(name);
+  for (const { label, source } of c.phones) if (isKept(source)) out.push(`phoneNumbers.${label}`);
+  for (const { label, source } of c.emails) if (isKept(source)) out.push(`emails.${label}`);
+  for (const cf of [...opts.customFields].sort((a, b) => compareCodeUnits(a.configName, b.configName))) {
+    if (isKept(customSource(c, opts.sync, cf))) out.push(`customFields.${cf.key}`);
+  }
+  return out;
+}
+
+/** Where a first name comes from, as the rejection of a blank one names it. */
+function describeFirstName(source: FieldSource): string {
+  if (typeof source === "object" && "split" in source) return `the ${source.part} part of the split column '${source.split}'`;
+  return describeSource(source);
 }
 
 /** The start of an oversized cell, as a rejection keeps it: never half of a surrogate pair. */
@@ -258,7 +383,7 @@ function collapseSpaces(value: string): string {
 }
 
 /** Labels in code-unit order (plain `<`, not locale-aware) so equal contacts hash equally anywhere. */
-function sortedKeys(map: Record<string, string>): string[] {
+function sortedKeys(map: Record<string, unknown>): string[] {
   return Object.keys(map).sort(compareCodeUnits);
 }
 

@@ -7,6 +7,7 @@ import type { SyncConfig } from "../config.js";
 import { formatPath } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { CustomFieldType } from "./custom-values.js";
+import { sourceColumn } from "./field-source.js";
 import type { ResolvedCustomField } from "./map-row.js";
 
 export interface CustomFieldDefinition {
@@ -26,7 +27,8 @@ function listing(defs: readonly CustomFieldDefinition[]): string {
 export function resolveCustomFields(sync: SyncConfig, index: number, defs: readonly CustomFieldDefinition[]): ResolvedCustomField[] {
   const out: ResolvedCustomField[] = [];
   const problems: string[] = [];
-  for (const [configName, column] of Object.entries(sync.fields.customFields)) {
+  for (const [configName, source] of Object.entries(sync.fields.customFields)) {
+    const column = sourceColumn(source);
     const at = `syncs[${index}].fields.${formatPath(["customFields", configName])}`;
     const byKey = defs.filter((d) => d.key === configName);
     const byName = defs.filter((d) => d.name.toLowerCase() === configName.toLowerCase());

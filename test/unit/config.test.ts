@@ -171,11 +171,11 @@ describe("config", () => {
       [{ firstName: { split: "  ", part: "first" } }, "syncs[0].fields.firstName.split: a column name must not be empty"],
       [{ firstName: { part: "first" } }, "syncs[0].fields.firstName.split:"],
       [{ firstName: { split: "Full Name", prt: "first" } }, "syncs[0].fields.firstName.prt: unknown key; did you mean 'part'?"],
-      [{ firstName: { column: "Full Name" } }, "syncs[0].fields.firstName.column: unknown key (the keys here are: split, part)"],
-      [{ firstName: 3 }, 'syncs[0].fields.firstName: a column name, or { "split": COLUMN, "part": "first" | "last" }'],
-      [{ firstName: ["Full Name"] }, 'syncs[0].fields.firstName: a column name, or { "split": COLUMN, "part": "first" | "last" }'],
+      [{ firstName: { colum: "Full Name" } }, "syncs[0].fields.firstName.colum: unknown key; did you mean 'column'?"],
+      [{ firstName: 3 }, 'syncs[0].fields.firstName: a column name, { "column": COLUMN, "default"?, "map"?, "strict"?, "blanks"? }, { "value": TEXT }, { "template": "{{Column}} …" } or { "split": COLUMN, "part": "first" | "last" }'],
+      [{ firstName: ["Full Name"] }, 'syncs[0].fields.firstName: a column name, { "column": COLUMN, "default"?, "map"?, "strict"?, "blanks"? }, { "value": TEXT }, { "template": "{{Column}} …" } or { "split": COLUMN, "part": "first" | "last" }'],
       // Only names are parts of a name.
-      [{ company: { split: "Full Name", part: "last" } }, "syncs[0].fields.company: Invalid input: expected string"],
+      [{ company: { split: "Full Name", part: "last" } }, 'syncs[0].fields.company: a column name, { "column": COLUMN, "default"?, "map"?, "strict"?, "blanks"? }, { "value": TEXT }, { "template": "{{Column}} …" }'],
     ])("names the path of each problem (%#)", (fields, expected) => {
       const msg = errorOf(withFields(fields));
       expect(msg).toContain(expected);
@@ -194,15 +194,24 @@ describe("config", () => {
     expect(shipped).toEqual({ ...configJsonSchema(), title: "quo-sync config" });
     // `key` is optional in the schema: a HubSpot sync defaults it to hs_object_id; other sources require it (tested above).
     expect(shipped.properties.syncs.items.required).toEqual(expect.arrayContaining(["name", "source", "fields"]));
-    // A name field is a column, or a split with its example for editors.
-    const { firstName, lastName, company } = shipped.properties.syncs.items.properties.fields.properties;
+    // A name field is a column, a column with default/map, a constant, a template or a split, each with examples for editors.
+    const { firstName, lastName, company, customFields, phoneNumbers } = shipped.properties.syncs.items.properties.fields.properties;
     for (const field of [firstName, lastName]) {
-      expect(field.anyOf).toHaveLength(2);
-      expect(field.anyOf[1]).toMatchObject({ required: ["split", "part"], additionalProperties: false, examples: [{ split: "Full Name", part: "first" }, { split: "Full Name", part: "last" }] });
-      expect(field.anyOf[1].properties.part.enum).toEqual(["first", "last"]);
-      expect(field.anyOf[1].description).toContain('"García Márquez, Gabriel" gives "Gabriel" and "García Márquez"');
+      expect(field.anyOf).toHaveLength(5);
+      expect(field.anyOf[0].type).toBe("string");
+      expect(field.anyOf[1]).toMatchObject({ required: ["column"], additionalProperties: false });
+      expect(field.anyOf[2]).toMatchObject({ required: ["value"], additionalProperties: false, examples: [{ value: "Website form" }] });
+      expect(field.anyOf[3]).toMatchObject({ required: ["template"], additionalProperties: false, examples: [{ template: "{{Title}} ({{Department}})" }] });
+      expect(field.anyOf[4]).toMatchObject({ required: ["split", "part"], additionalProperties: false, examples: [{ split: "Full Name", part: "first" }, { split: "Full Name", part: "last" }] });
+      expect(field.anyOf[4].properties.part.enum).toEqual(["first", "last"]);
+      expect(field.anyOf[4].description).toContain('"García Márquez, Gabriel" gives "Gabriel" and "García Márquez"');
+      expect(field.anyOf[1].properties.blanks.enum).toEqual(["clear", "keep"]);
     }
-    expect(company.type).toBe("string");
+    // Company and role have every form but the split; phones too; custom fields every form.
+    expect(company.anyOf).toHaveLength(4);
+    expect(phoneNumbers.additionalProperties.anyOf).toHaveLength(4);
+    expect(customFields.additionalProperties.anyOf).toHaveLength(5);
+    expect(shipped.properties.syncs.items.properties.blanks).toMatchObject({ enum: ["clear", "keep"], default: "clear" });
   });
 });
 

@@ -14,7 +14,7 @@ import { getCountries } from "libphonenumber-js";
 import { getExampleNumber, type CountryCode } from "libphonenumber-js/max";
 import examples from "libphonenumber-js/mobile/examples";
 import { describe, expect, it } from "vitest";
-import { syncSchema, type NameField, type SyncConfig } from "../../src/config.js";
+import { syncSchema, type FieldSource, type SplitField, type SyncConfig } from "../../src/config.js";
 import type { ContactFields, CustomFieldValue, Rejection, SourceRow } from "../../src/model.js";
 import { convertCustomValue, customFieldTypes, type CustomFieldType } from "../../src/plan/custom-values.js";
 import { mapRow, type MapOptions, type ResolvedCustomField } from "../../src/plan/map-row.js";
@@ -225,9 +225,9 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
         };
         const f = sync.fields;
         [f.firstName, f.lastName].forEach((c) => assign(c === undefined ? undefined : columnOf(c), typeof c === "object" ? "fullName" : "name"));
-        [f.company, f.role].forEach((c) => assign(c, "name"));
-        Object.values(f.phoneNumbers).forEach((c) => assign(c, "phone"));
-        Object.values(f.emails).forEach((c) => assign(c, "email"));
+        [f.company, f.role].forEach((c) => assign(c === undefined ? undefined : columnOf(c), "name"));
+        Object.values(f.phoneNumbers).forEach((c) => assign(columnOf(c), "phone"));
+        Object.values(f.emails).forEach((c) => assign(columnOf(c), "email"));
         customFields.forEach((c) => assign(c.column, c.type));
         const cells = cellsFor(country);
         // Other columns are often blank (their field is then left out); the first name rarely is, as
@@ -263,11 +263,23 @@ function cellOf(row: SourceRow, column: string): string {
 
 const normaliseName = (s: string) => s.trim().replace(/\s+/g, " ");
 
-/** The column a name field reads. */
-const columnOf = (source: NameField): string => (typeof source === "string" ? source : source.split);
+/** A field source as these scenarios write it: a column name, or a split of a column of whole names. */
+const asPlainOrSplit = (source: FieldSource): string | SplitField => {
+  if (typeof source === "string" || "split" in source) return source;
+  throw new Error(`these scenarios map plain columns and splits only, not ${JSON.stringify(source)}`);
+};
+
+/** The column a field reads. */
+const columnOf = (source: FieldSource): string => {
+  const s = asPlainOrSplit(source);
+  return typeof s === "string" ? s : s.split;
+};
 
 /** What a name field should get from `row`: its cell normalised, or its part of the split cell. */
-const nameOf = (row: SourceRow, source: NameField): string => (typeof source === "string" ? normaliseName(cellOf(row, source)) : splitName(cellOf(row, source.split))[source.part]);
+const nameOf = (row: SourceRow, source: FieldSource): string => {
+  const s = asPlainOrSplit(source);
+  return typeof s === "string" ? normaliseName(cellOf(row, s)) : splitName(cellOf(row, s.split))[s.part];
+};
 
 function checkName(value: string): void {
   expect(value).not.toBe("");
@@ -328,14 +340,14 @@ function checkMapped(fields: ContactFields, { row, opts }: Scenario): void {
     }
   }
 
-  const phoneLabels = Object.keys(f.phoneNumbers).filter((l) => cellOf(row, f.phoneNumbers[l]!) !== "").sort();
+  const phoneLabels = Object.keys(f.phoneNumbers).filter((l) => cellOf(row, columnOf(f.phoneNumbers[l]!)) !== "").sort();
   expect(fields.phoneNumbers.map((p) => p.name)).toEqual(phoneLabels);
   for (const phone of fields.phoneNumbers) expect(phone.value).toMatch(E164_RE);
 
-  const emailLabels = Object.keys(f.emails).filter((l) => cellOf(row, f.emails[l]!) !== "").sort();
+  const emailLabels = Object.keys(f.emails).filter((l) => cellOf(row, columnOf(f.emails[l]!)) !== "").sort();
   expect(fields.emails.map((e) => e.name)).toEqual(emailLabels);
   for (const email of fields.emails) {
-    const cell = cellOf(row, f.emails[email.name]!);
+    const cell = cellOf(row, columnOf(f.emails[email.name]!));
     expect(email.value.split("@")).toHaveLength(2);
     const [local, domain] = email.value.split("@") as [string, string];
     expect(local).not.toBe("");
@@ -402,14 +414,15 @@ function checkRejected(rejection: Rejection, { key, row, opts }: Scenario): void
   expect(rejection.reason.trim()).not.toBe("");
   const f = opts.sync.fields;
   const field = rejection.field!;
-  const column =
+  const source =
     field === "firstName"
-      ? columnOf(f.firstName)
+      ? f.firstName
       : field.startsWith("phoneNumbers.")
         ? f.phoneNumbers[field.slice("phoneNumbers.".length)]
         : field.startsWith("emails.")
           ? f.emails[field.slice("emails.".length)]
           : opts.customFields.find((c) => `customFields.${c.configName}` === field)?.column;
+  const column = source === undefined ? undefined : columnOf(source);
   expect(column, `no mapped column for the field '${field}'`).toBeDefined();
   expect(rejection.value).toBe(field === "firstName" ? "" : cellOf(row, column!));
   expect(rejection.reason.startsWith(`${field}: `)).toBe(true);
@@ -502,8 +515,8 @@ function rebuiltValues(fields: ContactFields, opts: MapOptions): Record<string, 
     const source = f[k];
     if (source !== undefined) values[columnOf(source)] = fields[k] ?? "";
   }
-  for (const p of fields.phoneNumbers) values[f.phoneNumbers[p.name]!] = p.value;
-  for (const e of fields.emails) values[f.emails[e.name]!] = e.value;
+  for (const p of fields.phoneNumbers) values[columnOf(f.phoneNumbers[p.name]!)] = p.value;
+  for (const e of fields.emails) values[columnOf(f.emails[e.name]!)] = e.value;
   for (const c of opts.customFields) {
     const value = fields.customFields[c.key];
     // Without a configured separator, a trailing ';' (an empty option, dropped) keeps a single

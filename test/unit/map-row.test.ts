@@ -55,7 +55,7 @@ describe("mapRow: names and blanks", () => {
     ],
     ["treats missing columns (ragged sheet rows) as blank", { "First Name": "Ada" }, bare],
   ])("%s", (_name, values, fields) => {
-    expect(mapRow(row(values), "42", opts())).toStrictEqual({ ok: true, fields });
+    expect(mapRow(row(values), "42", opts())).toStrictEqual({ ok: true, keep: [], fields });
   });
 
   it.each(["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"])(
@@ -65,7 +65,7 @@ describe("mapRow: names and blanks", () => {
         sync: sync("US", { lastName: column, phoneNumbers: { mobile: column }, emails: { work: column } }),
         customFields: [{ configName: "Note", column, key: "cf-note", name: "Note", type: "string" }],
       };
-      expect(mapRow(row({ "First Name": "Ada" }), "42", o)).toStrictEqual({ ok: true, fields: bare });
+      expect(mapRow(row({ "First Name": "Ada" }), "42", o)).toStrictEqual({ ok: true, keep: [], fields: bare });
       const first = mapRow(row({ "Last Name": "Lovelace" }), "42", { sync: sync("US", { firstName: column }), customFields: [] });
       expect(first.ok ? undefined : first.rejections[0]!.reason).toBe(`firstName: first name is empty (column '${column}'); Quo requires one`);
     },
@@ -104,7 +104,7 @@ describe("mapRow: names and blanks", () => {
       }),
       customFields: [],
     };
-    expect(mapRow(row({ "First Name": "Ada", "Last Name": "Lovelace", Phone: "x" }), "1", o)).toStrictEqual({ ok: true, fields: bare });
+    expect(mapRow(row({ "First Name": "Ada", "Last Name": "Lovelace", Phone: "x" }), "1", o)).toStrictEqual({ ok: true, keep: [], fields: bare });
   });
 });
 
@@ -124,7 +124,7 @@ describe("mapRow: a name split from a column of whole names", () => {
     // One word: a first name, and a blank last name is left out like a blank cell.
     ["Madonna", { firstName: "Madonna" }],
   ])("%j → %j", (cell, names) => {
-    expect(mapRow(row({ "Full Name": cell }), "42", splitting())).toStrictEqual({ ok: true, fields: { ...bare, ...names } });
+    expect(mapRow(row({ "Full Name": cell }), "42", splitting())).toStrictEqual({ ok: true, keep: [], fields: { ...bare, ...names } });
   });
 
   it.each(["", "   ", " , "])("a blank cell (%j) rejects the row: Quo requires a first name", (cell) => {
@@ -138,9 +138,9 @@ describe("mapRow: a name split from a column of whole names", () => {
 
   it("one field split, the other a column of its own, either way round", () => {
     const lastSplit = splitting({ firstName: "First Name", lastName: LAST });
-    expect(mapRow(row({ "First Name": "Ada", "Full Name": "Countess Ada Lovelace" }), "42", lastSplit)).toStrictEqual({ ok: true, fields: { ...bare, lastName: "Lovelace" } });
+    expect(mapRow(row({ "First Name": "Ada", "Full Name": "Countess Ada Lovelace" }), "42", lastSplit)).toStrictEqual({ ok: true, keep: [], fields: { ...bare, lastName: "Lovelace" } });
     const firstSplit = splitting({ firstName: FIRST, lastName: "Last Name" });
-    expect(mapRow(row({ "Full Name": "Ada King", "Last Name": "Lovelace" }), "42", firstSplit)).toStrictEqual({ ok: true, fields: { ...bare, lastName: "Lovelace" } });
+    expect(mapRow(row({ "Full Name": "Ada King", "Last Name": "Lovelace" }), "42", firstSplit)).toStrictEqual({ ok: true, keep: [], fields: { ...bare, lastName: "Lovelace" } });
   });
 
   it("an oversized cell rejects each field that splits it, naming the column", () => {
@@ -182,6 +182,7 @@ describe("mapRow: phone numbers", () => {
   ])("%s: %j → %s", (country, value, e164) => {
     expect(mapRow(row({ "First Name": "Ada", Phone: value }), "42", opts(country))).toStrictEqual({
       ok: true,
+      keep: [],
       fields: { ...bare, phoneNumbers: [{ name: "mobile", value: e164 }] },
     });
   });
@@ -234,6 +235,7 @@ describe("mapRow: phone numbers", () => {
     const values = { "First Name": "Ada", Phone: "201-555-0101", "Work Phone": "201-555-0102", "Home Phone": "201-555-0103" };
     expect(mapRow(row(values), "42", o)).toStrictEqual({
       ok: true,
+      keep: [],
       fields: {
         ...bare,
         phoneNumbers: [
@@ -257,6 +259,7 @@ describe("mapRow: emails", () => {
   ])("%j → %j", (value, email) => {
     expect(mapRow(row({ "First Name": "Ada", Email: value }), "42", opts())).toStrictEqual({
       ok: true,
+      keep: [],
       fields: { ...bare, emails: [{ name: "work", value: email }] },
     });
   });
@@ -301,6 +304,7 @@ describe("mapRow: emails", () => {
     const result = mapRow(row({ "First Name": "Ada", Email: "w@example.com", "Home Email": "h@example.com" }), "42", opts());
     expect(result).toStrictEqual({
       ok: true,
+      keep: [],
       fields: {
         ...bare,
         emails: [
@@ -325,6 +329,7 @@ describe("mapRow: custom fields", () => {
     };
     expect(mapRow(row(values), "42", opts())).toStrictEqual({
       ok: true,
+      keep: [],
       fields: {
         ...bare,
         customFields: {
@@ -341,17 +346,17 @@ describe("mapRow: custom fields", () => {
 
   it("reads slashed dates in the sync's country order", () => {
     const result = mapRow(row({ "First Name": "Ada", "Met On": "01/02/2024" }), "42", opts("GB"));
-    expect(result).toStrictEqual({ ok: true, fields: { ...bare, customFields: { "cf-met": "2024-02-01T00:00:00.000Z" } } });
+    expect(result).toStrictEqual({ ok: true, keep: [], fields: { ...bare, customFields: { "cf-met": "2024-02-01T00:00:00.000Z" } } });
   });
 
   it("keeps false and 0 (only blank cells are left out)", () => {
     const result = mapRow(row({ "First Name": "Ada", VIP: "no", Deal: "0" }), "42", opts());
-    expect(result).toStrictEqual({ ok: true, fields: { ...bare, customFields: { "cf-vip": false, "cf-deal": 0 } } });
+    expect(result).toStrictEqual({ ok: true, keep: [], fields: { ...bare, customFields: { "cf-vip": false, "cf-deal": 0 } } });
   });
 
   it("uses the configured multi-select separator", () => {
     const result = mapRow(row({ "First Name": "Ada", Tags: "a, b|c" }), "42", opts("US", { multiSelectSeparator: "|" }));
-    expect(result).toStrictEqual({ ok: true, fields: { ...bare, customFields: { "cf-tags": ["a, b", "c"] } } });
+    expect(result).toStrictEqual({ ok: true, keep: [], fields: { ...bare, customFields: { "cf-tags": ["a, b", "c"] } } });
   });
 
   it.each([
@@ -421,7 +426,7 @@ describe("mapRow: a row with several problems lists them all", () => {
     const columnOf = (field: string): string => /\(column '([^']+)'\)/.exec(result.rejections.find((r) => r.field === field)!.reason)![1]!;
     const fixed = { ...values };
     for (const r of result.rejections) Object.assign(fixed, { [columnOf(r.field!)]: r.field === "firstName" ? "Ada" : "" });
-    expect(mapRow(row(fixed), "42", opts())).toStrictEqual({ ok: true, fields: bare });
+    expect(mapRow(row(fixed), "42", opts())).toStrictEqual({ ok: true, keep: [], fields: bare });
   });
 });
 
@@ -445,7 +450,7 @@ describe("mapRow: oversized cells", () => {
 
   it("a cell of exactly the limit is mapped", () => {
     const result = mapRow(row({ "First Name": "Ada", Company: huge(MAX_CELL_LENGTH) }), "42", opts());
-    expect(result).toStrictEqual({ ok: true, fields: { ...bare, company: huge(MAX_CELL_LENGTH) } });
+    expect(result).toStrictEqual({ ok: true, keep: [], fields: { ...bare, company: huge(MAX_CELL_LENGTH) } });
   });
 
   it("an oversized cell is one problem among the others, and a cut value never splits a character", () => {
@@ -458,7 +463,7 @@ describe("mapRow: oversized cells", () => {
   });
 
   it("a column the sync does not map may hold anything", () => {
-    expect(mapRow(row({ "First Name": "Ada", Notes: huge(1_000_000) }), "42", opts())).toStrictEqual({ ok: true, fields: bare });
+    expect(mapRow(row({ "First Name": "Ada", Notes: huge(1_000_000) }), "42", opts())).toStrictEqual({ ok: true, keep: [], fields: bare });
   });
 });
 
