@@ -11,6 +11,7 @@ import { getCountries, type CountryCode } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { whereSchema } from "./config-where.js";
+import { whereColumns } from "./plan/where.js";
 import { checkBaseUrl } from "./net/base-url.js";
 import { MATON_DEFAULT_BASE_URL, QUO_DEFAULT_BASE_URL } from "./quo/auth.js";
 import { isPostgresUrl } from "./state/location.js";
@@ -840,6 +841,8 @@ export function mappedColumns(sync: SyncConfig, index: number): { path: string; 
   for (const group of ["phoneNumbers", "emails", "customFields"] as const) {
     for (const [label, source] of Object.entries(f[group])) add(`${base}.fields.${formatPath([group, label])}`, source);
   }
+  // The filter's columns too: a source lacking one stops the run, and HubSpot reads them.
+  out.push(...whereColumns(sync, index));
   return out;
 }
 

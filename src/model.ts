@@ -142,6 +142,11 @@ export interface UpdateAction {
   hash: string;
   sourceHash: string;
   changes: FieldChanges;
+  /**
+   * Fields whose cells are blank under `blanks: "keep"`: the write keeps the value Quo holds for
+   * each (named as `diffFields` names fields). Absent when none.
+   */
+  keep?: string[];
 }
 
 export interface DeleteAction {
@@ -166,6 +171,11 @@ export interface LinkAction {
   sourceHash: string;
   /** How the contact was found: by which kind of value, and the value. */
   match: { by: "phone" | "email"; value: string };
+  /**
+   * Fields whose cells are blank under `blanks: "keep"`: the write keeps the value Quo holds for
+   * each (named as `diffFields` names fields). Absent when none.
+   */
+  keep?: string[];
 }
 
 /** A linked contact whose row left the source: the sync forgets it; Quo keeps it untouched. */

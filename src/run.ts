@@ -244,7 +244,7 @@ export async function runSync(deps: RunDeps, syncIndex: number, opts: RunOptions
     const observed = everyContact || (verifyKeys?.size ?? 0) > 0 ? await readBack(reader, sync.name, verifyKeys ? state.filter((r) => verifyKeys.has(r.key)) : state, managed) : undefined;
 
     // Plan; with `match`, and creates to make, plan again knowing the workspace's contacts.
-    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}), ...(opts.explain ? { explain: true } : {}) };
+    const planOptions = { sync, customFields, allowDeletes: opts.allowDeletes, ...(observed ? { observed } : {}), ...(opts.explain ? { explain: true } : {}), ...(opts.dryRun ? { showMapping: true } : {}) };
     let p = plan(snapshot, state, planOptions);
     let workspace: WorkspaceRead | undefined;
     if (sync.match && (p.counts.create > 0 || (p.unbound?.length ?? 0) > 0)) {

@@ -12,7 +12,7 @@ import { writeBackFor } from "./sources.js";
 
 /**
  * Each source record's outcome for write-back: its Quo id from the state after the run, and "ok",
- * or why it is not (fully) in Quo.
+ * or why it is not (fully) in Quo: rejected, filtered out by `where`, skipped by `mode`, or failed.
  */
 export function writeBackEntries(snapshot: Snapshot, keyColumn: string, p: Plan, outcomes: readonly ActionOutcome[], state: readonly SyncRow[]): WriteBackEntry[] {
   const quoIds = new Map(state.map((r) => [r.key, r.quoId]));
@@ -27,6 +27,9 @@ export function writeBackEntries(snapshot: Snapshot, keyColumn: string, p: Plan,
       problems.set(r.key, r.reason);
     } else if (row === r.row) problems.set(r.key, `${problems.get(r.key)}; ${r.reason}`);
   }
+  // Out of the sync by its `where`, or left alone by its `mode`: said as such, never "ok".
+  for (const f of p.filtered) if (f.key !== undefined && !problems.has(f.key)) problems.set(f.key, `filtered: ${f.condition}`);
+  for (const s of p.skipped) if (!problems.has(s.key)) problems.set(s.key, `skipped: ${s.reason}`);
   for (const o of outcomes) if (o.status === "failed") problems.set(o.action.key, `failed: ${o.error?.message ?? "unknown error"}`);
   const seen = new Set<string>();
   const out: WriteBackEntry[] = [];

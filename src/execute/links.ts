@@ -9,6 +9,7 @@
 import type { ActionOutcome, LinkAction } from "../model.js";
 import { canonicalValue } from "../plan/from-quo.js";
 import { foldEmail, mayTakeOver } from "../plan/match.js";
+import { hashContact } from "../plan/hash.js";
 import { externalIdFor } from "../plan/patch.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { QuoContact } from "../quo/types.js";
@@ -52,12 +53,13 @@ async function linkOne(ctx: ExecuteContext, a: LinkAction, current: QuoContact |
   const externalId = externalIdFor(ctx.sync.name, a.key);
   const why = noLongerLinkable(ctx, a, current, externalId);
   if (why || !current) return declined(ctx, a, a.quoId, why ?? "");
-  const spec: WriteSpec = { desired: a.fields, known: { phoneNumbers: {}, emails: {} }, externalId, claimByValue: true };
+  const spec: WriteSpec = { desired: a.fields, known: { phoneNumbers: {}, emails: {} }, externalId, claimByValue: true, ...(a.keep ? { keep: a.keep } : {}) };
   try {
     const prepared = prepare(ctx, current, spec);
     await journaled(ctx, { op: "link", key: a.key, quoId: a.quoId, fields: a.fields }, async () => {
       const w = await writePrepared(ctx, prepared, spec);
-      return { effect: { upsert: { key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds: w.itemIds, sourceHash: a.sourceHash, linked: true } }, result: undefined };
+      const fields = prepared.recorded;
+      return { effect: { upsert: { key: a.key, quoId: a.quoId, hash: fields === a.fields ? a.hash : hashContact(fields), fields, itemIds: w.itemIds, sourceHash: a.sourceHash, linked: true } }, result: undefined };
     });
     return { action: a, status: "done", quoId: a.quoId, changes: prepared.changes };
   } catch (e) {

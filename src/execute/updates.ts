@@ -5,6 +5,7 @@
  * only a 404 means it is gone (and is created again); one another tool re-keyed is left alone.
  */
 import type { ActionOutcome, CreateAction, SyncRow, UpdateAction } from "../model.js";
+import { hashContact } from "../plan/hash.js";
 import { externalIdFor } from "../plan/patch.js";
 import type { QuoContact } from "../quo/types.js";
 import type { ExecuteContext } from "./context.js";
@@ -39,7 +40,7 @@ async function recreate(ctx: ExecuteContext, a: UpdateAction, others: readonly Q
 export async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: readonly QuoContact[]): Promise<ActionOutcome> {
   const externalId = externalIdFor(ctx.sync.name, a.key);
   let current = found.find((c) => c.id === a.quoId);
-  const spec: WriteSpec = { desired: a.fields, known: a.itemIds, externalId, before: a.before };
+  const spec: WriteSpec = { desired: a.fields, known: a.itemIds, externalId, before: a.before, ...(a.keep ? { keep: a.keep } : {}) };
   let prepared: Prepared;
   try {
     if (!current) {
@@ -53,7 +54,8 @@ export async function updateOne(ctx: ExecuteContext, a: UpdateAction, found: rea
     if (e instanceof UnsafeCopy) return declined(ctx, a, a.quoId, e.message);
     return failed(ctx, a, e, "update");
   }
-  const row = (itemIds: SyncRow["itemIds"]): SyncRow => ({ key: a.key, quoId: a.quoId, hash: a.hash, fields: a.fields, itemIds, sourceHash: a.sourceHash });
+  const recorded = prepared.recorded;
+  const row = (itemIds: SyncRow["itemIds"]): SyncRow => ({ key: a.key, quoId: a.quoId, hash: recorded === a.fields ? a.hash : hashContact(recorded), fields: recorded, itemIds, sourceHash: a.sourceHash });
   const told = { changes: prepared.changes, ...(Object.keys(prepared.kept).length ? { kept: prepared.kept } : {}) };
   if (prepared.update.empty) {
     // Quo holds the merged contact already (set in the app, or by a write whose answer was lost):

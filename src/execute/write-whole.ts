@@ -6,7 +6,7 @@
 import type { ContactFields, FieldChanges, ItemIds } from "../model.js";
 import { diffFields } from "../plan/diff.js";
 import { fieldsOf, itemIdsOf, missingLists } from "../plan/from-quo.js";
-import { keepDrifted } from "../plan/keep-drifted.js";
+import { keepDrifted, overlayFields } from "../plan/keep-drifted.js";
 import { buildContactUpdate, type ContactUpdate } from "../plan/patch.js";
 import { QuoApiError } from "../quo/errors.js";
 import type { QuoContact } from "../quo/types.js";
@@ -24,6 +24,11 @@ export interface Prepared {
   changes: FieldChanges;
   /** Fields kept as a person set them (`onDrift: "skip"`). */
   kept: FieldChanges;
+  /**
+   * What the state records as sent: the desired fields, with the fields kept under `blanks: "keep"`
+   * as Quo holds them (the write leaves them so).
+   */
+  recorded: ContactFields;
 }
 
 /** What to write: the sync's fields, and how to read the contact it goes to. */
@@ -37,6 +42,8 @@ export interface WriteSpec {
   before?: ContactFields;
   /** Taking over a contact (a link): an item already holding a mapped value becomes the sync's. */
   claimByValue?: boolean;
+  /** Fields whose cells are blank under `blanks: "keep"`: sent as Quo holds them (named as `diffFields` names fields). */
+  keep?: readonly string[];
 }
 
 /**
@@ -46,12 +53,17 @@ export interface WriteSpec {
 export function prepare(ctx: ExecuteContext, current: QuoContact, spec: WriteSpec): Prepared {
   const missing = missingLists(current);
   const held = missing.length ? undefined : fieldsOf(current, ctx.managed, spec.known);
-  const { send, kept } = held && spec.before ? keepDrifted(spec.before, spec.desired, held, ctx.sync.onDrift) : { send: spec.desired, kept: {} };
+  const resolved = held && spec.before ? keepDrifted(spec.before, spec.desired, held, ctx.sync.onDrift) : { send: spec.desired, kept: {} };
+  const { kept } = resolved;
+  // A kept blank leaves the field as Quo holds it now, whatever was sent before or set since.
+  const keep = held && spec.keep?.length ? spec.keep : [];
+  const send = keep.length ? overlayFields(resolved.send, held as ContactFields, keep) : resolved.send;
+  const recorded = keep.length ? overlayFields(spec.desired, held as ContactFields, keep) : spec.desired;
   const update = buildContactUpdate(current, send, ctx.managed, spec.known, spec.externalId, { claimByValue: spec.claimByValue ?? false });
   if (!update.ok) throw new UnsafeCopy(update.reason);
   // A link's "before" is what Quo holds under the items it takes over (by value, whatever their label).
   const before = spec.claimByValue ? fieldsOf(current, ctx.managed, update.owned) : (held as ContactFields);
-  return { current, update, changes: update.empty ? {} : diffFields(before, send), kept };
+  return { current, update, changes: update.empty ? {} : diffFields(before, send), kept, recorded };
 }
 
 /** A contact after a write, with the ids of the items the sync owns on it. */

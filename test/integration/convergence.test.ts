@@ -1,8 +1,10 @@
 /**
  * Property: any sequence of source edits, runs (some against a Quo that fails and loses answers)
  * and edits people make in the Quo app to fields the sync does not map converges — after one clean
- * run Quo holds exactly the valid source rows, with no duplicate — and no run ever deletes what a
- * person added. The real run (reader, planner, executor, SQLite state, Quo client) works against
+ * run Quo holds exactly the valid source rows the sync's `where` keeps, with no duplicate — and no
+ * run ever deletes what a person added. Each sequence runs under a random policy: with or without a
+ * filter on a status column, and blank cells clearing Quo's value or kept (for the whole sync or
+ * one field), where a kept blank leaves a value the source once gave, or none. The real run (reader, planner, executor, SQLite state, Quo client) works against
  * the emulator, whose PATCH replaces the contact as Quo's does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,11 +24,18 @@ const CUSTOM: CustomFieldDef[] = [
   { name: "Lead Source", key: "lead-source", type: "string" },
   { name: "VIP", key: "vip", type: "boolean" },
 ];
-const HEADER = ["id", "first", "last", "phone", "email", "source"];
+const HEADER = ["id", "first", "last", "phone", "email", "source", "status"];
 /** Labels, scalars and custom keys only people set: the sync maps mobile, work and lead-source. */
 const PERSON_LABELS = new Set(["home", "personal"]);
 
-type Row = { first: string; last: string; phone: string; email: string; source: string };
+type Row = { first: string; last: string; phone: string; email: string; source: string; status: string };
+/** The sync's policy for one sequence: a `where` on status or none; blanks cleared, kept, or kept for the last name only. */
+type Policy = { filter: boolean; blanks: "clear" | "keep" | "lastName" };
+const policyArb: fc.Arbitrary<Policy> = fc.record({ filter: fc.boolean(), blanks: fc.constantFrom("clear" as const, "keep" as const, "lastName" as const) });
+/** The mapped columns whose blank cells a policy keeps. */
+const keptColumns = (p: Policy): ReadonlySet<string> => new Set(p.blanks === "keep" ? ["last", "phone", "email", "source"] : p.blanks === "lastName" ? ["last"] : []);
+const passes = (p: Policy, r: Row): boolean => !p.filter || r.status !== "gone";
+const e164 = (phone: string): string => `+1${phone.replace(/\D/g, "").replace(/^1(?=\d{10}$)/, "")}`;
 type AppEdit = { kind: "phone" | "email" | "both" | "role"; n: number };
 type Cmd =
   | { kind: "put"; key: number; row: Row }
@@ -40,6 +49,7 @@ const rowArb: fc.Arbitrary<Row> = fc.record({
   phone: fc.constantFrom("", "(415) 555-0100", "+1 212 555 0199", "12"),
   email: fc.constantFrom("", "a@x.io", "b@y.io"),
   source: fc.constantFrom("", "web", "fair"),
+  status: fc.constantFrom("lead", "customer", "gone"),
 });
 // Few keys and many runs and app edits, so a contact a person edited is often updated afterwards.
 const keyArb = fc.integer({ min: 0, max: 2 });
@@ -78,7 +88,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function loadedConfig(state: string): LoadedConfig {
+function loadedConfig(state: string, policy: Policy): LoadedConfig {
   const config = parseConfig({
     state,
     syncs: [
@@ -86,7 +96,15 @@ function loadedConfig(state: string): LoadedConfig {
         name: "leads",
         source: { type: "csv", path: "c.csv" },
         key: "id",
-        fields: { firstName: "first", lastName: "last", phoneNumbers: { mobile: "phone" }, emails: { work: "email" }, customFields: { "Lead Source": "source" } },
+        fields: {
+          firstName: "first",
+          lastName: policy.blanks === "lastName" ? { column: "last", blanks: "keep" } : "last",
+          phoneNumbers: { mobile: "phone" },
+          emails: { work: "email" },
+          customFields: { "Lead Source": "source" },
+        },
+        ...(policy.blanks === "keep" ? { blanks: "keep" } : {}),
+        ...(policy.filter ? { where: [{ column: "status", notIn: ["gone"] }] } : {}),
         deletes: "mirror",
         maxDeletePercent: 100,
       },
@@ -110,17 +128,20 @@ describe("convergence with app edits, faults and a replacing PATCH (fast-check)"
   it("converges to Quo == source and never deletes what a person added", async () => {
     let round = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(cmdArb, { maxLength: 20 }), async (cmds) => {
+      fc.asyncProperty(policyArb, fc.array(cmdArb, { maxLength: 20 }), async (policy, cmds) => {
         round++;
         for (const c of emulator.contacts()) emulator.appDelete(c.id);
         emulator.setFaults(undefined);
-        const loaded = loadedConfig(path.join(dir, `state-${round}.db`));
+        const loaded = loadedConfig(path.join(dir, `state-${round}.db`), policy);
+        const kept = keptColumns(policy);
+        /** Every value each key's columns ever held: what a kept blank may have left in Quo. */
+        const history = new Map<string, Set<string>>();
         const client = new QuoClient({ baseUrl: emulator.url, apiKey: KEY, requestsPerSecond: 10_000, retryBaseDelayMs: 0, rateLimitPenaltyMs: 0 });
         const source = new Map<number, Row>();
         const person = new Map<string, PersonEdits>();
 
         const writeSource = (): void => {
-          const rows = [...source.entries()].map(([k, r]) => [`k${k}`, r.first, r.last, r.phone, r.email, r.source]);
+          const rows = [...source.entries()].map(([k, r]) => [`k${k}`, r.first, r.last, r.phone, r.email, r.source, r.status]);
           writeFileSync(path.join(dir, "c.csv"), toCsv([HEADER, ...rows]));
         };
         const checkPersonEdits = (): void => {
@@ -160,7 +181,10 @@ describe("convergence with app edits, faults and a replacing PATCH (fast-check)"
         };
 
         for (const c of cmds) {
-          if (c.kind === "put") source.set(c.key, c.row);
+          if (c.kind === "put") {
+            source.set(c.key, c.row);
+            for (const col of ["last", "phone", "email", "source"] as const) history.set(`${c.key}.${col}`, (history.get(`${c.key}.${col}`) ?? new Set()).add(c.row[col]));
+          }
           else if (c.kind === "remove") source.delete(c.key);
           else if (c.kind === "run") await run(c.faults, c.seed);
           else appEdit(c.key, c.edit);
@@ -171,20 +195,42 @@ describe("convergence with app edits, faults and a replacing PATCH (fast-check)"
         const ours = emulator.contacts().filter((c) => c.externalId?.startsWith("leads:"));
         const byExt = new Map(ours.map((c) => [c.externalId, c]));
         expect(byExt.size).toBe(ours.length);
+        // A filter that keeps no row deletes nothing (the empty-source guard), so leftovers are allowed then.
+        const anyKept = [...source.values()].some((r) => passes(policy, r));
+        /** A mapped value as Quo should hold it: the cell's, or under a kept blank any value the column once held (or none). */
+        const expectValue = (k: number, col: "last" | "phone" | "email" | "source", cell: string, held: string, form: (v: string) => string = (v) => v): void => {
+          if (cell !== "" || !kept.has(col)) {
+            expect(held, `k${k}.${col}`).toBe(cell === "" ? "" : form(cell));
+            return;
+          }
+          const once = [...(history.get(`${k}.${col}`) ?? [])].filter((v) => v !== "" && !(col === "phone" && v === "12")).map(form);
+          expect(["", ...once], `k${k}.${col} kept`).toContain(held);
+        };
         for (const [k, r] of source) {
           const c = byExt.get(`leads:k${k}`);
+          if (!passes(policy, r)) {
+            if (anyKept) expect(c, `k${k} is filtered out, and gone from Quo`).toBeUndefined();
+            continue;
+          }
           const valid = r.first !== "" && r.phone !== "12";
           if (!valid) continue; // rejected rows keep their last good contact, or none
           expect(c, `k${k} in Quo`).toBeDefined();
           const d = c!.defaultFields;
           expect(d.firstName).toBe(r.first);
-          expect(d.lastName ?? "").toBe(r.last);
-          const mapped = (list: typeof d.phoneNumbers) => list.filter((i) => !PERSON_LABELS.has(i.name)).map((i) => `${i.name}=${i.value}`);
-          expect(mapped(d.phoneNumbers)).toEqual(r.phone ? [`mobile=+1${r.phone.replace(/\D/g, "").replace(/^1(?=\d{10}$)/, "")}`] : []);
-          expect(mapped(d.emails)).toEqual(r.email ? [`work=${r.email}`] : []);
-          expect(c!.customFields.find((f) => f.key === "lead-source")?.value ?? "").toBe(r.source);
+          expectValue(k, "last", r.last, d.lastName ?? "");
+          const mapped = (list: typeof d.phoneNumbers, label: string) => list.filter((i) => !PERSON_LABELS.has(i.name)).map((i) => `${i.name}=${i.value}`).filter((v) => v.startsWith(`${label}=`)).map((v) => v.slice(label.length + 1));
+          expect(mapped(d.phoneNumbers, "mobile").length).toBeLessThanOrEqual(1);
+          expectValue(k, "phone", r.phone, mapped(d.phoneNumbers, "mobile")[0] ?? "", e164);
+          expectValue(k, "email", r.email, mapped(d.emails, "work")[0] ?? "");
+          expectValue(k, "source", r.source, String(c!.customFields.find((f) => f.key === "lead-source")?.value ?? ""));
         }
-        if (source.size > 0) for (const c of ours) expect(source.has(Number(c.externalId!.slice("leads:k".length)))).toBe(true);
+        if (source.size > 0 && anyKept) {
+          for (const c of ours) {
+            const r = source.get(Number(c.externalId!.slice("leads:k".length)));
+            expect(r, `${c.externalId} has a row`).toBeDefined();
+            expect(passes(policy, r!), `${c.externalId} passes the filter`).toBe(true);
+          }
+        }
 
         // And a further run has nothing to send.
         emulator.resetStats();

@@ -130,3 +130,123 @@ describe("mode", () => {
     expect(() => syncConfig({ mode: "insert" })).toThrow(/upsert.*create-only.*update-only/);
   });
 });
+
+describe("where", () => {
+  const rows = [
+    { id: "1", first: "Ann", last: "", company: "", phone: "", status: "Customer" },
+    { id: "2", first: "Bob", last: "", company: "", phone: "", status: "Churned" },
+    { id: "3", first: "", last: "", company: "", phone: "", status: "Churned" },
+    { id: "", first: "Nokey", last: "", company: "", phone: "", status: "Churned" },
+  ];
+  const where = [{ column: "status", notIn: ["Churned"] }];
+
+  it("leaves filtered rows out before keying and mapping: no create, no rejection, a delete of their contact; each reported with its condition", () => {
+    const p = plan(snapshot(rows), [stateRow("2", fields("Bob"))], opts({ where }));
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["create:1", "delete:2"]);
+    expect(p.rejected).toEqual([]);
+    expect(p.filtered).toEqual([
+      { key: "2", row: 3, condition: "where[0]: 'status' not in [\"Churned\"]", column: "status", value: "Churned" },
+      { key: "3", row: 4, condition: "where[0]: 'status' not in [\"Churned\"]", column: "status", value: "Churned" },
+      { row: 5, condition: "where[0]: 'status' not in [\"Churned\"]", column: "status", value: "Churned" },
+    ]);
+    expect(p.counts).toMatchObject({ create: 1, delete: 1, filtered: 3, rejected: 0 });
+  });
+
+  it("a partial read (incremental, targeted) deletes a contact whose row it read and the filter now leaves out, and nothing else", () => {
+    const state = [stateRow("2", fields("Bob")), stateRow("7", fields("Gus"))];
+    const partial: Snapshot = { ...snapshot(rows.slice(0, 2)), partial: true };
+    const p = plan(partial, state, opts({ where }));
+    expect(p.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["create:1", "delete:2"]);
+    const never = plan(partial, state, opts({ where, deletes: "never" }));
+    expect(never.actions.map((a) => `${a.action}:${a.key}`)).toEqual(["create:1"]);
+  });
+
+  it("a filter that keeps no row deletes nothing and says so; an empty source says its own words", () => {
+    const state = [stateRow("1", fields("Ann")), stateRow("2", fields("Bob"))];
+    const p = plan(snapshot(rows.slice(1)), state, opts({ where }));
+    expect(p.actions).toEqual([]);
+    expect(p.guards).toEqual([{ guard: "empty-source", refused: false, message: "where leaves none of the 3 rows of x.csv: nothing is deleted (a filter that keeps no row never deletes; check its values)" }]);
+    expect(plan(snapshot([]), state, opts({ where })).guards[0]!.message).toContain("x.csv has no rows");
+  });
+
+  it("a row the connector could not read is rejected for its problem, never judged by the filter", () => {
+    const snap = snapshot(rows.slice(1, 2));
+    snap.rows[0]!.problem = "row 3 has 9 cells; the header has 6";
+    const p = plan(snap, [], opts({ where }));
+    expect(p.filtered).toEqual([]);
+    expect(p.rejected.map((r) => r.reason)).toEqual(["row 3 has 9 cells; the header has 6"]);
+  });
+});
+
+describe("blanks: keep", () => {
+  const known = stateRow("1", fields("Ann", { lastName: "Lee", company: "Acme", phoneNumbers: [{ name: "mobile", value: "+14155550100" }] }));
+
+  it("a blank cell asks for what the contact holds: no update for it alone, and an update for another field carries the last value and names the field kept", () => {
+    const blank = { id: "1", first: "Ann", last: "Lee", company: "", phone: "", status: "" };
+    const same = plan(snapshot([blank]), [known], opts({ blanks: "keep" }));
+    expect(same.actions).toEqual([]);
+    expect(same.counts.unchanged).toBe(1);
+
+    const renamed = plan(snapshot([{ ...blank, last: "Stone" }]), [known], opts({ blanks: "keep" }));
+    const u = renamed.actions[0]!;
+    expect(u.action).toBe("update");
+    if (u.action !== "update") return;
+    expect(u.changes).toEqual({ lastName: { from: "Lee", to: "Stone" } });
+    expect(u.fields).toMatchObject({ company: "Acme", phoneNumbers: [{ name: "mobile", value: "+14155550100" }] });
+    expect(u.keep).toEqual(["company", "phoneNumbers.mobile"]);
+  });
+
+  it("with clear the same cells clear the fields; a new row's kept blanks are simply left out", () => {
+    const blank = { id: "1", first: "Ann", last: "Lee", company: "", phone: "", status: "" };
+    const cleared = plan(snapshot([blank]), [known], opts({}));
+    const u = cleared.actions[0]!;
+    expect(u.action === "update" && u.changes).toEqual({ company: { from: "Acme", to: null }, "phoneNumbers.mobile": { from: "+14155550100", to: null } });
+    const created = plan(snapshot([{ ...blank, id: "2" }]), [], opts({ blanks: "keep" }));
+    expect(created.actions[0]).toMatchObject({ action: "create", fields: { firstName: "Ann", lastName: "Lee", phoneNumbers: [] } });
+    expect(created.actions[0]!.action === "create" && "company" in created.actions[0]!.fields).toBe(false);
+  });
+
+  it("with --verify, a person's edit of a field whose cell is blank and kept is no drift; an edit of another field still is", () => {
+    const blank = { id: "1", first: "Ann", last: "Lee", company: "", phone: "+14155550100", status: "" };
+    const seen = (f: ContactFields) => new Map([["1", { fields: f, itemIds: known.itemIds }]]);
+    const keptEdit = plan(snapshot([blank]), [known], { ...opts({ blanks: "keep" }), observed: seen({ ...known.fields, company: "Typed in the app" }) });
+    expect(keptEdit.drift).toEqual([]);
+    expect(keptEdit.actions).toEqual([]);
+    const otherEdit = plan(snapshot([blank]), [known], { ...opts({ blanks: "keep" }), observed: seen({ ...known.fields, company: "Typed", lastName: "Typed" }) });
+    expect(otherEdit.drift!.map((d) => d.key)).toEqual(["1"]);
+    const u = otherEdit.actions[0]!;
+    // Overwritten back to the source, the kept field keeping the person's value.
+    expect(u.action === "update" && u.changes).toEqual({ lastName: { from: "Typed", to: "Lee" } });
+  });
+});
+
+describe("explain", () => {
+  it("lists every row in order with its outcome, reason and mapping", () => {
+    const rows = [
+      { id: "1", first: "Ann", last: "", company: "", phone: "", status: "Customer" },
+      { id: "2", first: "Bob", last: "", company: "", phone: "", status: "Churned" },
+      { id: "3", first: "", last: "", company: "", phone: "", status: "Lead" },
+      { id: "4", first: "Dee", last: "", company: "", phone: "", status: "Lead" },
+      { id: "1", first: "Twin", last: "", company: "", phone: "", status: "Lead" },
+    ];
+    const state = [stateRow("4", fields("Dee"))];
+    const p = plan(snapshot(rows), state, { ...opts({ where: [{ column: "status", notIn: ["Churned"] }] }), explain: true });
+    expect(p.explained!.map((r) => [r.key, r.row, r.outcome])).toEqual([
+      ["1", 2, "create"],
+      ["2", 3, "filtered"],
+      ["3", 4, "rejected"],
+      ["4", 5, "unchanged"],
+      ["1", 6, "rejected"],
+    ]);
+    expect(p.explained![0]!.mapping!.firstName).toEqual({ value: "Ann", via: "column 'first'" });
+    expect(p.explained![1]!.reason).toBe("where[0]: 'status' not in [\"Churned\"]");
+    expect(p.explained![2]!.reason).toContain("first name is empty");
+    expect(p.explained![3]!.mapping!.firstName).toEqual({ value: "Dee", via: "column 'first'" });
+    expect(p.explained![4]!.reason).toContain("repeats the key of row 2");
+    expect(p.mappings!.get("1")!.firstName!.value).toBe("Ann");
+    // Without explain, none of it is computed.
+    const plain = plan(snapshot(rows), state, opts({}));
+    expect(plain.explained).toBeUndefined();
+    expect(plain.mappings).toBeUndefined();
+  });
+});

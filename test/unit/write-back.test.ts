@@ -47,3 +47,19 @@ describe("writeBackEntries", () => {
     ]);
   });
 });
+
+describe("writeBackEntries under where and mode", () => {
+  it("says a row is filtered (with its condition) or skipped (with the reason), never ok", () => {
+    const p: Plan = {
+      ...planWith([]),
+      filtered: [{ key: "B", row: 3, condition: "where[0]: 'Status' not in [\"Churned\"]", column: "Status", value: "Churned" }],
+      skipped: [{ key: "C", row: 4, reason: "no Quo contact is bound to this row: update-only never creates one" }],
+    };
+    const state = [{ key: "A", quoId: "QA", hash: "h", fields: { firstName: "A", phoneNumbers: [], emails: [], customFields: {} }, itemIds: { phoneNumbers: {}, emails: {} } }];
+    expect(writeBackEntries(snapshot, "id", p, [], state)).toEqual([
+      { key: "A", quoId: "QA", status: "ok" },
+      { key: "B", quoId: null, status: "filtered: where[0]: 'Status' not in [\"Churned\"]" },
+      { key: "C", quoId: null, status: "skipped: no Quo contact is bound to this row: update-only never creates one" },
+    ]);
+  });
+});
