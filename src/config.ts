@@ -189,27 +189,31 @@ const FORMS = 'a column name, { "column": COLUMN, "default"?, "map"?, "strict"?,
  * What a Quo field reads: a column, a column with a default or a map, a constant, a template, and
  * (the name fields and custom fields only) a part of a column of whole names.
  */
-const fieldSource = (description: string, split = true) =>
-  split
+const fieldSource = (description: string, split = true, examples: unknown[] = []) =>
+  (split
     ? z
         .union([columnName, columnField, valueField, templateField, splitField], { error: `${FORMS} or { "split": COLUMN, "part": "first" | "last" }` })
         .describe(`${description}: ${FORMS}, or a part of a column of whole names`)
-    : z.union([columnName, columnField, valueField, templateField], { error: FORMS }).describe(`${description}: ${FORMS}`);
+    : z.union([columnName, columnField, valueField, templateField], { error: FORMS }).describe(`${description}: ${FORMS}`)
+  ).meta({ examples });
 
 /** Label (or custom field) → what it reads. */
-const fieldMap = (what: string, split: boolean) =>
+const fieldMap = (what: string, split: boolean, examples: unknown[]) =>
   z
     .record(z.string().trim().min(1, "a label must not be empty"), fieldSource(what, split))
-    .default({});
+    .default({})
+    .meta({ examples });
 
 export const fieldsSchema = z.strictObject({
-  firstName: fieldSource("required (Quo refuses a contact without a first name; a blank one rejects the row whatever blanks says)"),
-  lastName: fieldSource("optional").optional(),
-  company: fieldSource("optional", false).optional(),
-  role: fieldSource("optional", false).optional(),
-  phoneNumbers: fieldMap("the phone number with this label", false).describe("Quo phone label → what it reads"),
-  emails: fieldMap("the email with this label", false).describe("Quo email label → what it reads"),
-  customFields: fieldMap("the custom field's value, converted to its Quo type", true).describe("Quo custom field (name or key) → what it reads"),
+  firstName: fieldSource("required (Quo refuses a contact without a first name; a blank one rejects the row whatever blanks says)", true, ["First Name", { split: "Full Name", part: "first" }]),
+  lastName: fieldSource("optional", true, ["Last Name", { split: "Full Name", part: "last" }]).optional(),
+  company: fieldSource("optional", false, ["Company", { column: "Company", default: "Independent" }]).optional(),
+  role: fieldSource("optional", false, ["Title", { template: "{{Title}} ({{Department}})" }]).optional(),
+  phoneNumbers: fieldMap("the phone number with this label", false, [{ mobile: "Phone", work: { column: "Work Phone", blanks: "keep" } }]).describe("Quo phone label → what it reads"),
+  emails: fieldMap("the email with this label", false, [{ work: "Email" }]).describe("Quo email label → what it reads"),
+  customFields: fieldMap("the custom field's value, converted to its Quo type", true, [
+    { "Lead Source": { value: "Website form" }, Stage: { column: "Lifecycle", map: { customer: "Customer", opportunity: "Open deal" } } },
+  ]).describe("Quo custom field (name or key) → what it reads"),
 });
 
 const syncName = z

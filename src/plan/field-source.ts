@@ -24,6 +24,10 @@ export interface CompiledSource {
   blanks: BlanksPolicy;
   /** Whether it is computed (anything but a plain column name), as `fields` and the mapping say. */
   computed: boolean;
+  /** A plain column name's column (its trimmed cell is its text, said `via`), so a mapper can skip `read`. */
+  plain?: string;
+  /** How a plain column's text is said to come about: `column 'C'`. */
+  via: string;
   /**
    * The field's text for a row (trimmed; '' when blank). `splits` caches the split of each
    * whole-name cell within one row. Never throws.
@@ -56,7 +60,7 @@ export function sourceColumn(source: FieldSource): string {
 export function compileSource(source: FieldSource, syncBlanks: BlanksPolicy): CompiledSource {
   if (typeof source === "string") {
     const via = `column '${source}'`;
-    return { columns: [source], blanks: syncBlanks, computed: false, read: (cell) => ({ ok: true, text: cell(source), via }) };
+    return { columns: [source], blanks: syncBlanks, computed: false, plain: source, via, read: (cell) => ({ ok: true, text: cell(source), via }) };
   }
   if ("split" in source) {
     const via = `${source.part} part of '${source.split}'`;
@@ -64,6 +68,7 @@ export function compileSource(source: FieldSource, syncBlanks: BlanksPolicy): Co
       columns: [source.split],
       blanks: syncBlanks,
       computed: true,
+      via,
       read(cell, splits) {
         let parts = splits.get(source.split);
         if (parts === undefined) splits.set(source.split, (parts = splitName(cell(source.split))));
@@ -73,7 +78,7 @@ export function compileSource(source: FieldSource, syncBlanks: BlanksPolicy): Co
   }
   if ("value" in source) {
     const text = source.value.trim();
-    return { columns: [], blanks: syncBlanks, computed: true, read: () => ({ ok: true, text, via: "value" }) };
+    return { columns: [], blanks: syncBlanks, computed: true, via: "value", read: () => ({ ok: true, text, via: "value" }) };
   }
   if ("template" in source) {
     const template = compileTemplate(source.template);
@@ -82,6 +87,7 @@ export function compileSource(source: FieldSource, syncBlanks: BlanksPolicy): Co
       columns: template.columns,
       blanks: source.blanks ?? syncBlanks,
       computed: true,
+      via,
       read: (cell) => ({ ok: true, text: renderTemplate(template, cell), via }),
     };
   }
@@ -99,6 +105,7 @@ function compileColumn(source: Extract<FieldSource, { column: string }>, syncBla
     columns: [column],
     blanks: source.blanks ?? syncBlanks,
     computed: source.default !== undefined || table !== undefined,
+    via: plain,
     read(cell) {
       const value = cell(column);
       if (value === "") return fallback === "" ? { ok: true, text: "", via: plain } : { ok: true, text: fallback, via: `default (column '${column}' is blank)` };

@@ -157,6 +157,14 @@ export function mapRow(row: SourceRow, key: string, opts: MapOptions): MapResult
   let via = "";
   /** The field's text, or undefined after rejecting it (an oversized cell, a value a strict map lacks, an oversized result). */
   const text = (field: string, source: CompiledSource): string | undefined => {
+    if (source.plain !== undefined) {
+      // A plain column (most fields): its cell is its text, trimmed once.
+      const value = cell(source.plain);
+      if (value.length <= MAX_CELL_LENGTH) {
+        via = source.via;
+        return value;
+      }
+    }
     for (const column of source.columns) {
       const value = cell(column);
       if (value.length > MAX_CELL_LENGTH) {

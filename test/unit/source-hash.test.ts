@@ -44,4 +44,35 @@ describe("sourceHasher", () => {
     const reordered = { lastName: { part: "last", split: "Full Name" }, firstName: { part: "first", split: "Full Name" } };
     expect(hash(sync(reordered))).toBe(hash(sync(SPLIT)));
   });
+
+  it("a sync without templates or kept blanks keeps the fingerprint it had before either existed", () => {
+    // Digests computed before computed fields and `blanks` were added: no row is mapped afresh for them.
+    expect(hash(sync({ firstName: "Full Name" }))).toBe("m7r1JSz_xSytuSN7AE83cL9PNr0");
+    expect(hash(sync({ firstName: "Full Name" }, { blanks: "clear" }))).toBe("m7r1JSz_xSytuSN7AE83cL9PNr0");
+    expect(hash(sync({ firstName: { split: "Full Name", part: "first" } }))).toBe("ouXy84_GAVAtbBYkyAEKmAIOJ-Q");
+  });
+
+  it("covers every cell a template reads, and nothing a constant does not read", () => {
+    const s = sync({ firstName: "Full Name", role: { template: "{{Title}} ({{Department}})" }, company: { value: "Acme" } });
+    expect(hash(s, { Title: "Eng", Department: "Ops" })).not.toBe(hash(s, { Title: "Eng", Department: "R&D" }));
+    expect(hash(s, { Title: "Eng" })).not.toBe(hash(s, { Title: "Mgr" }));
+    expect(hash(s, { Company: "x" })).toBe(hash(s, { Company: "y" }));
+  });
+
+  it("a changed computed setting or blanks policy maps every row afresh", () => {
+    const variants: [Record<string, unknown>, Record<string, unknown>][] = [
+      [{ firstName: "Full Name", company: "Company" }, {}],
+      [{ firstName: "Full Name", company: "Company" }, { blanks: "keep" }],
+      [{ firstName: "Full Name", company: { column: "Company", blanks: "keep" } }, {}],
+      [{ firstName: "Full Name", company: { column: "Company", default: "Independent" } }, {}],
+      [{ firstName: "Full Name", company: { column: "Company", map: { a: "A" } } }, {}],
+      [{ firstName: "Full Name", company: { column: "Company", map: { a: "B" } } }, {}],
+      [{ firstName: "Full Name", company: { column: "Company", map: { a: "B" }, strict: true } }, {}],
+      [{ firstName: "Full Name", company: { value: "Acme" } }, {}],
+      [{ firstName: "Full Name", company: { template: "{{Company}}" } }, {}],
+      [{ firstName: "Full Name", company: { template: "{{Company}}!" } }, {}],
+    ];
+    const hashes = variants.map(([fields, extra]) => hash(sync(fields, extra), { Company: "a" }));
+    expect(new Set(hashes).size).toBe(variants.length);
+  });
 });
