@@ -325,3 +325,32 @@ describe.each(ENGINES)("incremental HubSpot reads on %s", (engine, fx) => {
     expect(byExternalId(quo.contacts()).get(`${SYNC}:${ids[7]}`)?.[0]?.defaultFields.firstName).toBe("Renamed");
   }, 60_000);
 });
+
+describe("incremental HubSpot reads with a where filter", () => {
+  it("reads the filter's property; a contact whose stage leaves the filter is deleted by the next incremental run, one coming into it is created", async () => {
+    const ids = addOld(20);
+    for (const [i, id] of ids.entries()) hubspot.update(id, { lifecyclestage: i < 15 ? "customer" : "lead" });
+    hubspot.setModified(ids, new Date(Date.now() - HOUR));
+    writeConfig({ where: [{ column: "lifecyclestage", in: ["customer"] }] });
+    const first = await okSync();
+    expect(first.counts).toEqual({ ...counts({ create: 15 }), skipped: 0, filtered: 5 });
+    const listed = hubspot.log().find((e) => e.path === "/crm/v3/objects/contacts");
+    expect(String(listed?.query.properties ?? "").split(",")).toContain("lifecyclestage");
+
+    // One customer churns, one lead becomes a customer: an incremental run reads only those two.
+    hubspot.update(ids[2]!, { lifecyclestage: "other" });
+    hubspot.update(ids[17]!, { lifecyclestage: "customer" });
+    hubspot.resetStats();
+    quo.resetStats();
+    const next = await okSync();
+    expect(next.read).toBe("incremental");
+    expect(next.counts).toEqual({ ...counts({ create: 1, delete: 1 }), skipped: 0, filtered: 1 });
+    expect(next.filtered).toEqual([{ key: ids[2], row: expect.any(Number), condition: "where[0]: 'lifecyclestage' in [\"customer\"]", column: "lifecyclestage", value: "other" }]);
+    expect(hubspot.stats().byRoute).toEqual({ [SEARCH]: 1 });
+    expect(quo.stats().writesApplied).toEqual({ create: 1, update: 0, delete: 1 });
+    const inQuo = byExternalId(quo.contacts());
+    expect(inQuo.has(`${SYNC}:${ids[2]}`)).toBe(false);
+    expect(inQuo.has(`${SYNC}:${ids[17]}`)).toBe(true);
+    expect(quo.contacts()).toHaveLength(15);
+  }, 60_000);
+});
