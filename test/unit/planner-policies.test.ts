@@ -35,6 +35,9 @@ function stateRow(key: string, f: ContactFields, quoId = `Q${key}`): SyncRow {
   return { key, quoId, hash: hashContact(f), fields: f, itemIds: { phoneNumbers: f.phoneNumbers.length ? { mobile: `P${key}` } : {}, emails: {} } };
 }
 
+/** A row with only a key, a first name and a status. */
+const person = (id: string, first: string, status: string) => ({ id, first, last: "", company: "", phone: "", status });
+
 const opts = (over: Record<string, unknown>) => ({ sync: syncConfig(over), customFields: [], allowDeletes: false });
 
 describe("mode", () => {
@@ -133,10 +136,10 @@ describe("mode", () => {
 
 describe("where", () => {
   const rows = [
-    { id: "1", first: "Ann", last: "", company: "", phone: "", status: "Customer" },
-    { id: "2", first: "Bob", last: "", company: "", phone: "", status: "Churned" },
-    { id: "3", first: "", last: "", company: "", phone: "", status: "Churned" },
-    { id: "", first: "Nokey", last: "", company: "", phone: "", status: "Churned" },
+    person("1", "Ann", "Customer"),
+    person("2", "Bob", "Churned"),
+    person("3", "", "Churned"),
+    person("", "Nokey", "Churned"),
   ];
   const where = [{ column: "status", notIn: ["Churned"] }];
 
@@ -223,11 +226,11 @@ describe("blanks: keep", () => {
 describe("explain", () => {
   it("lists every row in order with its outcome, reason and mapping", () => {
     const rows = [
-      { id: "1", first: "Ann", last: "", company: "", phone: "", status: "Customer" },
-      { id: "2", first: "Bob", last: "", company: "", phone: "", status: "Churned" },
-      { id: "3", first: "", last: "", company: "", phone: "", status: "Lead" },
-      { id: "4", first: "Dee", last: "", company: "", phone: "", status: "Lead" },
-      { id: "1", first: "Twin", last: "", company: "", phone: "", status: "Lead" },
+      person("1", "Ann", "Customer"),
+      person("2", "Bob", "Churned"),
+      person("3", "", "Lead"),
+      person("4", "Dee", "Lead"),
+      person("1", "Twin", "Lead"),
     ];
     const state = [stateRow("4", fields("Dee"))];
     const p = plan(snapshot(rows), state, { ...opts({ where: [{ column: "status", notIn: ["Churned"] }] }), explain: true });

@@ -101,6 +101,12 @@ const template = (ends: boolean) =>
 
 const collapse = (s: string) => s.replace(/\s+/g, " ").trim();
 
+/** `t` rendered with `values` in its columns' order, and the values that are not blank, trimmed. */
+function rendered(t: { text: string; columns: string[] }, values: readonly string[]): { out: string; kept: string[] } {
+  const byColumn = Object.fromEntries(t.columns.map((c, i) => [c, values[i] as string]));
+  return { out: render(t.text, byColumn), kept: t.columns.map((c) => (byColumn[c] as string).trim()).filter((v) => v !== "") };
+}
+
 describe("renderTemplate: properties", () => {
   it("with every placeholder filled, it is plain substitution with whitespace collapsed", () => {
     fc.assert(
@@ -115,9 +121,7 @@ describe("renderTemplate: properties", () => {
   it("every value that is not blank appears verbatim, in order; all blank gives blank", () => {
     fc.assert(
       fc.property(template(true), fc.array(MAYBE_BLANK, { minLength: 5, maxLength: 5 }), (t, values) => {
-        const byColumn = Object.fromEntries(t.columns.map((c, i) => [c, values[i] as string]));
-        const out = render(t.text, byColumn);
-        const kept = t.columns.map((c) => (byColumn[c] as string).trim()).filter((v) => v !== "");
+        const { out, kept } = rendered(t, values);
         if (kept.length === 0) {
           expect(out).toBe("");
           return;
@@ -135,9 +139,7 @@ describe("renderTemplate: properties", () => {
   it("a blank never leaves a separator at either end, nor an empty bracket pair", () => {
     fc.assert(
       fc.property(template(false), fc.array(MAYBE_BLANK, { minLength: 5, maxLength: 5 }), (t, values) => {
-        const byColumn = Object.fromEntries(t.columns.map((c, i) => [c, values[i] as string]));
-        const out = render(t.text, byColumn);
-        const kept = t.columns.map((c) => (byColumn[c] as string).trim()).filter((v) => v !== "");
+        const { out, kept } = rendered(t, values);
         if (kept.length === 0) {
           expect(out).toBe("");
           return;
