@@ -123,7 +123,7 @@ function planBench(): void {
     const N = 100_000;
     const child = (mode: string) =>
       JSON.parse(execFileSync(process.execPath, [path.join(here, "plan-100k.js"), mode, dir, "big.csv", "state.db"], { encoding: "utf8" })) as {
-        readMs: number; stateMs: number; planMs: number; creates: number; updates: number; peakRssMb: number;
+        readMs: number; stateMs: number; planMs: number; creates: number; updates: number; filtered: number; peakRssMb: number;
       };
     writeFileSync(path.join(dir, "big.csv"), csv(Array.from({ length: N }, (_, i) => row(i))));
     const first = child("first");
@@ -134,6 +134,10 @@ function planBench(): void {
     results.push(["peak memory (RSS) of that rerun (read + state + plan)", `${rerun.peakRssMb} MB`, "≤ 300 MB"]);
     results.push(["plan time, first run of 100,000 rows (all mapped)", `${first.planMs} ms (${first.creates} creates)`, "≤ 2000 ms"]);
     results.push(["peak memory (RSS) of that first run", `${first.peakRssMb} MB`, "≤ 300 MB"]);
+    const explained = child("explain");
+    results.push(["plan --explain of that rerun (every row listed with its mapping)", `${explained.planMs} ms, peak ${explained.peakRssMb} MB`, "seconds"]);
+    const policies = child("policies");
+    results.push(["plan time, first run of 100,000 rows with where, map, default, template and blanks: keep", `${policies.planMs} ms (${policies.creates} creates, ${policies.filtered} filtered), peak ${policies.peakRssMb} MB`, "≤ 2× the plain first run"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -185,7 +185,7 @@ describe("write-back", () => {
     const r3 = await sync();
     expect(r3.status).toBe(0);
     const rep3 = reports(r3.stdout)[0];
-    expect(rep3.counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 13, rejected: 2, failed: 0 });
+    expect(rep3.counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 13, rejected: 2, failed: 0, skipped: 0, filtered: 0 });
     expect(rep3.writeBack).toEqual({ updated: 0, missing: [] });
     expect(writes(quo)).toBe(0);
     expect(quo.stats().requests).toBe(0);

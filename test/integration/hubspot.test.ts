@@ -97,7 +97,7 @@ describe("HubSpot → Quo", () => {
       const first = await sync();
       expect(first.stderr).toBe("");
       expect(first.status).toBe(0);
-      expect(reports(first.stdout)[0].counts).toEqual({ create: LARGE, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 });
+      expect(reports(first.stdout)[0].counts).toEqual({ create: LARGE, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
       expect(compareWithHubspot(quo.contacts())).toEqual([]);
       // 100 pages of 100 and one property check.
       expect(hubspot.stats().byRoute).toEqual({ "GET /crm/v3/objects/contacts": 100, "GET /crm/v3/properties/contacts": 1 });
@@ -118,7 +118,7 @@ describe("HubSpot → Quo", () => {
       const deleting = await sync();
       expect(deleting.status).toBe(0);
       const rep = reports(deleting.stdout)[0];
-      expect(rep.counts).toEqual({ create: 0, update: 0, delete: 50, link: 0, unlink: 0, unchanged: LARGE - 50, rejected: 0, failed: 0 });
+      expect(rep.counts).toEqual({ create: 0, update: 0, delete: 50, link: 0, unlink: 0, unchanged: LARGE - 50, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
       expect(rep.changes.map((c: { key: string }) => c.key).sort()).toEqual([...archived].sort());
       expect(quo.stats().writesApplied).toEqual({ create: 0, update: 0, delete: 50 });
       expect(quo.contacts()).toHaveLength(LARGE - 50);
@@ -127,7 +127,7 @@ describe("HubSpot → Quo", () => {
       quo.resetStats();
       const rerun = await sync();
       expect(rerun.status).toBe(0);
-      expect(reports(rerun.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: LARGE - 50, rejected: 0, failed: 0 });
+      expect(reports(rerun.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: LARGE - 50, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
       expect(writes(quo)).toBe(0);
     },
     240_000,

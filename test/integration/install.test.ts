@@ -291,7 +291,7 @@ describe("the installed command", () => {
     expect(first.status).toBe(0);
     const [report] = reports(first.stdout);
     expect(report.sync).toBe("leads");
-    expect(report.counts).toEqual({ create: 11, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, failed: 0 });
+    expect(report.counts).toEqual({ create: 11, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, failed: 0, skipped: 0, filtered: 0 });
     expect(report.rejected.map((r: { key: string }) => r.key).sort()).toEqual(["1011", "1012", "1013"]);
     const contacts = emulator.contacts();
     expect(contacts.map((c) => c.externalId).sort()).toEqual(["1001", "1002", "1003", "1004", "1005", "1006", "1007", "1008", "1009", "1010", "1014"].map((k) => `leads:${k}`));

@@ -72,7 +72,7 @@ describe("match: contacts already in Quo", () => {
     const r = await cli("sync");
     expect(r.status, r.stderr).toBe(0);
     const done = reports(r.stdout)[0];
-    expect(done.counts).toEqual({ create: 1, update: 0, delete: 0, link: 2, unlink: 0, unchanged: 0, rejected: 5, failed: 0 });
+    expect(done.counts).toEqual({ create: 1, update: 0, delete: 0, link: 2, unlink: 0, unchanged: 0, rejected: 5, failed: 0, skipped: 0, filtered: 0 });
     expect(emulator.stats().writesApplied).toEqual({ create: 1, update: 2, delete: 0 });
 
     const now = new Map(emulator.contacts().map((c) => [c.id, c]));

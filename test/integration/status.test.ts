@@ -51,7 +51,7 @@ describe("quo-sync status", () => {
     expect(typeof s.sourceChangedAt).toBe("string");
     expect(s.runs[0].error).toMatch(/401|Unauthorized|key/i);
     expect(s.runs[0].error).not.toContain("wrong-key");
-    expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 1, failed: 0 });
+    expect(s.runs[1].counts).toEqual({ create: 5, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 1, failed: 0, skipped: 0, filtered: 0 });
     expect(s.runs[1].rejections).toEqual([expect.objectContaining({ key: "B1", row: 7, reason: expect.stringContaining("'555-12' is not a valid phone number") })]);
     expect(typeof s.runs[1].durationMs).toBe("number");
 
@@ -82,10 +82,10 @@ describe("quo-sync status", () => {
     expect(j.status, j.stderr).toBe(0);
     const [s] = JSON.parse(j.stdout);
     expect(s.runs.map((r: any) => r.counts)).toEqual([
-      { create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0, failed: 0 },
-      { create: 2, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0 },
+      { create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 1, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
+      { create: 2, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 0, failed: 0, skipped: 0, filtered: 0 },
     ]);
-    expect(Object.keys(s.runs[0].counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed"]);
+    expect(Object.keys(s.runs[0].counts)).toEqual(["create", "update", "delete", "link", "unlink", "unchanged", "rejected", "failed", "skipped", "filtered"]);
     const t = await status();
     expect(t.stdout).toMatch(/#2 .* ok +\+0 ~3 -1 =1 rejected 0 failed 0\n/);
   });

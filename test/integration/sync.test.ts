@@ -34,7 +34,7 @@ describe("first sync and reruns", () => {
     const [rep] = reports(r1.stdout);
     expect(rep.sync).toBe("leads");
     expect(rep.dryRun).toBe(false);
-    expect(rep.counts).toEqual({ create: 30, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, failed: 0 });
+    expect(rep.counts).toEqual({ create: 30, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 0, rejected: 3, failed: 0, skipped: 0, filtered: 0 });
     expect(rep.rejected).toEqual([
       expect.objectContaining({ key: "B1", row: 32, field: "firstName" }),
       expect.objectContaining({ key: "B2", row: 33, field: "phoneNumbers.mobile", value: "555-12" }),
@@ -50,7 +50,7 @@ describe("first sync and reruns", () => {
     emulator.resetStats();
     const r2 = await sync();
     expect(r2.status).toBe(0);
-    expect(reports(r2.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 30, rejected: 3, failed: 0 });
+    expect(reports(r2.stdout)[0].counts).toEqual({ create: 0, update: 0, delete: 0, link: 0, unlink: 0, unchanged: 30, rejected: 3, failed: 0, skipped: 0, filtered: 0 });
     // An unchanged rerun costs no API call at all.
     expect(emulator.stats().requests).toBe(0);
   });
@@ -70,7 +70,7 @@ describe("first sync and reruns", () => {
     const r = await sync();
     expect(r.status).toBe(0);
     const rep = reports(r.stdout)[0];
-    expect(rep.counts).toEqual({ create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 16, rejected: 0, failed: 0 });
+    expect(rep.counts).toEqual({ create: 0, update: 3, delete: 1, link: 0, unlink: 0, unchanged: 16, rejected: 0, failed: 0, skipped: 0, filtered: 0 });
     const stats = emulator.stats();
     expect(stats.byRoute["PATCH /v1/contacts/:id"]).toBe(3);
     expect(stats.byRoute["DELETE /v1/contacts/:id"]).toBe(1);
@@ -413,7 +413,7 @@ describe("plan", () => {
     expect((await import("node:fs")).existsSync(ws.state)).toBe(false);
 
     const s = await sync();
-    expect(reports(s.stdout)[0].counts).toEqual({ ...rep.counts, failed: 0 });
+    expect(reports(s.stdout)[0].counts).toEqual({ ...rep.counts, failed: 0, skipped: 0, filtered: 0 });
     const again = await runCli(["plan", "--config", ws.config, "--detailed-exitcode"], cliEnv(emulator), ws.dir);
     expect(again.status).toBe(0);
     ws.writeCsv(rows.slice(0, 5));
