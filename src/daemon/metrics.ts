@@ -40,6 +40,8 @@ export class DaemonMetrics {
   private readonly writesFailed: Counter<"sync">;
   private readonly rejectedTotal: Counter<"sync">;
   private readonly rejectedLast: Gauge<"sync">;
+  private readonly skippedLast: Gauge<"sync">;
+  private readonly filteredLast: Gauge<"sync">;
   private readonly duration: Histogram<"sync">;
   private readonly lastSuccess: Gauge<"sync">;
   private readonly lastCompleted: Gauge<"sync">;
@@ -62,6 +64,8 @@ export class DaemonMetrics {
     this.writesFailed = new Counter({ name: "quo_sync_writes_failed_total", help: "Writes Quo refused after retries.", labelNames: ["sync"], registers });
     this.rejectedTotal = new Counter({ name: "quo_sync_rejected_rows_total", help: "Source rows rejected for bad data, summed over runs (a row still bad is counted at every run).", labelNames: ["sync"], registers });
     this.rejectedLast = new Gauge({ name: "quo_sync_rejected_rows", help: "Source rows the last completed run rejected for bad data.", labelNames: ["sync"], registers });
+    this.skippedLast = new Gauge({ name: "quo_sync_skipped_rows", help: "Source rows the last completed run left alone by the sync's mode (create-only, update-only).", labelNames: ["sync"], registers });
+    this.filteredLast = new Gauge({ name: "quo_sync_filtered_rows", help: "Source rows the last completed run left out by the sync's where filter.", labelNames: ["sync"], registers });
     this.duration = new Histogram({ name: "quo_sync_run_duration_seconds", help: "Duration of runs that started (skipped ticks excluded).", labelNames: ["sync"], buckets: DURATION_BUCKETS, registers });
     this.lastSuccess = new Gauge({ name: "quo_sync_last_success_timestamp_seconds", help: "Unix time of the sync's last run that ended ok (from the state database at start, then live).", labelNames: ["sync"], registers });
     this.lastCompleted = new Gauge({ name: "quo_sync_last_completed_run_timestamp_seconds", help: "Unix time the sync's source was last checked: the end of its last run that completed (ok). Changes not yet applied are at most time() minus this old.", labelNames: ["sync"], registers });
@@ -109,6 +113,8 @@ export class DaemonMetrics {
     }
     this.rejectedTotal.inc({ sync }, report.counts.rejected);
     this.rejectedLast.set({ sync }, report.counts.rejected);
+    this.skippedLast.set({ sync }, report.counts.skipped);
+    this.filteredLast.set({ sync }, report.counts.filtered);
     if (outcome === "ok") {
       this.setLastSuccess(sync, endedAt);
       const changed = typeof report.sourceChangedAt === "string" ? Date.parse(report.sourceChangedAt) : Number.NaN;

@@ -41,12 +41,14 @@ describe("DaemonMetrics", () => {
   ] as const)("counts a run that ended %s", async (outcome, label, writes, successes) => {
     const m = new DaemonMetrics(["a"], () => ({ default: stats }));
     m.runStarted("a");
-    m.runFinished("a", report(outcome, { create: 2, link: 2, unlink: 2, rejected: 3, failed: 1 }), 1500, 1_700_000_000_000);
+    m.runFinished("a", report(outcome, { create: 2, link: 2, unlink: 2, rejected: 3, failed: 1, skipped: 4, filtered: 5 }), 1500, 1_700_000_000_000);
     const text = await m.render();
     expect(value(text, `quo_sync_runs_total{sync="a",outcome="${label}"}`)).toBe(1);
     for (const kind of ["create", "link", "unlink"]) expect(value(text, `quo_sync_writes_total{sync="a",kind="${kind}"}`), kind).toBe(writes);
     expect(value(text, 'quo_sync_rejected_rows{sync="a"}')).toBe(3);
     expect(value(text, 'quo_sync_rejected_rows_total{sync="a"}')).toBe(3);
+    expect(value(text, 'quo_sync_skipped_rows{sync="a"}')).toBe(4);
+    expect(value(text, 'quo_sync_filtered_rows{sync="a"}')).toBe(5);
     expect(value(text, 'quo_sync_running{sync="a"}')).toBe(0);
     expect(value(text, 'quo_sync_run_duration_seconds_sum{sync="a"}')).toBe(1.5);
     expect(value(text, 'quo_sync_last_success_timestamp_seconds{sync="a"}')).toBe(successes ? 1_700_000_000 : undefined);
